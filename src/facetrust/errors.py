@@ -1,0 +1,44 @@
+"""Typed errors. Each names the input and says what is wrong, so a batch can log it and move on."""
+
+from __future__ import annotations
+
+
+class FacetrustError(Exception):
+    """Base class of every error facetrust raises on purpose."""
+
+
+class MediaError(FacetrustError):
+    """An input file or buffer could not be used. `source` names it, `problem` says why."""
+
+    def __init__(self, source: str, problem: str) -> None:
+        self.source = source
+        self.problem = problem
+        super().__init__(f"{source}: {problem}")
+
+
+class EmptyMediaError(MediaError):
+    """The input has zero bytes."""
+
+
+class UnsupportedMediaError(MediaError):
+    """The bytes are not an image or video format facetrust accepts (whatever the file name says)."""
+
+
+class MediaTooLargeError(MediaError):
+    """The input exceeds a configured limit (bytes, pixels, duration, resolution)."""
+
+
+class CorruptMediaError(MediaError):
+    """The format was recognised but decoding failed (truncated or damaged data)."""
+
+
+class NoVideoStreamError(MediaError):
+    """A container without a video stream (for example audio only)."""
+
+
+class DecodeTimeoutError(MediaError):
+    """Decoding took longer than the configured limit."""
+
+
+class MissingComponentError(FacetrustError):
+    """An optional package or its weight file is not installed."""

@@ -1,0 +1,65 @@
+"""Aligned square face crops: eyes level and a fixed face scale, so every model sees faces the same way."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from facetrust.faces.types import Face
+
+# Where the landmarks sit in a tight, unit-sized face square (the ArcFace 112x112 template / 112;
+# mouth is the mean of its two corners). A margin shrinks this template toward the centre.
+TEMPLATE = {
+    "left_eye": (0.3419, 0.4616),
+    "right_eye": (0.6565, 0.4598),
+    "nose": (0.5002, 0.6405),
+    "mouth": (0.5012, 0.8239),
+}
+TEMPLATE_CENTRE = (0.5, 0.56)  # the face's centre in that square, kept at the crop centre
+
+
+def align_face(image: np.ndarray, face: Face, size: int = 224, margin: float = 0.3) -> np.ndarray:
+    """Warp the face to a `size`x`size` crop; `margin` is extra context as a fraction of the face size.
+
+    With eyes (and mouth) known, a similarity transform puts them on the template (eyes level, fixed
+    scale); with a box only, the crop is the box's square around its centre. Outside the image is black:
+    inventing pixels by reflection would feed a forgery detector content no camera recorded.
+    """
+    names = [n for n in ("left_eye", "right_eye", "mouth", "nose") if n in face.landmarks]
+    if {"left_eye", "right_eye"} <= set(names):
+        src = np.array([face.landmarks[n] for n in names], dtype=np.float32)
+        dst = np.array([_template_point(n, size, margin) for n in names], dtype=np.float32)
+        matrix, _ = cv2.estimateAffinePartial2D(src, dst, method=cv2.LMEDS)
+        if matrix is not None:
+            return _warp(image, matrix, size)
+    return crop_box(image, face.box, size, margin)
+
+
+def crop_box(image: np.ndarray, box: tuple[float, float, float, float], size: int,
+             margin: float) -> np.ndarray:
+    """Square crop around a box's centre, side = longer box side x (1 + margin), resized to `size`."""
+    x1, y1, x2, y2 = box
+    side = max(x2 - x1, y2 - y1) * (1.0 + margin)
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    scale = size / max(side, 1.0)
+    matrix = np.array([[scale, 0, size / 2 - cx * scale], [0, scale, size / 2 - cy * scale]], np.float32)
+    return _warp(image, matrix, size)
+
+
+def whole_image(image: np.ndarray, size: int) -> np.ndarray:
+    """For inputs that already are face crops: the whole image, centred on a square, resized."""
+    height, width = image.shape[:2]
+    return crop_box(image, (0.0, 0.0, float(width), float(height)), size, margin=0.0)
+
+
+def _template_point(name: str, size: int, margin: float) -> tuple[float, float]:
+    x, y = TEMPLATE[name]
+    cx, cy = TEMPLATE_CENTRE
+    shrink = 1.0 / (1.0 + margin)
+    return ((0.5 + (x - cx) * shrink) * size, (0.5 + (y - cy) * shrink) * size)
+
+
+def _warp(image: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
+    # INTER_AREA is only valid for pure downscaling; cubic keeps detail either way.
+    return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_CUBIC,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))

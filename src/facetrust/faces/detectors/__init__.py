@@ -1,0 +1,6 @@
+"""Face detectors by name. Importing this package registers every built-in detector."""
+
+from facetrust.faces.detectors import dlib_hog, mtcnn, ssd
+from facetrust.faces.detectors.base import FaceDetector, create_detector, list_detectors, register_detector
+
+__all__ = ["FaceDetector", "create_detector", "dlib_hog", "list_detectors", "mtcnn", "register_detector", "ssd"]

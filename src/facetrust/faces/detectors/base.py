@@ -1,0 +1,90 @@
+"""Detector base class and registry: every detector shares resizing, thresholding and NMS."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+from facetrust.faces.landmarks import add_landmarks
+from facetrust.faces.types import Face
+
+_REGISTRY: dict[str, type[FaceDetector]] = {}
+
+
+class FaceDetector(ABC):
+    """Finds faces in an RGB uint8 image. Subclasses implement `_detect` on a resized copy.
+
+    `threshold` is on the detector's own score scale (a probability for MTCNN and SSD, an SVM margin
+    for dlib HOG); `max_side` bounds the image the network sees, which bounds time and memory.
+    """
+
+    name: str = ""
+    default_threshold: float = 0.5
+    default_max_side: int = 640
+    adds_dlib_landmarks: bool = False  # box-only detectors get eyes/nose/mouth from dlib's 68-point model
+
+    def __init__(self, threshold: float | None = None, max_side: int | None = None,
+                 nms_iou: float = 0.4, min_face: int = 20) -> None:
+        self.threshold = self.default_threshold if threshold is None else threshold
+        self.max_side = max_side or self.default_max_side
+        self.nms_iou = nms_iou
+        self.min_face = min_face
+
+    def detect(self, image: np.ndarray) -> list[Face]:
+        """All faces above the threshold, largest first, boxes in the input image's pixels."""
+        height, width = image.shape[:2]
+        factor = min(1.0, self.max_side / max(height, width))
+        small = image if factor == 1.0 else cv2.resize(
+            image, (round(width * factor), round(height * factor)), interpolation=cv2.INTER_AREA)
+        faces = [f.scaled(1.0 / factor) for f in self._detect(np.ascontiguousarray(small))]
+        faces = [f for f in faces if (f.score is None or f.score >= self.threshold)
+                 and min(f.width, f.height) >= self.min_face]
+        faces = [_clip(f, width, height) for f in non_max_suppression(faces, self.nms_iou)]
+        if self.adds_dlib_landmarks:
+            add_landmarks(image, faces)
+        return sorted(faces, key=lambda f: f.area, reverse=True)
+
+    @abstractmethod
+    def _detect(self, image: np.ndarray) -> list[Face]:
+        """Raw candidate faces on the (possibly downscaled) image."""
+
+
+def register_detector(name: str) -> Callable[[type[FaceDetector]], type[FaceDetector]]:
+    """Class decorator adding a detector under `name`."""
+
+    def add(cls: type[FaceDetector]) -> type[FaceDetector]:
+        cls.name = name
+        _REGISTRY[name] = cls
+        return cls
+
+    return add
+
+
+def create_detector(name: str, **kwargs: object) -> FaceDetector:
+    """Instantiate a registered detector; an unknown name fails listing the known ones."""
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown face detector {name!r}; known detectors: {', '.join(list_detectors())}")
+    return _REGISTRY[name](**kwargs)  # type: ignore[arg-type]
+
+
+def list_detectors() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def non_max_suppression(faces: list[Face], iou_threshold: float) -> list[Face]:
+    """Keep the best-scoring face among boxes overlapping more than `iou_threshold`."""
+    if len(faces) < 2:
+        return faces
+    boxes = [[f.box[0], f.box[1], f.width, f.height] for f in faces]
+    scores = [1.0 if f.score is None else float(f.score) for f in faces]
+    keep = cv2.dnn.NMSBoxes(boxes, scores, score_threshold=-np.inf, nms_threshold=iou_threshold)
+    return [faces[i] for i in np.asarray(keep).reshape(-1)]
+
+
+def _clip(face: Face, width: int, height: int) -> Face:
+    x1, y1, x2, y2 = face.box
+    face.box = (max(0.0, x1), max(0.0, y1), min(float(width), x2), min(float(height), y2))
+    return face

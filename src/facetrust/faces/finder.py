@@ -1,0 +1,66 @@
+"""The face stage of the pipeline: detect (or accept a ready crop), select, align."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from facetrust.faces.align import align_face, whole_image
+from facetrust.faces.detectors import FaceDetector, create_detector
+from facetrust.faces.types import Face
+
+CropMode = Literal["auto", "detect", "whole"]
+DEFAULT_DETECTOR = "mtcnn"
+# In auto mode, one face whose box spans at least this fraction of both image sides means the input
+# is already a face crop (as in most datasets): the whole image is used instead of a re-crop.
+FILLS_IMAGE = 0.45
+
+
+@dataclass
+class FoundFace:
+    """A face and its aligned crop; `source` says whether it was detected or the whole input was used."""
+
+    face: Face
+    crop: np.ndarray
+    source: Literal["detected", "whole"]
+
+    def to_dict(self) -> dict:
+        return {**self.face.to_dict(), "source": self.source}
+
+
+class FaceFinder:
+    """Turns an RGB image into aligned face crops.
+
+    mode "detect": run the detector; "whole": the input is one face crop, no detector runs;
+    "auto": detect, and if a single face fills the image treat the input as a crop.
+    `all_faces` keeps every face (largest first); otherwise only the largest.
+    """
+
+    def __init__(self, detector: str | FaceDetector = DEFAULT_DETECTOR, mode: CropMode = "auto",
+                 size: int = 224, margin: float = 0.3, all_faces: bool = True) -> None:
+        if mode not in ("auto", "detect", "whole"):
+            raise ValueError(f"unknown crop mode {mode!r}; use auto, detect or whole")
+        self.detector = create_detector(detector) if isinstance(detector, str) else detector
+        self.mode = mode
+        self.size = size
+        self.margin = margin
+        self.all_faces = all_faces
+
+    def find(self, image: np.ndarray) -> list[FoundFace]:
+        """Faces in `image`, largest first; an empty list means no face was found (a normal result)."""
+        height, width = image.shape[:2]
+        if self.mode == "whole":
+            whole = Face(box=(0.0, 0.0, float(width), float(height)), score=None, detector="whole")
+            return [FoundFace(whole, whole_image(image, self.size), "whole")]
+        faces = self.detector.detect(image)
+        if self.mode == "auto" and len(faces) == 1 and fills_image(faces[0], width, height):
+            return [FoundFace(faces[0], whole_image(image, self.size), "whole")]
+        if not self.all_faces:
+            faces = faces[:1]
+        return [FoundFace(f, align_face(image, f, self.size, self.margin), "detected") for f in faces]
+
+
+def fills_image(face: Face, width: int, height: int) -> bool:
+    return face.width >= FILLS_IMAGE * width and face.height >= FILLS_IMAGE * height

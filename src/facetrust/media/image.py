@@ -1,0 +1,93 @@
+"""Safe still-image decoding to 8-bit RGB, whatever the mode, bit depth, orientation or frame count."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from facetrust.errors import CorruptMediaError, MediaTooLargeError, UnsupportedMediaError
+from facetrust.media.limits import DEFAULT_LIMITS, MediaLimits
+from facetrust.media.source import MediaInput
+
+ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF", "MPO")
+ALPHA_BACKGROUND = (255, 255, 255)
+
+
+@dataclass
+class DecodedImage:
+    """An RGB uint8 array (H, W, 3) plus what was done to get it, for the record."""
+
+    pixels: np.ndarray
+    format: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) after orientation was applied."""
+        return self.pixels.shape[1], self.pixels.shape[0]
+
+
+def decode_image(media: MediaInput, limits: MediaLimits = DEFAULT_LIMITS) -> DecodedImage:
+    """Decode with the pixel cap checked on the header, so a decompression bomb never gets decoded."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(media.data), formats=ACCEPTED_FORMATS)
+    except UnidentifiedImageError as exc:
+        raise UnsupportedMediaError(media.name, "bytes are not a supported image") from exc
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise MediaTooLargeError(media.name, f"image header declares too many pixels ({exc})") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise CorruptMediaError(media.name, f"cannot read image header ({exc})") from exc
+
+    width, height = image.size
+    if width * height > limits.max_pixels:
+        raise MediaTooLargeError(
+            media.name, f"image is {width}x{height} = {width * height:,} pixels, above the limit of "
+            f"{limits.max_pixels:,} (possible decompression bomb); nothing was decoded")
+    if min(width, height) < limits.min_side:
+        raise UnsupportedMediaError(
+            media.name, f"image is only {width}x{height} pixels; at least {limits.min_side} px per side needed")
+
+    notes: list[str] = []
+    frames = getattr(image, "n_frames", 1)
+    if frames > 1:
+        notes.append(f"animated {image.format}: first of {frames} frames used")
+    try:
+        image.seek(0)
+        image.load()
+        oriented = ImageOps.exif_transpose(image)
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise CorruptMediaError(media.name, f"image data is damaged or truncated ({exc})") from exc
+    if oriented.size != image.size or _exif_orientation(image) not in (None, 1):
+        notes.append(f"EXIF orientation {_exif_orientation(image)} applied")
+    pixels = _to_rgb8(oriented, notes)
+    return DecodedImage(pixels=pixels, format=image.format or "unknown", notes=notes)
+
+
+def _exif_orientation(image: Image.Image) -> int | None:
+    return image.getexif().get(0x0112)
+
+
+def _to_rgb8(image: Image.Image, notes: list[str]) -> np.ndarray:
+    """Convert any Pillow mode to RGB uint8: high bit depths are rescaled, alpha is flattened on white."""
+    mode = image.mode
+    if mode == "RGB":
+        return np.asarray(image, dtype=np.uint8).copy()
+    notes.append(f"converted from mode {mode}")
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        peak = 65535.0 if mode.startswith("I;16") or values.max(initial=0) > 255 else 255.0
+        grey = np.clip(values / peak * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return np.repeat(grey[..., None], 3, axis=2)
+    has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        mode == "P" and "transparency" in image.info)
+    if has_alpha:
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (*ALPHA_BACKGROUND, 255))
+        return np.asarray(Image.alpha_composite(background, rgba).convert("RGB"), dtype=np.uint8).copy()
+    return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()

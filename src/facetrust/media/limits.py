@@ -1,0 +1,20 @@
+"""Limits that bound the work any single untrusted input can cause."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MediaLimits:
+    """Caps checked before (or while) decoding; the defaults suit photos and short clips."""
+
+    max_bytes: int = 200 * 1024 * 1024
+    max_pixels: int = 50_000_000  # checked from the header, before any pixel is decoded
+    min_side: int = 8  # smaller images cannot hold a face worth judging
+    max_video_seconds: float = 3 * 60 * 60
+    max_video_pixels: int = 3840 * 2160
+    max_decode_seconds: float = 120.0
+
+
+DEFAULT_LIMITS = MediaLimits()

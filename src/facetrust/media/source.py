@@ -1,0 +1,46 @@
+"""Reading an input (path, bytes or array) into memory once, with a size cap and a content hash."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from facetrust.errors import EmptyMediaError, MediaError, MediaTooLargeError
+from facetrust.media.limits import DEFAULT_LIMITS, MediaLimits
+
+
+@dataclass(frozen=True)
+class MediaInput:
+    """The raw bytes of one input and the name used in every message and record about it."""
+
+    name: str
+    data: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def read_input(source: str | Path | bytes, name: str | None = None,
+               limits: MediaLimits = DEFAULT_LIMITS) -> MediaInput:
+    """Read a file or wrap a buffer, refusing empty and oversized inputs before doing any work."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+        label = name or "<bytes>"
+    else:
+        path = Path(source)
+        label = name or str(path)
+        if not path.exists():
+            raise MediaError(label, "file not found")
+        if not path.is_file():
+            raise MediaError(label, "not a regular file")
+        size = path.stat().st_size
+        if size > limits.max_bytes:
+            raise MediaTooLargeError(label, f"file is {size:,} bytes, above the limit of {limits.max_bytes:,}")
+        data = path.read_bytes()
+    if not data:
+        raise EmptyMediaError(label, "file is empty (0 bytes)")
+    if len(data) > limits.max_bytes:
+        raise MediaTooLargeError(label, f"input is {len(data):,} bytes, above the limit of {limits.max_bytes:,}")
+    return MediaInput(label, data)

@@ -1,0 +1,148 @@
+"""Video probing and uniform frame sampling through PyAV, bounded in duration, resolution and time."""
+
+from __future__ import annotations
+
+import io
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import av
+import numpy as np
+
+from facetrust.errors import (
+    CorruptMediaError,
+    DecodeTimeoutError,
+    MediaTooLargeError,
+    NoVideoStreamError,
+)
+from facetrust.media.limits import DEFAULT_LIMITS, MediaLimits
+from facetrust.media.source import MediaInput
+
+# Beyond this gap between two wanted frames, seeking to a keyframe beats decoding every frame between.
+SEEK_GAP_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the container says about its first video stream."""
+
+    duration: float
+    fps: float
+    frame_count: int
+    width: int
+    height: int
+    codec: str
+    has_audio: bool
+
+
+@dataclass(frozen=True)
+class VideoFrame:
+    """One decoded frame: its estimated index, presentation time in seconds, and RGB pixels."""
+
+    index: int
+    time: float
+    pixels: np.ndarray
+
+
+def probe_video(media: MediaInput, limits: MediaLimits = DEFAULT_LIMITS) -> VideoInfo:
+    """Read the metadata and enforce the duration and resolution caps; no frame is decoded."""
+    with _open(media) as container:
+        return _checked_info(media, container, limits)
+
+
+def sample_times(info: VideoInfo, count: int | None = None, fps: float | None = None,
+                 max_frames: int = 300) -> list[float]:
+    """Times of frames spread uniformly: `count` segment centres, or every 1/fps seconds, at most max_frames."""
+    if (count is None) == (fps is None):
+        raise ValueError("give exactly one of count or fps")
+    if fps is not None:
+        if fps <= 0:
+            raise ValueError("fps must be positive")
+        count = max(1, math.floor(info.duration * fps))
+        if count <= max_frames:
+            return [i / fps for i in range(count)]
+    assert count is not None
+    if count < 1:
+        raise ValueError("count must be at least 1")
+    count = min(count, max_frames, max(info.frame_count, 1))
+    return [(i + 0.5) * info.duration / count for i in range(count)]
+
+
+def sample_frames(media: MediaInput, count: int | None = None, fps: float | None = None,
+                  max_frames: int = 300, limits: MediaLimits = DEFAULT_LIMITS) -> Iterator[VideoFrame]:
+    """Yield frames at uniformly sampled times, seeking over long gaps, within the decode-time cap."""
+    deadline = time.monotonic() + limits.max_decode_seconds
+    with _open(media) as container:
+        info = _checked_info(media, container, limits)
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        targets = sample_times(info, count=count, fps=fps, max_frames=max_frames)
+        decoded: Iterator[av.VideoFrame] | None = None
+        position = -math.inf
+        half_frame = 0.5 / info.fps
+        try:
+            for target in targets:
+                if decoded is None or target - position > SEEK_GAP_SECONDS:
+                    container.seek(int(target / stream.time_base), stream=stream, backward=True)
+                    decoded = container.decode(stream)
+                for frame in decoded:
+                    if time.monotonic() > deadline:
+                        raise DecodeTimeoutError(
+                            media.name, f"decoding took longer than {limits.max_decode_seconds:.0f} s")
+                    position = _frame_time(frame, stream)
+                    if position + half_frame >= target:
+                        yield VideoFrame(round(position * info.fps), position, frame.to_ndarray(format="rgb24"))
+                        break
+                else:
+                    return  # stream ended before this target: later targets cannot be reached either
+        except av.error.FFmpegError as exc:
+            raise CorruptMediaError(media.name, f"video data is damaged ({exc})") from exc
+
+
+def _open(media: MediaInput) -> av.container.InputContainer:
+    try:
+        return av.open(io.BytesIO(media.data), mode="r", metadata_errors="ignore")
+    except av.error.FFmpegError as exc:
+        raise CorruptMediaError(media.name, f"cannot open video container ({exc})") from exc
+
+
+def _frame_time(frame: av.VideoFrame, stream: av.video.stream.VideoStream) -> float:
+    if frame.time is not None:
+        return float(frame.time)
+    return float(frame.pts * stream.time_base) if frame.pts is not None else 0.0
+
+
+def _checked_info(media: MediaInput, container: av.container.InputContainer,
+                  limits: MediaLimits) -> VideoInfo:
+    if not container.streams.video:
+        raise NoVideoStreamError(media.name, "container has no video stream")
+    stream = container.streams.video[0]
+    width, height = stream.codec_context.width, stream.codec_context.height
+    if not width or not height:
+        raise CorruptMediaError(media.name, "video stream has no frame size")
+    if width * height > limits.max_video_pixels:
+        raise MediaTooLargeError(
+            media.name, f"video is {width}x{height}, above the limit of {limits.max_video_pixels:,} pixels")
+    fps = float(stream.average_rate or stream.guessed_rate or 0) or 25.0
+    duration = _duration(container, stream)
+    frame_count = stream.frames or round(duration * fps)
+    if duration <= 0 and frame_count > 0:
+        duration = frame_count / fps
+    if duration <= 0:
+        raise CorruptMediaError(media.name, "cannot determine the video's duration")
+    if duration > limits.max_video_seconds:
+        raise MediaTooLargeError(
+            media.name, f"video lasts {duration:.0f} s, above the limit of {limits.max_video_seconds:.0f} s")
+    return VideoInfo(
+        duration=duration, fps=fps, frame_count=frame_count, width=width, height=height,
+        codec=stream.codec_context.name, has_audio=bool(container.streams.audio))
+
+
+def _duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / av.time_base
+    return 0.0
