@@ -40,5 +40,9 @@ class DecodeTimeoutError(MediaError):
     """Decoding took longer than the configured limit."""
 
 
+class ProcessingError(MediaError):
+    """An unexpected failure while processing one input, wrapped so a batch can record it and go on."""
+
+
 class MissingComponentError(FacetrustError):
     """An optional package or its weight file is not installed."""

@@ -11,7 +11,7 @@ from facetrust.faces.weights import package_file
 
 
 @cache
-def _predictor():  # noqa: ANN202 - dlib has no type stubs
+def _predictor():
     import dlib
 
     return dlib.shape_predictor(str(package_file(

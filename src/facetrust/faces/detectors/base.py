@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import cv2
 import numpy as np
+import torch
+from torchvision.ops import nms
 
 from facetrust.faces.landmarks import add_landmarks
 from facetrust.faces.types import Face
@@ -78,10 +80,9 @@ def non_max_suppression(faces: list[Face], iou_threshold: float) -> list[Face]:
     """Keep the best-scoring face among boxes overlapping more than `iou_threshold`."""
     if len(faces) < 2:
         return faces
-    boxes = [[f.box[0], f.box[1], f.width, f.height] for f in faces]
-    scores = [1.0 if f.score is None else float(f.score) for f in faces]
-    keep = cv2.dnn.NMSBoxes(boxes, scores, score_threshold=-np.inf, nms_threshold=iou_threshold)
-    return [faces[i] for i in np.asarray(keep).reshape(-1)]
+    boxes = torch.tensor([f.box for f in faces], dtype=torch.float32)
+    scores = torch.tensor([1.0 if f.score is None else f.score for f in faces], dtype=torch.float32)
+    return [faces[i] for i in nms(boxes, scores, iou_threshold).tolist()]
 
 
 def _clip(face: Face, width: int, height: int) -> Face:

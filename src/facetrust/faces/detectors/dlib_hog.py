@@ -19,7 +19,7 @@ class DlibHOGDetector(FaceDetector):
     adds_dlib_landmarks = True
 
     @cached_property
-    def _detector(self):  # noqa: ANN202 - dlib has no type stubs
+    def _detector(self):
         try:
             import dlib
         except ImportError as exc:

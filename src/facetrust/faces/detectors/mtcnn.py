@@ -19,7 +19,7 @@ class MTCNNDetector(FaceDetector):
     default_threshold = 0.9
 
     @cached_property
-    def _model(self):  # noqa: ANN202 - facenet-pytorch has no type stubs
+    def _model(self):
         try:
             from facenet_pytorch import MTCNN
         except ImportError as exc:

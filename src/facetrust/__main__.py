@@ -1,0 +1,3 @@
+from facetrust.cli import app
+
+app(prog_name="facetrust")

@@ -1,0 +1,112 @@
+"""The public Python API. The CLI (and later the HTTP service) are thin layers over these functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from facetrust.errors import MediaError, ProcessingError
+from facetrust.faces import FaceFinder, FoundFace
+from facetrust.media import (
+    DEFAULT_LIMITS,
+    MediaInput,
+    MediaLimits,
+    decode_image,
+    probe_video,
+    read_input,
+    sample_frames,
+    sniff_kind,
+)
+
+Source = str | Path | bytes | np.ndarray
+
+
+@dataclass
+class FrameFaces:
+    """Faces found in one image or one sampled video frame (`index`/`time` are None for images)."""
+
+    index: int | None
+    time: float | None
+    faces: list[FoundFace]
+
+    def to_dict(self) -> dict:
+        return {"index": self.index, "time": None if self.time is None else round(self.time, 3),
+                "faces": [f.to_dict() for f in self.faces]}
+
+
+@dataclass
+class FacesResult:
+    """Every face in one input. An empty `frames[*].faces` is the normal "no face found" result."""
+
+    name: str
+    sha256: str
+    kind: str
+    width: int
+    height: int
+    frames: list[FrameFaces]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def face_count(self) -> int:
+        return sum(len(f.faces) for f in self.frames)
+
+    def to_dict(self) -> dict:
+        record = {"input": self.name, "sha256": self.sha256, "kind": self.kind,
+                  "width": self.width, "height": self.height, "notes": self.notes}
+        if self.kind == "image":
+            record["faces"] = [f.to_dict() for f in self.frames[0].faces]
+        else:
+            record["frames"] = [f.to_dict() for f in self.frames]
+        return record
+
+
+def load_input(source: Source, name: str | None = None, limits: MediaLimits = DEFAULT_LIMITS) -> MediaInput:
+    """Read a path or bytes once (size-capped); arrays are encoded losslessly so they hash like files."""
+    if isinstance(source, np.ndarray):
+        import cv2
+
+        ok, png = cv2.imencode(".png", cv2.cvtColor(_as_rgb8(source), cv2.COLOR_RGB2BGR))
+        if not ok:
+            raise ValueError("could not encode the array as an image")
+        return read_input(png.tobytes(), name or "<array>", limits)
+    return read_input(source, name, limits)
+
+
+def find_faces(source: Source, finder: FaceFinder | None = None, *, name: str | None = None,
+               frames: int = 16, limits: MediaLimits = DEFAULT_LIMITS) -> FacesResult:
+    """Detect and align every face in an image, or in `frames` uniformly sampled frames of a video."""
+    finder = finder or FaceFinder()
+    media = load_input(source, name, limits)
+    if sniff_kind(media) == "image":
+        image = decode_image(media, limits)
+        width, height = image.size
+        return FacesResult(media.name, media.sha256, "image", width, height,
+                           [FrameFaces(None, None, finder.find(image.pixels))], image.notes)
+    info = probe_video(media, limits)
+    found = [FrameFaces(f.index, f.time, finder.find(f.pixels))
+             for f in sample_frames(media, count=frames, limits=limits)]
+    notes = [] if found else ["no frame could be decoded"]
+    return FacesResult(media.name, media.sha256, "video", info.width, info.height, found, notes)
+
+
+def find_faces_or_error(source: str | Path, finder: FaceFinder, *, frames: int = 16,
+                        limits: MediaLimits = DEFAULT_LIMITS) -> FacesResult | MediaError:
+    """`find_faces` for batches: any failure comes back as a MediaError naming the input, never raised."""
+    try:
+        return find_faces(source, finder, frames=frames, limits=limits)
+    except MediaError as exc:
+        return exc
+    except Exception as exc:  # one bad file must never stop a batch; the message keeps the cause
+        return ProcessingError(str(source), f"unexpected {type(exc).__name__}: {exc}")
+
+
+def _as_rgb8(array: np.ndarray) -> np.ndarray:
+    if array.dtype != np.uint8:
+        raise ValueError(f"arrays must be uint8 RGB (H, W, 3), got dtype {array.dtype}")
+    if array.ndim == 2:
+        return np.repeat(array[..., None], 3, axis=2)
+    if array.ndim != 3 or array.shape[2] not in (3, 4):
+        raise ValueError(f"arrays must be (H, W, 3) RGB, got shape {array.shape}")
+    return array[..., :3]

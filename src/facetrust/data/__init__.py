@@ -1,0 +1,1 @@
+"""Datasets: folder layouts, labels and splits, and building face-crop datasets."""

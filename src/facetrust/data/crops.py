@@ -1,0 +1,172 @@
+"""Turning a folder of images/videos into a dataset of aligned face crops, resumably.
+
+Each finished source file is appended to a journal (one JSON line, fsynced) after its crops are on
+disk, so an interrupted run loses at most the file in progress, and a re-run skips everything the
+journal lists. The manifest CSV is rebuilt from the journal at the end, and on interruption.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePath
+
+import cv2
+from tqdm import tqdm
+
+from facetrust.api import find_faces_or_error
+from facetrust.data.layout import label_of, split_of
+from facetrust.errors import FacetrustError, MediaError
+from facetrust.faces import DEFAULT_DETECTOR, FaceFinder
+from facetrust.faces.finder import CropMode
+from facetrust.media.files import media_files
+
+JOURNAL = "crop_journal.jsonl"
+SETTINGS = "crop_settings.json"
+MANIFEST = "manifest.csv"
+PROBLEMS = "problems.csv"
+MANIFEST_COLUMNS = ["crop", "source", "label", "split", "frame_index", "time", "face_index",
+                    "x1", "y1", "x2", "y2", "score", "detector", "face_source"]
+
+
+@dataclass(frozen=True)
+class CropSettings:
+    """Everything that changes the crops; a destination only ever holds crops made with one setting."""
+
+    size: int = 224
+    margin: float = 0.3
+    detector: str = DEFAULT_DETECTOR
+    mode: CropMode = "auto"
+    frames_per_video: int = 16
+    all_faces: bool = False
+
+
+@dataclass
+class CropSummary:
+    """Counts for one run; `problems` lists (source, status, message) for unreadable or faceless files."""
+
+    total: int = 0
+    skipped: int = 0
+    ok: int = 0
+    no_face: int = 0
+    errors: int = 0
+    crops: int = 0
+    interrupted: bool = False
+    problems: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def crop_dataset(src: str | Path, dest: str | Path, settings: CropSettings = CropSettings(),
+                 progress: bool = True) -> CropSummary:
+    """Crop every face of every media file under `src` into `dest`, keeping the folder structure."""
+    src, dest = Path(src), Path(dest)
+    if not src.is_dir():
+        raise FacetrustError(f"{src}: not a folder")
+    dest.mkdir(parents=True, exist_ok=True)
+    _check_settings(dest, settings)
+    done = read_journal(dest / JOURNAL)
+    files = media_files(src)
+    summary = CropSummary(total=len(files))
+    finder = FaceFinder(settings.detector, mode=settings.mode, size=settings.size, margin=settings.margin,
+                        all_faces=settings.all_faces)
+    todo = [f for f in files if f.relative_to(src).as_posix() not in done]
+    summary.skipped = len(files) - len(todo)
+    bar = tqdm(todo, desc="cropping", unit="file", disable=not progress)
+    try:
+        with open(dest / JOURNAL, "a", encoding="utf-8") as journal:
+            for path in bar:
+                entry = _crop_file(path, PurePath(path.relative_to(src).as_posix()), finder, settings, dest)
+                journal.write(json.dumps(entry) + "\n")
+                journal.flush()
+                os.fsync(journal.fileno())
+                done[entry["source"]] = entry
+                _count(summary, entry)
+                bar.set_postfix(ok=summary.ok, no_face=summary.no_face, errors=summary.errors)
+    except KeyboardInterrupt:
+        summary.interrupted = True
+    finally:
+        bar.close()
+        write_manifest(dest, done)
+    summary.problems = [(e["source"], e["status"], e.get("error", "")) for e in done.values()
+                        if e["status"] != "ok"]
+    return summary
+
+
+def read_journal(path: Path) -> dict[str, dict]:
+    """Finished sources by relative path; a torn last line (killed mid-write) is ignored and redone."""
+    done: dict[str, dict] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            done[entry["source"]] = entry
+    return done
+
+
+def write_manifest(dest: Path, done: dict[str, dict]) -> None:
+    """Rewrite manifest.csv and problems.csv from the journal (atomically, via a temporary file)."""
+    rows = [row for entry in done.values() for row in entry["crops"]]
+    _write_csv(dest / MANIFEST, MANIFEST_COLUMNS, rows)
+    problems = [{"source": e["source"], "status": e["status"], "error": e.get("error", "")}
+                for e in done.values() if e["status"] != "ok"]
+    _write_csv(dest / PROBLEMS, ["source", "status", "error"], problems)
+
+
+def _crop_file(path: Path, relative: PurePath, finder: FaceFinder, settings: CropSettings,
+               dest: Path) -> dict:
+    entry: dict = {"source": relative.as_posix(), "crops": []}
+    result = find_faces_or_error(path, finder, frames=settings.frames_per_video)
+    if isinstance(result, MediaError):
+        return {**entry, "status": "error", "error": str(result)}
+    for frame in result.frames:
+        for k, found in enumerate(frame.faces):
+            name = (f"{relative.name}.face{k}.png" if frame.index is None
+                    else f"{relative.name}/frame{frame.index:06d}.face{k}.png")
+            crop_path = relative.parent / name
+            (dest / crop_path).parent.mkdir(parents=True, exist_ok=True)
+            if not cv2.imwrite(str(dest / crop_path), cv2.cvtColor(found.crop, cv2.COLOR_RGB2BGR)):
+                return {**entry, "status": "error", "error": f"{dest / crop_path}: could not write crop"}
+            x1, y1, x2, y2 = (round(v, 1) for v in found.face.box)
+            entry["crops"].append({
+                "crop": crop_path.as_posix(), "source": relative.as_posix(), "label": label_of(relative),
+                "split": split_of(relative), "frame_index": frame.index, "face_index": k,
+                "time": None if frame.time is None else round(frame.time, 3),
+                "x1": x1, "y1": y1, "x2": x2, "y2": y2, "score": found.face.score,
+                "detector": found.face.detector, "face_source": found.source,
+            })
+    return {**entry, "status": "ok" if entry["crops"] else "no_face"}
+
+
+def _count(summary: CropSummary, entry: dict) -> None:
+    summary.crops += len(entry["crops"])
+    if entry["status"] == "ok":
+        summary.ok += 1
+    elif entry["status"] == "no_face":
+        summary.no_face += 1
+    else:
+        summary.errors += 1
+
+
+def _check_settings(dest: Path, settings: CropSettings) -> None:
+    path = dest / SETTINGS
+    wanted = asdict(settings)
+    if path.exists():
+        found = json.loads(path.read_text(encoding="utf-8"))
+        if found != wanted:
+            changed = ", ".join(f"{k}: {found.get(k)!r} -> {v!r}" for k, v in wanted.items() if found.get(k) != v)
+            raise FacetrustError(
+                f"{dest} holds crops made with other settings ({changed}); use a new destination folder")
+    else:
+        path.write_text(json.dumps(wanted, indent=2), encoding="utf-8")
+
+
+def _write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, path)
