@@ -40,6 +40,12 @@ class Face:
             detector=self.detector,
         )
 
+    def shifted(self, dx: float, dy: float) -> Face:
+        """The same face with its coordinates moved by (dx, dy) (used to undo a border)."""
+        x1, y1, x2, y2 = self.box
+        return Face(box=(x1 + dx, y1 + dy, x2 + dx, y2 + dy), score=self.score,
+                    landmarks={k: (x + dx, y + dy) for k, (x, y) in self.landmarks.items()}, detector=self.detector)
+
     def to_dict(self) -> dict:
         return {
             "box": [round(v, 1) for v in self.box],

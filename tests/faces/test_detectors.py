@@ -1,0 +1,71 @@
+import math
+
+import numpy as np
+import pytest
+
+from facetrust.faces import create_detector, list_detectors
+from facetrust.faces.detectors.base import non_max_suppression
+from facetrust.faces.types import Face
+
+# Eileen Collins' face in skimage's astronaut photo: roughly x 175-270, y 60-175 (checked by eye).
+ASTRONAUT_FACE = (175, 60, 270, 175)
+
+
+def centre_inside(face: Face, region: tuple[int, int, int, int]) -> bool:
+    cx, cy = (face.box[0] + face.box[2]) / 2, (face.box[1] + face.box[3]) / 2
+    return region[0] <= cx <= region[2] and region[1] <= cy <= region[3]
+
+
+@pytest.mark.parametrize("name", ["mtcnn", "ssd", "dlib_hog"])
+def test_each_detector_finds_the_astronaut_with_landmarks(astronaut, name):
+    faces = create_detector(name).detect(astronaut)
+    assert len(faces) == 1
+    face = faces[0]
+    assert face.detector == name and centre_inside(face, ASTRONAUT_FACE)
+    left, right, mouth = face.landmarks["left_eye"], face.landmarks["right_eye"], face.landmarks["mouth"]
+    assert left[0] < right[0] and mouth[1] > max(left[1], right[1])  # eyes above the mouth, in order
+    assert abs(math.degrees(math.atan2(right[1] - left[1], right[0] - left[0]))) < 10
+
+
+@pytest.mark.parametrize("name", ["mtcnn", "ssd", "dlib_hog"])
+def test_no_face_in_a_cat_photo(cat, name):
+    assert create_detector(name).detect(cat) == []
+
+
+def test_detection_on_a_large_image_maps_boxes_back_to_input_pixels(astronaut):
+    import cv2
+
+    big = cv2.resize(astronaut, (2048, 2048), interpolation=cv2.INTER_CUBIC)
+    (face,) = create_detector("mtcnn").detect(big)
+    assert centre_inside(face, tuple(v * 4 for v in ASTRONAUT_FACE))
+
+
+def test_extreme_close_up_is_found_through_the_border_retry(shared_data):
+    from facetrust.media import decode_image, read_input
+
+    # A real Yonsei photo whose face overflows the frame: MTCNN alone finds nothing in it.
+    pixels = decode_image(read_input(shared_data / "faces/yonsei/real/real_00696.jpg")).pixels
+    detector = create_detector("mtcnn")
+    assert detector._detect_resized(pixels) == []
+    faces = detector.detect(pixels)
+    assert len(faces) == 1 and faces[0].width > 300 and faces[0].score > 0.95
+
+
+def test_unknown_detector_lists_the_known_ones():
+    with pytest.raises(ValueError, match="unknown face detector 'nope'; known detectors: dlib_hog, mtcnn, ssd"):
+        create_detector("nope")
+    assert {"mtcnn", "ssd", "dlib_hog"} <= set(list_detectors())
+
+
+def test_threshold_drops_low_scores(astronaut):
+    assert create_detector("mtcnn", threshold=1.01).detect(astronaut) == []
+
+
+def test_nms_keeps_the_best_of_overlapping_boxes():
+    faces = [Face((0, 0, 100, 100), 0.8), Face((5, 5, 105, 105), 0.95), Face((300, 300, 350, 350), 0.9)]
+    kept = non_max_suppression(faces, 0.4)
+    assert [f.score for f in kept] == [0.95, 0.9]
+
+
+def test_grey_image_has_no_face():
+    assert create_detector("mtcnn").detect(np.full((300, 400, 3), 128, np.uint8)) == []

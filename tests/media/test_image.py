@@ -1,0 +1,144 @@
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from facetrust.errors import CorruptMediaError, EmptyMediaError, MediaTooLargeError, UnsupportedMediaError
+from facetrust.media import MediaLimits, decode_image, read_input, sniff_kind
+from tests.conftest import encode
+
+
+def decode(data: bytes, name: str = "input", limits: MediaLimits = MediaLimits()):
+    media = read_input(data, name, limits)
+    assert sniff_kind(media) == "image"
+    return decode_image(media, limits)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF"])
+def test_every_accepted_format_decodes_to_rgb8(astronaut, fmt):
+    image = decode(encode(astronaut, fmt))
+    assert image.pixels.shape == (512, 512, 3) and image.pixels.dtype == np.uint8
+    assert image.format == fmt
+    # Lossless formats give the pixels back; lossy ones stay close (GIF is palettised).
+    error = np.abs(image.pixels.astype(int) - astronaut.astype(int)).mean()
+    assert error < {"JPEG": 4, "WEBP": 6, "GIF": 12}.get(fmt, 0.01)
+
+
+def test_format_comes_from_bytes_not_extension(tmp_path, astronaut):
+    disguised = tmp_path / "photo.jpg"
+    disguised.write_bytes(encode(astronaut, "PNG"))
+    assert decode_image(read_input(disguised)).format == "PNG"
+
+
+def test_text_file_named_jpg_is_refused_with_its_name(tmp_path):
+    fake = tmp_path / "notes.jpg"
+    fake.write_text("this is not a picture\n")
+    with pytest.raises(UnsupportedMediaError, match=r"notes\.jpg: not a recognised image or video"):
+        sniff_kind(read_input(fake))
+
+
+def test_zero_byte_file_is_refused(tmp_path):
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    with pytest.raises(EmptyMediaError, match=r"empty\.png: file is empty"):
+        read_input(empty)
+
+
+def test_file_size_cap_is_checked_before_reading(tmp_path, astronaut_jpeg):
+    path = tmp_path / "big.jpg"
+    path.write_bytes(astronaut_jpeg)
+    with pytest.raises(MediaTooLargeError, match="above the limit"):
+        read_input(path, limits=MediaLimits(max_bytes=1000))
+
+
+def test_truncated_jpeg_is_a_corrupt_media_error(astronaut_jpeg):
+    with pytest.raises(CorruptMediaError, match="truncated.jpg: image data is damaged or truncated"):
+        decode(astronaut_jpeg[: len(astronaut_jpeg) // 2], "truncated.jpg")
+
+
+def png_bomb(side: int) -> bytes:
+    """A valid PNG header declaring side x side pixels, followed by a little compressed data."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    rows = zlib.compress(b"\x00" * (side + 1) * 64, 9)  # 64 zero rows; the rest would follow
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+
+
+def test_png_decompression_bomb_is_rejected_from_its_header():
+    # 100,000^2 = 10 gigapixels (10 GB decoded) in a file of a few kilobytes.
+    bomb = png_bomb(100_000)
+    assert len(bomb) < 20_000
+    with pytest.raises(MediaTooLargeError, match=r"bomb.png: .*(too many pixels|nothing was decoded)"):
+        decode(bomb, "bomb.png")
+
+
+def test_pixel_cap_applies_below_pillows_own_bomb_limit(astronaut):
+    with pytest.raises(MediaTooLargeError, match="512x512 = 262,144 pixels, above the limit"):
+        decode(encode(astronaut, "PNG"), limits=MediaLimits(max_pixels=100_000))
+
+
+def test_one_pixel_image_is_refused_as_too_small():
+    with pytest.raises(UnsupportedMediaError, match="only 1x1 pixels"):
+        decode(encode(np.zeros((1, 1, 3), np.uint8), "PNG"))
+
+
+def test_animated_gif_uses_first_frame_and_says_so():
+    frames = [Image.new("RGB", (64, 64), colour) for colour in ((255, 0, 0), (0, 255, 0), (0, 0, 255))]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    image = decode(buffer.getvalue())
+    assert tuple(image.pixels[32, 32]) == (255, 0, 0)
+    assert any("first of 3 frames" in note for note in image.notes)
+
+
+def test_cmyk_jpeg_converts_to_rgb(astronaut):
+    cmyk = Image.fromarray(astronaut).convert("CMYK")
+    buffer = io.BytesIO()
+    cmyk.save(buffer, format="JPEG", quality=95)
+    image = decode(buffer.getvalue())
+    assert image.pixels.shape == (512, 512, 3)
+    assert np.abs(image.pixels.astype(int) - astronaut.astype(int)).mean() < 10
+
+
+def test_16_bit_png_is_rescaled_not_clipped():
+    ramp = np.linspace(0, 65535, 64 * 64).astype(np.uint16).reshape(64, 64)
+    buffer = io.BytesIO()
+    Image.fromarray(ramp).save(buffer, format="PNG")
+    image = decode(buffer.getvalue())
+    assert image.pixels.dtype == np.uint8
+    assert image.pixels[0, 0, 0] == 0 and image.pixels[-1, -1, 0] == 255
+    assert 120 <= image.pixels[32, 0, 0] <= 135  # mid-grey stays mid-grey
+
+
+@pytest.mark.parametrize("mode", ["L", "P", "LA", "RGBA"])
+def test_grey_palette_and_alpha_modes_become_rgb(astronaut, mode):
+    source = Image.fromarray(astronaut).convert(mode)
+    buffer = io.BytesIO()
+    source.save(buffer, format="PNG")
+    image = decode(buffer.getvalue())
+    assert image.pixels.shape == (512, 512, 3)
+    assert any(f"mode {mode}" in note for note in image.notes)
+
+
+def test_transparent_pixels_are_flattened_on_white():
+    rgba = np.zeros((16, 16, 4), np.uint8)  # fully transparent black
+    image = decode(encode(rgba, "PNG"))
+    assert (image.pixels == 255).all()
+
+
+def test_exif_orientation_is_applied(astronaut):
+    # Stored rotated; EXIF orientation 6 says "rotate 90 degrees clockwise to display".
+    stored = Image.fromarray(np.ascontiguousarray(np.rot90(astronaut[:, :256], 1)))
+    exif = stored.getexif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    stored.save(buffer, format="JPEG", exif=exif, quality=95)
+    image = decode(buffer.getvalue())
+    assert image.size == (256, 512)
+    assert np.abs(image.pixels.astype(int) - astronaut[:, :256].astype(int)).mean() < 6
+    assert any("EXIF orientation 6" in note for note in image.notes)

@@ -1,0 +1,111 @@
+import io
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+
+from facetrust.errors import CorruptMediaError, MediaTooLargeError, NoVideoStreamError
+from facetrust.media import MediaLimits, probe_video, read_input, sample_frames, sample_times, sniff_kind
+
+
+def test_probe_reads_real_ffpp_metadata(ffpp_real_video):
+    media = read_input(ffpp_real_video)
+    assert sniff_kind(media) == "video"
+    info = probe_video(media)
+    assert info.codec == "h264" and info.fps == pytest.approx(30, abs=0.1)
+    assert info.width >= 480 and info.height >= 360
+    assert info.duration == pytest.approx(info.frame_count / info.fps, rel=0.05)
+
+
+def test_count_sampling_spreads_frames_over_the_whole_clip(ffpp_real_video):
+    media = read_input(ffpp_real_video)
+    info = probe_video(media)
+    frames = list(sample_frames(media, count=8))
+    assert len(frames) == 8
+    times = [f.time for f in frames]
+    assert times == sorted(times) and len(set(f.index for f in frames)) == 8
+    assert times[0] < info.duration / 8 and times[-1] > info.duration * 7 / 8
+    expected = sample_times(info, count=8)
+    assert all(abs(t - e) <= 1.5 / info.fps for t, e in zip(times, expected, strict=True))
+    assert frames[0].pixels.shape == (info.height, info.width, 3)
+    # Different moments of a real clip are different pictures.
+    assert np.abs(frames[0].pixels.astype(int) - frames[-1].pixels.astype(int)).mean() > 1
+
+
+def test_fps_sampling_and_cap(ffpp_real_video):
+    media = read_input(ffpp_real_video)
+    info = probe_video(media)
+    every_second = list(sample_frames(media, fps=1.0))
+    assert len(every_second) == int(info.duration)
+    assert [round(f.time) for f in every_second] == list(range(int(info.duration)))
+    assert len(list(sample_frames(media, fps=30.0, max_frames=5))) == 5
+
+
+def make_video(fmt: str = "mp4", width: int = 64, height: int = 48, frames: int = 10, audio_only: bool = False) -> bytes:
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format=fmt) as container:
+        if audio_only:
+            stream = container.add_stream("aac", rate=16000)
+            samples = np.zeros((1, 1024), np.float32)
+            for i in range(10):
+                frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout="mono")
+                frame.sample_rate, frame.pts = 16000, i * 1024
+                for packet in stream.encode(frame):
+                    container.mux(packet)
+        else:
+            stream = container.add_stream("mpeg4", rate=10)
+            stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+            stream.time_base = Fraction(1, 10)
+            for i in range(frames):
+                image = np.full((height, width, 3), (i * 20) % 256, np.uint8)
+                for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                    container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return buffer.getvalue()
+
+
+def test_audio_only_file_has_no_video_stream():
+    media = read_input(make_video(audio_only=True), "speech.m4a")
+    with pytest.raises(NoVideoStreamError, match="speech.m4a: .*no video stream"):
+        sniff_kind(media)
+        probe_video(media)
+
+
+def test_corrupt_mp4_is_a_clear_error(ffpp_real_video):
+    data = bytearray(ffpp_real_video.read_bytes())
+    rng = np.random.default_rng(0)
+    data[64:] = rng.integers(0, 256, len(data) - 64, dtype=np.uint8).tobytes()  # keep only the ftyp box
+    media = read_input(bytes(data), "corrupt.mp4")
+    assert sniff_kind(media) == "video"
+    with pytest.raises(CorruptMediaError, match="corrupt.mp4: "):
+        list(sample_frames(media, count=4))
+
+
+def test_truncated_video_yields_what_it_can_or_fails_clearly(ffpp_real_video):
+    data = ffpp_real_video.read_bytes()
+    media = read_input(data[: len(data) // 3], "truncated.mp4")
+    try:
+        frames = list(sample_frames(media, count=8))
+    except CorruptMediaError as exc:
+        assert "truncated.mp4" in str(exc)
+    else:
+        assert len(frames) < 8
+
+
+def test_duration_and_resolution_caps():
+    clip = read_input(make_video(width=320, height=240, frames=30), "clip.mp4")
+    assert probe_video(clip).duration == pytest.approx(3.0, abs=0.2)
+    with pytest.raises(MediaTooLargeError, match="clip.mp4: video lasts 3 s, above the limit of 1 s"):
+        probe_video(clip, MediaLimits(max_video_seconds=1))
+    with pytest.raises(MediaTooLargeError, match="320x240, above the limit"):
+        probe_video(clip, MediaLimits(max_video_pixels=320 * 200))
+
+
+def test_decode_time_cap_stops_a_slow_decode():
+    from facetrust.errors import DecodeTimeoutError
+
+    clip = read_input(make_video(frames=30), "slow.mp4")
+    with pytest.raises(DecodeTimeoutError, match="slow.mp4: decoding took longer than 0 s"):
+        list(sample_frames(clip, count=10, limits=MediaLimits(max_decode_seconds=0)))
