@@ -42,7 +42,8 @@ def test_fps_sampling_and_cap(ffpp_real_video):
     assert len(list(sample_frames(media, fps=30.0, max_frames=5))) == 5
 
 
-def make_video(fmt: str = "mp4", width: int = 64, height: int = 48, frames: int = 10, audio_only: bool = False) -> bytes:
+def make_video(fmt: str = "mp4", width: int = 64, height: int = 48, frames: int = 10,
+               audio_only: bool = False) -> bytes:
     buffer = io.BytesIO()
     with av.open(buffer, mode="w", format=fmt) as container:
         if audio_only:
@@ -68,7 +69,7 @@ def make_video(fmt: str = "mp4", width: int = 64, height: int = 48, frames: int 
 
 def test_audio_only_file_has_no_video_stream():
     media = read_input(make_video(audio_only=True), "speech.m4a")
-    with pytest.raises(NoVideoStreamError, match="speech.m4a: .*no video stream"):
+    with pytest.raises(NoVideoStreamError, match=r"speech\.m4a: .*no video stream"):
         sniff_kind(media)
         probe_video(media)
 
@@ -79,7 +80,7 @@ def test_corrupt_mp4_is_a_clear_error(ffpp_real_video):
     data[64:] = rng.integers(0, 256, len(data) - 64, dtype=np.uint8).tobytes()  # keep only the ftyp box
     media = read_input(bytes(data), "corrupt.mp4")
     assert sniff_kind(media) == "video"
-    with pytest.raises(CorruptMediaError, match="corrupt.mp4: "):
+    with pytest.raises(CorruptMediaError, match=r"corrupt\.mp4: "):
         list(sample_frames(media, count=4))
 
 
@@ -97,9 +98,9 @@ def test_truncated_video_yields_what_it_can_or_fails_clearly(ffpp_real_video):
 def test_duration_and_resolution_caps():
     clip = read_input(make_video(width=320, height=240, frames=30), "clip.mp4")
     assert probe_video(clip).duration == pytest.approx(3.0, abs=0.2)
-    with pytest.raises(MediaTooLargeError, match="clip.mp4: video lasts 3 s, above the limit of 1 s"):
+    with pytest.raises(MediaTooLargeError, match=r"clip\.mp4: video lasts 3 s, above the limit of 1 s"):
         probe_video(clip, MediaLimits(max_video_seconds=1))
-    with pytest.raises(MediaTooLargeError, match="320x240, above the limit"):
+    with pytest.raises(MediaTooLargeError, match=r"320x240, above the limit"):
         probe_video(clip, MediaLimits(max_video_pixels=320 * 200))
 
 
@@ -107,5 +108,5 @@ def test_decode_time_cap_stops_a_slow_decode():
     from facetrust.errors import DecodeTimeoutError
 
     clip = read_input(make_video(frames=30), "slow.mp4")
-    with pytest.raises(DecodeTimeoutError, match="slow.mp4: decoding took longer than 0 s"):
+    with pytest.raises(DecodeTimeoutError, match=r"slow\.mp4: decoding took longer than 0 s"):
         list(sample_frames(clip, count=10, limits=MediaLimits(max_decode_seconds=0)))
