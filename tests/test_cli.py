@@ -1,0 +1,64 @@
+import json
+import shutil
+
+from PIL import Image
+from typer.testing import CliRunner
+
+from facetrust.cli import app
+
+runner = CliRunner()
+
+
+def test_faces_reports_every_input_and_keeps_going_after_bad_ones(tmp_path, shared_data, cat):
+    shutil.copy(shared_data / "faces/yonsei/real/real_00004.jpg", tmp_path / "person.jpg")
+    Image.fromarray(cat).save(tmp_path / "cat.png")
+    (tmp_path / "broken.jpg").write_text("no pixels here")
+    (tmp_path / "zero.png").write_bytes(b"")
+    result = runner.invoke(app, ["faces", str(tmp_path), "--json", "--save-crops", str(tmp_path / "crops")])
+    assert result.exit_code == 1  # some inputs failed, but every input was reported
+    records = {json.loads(line)["input"].split("/")[-1]: json.loads(line) for line in result.stdout.splitlines()}
+    assert set(records) == {"person.jpg", "cat.png", "broken.jpg", "zero.png"}
+    assert records["cat.png"]["faces"] == []
+    assert records["broken.jpg"]["error_type"] == "UnsupportedMediaError"
+    assert records["zero.png"]["error"] == "file is empty (0 bytes)"
+    person = records["person.jpg"]
+    assert len(person["sha256"]) == 64 and person["width"] == 600
+    assert person["faces"][0]["score"] > 0.95 and set(person["faces"][0]["landmarks"]) >= {"left_eye", "right_eye"}
+    assert (tmp_path / "crops/person.jpg.face0.png").exists()
+
+
+def test_faces_human_output_and_video(ffpp_real_video, astronaut, tmp_path):
+    Image.fromarray(astronaut).save(tmp_path / "astronaut.png")
+    result = runner.invoke(app, ["faces", str(tmp_path / "astronaut.png"), str(ffpp_real_video), "--frames", "2"])
+    assert result.exit_code == 0, result.output
+    assert "astronaut.png: image 512x512: 1 face(s)" in result.stdout
+    assert f"{ffpp_real_video}: video" in result.stdout and result.stdout.count("frame ") >= 2
+
+
+def test_cat_photo_is_a_normal_no_face_result(tmp_path, cat):
+    Image.fromarray(cat).save(tmp_path / "cat.jpg")
+    result = runner.invoke(app, ["faces", str(tmp_path / "cat.jpg")])
+    assert result.exit_code == 0 and "no face found" in result.stdout
+
+
+def test_unknown_detector_is_a_usage_error():
+    result = runner.invoke(app, ["faces", "x.jpg", "--detector", "nope"])
+    assert result.exit_code == 2
+    assert "unknown face detector 'nope'" in result.output and "dlib_hog, mtcnn, ssd" in result.output
+
+
+def test_crop_command_summarises(tmp_path, shared_data):
+    src = tmp_path / "src/real"
+    src.mkdir(parents=True)
+    shutil.copy(shared_data / "faces/yonsei/real/real_00004.jpg", src / "a.jpg")
+    (src / "bad.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    result = runner.invoke(app, ["crop", str(tmp_path / "src"), str(tmp_path / "out"), "--size", "64"])
+    assert result.exit_code == 0, result.output
+    assert "2 files: 0 already done, 1 cropped, 0 without a face, 1 unreadable; 1 new crops" in result.stdout
+    again = runner.invoke(app, ["crop", str(tmp_path / "src"), str(tmp_path / "out"), "--size", "64"])
+    assert "2 files: 2 already done" in again.stdout
+
+
+def test_detectors_lists_the_default():
+    result = runner.invoke(app, ["detectors"])
+    assert "mtcnn (default)" in result.stdout
