@@ -47,3 +47,30 @@ def astronaut_jpeg(astronaut: np.ndarray) -> bytes:
 @pytest.fixture(scope="session")
 def ffpp_real_video(shared_data: Path) -> Path:
     return sorted((shared_data / "video/ffpp_c40/real").glob("youtube_*.mp4"))[0]
+
+
+@pytest.fixture
+def bad_inputs(tmp_path, astronaut, astronaut_jpeg, cat, ffpp_real_video) -> Path:
+    """A folder holding every kind of bad input the media layer must survive, plus a faceless photo."""
+    from PIL import Image
+
+    from tests.media.test_image import png_bomb
+    from tests.media.test_video import make_video
+
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "zero.jpg").write_bytes(b"")
+    (folder / "truncated.jpg").write_bytes(astronaut_jpeg[: len(astronaut_jpeg) // 2])
+    (folder / "text.jpg").write_text("this is a text file\n")
+    (folder / "bomb.png").write_bytes(png_bomb(100_000))
+    Image.new("RGB", (1, 1)).save(folder / "one_pixel.png")
+    frames = [Image.fromarray(astronaut), Image.fromarray(cat)]
+    frames[0].save(folder / "animated.gif", save_all=True, append_images=frames[1:], duration=100)
+    Image.fromarray(astronaut).convert("CMYK").save(folder / "cmyk.jpg")
+    Image.fromarray(np.asarray(Image.fromarray(astronaut).convert("L"), np.uint16) * 257).save(folder / "16bit.png")
+    (folder / "audio_only.mp4").write_bytes(make_video(audio_only=True))
+    corrupt = bytearray(ffpp_real_video.read_bytes())
+    corrupt[64:] = np.random.default_rng(0).integers(0, 256, len(corrupt) - 64, dtype=np.uint8).tobytes()
+    (folder / "corrupt.mp4").write_bytes(bytes(corrupt))
+    Image.fromarray(cat).save(folder / "no_face.jpg")
+    return folder

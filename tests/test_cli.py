@@ -62,3 +62,29 @@ def test_crop_command_summarises(tmp_path, shared_data):
 def test_detectors_lists_the_default():
     result = runner.invoke(app, ["detectors"])
     assert "mtcnn (default)" in result.stdout
+
+
+EXPECTED_BAD = {
+    "zero.jpg": "EmptyMediaError",
+    "truncated.jpg": "CorruptMediaError",
+    "text.jpg": "UnsupportedMediaError",
+    "bomb.png": "MediaTooLargeError",
+    "one_pixel.png": "UnsupportedMediaError",
+    "audio_only.mp4": "NoVideoStreamError",
+    "corrupt.mp4": "CorruptMediaError",
+}
+
+
+def test_every_bad_input_gets_a_clear_record_and_the_batch_finishes(bad_inputs):
+    result = runner.invoke(app, ["faces", str(bad_inputs), "--json"])
+    assert result.exit_code == 1
+    records = {json.loads(line)["input"].split("/")[-1]: json.loads(line) for line in result.stdout.splitlines()}
+    assert len(records) == 11
+    for name, error_type in EXPECTED_BAD.items():
+        assert records[name]["error_type"] == error_type, records[name]
+        assert records[name]["error"]  # says what is wrong
+    assert records["no_face.jpg"]["faces"] == []
+    # The decodable odd formats are faces like any other: the astronaut is found in each.
+    for name in ("animated.gif", "cmyk.jpg", "16bit.png"):
+        assert len(records[name]["faces"]) == 1, name
+    assert any("first of 2 frames" in note for note in records["animated.gif"]["notes"])
