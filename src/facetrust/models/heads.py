@@ -1,0 +1,36 @@
+"""A backbone (image → feature vector) with a small classification head, freezable."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class BackboneClassifier(nn.Module):
+    """Features from `backbone`, then dropout and one linear layer. Output: (B,) if one class else (B, C)."""
+
+    def __init__(self, backbone: nn.Module, num_features: int, num_classes: int, dropout: float = 0.2) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.num_features = num_features
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(num_features, num_classes))
+        self.frozen = False
+
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        return self.backbone(images)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        logits = self.head(self.features(images))
+        return logits.squeeze(1) if logits.shape[1] == 1 else logits
+
+    def freeze_backbone(self) -> None:
+        """Train the head only; the backbone's batch-norm statistics stay as pretrained."""
+        self.frozen = True
+        for parameter in self.backbone.parameters():
+            parameter.requires_grad = False
+
+    def train(self, mode: bool = True) -> BackboneClassifier:
+        super().train(mode)
+        if self.frozen:
+            self.backbone.eval()
+        return self

@@ -1,0 +1,74 @@
+"""Models by name (timm-style): `create_model("effnet_lite0", pretrained=True)`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from torch import nn
+
+from facetrust.models.preprocess import Preprocess
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """How to build a model, and the preprocessing its (pretrained) weights expect."""
+
+    build: Callable[..., nn.Module]
+    preprocess: Preprocess
+    description: str
+
+
+_MODELS: dict[str, ModelEntry] = {}
+
+
+def register_model(name: str, preprocess: Preprocess, description: str) -> Callable:
+    """Decorator for a builder `fn(num_classes, pretrained, **options) -> nn.Module`."""
+
+    def add(build: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+        _MODELS[name] = ModelEntry(build, preprocess, description)
+        return build
+
+    return add
+
+
+def model_entry(name: str) -> ModelEntry:
+    """The registry entry; a name that is not registered is treated as a timm architecture."""
+    if name in _MODELS:
+        return _MODELS[name]
+    import timm
+
+    if timm.is_model(name):
+        return ModelEntry(_timm_builder(name), Preprocess(), f"timm architecture {name}")
+    raise ValueError(f"unknown model {name!r}; registered models: {', '.join(list_models())} "
+                     "(or any timm architecture name, with --weights FILE)")
+
+
+def create_model(name: str, num_classes: int = 1, pretrained: bool = True, **options: object) -> nn.Module:
+    """Build a registered model; `num_classes=1` gives one logit for P(fake)."""
+    return model_entry(name).build(num_classes=num_classes, pretrained=pretrained, **options)
+
+
+def list_models() -> list[str]:
+    return sorted(_MODELS)
+
+
+def _timm_builder(name: str) -> Callable[..., nn.Module]:
+    def build(num_classes: int, pretrained: bool, weights: str | None = None, dropout: float = 0.2,
+              **_: object) -> nn.Module:
+        import timm
+
+        from facetrust.models.heads import BackboneClassifier
+        from facetrust.models.weights_io import load_state_dict
+
+        backbone = timm.create_model(name, pretrained=False, num_classes=0)
+        if weights:
+            missing, _unexpected = backbone.load_state_dict(load_state_dict(weights), strict=False)
+            if missing:
+                raise ValueError(f"{weights}: weights do not fit {name}; missing keys such as {missing[:3]}")
+        elif pretrained:
+            raise ValueError(f"timm architecture {name!r} has no bundled weights: give --weights FILE "
+                             "or train from scratch with pretrained=False")
+        return BackboneClassifier(backbone, backbone.num_features, num_classes, dropout)
+
+    return build

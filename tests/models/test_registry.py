@@ -1,0 +1,68 @@
+import pytest
+import timm
+import torch
+
+from facetrust.models import create_model, list_models, model_entry
+from facetrust.models.backbones import imagenet_effnet_lite, imagenet_mobilenet_v2
+
+CATS = {"Egyptian cat", "tiger cat", "tabby, tabby cat"}
+
+
+@pytest.mark.parametrize(("name", "build"), [
+    ("effnet_lite0", lambda: imagenet_effnet_lite(0)),
+    ("effnet_lite1", lambda: imagenet_effnet_lite(1)),
+    ("effnet_lite2", lambda: imagenet_effnet_lite(2)),
+    ("mobilenet_v2", imagenet_mobilenet_v2),
+])
+def test_packaged_imagenet_weights_really_load(cat, name, build):
+    """Before the head is replaced, the real cat photo must come out as a cat."""
+    model = build().eval()
+    with torch.no_grad():
+        top3 = model(model_entry(name).preprocess(cat)[None])[0].topk(3).indices.tolist()
+    info = timm.data.ImageNetInfo()
+    assert {info.index_to_description(i) for i in top3} == CATS
+
+
+def test_random_weights_do_not_see_a_cat(cat):
+    model = imagenet_effnet_lite(0, pretrained=False).eval()
+    with torch.no_grad():
+        top3 = model(model_entry("effnet_lite0").preprocess(cat)[None])[0].topk(3).indices.tolist()
+    assert {timm.data.ImageNetInfo().index_to_description(i) for i in top3} != CATS
+
+
+@pytest.mark.parametrize("name", ["ffnn", "cnn", "effnet_lite0", "mobilenet_v2"])
+def test_every_registered_model_gives_one_logit_per_image(name):
+    preprocess = model_entry(name).preprocess
+    model = create_model(name, pretrained=False).eval()
+    assert model(torch.zeros(3, preprocess.channels, preprocess.size, preprocess.size)).shape == (3,)
+
+
+def test_grey_and_seven_class_variants():
+    model = create_model("cnn", num_classes=7, channels=1, depth=2, width=8).eval()
+    assert model(torch.zeros(2, 1, 48, 48)).shape == (2, 7)
+
+
+def test_frozen_backbone_trains_only_the_head():
+    model = create_model("mobilenet_v2", pretrained=False)
+    model.freeze_backbone()
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable == {"head.1.weight", "head.1.bias"}
+    model.train()
+    assert not model.backbone.training and model.head.training
+
+
+def test_unknown_model_lists_registered_ones():
+    with pytest.raises(ValueError, match="unknown model 'nope'; registered models: cnn, effnet_lite0"):
+        create_model("nope")
+    assert {"ffnn", "cnn", "effnet_lite0", "effnet_lite1", "effnet_lite2", "mobilenet_v2"} <= set(list_models())
+
+
+def test_any_timm_architecture_with_a_weights_file(tmp_path):
+    from safetensors.torch import save_file
+
+    source = timm.create_model("resnet18", pretrained=False, num_classes=0)
+    save_file(source.state_dict(), str(tmp_path / "r18.safetensors"))
+    model = create_model("resnet18", weights=str(tmp_path / "r18.safetensors"))
+    assert torch.equal(model.backbone.conv1.weight, source.conv1.weight)
+    with pytest.raises(ValueError, match="no bundled weights"):
+        create_model("resnet18", pretrained=True)
