@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
+
+from facetrust.evaluation import binary_metrics, choose_threshold, fit_temperature
+
+
+@pytest.fixture
+def scored():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 400)
+    p_fake = np.clip(labels * 0.35 + rng.normal(0.35, 0.2, 400), 0, 1)
+    return labels, p_fake
+
+
+def test_metrics_agree_with_scikit_learn(scored):
+    labels, p_fake = scored
+    m = binary_metrics(labels, p_fake, threshold=0.5)
+    predicted = p_fake >= 0.5
+    assert m["accuracy"] == pytest.approx(accuracy_score(labels, predicted))
+    assert m["precision"] == pytest.approx(precision_score(labels, predicted))
+    assert m["recall"] == pytest.approx(recall_score(labels, predicted))
+    assert m["f1"] == pytest.approx(f1_score(labels, predicted))
+    assert m["roc_auc"] == pytest.approx(roc_auc_score(labels, p_fake))
+    (tn, fp), (fn, tp) = m["confusion"]
+    assert tn + fp == m["n_real"] == (labels == 0).sum() and fn + tp == m["n_fake"]
+    assert 0.1 < m["eer"] < 0.4 and 0 <= m["ece"] < 0.3
+
+
+def test_perfect_and_inverted_scores():
+    labels = np.array([0, 0, 1, 1])
+    assert binary_metrics(labels, np.array([0.1, 0.2, 0.8, 0.9]))["eer"] == 0.0
+    inverted = binary_metrics(labels, np.array([0.9, 0.8, 0.2, 0.1]))
+    assert inverted["roc_auc"] == 0.0 and inverted["eer"] == 1.0 and inverted["accuracy"] == 0.0
+
+
+def test_one_class_sets_report_fpr_or_recall():
+    only_real = binary_metrics(np.zeros(4, int), np.array([0.1, 0.7, 0.2, 0.9]))
+    assert only_real["fpr"] == 0.5 and only_real["roc_auc"] is None and only_real["recall"] is None
+    only_fake = binary_metrics(np.ones(4, int), np.array([0.1, 0.7, 0.2, 0.9]))
+    assert only_fake["recall"] == 0.5 and only_fake["fpr"] is None
+
+
+def test_threshold_choice_on_validation(scored):
+    labels, p_fake = scored
+    best = choose_threshold(labels, p_fake)
+    grid = np.linspace(0, 1, 201)
+    balanced = [binary_metrics(labels, p_fake, t)["balanced_accuracy"] for t in grid]
+    assert binary_metrics(labels, p_fake, best)["balanced_accuracy"] >= max(balanced) - 1e-9
+    strict = choose_threshold(labels, p_fake, target_recall=0.95)
+    assert binary_metrics(labels, p_fake, strict)["recall"] >= 0.95
+
+
+def test_temperature_fixes_overconfidence():
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 2, 2000)
+    true_logits = (labels * 2 - 1) * 1.0 + rng.normal(0, 1.5, 2000)
+    overconfident = true_logits * 4
+    t = fit_temperature(overconfident, labels)
+    assert 3 < t < 5
+    before = binary_metrics(labels, 1 / (1 + np.exp(-overconfident)))["ece"]
+    after = binary_metrics(labels, 1 / (1 + np.exp(-overconfident / t)))["ece"]
+    assert after < before / 2
