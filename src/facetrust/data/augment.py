@@ -1,0 +1,71 @@
+"""Training augmentation on uint8 RGB face crops, seeded, chosen to mimic how faces reach a scanner:
+re-compressed, rescaled, slightly blurred, shifted, tilted, re-coloured."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import asdict, dataclass
+
+import cv2
+import numpy as np
+from PIL import Image
+
+
+@dataclass(frozen=True)
+class Augment:
+    """Probabilities and ranges of each augmentation; `Augment.none()` switches them all off."""
+
+    flip: float = 0.5
+    shift: float = 0.04  # fraction of the crop size
+    rotate: float = 8.0  # degrees
+    scale: float = 0.08
+    color: float = 0.15  # brightness / contrast / saturation jitter
+    jpeg: float = 0.5  # probability of re-compressing at quality in jpeg_quality
+    jpeg_quality: tuple[int, int] = (50, 95)
+    blur: float = 0.2
+    rescale: float = 0.25  # probability of a down-and-up resize (loss of detail)
+
+    @classmethod
+    def none(cls) -> Augment:
+        return cls(flip=0, shift=0, rotate=0, scale=0, color=0, jpeg=0, blur=0, rescale=0)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def __call__(self, crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        size = crop.shape[0]
+        if rng.random() < self.flip:
+            crop = crop[:, ::-1]
+        if self.shift or self.rotate or self.scale:
+            angle = rng.uniform(-self.rotate, self.rotate)
+            zoom = 1 + rng.uniform(-self.scale, self.scale)
+            matrix = cv2.getRotationMatrix2D((size / 2, size / 2), angle, zoom)
+            matrix[:, 2] += rng.uniform(-self.shift, self.shift, 2) * size
+            crop = cv2.warpAffine(np.ascontiguousarray(crop), matrix, (size, size), flags=cv2.INTER_LINEAR,
+                                  borderMode=cv2.BORDER_REFLECT_101)
+        if self.color:
+            crop = _jitter_colour(crop, rng, self.color)
+        if rng.random() < self.rescale:
+            small = max(32, int(size * rng.uniform(0.4, 0.8)))
+            crop = cv2.resize(cv2.resize(crop, (small, small), interpolation=cv2.INTER_AREA), (size, size),
+                              interpolation=cv2.INTER_LINEAR)
+        if rng.random() < self.blur:
+            crop = cv2.GaussianBlur(crop, (0, 0), rng.uniform(0.3, 1.2))
+        if rng.random() < self.jpeg:
+            crop = jpeg_roundtrip(crop, int(rng.integers(*self.jpeg_quality, endpoint=True)))
+        return np.ascontiguousarray(crop)
+
+
+def jpeg_roundtrip(crop: np.ndarray, quality: int) -> np.ndarray:
+    buffer = io.BytesIO()
+    Image.fromarray(crop).save(buffer, format="JPEG", quality=quality)
+    return np.asarray(Image.open(buffer).convert("RGB"))
+
+
+def _jitter_colour(crop: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
+    pixels = crop.astype(np.float32)
+    brightness, contrast, saturation = 1 + rng.uniform(-strength, strength, 3)
+    grey = pixels.mean(axis=2, keepdims=True)
+    pixels = grey + (pixels - grey) * saturation
+    pixels = (pixels - pixels.mean()) * contrast + pixels.mean()
+    return np.clip(pixels * brightness, 0, 255).astype(np.uint8)

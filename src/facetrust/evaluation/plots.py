@@ -1,0 +1,90 @@
+"""Pictures of results: ROC, precision-recall, confusion matrix, score histogram, training curves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.metrics import precision_recall_curve, roc_curve
+
+
+def save_evaluation_plots(folder: Path, labels: np.ndarray, p_fake: np.ndarray, metrics: dict, title: str) -> list[Path]:
+    """roc.png and pr.png (when both classes are present), confusion.png and scores.png."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    if metrics["roc_auc"] is not None:
+        fpr, tpr, _ = roc_curve(labels, p_fake)
+        written.append(_line_plot(folder / "roc.png", fpr, tpr, "false-positive rate (real called fake)",
+                                  "true-positive rate (fakes caught)", f"{title}: ROC, AUC {metrics['roc_auc']:.3f}",
+                                  diagonal=True))
+        precision, recall, _ = precision_recall_curve(labels, p_fake)
+        written.append(_line_plot(folder / "pr.png", recall, precision, "recall (fakes caught)", "precision",
+                                  f"{title}: precision-recall, AP {metrics['ap']:.3f}"))
+    written.append(_confusion(folder / "confusion.png", np.array(metrics["confusion"]), title, metrics["threshold"]))
+    written.append(_histogram(folder / "scores.png", labels, p_fake, metrics["threshold"], title))
+    return written
+
+
+def save_training_curves(path: Path, history: list[dict]) -> Path:
+    """Training loss and validation metrics per epoch."""
+    epochs = [h["epoch"] for h in history]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    left.plot(epochs, [h["train_loss"] for h in history], marker="o", label="train loss")
+    left.plot(epochs, [h["val_loss"] for h in history], marker="o", label="validation loss")
+    left.set_xlabel("epoch")
+    left.legend()
+    for key in ("val_roc_auc", "val_balanced_accuracy"):
+        right.plot(epochs, [h[key] for h in history], marker="o", label=key.replace("_", " "))
+    right.set_xlabel("epoch")
+    right.set_ylim(0.4, 1.0)
+    right.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path
+
+
+def _line_plot(path: Path, x: np.ndarray, y: np.ndarray, xlabel: str, ylabel: str, title: str,
+               diagonal: bool = False) -> Path:
+    figure, axes = plt.subplots(figsize=(5, 5))
+    axes.plot(x, y, linewidth=2)
+    if diagonal:
+        axes.plot([0, 1], [0, 1], linestyle="--", color="grey")
+    axes.set(xlabel=xlabel, ylabel=ylabel, title=title, xlim=(0, 1), ylim=(0, 1.02))
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path
+
+
+def _confusion(path: Path, confusion: np.ndarray, title: str, threshold: float) -> Path:
+    figure, axes = plt.subplots(figsize=(4.5, 4))
+    axes.imshow(confusion, cmap="Blues")
+    for (row, column), count in np.ndenumerate(confusion):
+        axes.text(column, row, str(count), ha="center", va="center", fontsize=14,
+                  color="white" if count > confusion.max() / 2 else "black")
+    axes.set(xticks=[0, 1], yticks=[0, 1], xticklabels=["real", "fake"], yticklabels=["real", "fake"],
+             xlabel="predicted", ylabel="true", title=f"{title} (threshold {threshold:.2f})")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path
+
+
+def _histogram(path: Path, labels: np.ndarray, p_fake: np.ndarray, threshold: float, title: str) -> Path:
+    figure, axes = plt.subplots(figsize=(6, 4))
+    bins = np.linspace(0, 1, 41)
+    for value, name, colour in ((0, "real", "tab:blue"), (1, "fake", "tab:red")):
+        if (labels == value).any():
+            axes.hist(p_fake[labels == value], bins=bins, alpha=0.6, label=name, color=colour)
+    axes.axvline(threshold, color="black", linestyle="--", label="threshold")
+    axes.set(xlabel="P(fake)", ylabel="faces", title=f"{title}: scores")
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path

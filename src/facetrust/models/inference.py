@@ -1,0 +1,27 @@
+"""Batched forward passes over face crops, shared by training, evaluation and scanning."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from facetrust.models.preprocess import Preprocess
+
+
+def predict_logits(module: nn.Module, preprocess: Preprocess, crops: Sequence[np.ndarray],
+                   batch_size: int = 32) -> np.ndarray:
+    """Logits for uint8 RGB crops, in eval mode without gradients."""
+    module.eval()
+    outputs = []
+    with torch.inference_mode():
+        for start in range(0, len(crops), batch_size):
+            batch = torch.stack([preprocess(c) for c in crops[start:start + batch_size]])
+            outputs.append(module(batch).float().numpy())
+    return np.concatenate(outputs) if outputs else np.zeros(0, np.float32)
+
+
+def sigmoid(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64) / temperature))

@@ -1,0 +1,249 @@
+"""Training a real/fake detector end to end: data, face crops, loop, model selection on validation.
+
+Every finished epoch is saved to `last.pt` (weights, optimiser, schedule, history), so an interrupted
+run continues from there when started again with the same output folder and settings. The model kept
+is the best epoch on validation ROC-AUC; temperature and threshold are fitted on validation too. The
+test split, when present, is only measured, never used to choose anything.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+from tqdm import tqdm
+
+import facetrust
+from facetrust.data.augment import Augment
+from facetrust.data.datasets import assign_splits, discover, find_duplicates, split_counts
+from facetrust.data.face_crops import CropSet, crop_samples
+from facetrust.errors import FacetrustError
+from facetrust.evaluation import binary_metrics, choose_threshold, fit_temperature
+from facetrust.evaluation.plots import save_training_curves
+from facetrust.faces import DEFAULT_DETECTOR, FaceFinder
+from facetrust.models import create_model, model_entry
+from facetrust.models.checkpoint import save_model
+from facetrust.models.inference import predict_logits, sigmoid
+from facetrust.models.preprocess import Preprocess
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (saved as config.json in the output folder)."""
+
+    data: str
+    out: str
+    model: str = "effnet_lite0"
+    epochs: int = 10
+    batch_size: int = 32
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    img_size: int | None = None
+    color: str = "rgb"
+    pretrained: bool = True
+    freeze_backbone: bool = False
+    augment: bool = True
+    patience: int = 4
+    seed: int = 0
+    detector: str = DEFAULT_DETECTOR
+    face_mode: str = "auto"
+    margin: float = 0.3
+    target_recall: float | None = None
+    max_per_split: int | None = None
+    model_options: dict = field(default_factory=dict)
+    name: str | None = None
+
+
+def train(config: TrainConfig, progress: bool = True) -> Path:
+    """Train, select on validation, calibrate, and write `<out>/model/` (weights + card). Returns that folder."""
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    _check_config(out, config)
+    torch.manual_seed(config.seed)
+    preprocess = _preprocess(config)
+    splits, duplicates, skipped = _load_splits(config, preprocess, progress)
+    model = create_model(config.model, pretrained=config.pretrained, channels=preprocess.channels,
+                         size=preprocess.size, **config.model_options)
+    if config.freeze_backbone:
+        model.freeze_backbone()
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
+    steps_per_epoch = math.ceil(len(splits["train"].crops) / config.batch_size)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=config.lr, epochs=config.epochs,
+                                                   steps_per_epoch=steps_per_epoch, pct_start=0.15)
+    state = _resume(out, model, optimiser, schedule)
+    train_labels = splits["train"].labels
+    pos_weight = torch.tensor((train_labels == 0).sum() / max((train_labels == 1).sum(), 1), dtype=torch.float32)
+    loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+    augment = Augment() if config.augment else Augment.none()
+
+    for epoch in range(state["epoch"] + 1, config.epochs + 1):
+        if state["bad_epochs"] >= config.patience:
+            break
+        started = time.perf_counter()
+        train_loss = _train_epoch(model, splits["train"], preprocess, augment, loss_fn, optimiser, schedule,
+                                  config, epoch, progress)
+        val_logits = predict_logits(model, preprocess, splits["val"].crops, config.batch_size)
+        val = binary_metrics(splits["val"].labels, sigmoid(val_logits))
+        val_loss = float(loss_fn(torch.tensor(val_logits), torch.tensor(splits["val"].labels, dtype=torch.float32)))
+        score = val["roc_auc"] if val["roc_auc"] is not None else val["accuracy"]
+        row = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "val_roc_auc": val["roc_auc"],
+               "val_balanced_accuracy": val["balanced_accuracy"], "seconds": time.perf_counter() - started,
+               "lr": schedule.get_last_lr()[0]}
+        state["history"].append(row)
+        if score > state["best"]:
+            state["best"], state["bad_epochs"] = score, 0
+            save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out / "best.safetensors"))
+        else:
+            state["bad_epochs"] += 1
+        state["epoch"] = epoch
+        _save_last(out, model, optimiser, schedule, state)
+        if progress:
+            tqdm.write(f"epoch {epoch}: train loss {train_loss:.4f}, val loss {val_loss:.4f}, "
+                       f"val AUC {val['roc_auc']}, best {state['best']:.4f}")
+
+    _write_history(out, state["history"])
+    model.load_state_dict(load_file(str(out / "best.safetensors")))
+    return _finish(out, config, model, preprocess, splits, duplicates, skipped, state["history"])
+
+
+def _preprocess(config: TrainConfig) -> Preprocess:
+    base = model_entry(config.model).preprocess
+    return replace(base, size=config.img_size or base.size, color=config.color)  # type: ignore[arg-type]
+
+
+def _load_splits(config: TrainConfig, preprocess: Preprocess, progress: bool) -> tuple[dict[str, CropSet], dict,
+                                                                                          list]:
+    samples, report = find_duplicates(assign_splits(discover(config.data), seed=config.seed))
+    by_split = {name: [s for s in samples if s.split == name] for name in ("train", "val", "test")}
+    if not by_split["train"] or not by_split["val"]:
+        raise FacetrustError(f"{config.data}: training needs train and validation images; found "
+                             f"{split_counts(samples)}")
+    if config.max_per_split:
+        rng = np.random.default_rng(config.seed)
+        by_split = {k: [v[i] for i in sorted(rng.permutation(len(v))[: config.max_per_split])]
+                    for k, v in by_split.items()}
+    finder = FaceFinder(config.detector, mode=config.face_mode, size=preprocess.size, margin=config.margin,
+                        all_faces=False)
+    splits = {name: crop_samples(items, finder, f"faces in {name}", progress) for name, items in by_split.items()}
+    for name in ("train", "val"):
+        if len(set(splits[name].labels.tolist())) < 2:
+            raise FacetrustError(f"{config.data}: the {name} split needs both real and fake faces")
+    duplicates = {"summary": report.summary(), "dropped": [str(p) for p in report.dropped]}
+    skipped = [item for crop_set in splits.values() for item in crop_set.skipped]
+    return splits, duplicates, skipped
+
+
+def _train_epoch(model: nn.Module, data: CropSet, preprocess: Preprocess, augment: Augment, loss_fn: nn.Module,
+                 optimiser: torch.optim.Optimizer, schedule: torch.optim.lr_scheduler.LRScheduler,
+                 config: TrainConfig, epoch: int, progress: bool) -> float:
+    model.train()
+    order = np.random.default_rng([config.seed, epoch]).permutation(len(data.crops))
+    labels = torch.tensor(data.labels, dtype=torch.float32)
+    total, seen = 0.0, 0
+    batches = range(0, len(order), config.batch_size)
+    for start in tqdm(batches, desc=f"epoch {epoch}/{config.epochs}", unit="batch", disable=not progress,
+                      leave=False):
+        index = order[start:start + config.batch_size]
+        images = torch.stack([preprocess(augment(data.crops[i], np.random.default_rng([config.seed, epoch, i])))
+                              for i in index])
+        loss = loss_fn(model(images), labels[index])
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        schedule.step()
+        total += loss.item() * len(index)
+        seen += len(index)
+    return total / max(seen, 1)
+
+
+def _finish(out: Path, config: TrainConfig, model: nn.Module, preprocess: Preprocess, splits: dict[str, CropSet],
+            duplicates: dict, skipped: list, history: list[dict]) -> Path:
+    """Calibrate and choose the threshold on validation, measure every split, write the model card."""
+    logits = {name: predict_logits(model, preprocess, s.crops, config.batch_size) for name, s in splits.items()}
+    temperature = fit_temperature(logits["val"], splits["val"].labels)
+    val_p = sigmoid(logits["val"], temperature)
+    threshold = choose_threshold(splits["val"].labels, val_p, config.target_recall)
+    metrics = {name: binary_metrics(s.labels, sigmoid(logits[name], temperature), threshold)
+               for name, s in splits.items() if len(s.crops)}
+    name = config.name or f"{config.model}-{Path(config.data).name}"
+    card = {
+        "name": name,
+        "version": datetime.now(UTC).strftime("%Y%m%d-%H%M%S"),
+        "architecture": config.model,
+        "architecture_options": {"channels": preprocess.channels, "size": preprocess.size, **config.model_options},
+        "classes": ["real", "fake"],
+        "preprocess": preprocess.to_dict(),
+        "faces": {"detector": config.detector, "mode": config.face_mode, "size": preprocess.size,
+                  "margin": config.margin},
+        "threshold": threshold,
+        "threshold_rule": f"recall >= {config.target_recall} on validation" if config.target_recall
+        else "best balanced accuracy on validation",
+        "temperature": temperature,
+        "training": {"config": asdict(config), "splits": {k: {"real": int((s.labels == 0).sum()),
+                                                              "fake": int((s.labels == 1).sum())}
+                                                          for k, s in splits.items()},
+                     "duplicates": duplicates, "skipped": skipped[:50], "skipped_count": len(skipped),
+                     "epochs_run": len(history), "best_epoch": _best_epoch(history)},
+        "metrics": metrics,
+        "code_version": facetrust.__version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    save_training_curves(out / "curves.png", history)
+    return save_model(out / "model", model, card)
+
+
+def _best_epoch(history: list[dict]) -> int | None:
+    scored = [h for h in history if h["val_roc_auc"] is not None]
+    return max(scored, key=lambda h: h["val_roc_auc"])["epoch"] if scored else None
+
+
+def _check_config(out: Path, config: TrainConfig) -> None:
+    path = out / "config.json"
+    wanted = asdict(config)
+    if path.exists():
+        found = json.loads(path.read_text(encoding="utf-8"))
+        if found != wanted:
+            changed = ", ".join(f"{k}: {found.get(k)!r} -> {v!r}" for k, v in wanted.items() if found.get(k) != v)
+            raise FacetrustError(f"{out} holds a run with other settings ({changed}); use a new --out folder")
+    else:
+        path.write_text(json.dumps(wanted, indent=2), encoding="utf-8")
+
+
+def _resume(out: Path, model: nn.Module, optimiser: torch.optim.Optimizer,
+            schedule: torch.optim.lr_scheduler.LRScheduler) -> dict:
+    path = out / "last.pt"
+    if not path.exists():
+        return {"epoch": 0, "best": -math.inf, "bad_epochs": 0, "history": []}
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    model.load_state_dict(saved["model"])
+    optimiser.load_state_dict(saved["optimiser"])
+    schedule.load_state_dict(saved["schedule"])
+    tqdm.write(f"resuming {out} after epoch {saved['state']['epoch']}")
+    return saved["state"]
+
+
+def _save_last(out: Path, model: nn.Module, optimiser: torch.optim.Optimizer,
+               schedule: torch.optim.lr_scheduler.LRScheduler, state: dict) -> None:
+    tmp = out / "last.pt.tmp"
+    torch.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(),
+                "schedule": schedule.state_dict(), "state": state}, tmp)
+    os.replace(tmp, out / "last.pt")
+
+
+def _write_history(out: Path, history: list[dict]) -> None:
+    if history:
+        with open(out / "history.csv", "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(history[0]))
+            writer.writeheader()
+            writer.writerows(history)
