@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +48,7 @@ class FacesResult:
     height: int
     frames: list[FrameFaces]
     notes: list[str] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
 
     @property
     def face_count(self) -> int:
@@ -78,17 +80,31 @@ def find_faces(source: Source, finder: FaceFinder | None = None, *, name: str | 
                frames: int = 16, limits: MediaLimits = DEFAULT_LIMITS) -> FacesResult:
     """Detect and align every face in an image, or in `frames` uniformly sampled frames of a video."""
     finder = finder or FaceFinder()
+    started = time.perf_counter()
     media = load_input(source, name, limits)
+    face_seconds = 0.0
+
+    def faces_in(pixels: np.ndarray) -> list[FoundFace]:
+        nonlocal face_seconds
+        face_started = time.perf_counter()
+        found = finder.find(pixels)
+        face_seconds += time.perf_counter() - face_started
+        return found
+
     if sniff_kind(media) == "image":
         image = decode_image(media, limits)
         width, height = image.size
-        return FacesResult(media.name, media.sha256, "image", width, height,
-                           [FrameFaces(None, None, finder.find(image.pixels))], image.notes)
-    info = probe_video(media, limits)
-    found = [FrameFaces(f.index, f.time, finder.find(f.pixels))
-             for f in sample_frames(media, count=frames, limits=limits)]
-    notes = [] if found else ["no frame could be decoded"]
-    return FacesResult(media.name, media.sha256, "video", info.width, info.height, found, notes)
+        result = FacesResult(media.name, media.sha256, "image", width, height,
+                             [FrameFaces(None, None, faces_in(image.pixels))], image.notes)
+    else:
+        info = probe_video(media, limits)
+        found = [FrameFaces(f.index, f.time, faces_in(f.pixels))
+                 for f in sample_frames(media, count=frames, limits=limits)]
+        notes = [] if found else ["no frame could be decoded"]
+        result = FacesResult(media.name, media.sha256, "video", info.width, info.height, found, notes)
+    total = time.perf_counter() - started
+    result.timings_ms = {"decode": 1000 * (total - face_seconds), "faces": 1000 * face_seconds}
+    return result
 
 
 def find_faces_or_error(source: str | Path, finder: FaceFinder, *, frames: int = 16,
@@ -100,6 +116,22 @@ def find_faces_or_error(source: str | Path, finder: FaceFinder, *, frames: int =
         return exc
     except Exception as exc:  # one bad file must never stop a batch; the message keeps the cause
         return ProcessingError(str(source), f"unexpected {type(exc).__name__}: {exc}")
+
+
+def scan(source: Source, *, model: str | Path | None = None, name: str | None = None, **options: object):
+    """Scan one image or video for fake faces with the bundled (or given) model: a `ScanResult`.
+
+    Scanners are cached per (model, options), so repeated calls do not reload weights.
+    """
+    from facetrust.detection import Scanner
+
+    key = (str(model), tuple(sorted(options.items())))
+    if key not in _SCANNERS:
+        _SCANNERS[key] = Scanner(model, **options)  # type: ignore[arg-type]
+    return _SCANNERS[key].scan(source, name=name)
+
+
+_SCANNERS: dict[tuple, object] = {}
 
 
 def _as_rgb8(array: np.ndarray) -> np.ndarray:

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import json
+import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
 import cv2
 import typer
+import yaml
 
 from facetrust.api import FacesResult, find_faces_or_error
 from facetrust.data.crops import CropSettings, crop_dataset
+from facetrust.detection import Scanner, ScanResult, default_model_path
 from facetrust.errors import FacetrustError, MediaError
+from facetrust.evaluation.evaluate import evaluate_model, write_evaluation
 from facetrust.faces import DEFAULT_DETECTOR, FaceFinder, create_detector, list_detectors
 from facetrust.faces.finder import CropMode
 from facetrust.media.files import expand_inputs
+from facetrust.models import list_models, model_entry
+from facetrust.models.checkpoint import load_model
+from facetrust.training import TrainConfig, train
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="facetrust: is this face real? Detect AI-generated and manipulated faces.")
@@ -85,6 +93,119 @@ def crop(
 
 
 @app.command()
+def scan(
+    inputs: Annotated[list[Path], typer.Argument(help="Image/video files or folders (walked recursively).")],
+    model: Annotated[Path | None, typer.Option(help="Model folder (default: the bundled detector).")] = None,
+    threshold: Annotated[float | None, typer.Option(help="Decision threshold (default: the model's).")] = None,
+    uncertain_band: Annotated[float, typer.Option(help="Half-width of the 'uncertain' band around it.")] = 0.1,
+    frames: Annotated[int, typer.Option(help="Frames sampled uniformly from each video.")] = 16,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the records here (JSON Lines; "
+                                                  "'-' prints them instead of the summary).")] = None,
+) -> None:
+    """Say for each face whether it is real or fake. Exit code 1 if any input failed."""
+    scanner = Scanner(model, threshold=threshold, uncertain_band=uncertain_band, frames=frames)
+    failed = 0
+    with ExitStack() as stack:
+        to_stdout = str(json_out) == "-"
+        records = sys.stdout if to_stdout else (
+            stack.enter_context(open(json_out, "w", encoding="utf-8")) if json_out else None)
+        for path in expand_inputs(inputs):
+            try:
+                result = scanner.scan(path)
+            except MediaError as exc:
+                failed += 1
+                _emit_error(exc, to_stdout)
+                continue
+            if records:
+                records.write(json.dumps(result.to_dict()) + "\n")
+                records.flush()
+            if not to_stdout:
+                typer.echo(_describe_scan(result))
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def evaluate(
+    data: Annotated[Path, typer.Option(help="Folder with real/ and fake/ (any layout train accepts) or a manifest.")],
+    model: Annotated[Path | None, typer.Option(help="Model folder (default: the bundled detector).")] = None,
+    threshold: Annotated[float | None, typer.Option(help="Decision threshold (default: the model's).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write metrics.json, scores.csv and ROC/PR/confusion PNGs.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+) -> None:
+    """Measure a detector on labelled data: accuracy, precision, recall, F1, ROC-AUC, AP, EER, ECE."""
+    loaded = load_model(model or default_model_path())
+    evaluation = evaluate_model(loaded, data, threshold)
+    if out:
+        write_evaluation(evaluation, out, f"{loaded.name} on {data.name}")
+    if as_json:
+        typer.echo(json.dumps(evaluation.metrics, indent=2))
+    else:
+        m = evaluation.metrics
+        typer.echo(f"{loaded.name} on {data}: {m['n_real']} real, {m['n_fake']} fake, {m['skipped']} skipped")
+        for key in ("accuracy", "precision", "recall", "f1", "roc_auc", "ap", "eer", "ece", "fpr", "threshold"):
+            typer.echo(f"  {key:10s} {'-' if m[key] is None else f'{m[key]:.4f}'}")
+        typer.echo(f"  confusion  {m['confusion']} (rows: true real, fake; columns: predicted real, fake)")
+
+
+@app.command(name="train")
+def train_command(
+    data: Annotated[Path | None, typer.Option(help="Training data: real/fake folders (with or without "
+                                              "train/val/test) or a manifest.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Run folder; re-run with the same folder to resume.")] = None,
+    model: Annotated[str, typer.Option(help="Architecture (see `facetrust models`).")] = "effnet_lite0",
+    epochs: Annotated[int, typer.Option()] = 10,
+    batch_size: Annotated[int, typer.Option()] = 32,
+    lr: Annotated[float, typer.Option(help="Peak learning rate (one-cycle schedule, AdamW).")] = 1e-3,
+    img_size: Annotated[int | None, typer.Option(help="Input size (default: the architecture's).")] = None,
+    color: Annotated[str, typer.Option(help="rgb, gray, r, g or b.")] = "rgb",
+    freeze_backbone: Annotated[bool, typer.Option("--freeze-backbone", help="Train the head only.")] = False,
+    augment: Annotated[bool, typer.Option("--augment/--no-augment")] = True,
+    pretrained: Annotated[bool, typer.Option("--pretrained/--scratch")] = True,
+    weights: Annotated[Path | None, typer.Option(help="Backbone weights for a timm architecture.")] = None,
+    target_recall: Annotated[float | None, typer.Option(help="Choose the threshold reaching this recall.")] = None,
+    detector: DetectorOpt = DEFAULT_DETECTOR,
+    face_mode: ModeOpt = "auto",
+    seed: Annotated[int, typer.Option()] = 0,
+    max_per_split: Annotated[int | None, typer.Option(help="Use at most this many files per split.")] = None,
+    config: Annotated[Path | None, typer.Option(help="YAML/JSON file with these settings (then only --out "
+                                                "may be given beside it).")] = None,
+) -> None:
+    """Train a real/fake detector; writes OUT/model (weights + card), curves.png and history.csv."""
+    if config:
+        settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+        if out:
+            settings["out"] = str(out)
+        train_config = TrainConfig(**settings)
+    else:
+        if data is None or out is None:
+            raise typer.BadParameter("give --data and --out (or --config FILE)")
+        train_config = TrainConfig(
+            data=str(data), out=str(out), model=model, epochs=epochs, batch_size=batch_size, lr=lr,
+            img_size=img_size, color=color, pretrained=pretrained, freeze_backbone=freeze_backbone,
+            augment=augment, seed=seed, detector=detector, face_mode=_mode(face_mode), target_recall=target_recall,
+            max_per_split=max_per_split, model_options={"weights": str(weights)} if weights else {})
+    try:
+        folder = train(train_config)
+    except KeyboardInterrupt:
+        typer.echo("interrupted: finished epochs are saved; run the same command again to resume", err=True)
+        raise typer.Exit(130) from None
+    card = load_model(folder).card
+    typer.echo(f"model written to {folder}; validation: {card['metrics']['val']['roc_auc']} ROC-AUC")
+
+
+@app.command()
+def models() -> None:
+    """List registered architectures and the bundled detector."""
+    for name in list_models():
+        typer.echo(f"{name:14s} {model_entry(name).description}")
+    typer.echo("(any timm architecture name also works, with --weights FILE)")
+    bundled = default_model_path()
+    if (bundled / "model.json").exists():
+        card = load_model(bundled).card
+        typer.echo(f"bundled detector: {card['name']} {card['version']} at {bundled}")
+
+
+@app.command()
 def detectors() -> None:
     """List the face detectors."""
     for name in list_detectors():
@@ -128,6 +249,18 @@ def _describe(result: FacesResult) -> str:
     summary = f"{result.face_count} face(s)" if result.face_count else "no face found"
     notes = f" ({'; '.join(result.notes)})" if result.notes else ""
     return "\n".join([f"{head}: {summary}{notes}", *lines])
+
+
+def _describe_scan(result: ScanResult) -> str:
+    head = f"{result.input}: {result.verdict.upper()}"
+    if result.p_fake is not None:
+        head += f" (max P(fake) {result.p_fake:.3f}, {len(result.faces)} face(s))"
+    lines = [head]
+    for k, face in enumerate(result.faces, 1):
+        where = "" if face.frame_index is None else f"frame {face.frame_index} "
+        box = ",".join(f"{v:.0f}" for v in face.box)
+        lines.append(f"  {where}face {k}: {face.verdict} P(fake) {face.p_fake:.3f} box {box} [{face.source}]")
+    return "\n".join(lines)
 
 
 def _save_crops(result: FacesResult, path: Path, folder: Path) -> None:

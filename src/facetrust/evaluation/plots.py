@@ -12,7 +12,8 @@ import numpy as np
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 
-def save_evaluation_plots(folder: Path, labels: np.ndarray, p_fake: np.ndarray, metrics: dict, title: str) -> list[Path]:
+def save_evaluation_plots(folder: Path, labels: np.ndarray, p_fake: np.ndarray, metrics: dict,
+                          title: str) -> list[Path]:
     """roc.png and pr.png (when both classes are present), confusion.png and scores.png."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []

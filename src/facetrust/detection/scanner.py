@@ -1,0 +1,68 @@
+"""The scan pipeline: decode → faces (with the model's own crop settings) → P(fake) → verdict record."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from facetrust.api import Source, find_faces
+from facetrust.detection.verdict import FaceVerdict, ScanResult, verdict_for
+from facetrust.faces import FaceFinder
+from facetrust.media import DEFAULT_LIMITS, MediaLimits
+from facetrust.models.checkpoint import LoadedModel, load_model
+from facetrust.models.inference import predict_logits, sigmoid
+
+BUNDLED_MODEL = Path(__file__).resolve().parents[1] / "weights" / "detector"
+DEFAULT_UNCERTAIN_BAND = 0.1
+
+
+def default_model_path() -> Path:
+    """The detector that ships with facetrust (see its model.json card)."""
+    return BUNDLED_MODEL
+
+
+class Scanner:
+    """Holds a loaded model and the face finder matching how it was trained; call `scan` per input.
+
+    `threshold` defaults to the one chosen on validation data and stored in the model card;
+    `uncertain_band` widens it into a band where the verdict is "uncertain" rather than a guess.
+    """
+
+    def __init__(self, model: str | Path | LoadedModel | None = None, threshold: float | None = None,
+                 uncertain_band: float = DEFAULT_UNCERTAIN_BAND, detector: str | None = None,
+                 all_faces: bool = True, frames: int = 16, limits: MediaLimits = DEFAULT_LIMITS) -> None:
+        self.model = model if isinstance(model, LoadedModel) else load_model(model or default_model_path())
+        card = self.model.card
+        self.threshold = card["threshold"] if threshold is None else threshold
+        self.uncertain_band = uncertain_band
+        faces = card["faces"]
+        self.finder = FaceFinder(detector or faces["detector"], mode=faces["mode"], size=faces["size"],
+                                 margin=faces["margin"], all_faces=all_faces)
+        self.frames = frames
+        self.limits = limits
+
+    @property
+    def model_info(self) -> dict:
+        card = self.model.card
+        return {"name": card["name"], "version": card["version"], "architecture": card["architecture"],
+                "threshold": round(self.threshold, 4), "uncertain_band": self.uncertain_band,
+                "temperature": round(card["temperature"], 4)}
+
+    def scan(self, source: Source, name: str | None = None) -> ScanResult:
+        """Scan one image or video; a MediaError names the input if it cannot be read."""
+        found = find_faces(source, self.finder, name=name, frames=self.frames, limits=self.limits)
+        located = [(frame, face) for frame in found.frames for face in frame.faces]
+        started = time.perf_counter()
+        logits = predict_logits(self.model.module, self.model.preprocess, [face.crop for _, face in located])
+        p_fake = sigmoid(logits, self.model.card["temperature"])
+        classify_ms = 1000 * (time.perf_counter() - started)
+        faces = [
+            FaceVerdict(box=face.face.box, detection_score=face.face.score, source=face.source, p_fake=float(p),
+                        verdict=verdict_for(float(p), self.threshold, self.uncertain_band),
+                        landmarks=face.face.landmarks, frame_index=frame.index, time=frame.time)
+            for (frame, face), p in zip(located, p_fake, strict=True)
+        ]
+        timings = {**found.timings_ms, "classify": classify_ms}
+        timings["total"] = sum(timings.values())
+        return ScanResult(found.name, found.sha256, found.kind, found.width, found.height, faces, self.model_info,
+                          timings, found.notes)

@@ -1,0 +1,57 @@
+"""Evaluating a trained detector on a labelled folder or manifest, with the model's own crop settings."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from facetrust.data.datasets import discover, find_duplicates
+from facetrust.data.face_crops import crop_samples
+from facetrust.evaluation.metrics import binary_metrics
+from facetrust.evaluation.plots import save_evaluation_plots
+from facetrust.faces import FaceFinder
+from facetrust.models.checkpoint import LoadedModel
+from facetrust.models.inference import predict_logits, sigmoid
+
+
+@dataclass
+class Evaluation:
+    """Metrics plus the per-file scores they came from (for plots, galleries and reports)."""
+
+    metrics: dict
+    labels: np.ndarray
+    p_fake: np.ndarray
+    paths: list[str]
+    skipped: list[tuple[str, str]]
+
+
+def evaluate_model(model: LoadedModel, data: str | Path, threshold: float | None = None,
+                   progress: bool = True) -> Evaluation:
+    """Score every labelled image under `data`; files without a readable face are counted as skipped."""
+    samples, duplicates = find_duplicates(discover(data), evaluated=("val", "test", ""))
+    faces = model.card["faces"]
+    finder = FaceFinder(faces["detector"], mode=faces["mode"], size=faces["size"], margin=faces["margin"],
+                        all_faces=False)
+    crops = crop_samples(samples, finder, "faces", progress)
+    p_fake = sigmoid(predict_logits(model.module, model.preprocess, crops.crops), model.card["temperature"])
+    metrics = binary_metrics(crops.labels, p_fake, model.card["threshold"] if threshold is None else threshold)
+    metrics |= {"skipped": len(crops.skipped), "duplicates": duplicates.summary(),
+                "model": {"name": model.name, "version": model.version}}
+    return Evaluation(metrics, crops.labels, p_fake, [str(s.path) for s in crops.samples], crops.skipped)
+
+
+def write_evaluation(evaluation: Evaluation, out: Path, title: str) -> list[Path]:
+    """metrics.json, scores.csv and the ROC / PR / confusion / histogram pictures."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps(evaluation.metrics, indent=2), encoding="utf-8")
+    with open(out / "scores.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["path", "label", "p_fake"])
+        writer.writerows(zip(evaluation.paths, evaluation.labels.tolist(), np.round(evaluation.p_fake, 5).tolist(),
+                             strict=True))
+    return [out / "metrics.json", out / "scores.csv",
+            *save_evaluation_plots(out, evaluation.labels, evaluation.p_fake, evaluation.metrics, title)]
