@@ -107,5 +107,5 @@ def test_a_run_folder_refuses_other_settings(shared_data, tmp_path):
     config = tiny_config(shared_data, tmp_path / "run")
     (tmp_path / "run").mkdir()
     (tmp_path / "run/config.json").write_text(json.dumps({**config.__dict__, "lr": 0.5}))
-    with pytest.raises(FacetrustError, match="lr: 0.5 -> 0.003"):
+    with pytest.raises(FacetrustError, match=r"lr: 0\.5 -> 0\.003"):
         train(config, progress=False)
