@@ -74,3 +74,11 @@ def bad_inputs(tmp_path, astronaut, astronaut_jpeg, cat, ffpp_real_video) -> Pat
     (folder / "corrupt.mp4").write_bytes(bytes(corrupt))
     Image.fromarray(cat).save(folder / "no_face.jpg")
     return folder
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_crop_cache(tmp_path_factory) -> None:
+    """Tests never read or write the user's crop cache."""
+    import os
+
+    os.environ["FACETRUST_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))

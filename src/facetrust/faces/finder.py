@@ -48,6 +48,12 @@ class FaceFinder:
         self.margin = margin
         self.all_faces = all_faces
 
+    def settings(self) -> dict:
+        """Everything that changes the crops this finder makes (used to key caches)."""
+        return {"detector": self.detector.name, "threshold": self.detector.threshold,
+                "max_side": self.detector.max_side, "min_face": self.detector.min_face, "mode": self.mode,
+                "size": self.size, "margin": self.margin, "all_faces": self.all_faces}
+
     def find(self, image: np.ndarray) -> list[FoundFace]:
         """Faces in `image`, largest first; an empty list means no face was found (a normal result)."""
         height, width = image.shape[:2]
