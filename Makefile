@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.facetrust-installed
 
-.PHONY: setup demo test lint bench
+.PHONY: setup demo test bench detector
 setup: $(STAMP)
 
 $(STAMP): requirements/lock.txt requirements/weights.txt pyproject.toml
@@ -17,7 +17,7 @@ $(STAMP): requirements/lock.txt requirements/weights.txt pyproject.toml
 	touch $(STAMP)
 
 demo: setup
-	$(BIN)/facetrust faces examples/
+	$(BIN)/facetrust scan examples/
 
 test: setup
 	$(BIN)/ruff check src tests bench
@@ -25,3 +25,9 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/faces.py
+
+# Retrain the bundled detector from ../shared/data (about 45 minutes on 2 CPU cores).
+detector: setup
+	$(BIN)/facetrust train --config configs/detector.yaml
+	rm -rf src/facetrust/weights/detector
+	cp -r runs/detector/model src/facetrust/weights/detector

@@ -66,3 +66,14 @@ def test_any_timm_architecture_with_a_weights_file(tmp_path):
     assert torch.equal(model.backbone.conv1.weight, source.conv1.weight)
     with pytest.raises(ValueError, match="no bundled weights"):
         create_model("resnet18", pretrained=True)
+
+
+def test_single_channel_input_reuses_imagenet_weights(cat):
+    from facetrust.models.preprocess import Preprocess
+
+    grey = Preprocess(size=224, mean=(0.5,) * 3, std=(0.5,) * 3, color="gray")
+    image = grey(cat)
+    assert image.shape == (1, 224, 224)
+    model = create_model("effnet_lite0").eval()
+    with torch.no_grad():
+        assert model(image[None]).shape == (1,)

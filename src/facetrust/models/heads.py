@@ -7,16 +7,24 @@ from torch import nn
 
 
 class BackboneClassifier(nn.Module):
-    """Features from `backbone`, then dropout and one linear layer. Output: (B,) if one class else (B, C)."""
+    """Features from `backbone`, then dropout and one linear layer. Output: (B,) if one class else (B, C).
 
-    def __init__(self, backbone: nn.Module, num_features: int, num_classes: int, dropout: float = 0.2) -> None:
+    A single-channel input (grey or one colour channel) given to a 3-channel backbone is repeated to
+    three channels, so ImageNet weights serve colour-mode ablations unchanged.
+    """
+
+    def __init__(self, backbone: nn.Module, num_features: int, num_classes: int, dropout: float = 0.2,
+                 in_channels: int = 3) -> None:
         super().__init__()
         self.backbone = backbone
+        self.in_channels = in_channels
         self.num_features = num_features
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(num_features, num_classes))
         self.frozen = False
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
+        if images.shape[1] == 1 and self.in_channels == 3:
+            images = images.expand(-1, 3, -1, -1)
         return self.backbone(images)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:

@@ -19,18 +19,18 @@ def build_ffnn(num_classes: int = 1, pretrained: bool = False, size: int = 64, c
     for units in hidden:
         layers += [nn.Linear(width, units), nn.ReLU(inplace=True), nn.Dropout(dropout)]
         width = units
-    return BackboneClassifier(nn.Sequential(*layers), width, num_classes, dropout=0.0)
+    return BackboneClassifier(nn.Sequential(*layers), width, num_classes, dropout=0.0, in_channels=channels)
 
 
 @register_model("cnn", Preprocess(size=128, **SCRATCH_NORM), "small CNN from scratch (depth/width configurable)")
 def build_cnn(num_classes: int = 1, pretrained: bool = False, channels: int = 3, depth: int = 4, width: int = 32,
               kernel: int = 3, dropout: float = 0.3, **_: object) -> nn.Module:
     layers: list[nn.Module] = []
-    in_channels = channels
+    previous = channels
     for level in range(depth):
-        out_channels = width * 2**level
-        layers += [nn.Conv2d(in_channels, out_channels, kernel, padding=kernel // 2, bias=False),
-                   nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True), nn.MaxPool2d(2)]
-        in_channels = out_channels
+        current = width * 2**level
+        layers += [nn.Conv2d(previous, current, kernel, padding=kernel // 2, bias=False),
+                   nn.BatchNorm2d(current), nn.ReLU(inplace=True), nn.MaxPool2d(2)]
+        previous = current
     layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
-    return BackboneClassifier(nn.Sequential(*layers), in_channels, num_classes, dropout)
+    return BackboneClassifier(nn.Sequential(*layers), previous, num_classes, dropout, in_channels=channels)
