@@ -133,8 +133,12 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
 ) -> None:
     """Measure a detector on labelled data: accuracy, precision, recall, F1, ROC-AUC, AP, EER, ECE."""
-    loaded = load_model(model or default_model_path())
-    evaluation = evaluate_model(loaded, data, threshold)
+    try:
+        loaded = load_model(model or default_model_path())
+        evaluation = evaluate_model(loaded, data, threshold)
+    except FacetrustError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     if out:
         write_evaluation(evaluation, out, f"{loaded.name} on {data.name}")
     if as_json:
@@ -149,6 +153,7 @@ def evaluate(
 
 @app.command(name="train")
 def train_command(
+    ctx: typer.Context,
     data: Annotated[Path | None, typer.Option(help="Training data: real/fake folders (with or without "
                                               "train/val/test) or a manifest.")] = None,
     out: Annotated[Path | None, typer.Option(help="Run folder; re-run with the same folder to resume.")] = None,
@@ -172,9 +177,17 @@ def train_command(
 ) -> None:
     """Train a real/fake detector; writes OUT/model (weights + card), curves.png and history.csv."""
     if config:
+        given = [name for name in ctx.params if name not in ("config", "out")
+                 and getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"]
+        if given:
+            raise typer.BadParameter(f"{', '.join('--' + n.replace('_', '-') for n in given)} would compete with "
+                                     "the config file; put the setting in the file", param_hint="--config")
         settings = yaml.safe_load(config.read_text(encoding="utf-8"))
         if out:
             settings["out"] = str(out)
+        unknown = set(settings) - set(TrainConfig.__dataclass_fields__)
+        if unknown:
+            raise typer.BadParameter(f"{config}: unknown settings {sorted(unknown)}", param_hint="--config")
         train_config = TrainConfig(**settings)
     else:
         if data is None or out is None:
@@ -186,6 +199,9 @@ def train_command(
             max_per_split=max_per_split, model_options={"weights": str(weights)} if weights else {})
     try:
         folder = train(train_config)
+    except FacetrustError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     except KeyboardInterrupt:
         typer.echo("interrupted: finished epochs are saved; run the same command again to resume", err=True)
         raise typer.Exit(130) from None
