@@ -10,7 +10,6 @@ from facetrust.detection.verdict import FaceVerdict, ScanResult, verdict_for
 from facetrust.faces import FaceFinder
 from facetrust.media import DEFAULT_LIMITS, MediaLimits
 from facetrust.models.checkpoint import LoadedModel, load_model
-from facetrust.models.inference import predict_logits, sigmoid
 
 BUNDLED_MODEL = Path(__file__).resolve().parents[1] / "weights" / "detector"
 DEFAULT_UNCERTAIN_BAND = 0.1
@@ -46,15 +45,14 @@ class Scanner:
         card = self.model.card
         return {"name": card["name"], "version": card["version"], "architecture": card["architecture"],
                 "threshold": round(self.threshold, 4), "uncertain_band": self.uncertain_band,
-                "temperature": round(card["temperature"], 4)}
+                "temperature": round(card["temperature"], 4), "tta": card.get("tta")}
 
     def scan(self, source: Source, name: str | None = None) -> ScanResult:
         """Scan one image or video; a MediaError names the input if it cannot be read."""
         found = find_faces(source, self.finder, name=name, frames=self.frames, limits=self.limits)
         located = [(frame, face) for frame in found.frames for face in frame.faces]
         started = time.perf_counter()
-        logits = predict_logits(self.model.module, self.model.preprocess, [face.crop for _, face in located])
-        p_fake = sigmoid(logits, self.model.card["temperature"])
+        p_fake = self.model.p_fake([face.crop for _, face in located])
         classify_ms = 1000 * (time.perf_counter() - started)
         faces = [
             FaceVerdict(box=face.face.box, detection_score=face.face.score, source=face.source, p_fake=float(p),

@@ -15,7 +15,6 @@ from facetrust.evaluation.metrics import binary_metrics
 from facetrust.evaluation.plots import save_evaluation_plots
 from facetrust.faces import FaceFinder
 from facetrust.models.checkpoint import LoadedModel
-from facetrust.models.inference import predict_logits, sigmoid
 
 
 @dataclass
@@ -37,7 +36,7 @@ def evaluate_model(model: LoadedModel, data: str | Path, threshold: float | None
     finder = FaceFinder(faces["detector"], mode=faces["mode"], size=faces["size"], margin=faces["margin"],
                         all_faces=False)
     crops = crop_samples(samples, finder, "faces", progress)
-    p_fake = sigmoid(predict_logits(model.module, model.preprocess, crops.crops), model.card["temperature"])
+    p_fake = model.p_fake(crops.crops)
     metrics = binary_metrics(crops.labels, p_fake, model.card["threshold"] if threshold is None else threshold)
     metrics |= {"skipped": len(crops.skipped), "duplicates": duplicates.summary(),
                 "model": {"name": model.name, "version": model.version}}

@@ -63,7 +63,7 @@ def _line_plot(path: Path, x: np.ndarray, y: np.ndarray, xlabel: str, ylabel: st
 
 
 def _confusion(path: Path, confusion: np.ndarray, title: str, threshold: float) -> Path:
-    figure, axes = plt.subplots(figsize=(4.5, 4))
+    figure, axes = plt.subplots(figsize=(5.5, 4.5))
     axes.imshow(confusion, cmap="Blues")
     for (row, column), count in np.ndenumerate(confusion):
         axes.text(column, row, str(count), ha="center", va="center", fontsize=14,

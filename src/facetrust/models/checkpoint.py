@@ -6,10 +6,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from safetensors.torch import load_file, save_file
 from torch import nn
 
 from facetrust.errors import FacetrustError
+from facetrust.models.inference import predict_logits, sigmoid
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import create_model
 
@@ -28,6 +30,18 @@ class LoadedModel:
     @property
     def preprocess(self) -> Preprocess:
         return Preprocess.from_dict(self.card["preprocess"])
+
+    @property
+    def flip_tta(self) -> bool:
+        return self.card.get("tta") == "flip"
+
+    def logits(self, crops: list) -> np.ndarray:
+        """Logits for face crops exactly as the card prescribes (preprocessing, test-time augmentation)."""
+        return predict_logits(self.module, self.preprocess, crops, flip_tta=self.flip_tta)
+
+    def p_fake(self, crops: list) -> np.ndarray:
+        """Calibrated P(fake) for face crops: sigmoid(logit / temperature)."""
+        return sigmoid(self.logits(crops), self.card["temperature"])
 
     @property
     def name(self) -> str:

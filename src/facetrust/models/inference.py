@@ -12,14 +12,21 @@ from facetrust.models.preprocess import Preprocess
 
 
 def predict_logits(module: nn.Module, preprocess: Preprocess, crops: Sequence[np.ndarray],
-                   batch_size: int = 32) -> np.ndarray:
-    """Logits for uint8 RGB crops, in eval mode without gradients."""
+                   batch_size: int = 32, flip_tta: bool = False) -> np.ndarray:
+    """Logits for uint8 RGB crops, in eval mode without gradients.
+
+    With `flip_tta`, each crop's logit is the mean over the crop and its mirror image (faces are
+    left-right symmetric; generator traces need not be, and averaging steadies the score).
+    """
     module.eval()
     outputs = []
     with torch.inference_mode():
         for start in range(0, len(crops), batch_size):
             batch = torch.stack([preprocess(c) for c in crops[start:start + batch_size]])
-            outputs.append(module(batch).float().numpy())
+            logits = module(batch).float()
+            if flip_tta:
+                logits = (logits + module(batch.flip(-1)).float()) / 2
+            outputs.append(logits.numpy())
     return np.concatenate(outputs) if outputs else np.zeros(0, np.float32)
 
 

@@ -59,6 +59,7 @@ class TrainConfig:
     face_mode: str = "auto"
     margin: float = 0.3
     target_recall: float | None = None
+    tta: bool = True  # final scores (calibration, threshold, card metrics, scanning) average each crop and its mirror
     max_per_split: int | None = None
     model_options: dict = field(default_factory=dict)
     name: str | None = None
@@ -170,7 +171,8 @@ def _train_epoch(model: nn.Module, data: CropSet, preprocess: Preprocess, augmen
 def _finish(out: Path, config: TrainConfig, model: nn.Module, preprocess: Preprocess, splits: dict[str, CropSet],
             duplicates: dict, skipped: list, history: list[dict]) -> Path:
     """Calibrate and choose the threshold on validation, measure every split, write the model card."""
-    logits = {name: predict_logits(model, preprocess, s.crops, config.batch_size) for name, s in splits.items()}
+    logits = {name: predict_logits(model, preprocess, s.crops, config.batch_size, flip_tta=config.tta)
+              for name, s in splits.items()}
     temperature = fit_temperature(logits["val"], splits["val"].labels)
     val_p = sigmoid(logits["val"], temperature)
     threshold = choose_threshold(splits["val"].labels, val_p, config.target_recall)
@@ -191,6 +193,7 @@ def _finish(out: Path, config: TrainConfig, model: nn.Module, preprocess: Prepro
         "threshold_rule": f"recall >= {config.target_recall} on validation" if config.target_recall
         else "best balanced accuracy on validation",
         "temperature": temperature,
+        "tta": "flip" if config.tta else None,
         "training": {"config": asdict(config), "splits": {k: {"real": int((s.labels == 0).sum()),
                                                               "fake": int((s.labels == 1).sum())}
                                                           for k, s in splits.items()},
