@@ -98,3 +98,14 @@ def test_train_config_file_refuses_competing_flags_and_unknown_keys(tmp_path):
     config.write_text("data: somewhere\nout: run\nepoch: 3\n")
     result = runner.invoke(app, ["train", "--config", str(config)])
     assert result.exit_code == 2 and "unknown settings ['epoch']" in result.output
+
+
+def test_scan_says_which_model_and_thresholds_speak():
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    result = runner.invoke(app, ["scan", str(examples / "scene_astronaut.jpg"), "--threshold", "0.5"])
+    assert result.exit_code == 0, result.output
+    first, verdict = result.stdout.splitlines()[:2]
+    assert first.startswith("model facetrust-effnet-lite0-k140") and "fake if P(fake) >= 0.60, real if < 0.40" in first
+    assert verdict.split(": ")[1].split(" ")[0] in ("REAL", "FAKE", "UNCERTAIN")

@@ -107,6 +107,11 @@ def scan(
     failed = 0
     with ExitStack() as stack:
         to_stdout = str(json_out) == "-"
+        if not to_stdout:
+            info = scanner.model_info
+            typer.echo(f"model {info['name']} ({info['version']}): fake if P(fake) >= "
+                       f"{info['threshold'] + info['uncertain_band']:.2f}, real if < "
+                       f"{info['threshold'] - info['uncertain_band']:.2f}, uncertain in between")
         records = sys.stdout if to_stdout else (
             stack.enter_context(open(json_out, "w", encoding="utf-8")) if json_out else None)
         for path in expand_inputs(inputs):
