@@ -6,13 +6,14 @@ from dataclasses import dataclass, field
 
 Point = tuple[float, float]
 
-# Landmark names shared by all detectors. "left"/"right" mean image-left/right (not the subject's).
-LANDMARK_NAMES = ("left_eye", "right_eye", "nose", "mouth")
-
 
 @dataclass
 class Face:
-    """A face box (x1, y1, x2, y2 in input pixels), its detector score and named landmarks if known."""
+    """A face box (x1, y1, x2, y2 in input pixels), its detector score and named landmarks if known.
+
+    Landmarks use the names left_eye, right_eye, nose, mouth for every detector; "left"/"right" mean
+    image-left/right, not the subject's.
+    """
 
     box: tuple[float, float, float, float]
     score: float | None
