@@ -109,3 +109,10 @@ def test_a_run_folder_refuses_other_settings(shared_data, tmp_path):
     (tmp_path / "run/config.json").write_text(json.dumps({**config.__dict__, "lr": 0.5}))
     with pytest.raises(FacetrustError, match=r"lr: 0\.5 -> 0\.003"):
         train(config, progress=False)
+
+
+def test_augment_options_are_checked(shared_data, tmp_path):
+    config = tiny_config(shared_data, tmp_path / "run")
+    config.augment_options = {"jpeg": 0.2, "blurr": 0.1}
+    with pytest.raises(FacetrustError, match=r"unknown augment_options \['blurr'\]"):
+        train(config, progress=False)

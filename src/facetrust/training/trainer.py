@@ -53,6 +53,7 @@ class TrainConfig:
     pretrained: bool = True
     freeze_backbone: bool = False
     augment: bool = True
+    augment_options: dict = field(default_factory=dict)  # overrides of Augment's fields, e.g. {"jpeg": 0.2}
     patience: int = 4
     seed: int = 0
     detector: str = DEFAULT_DETECTOR
@@ -70,6 +71,7 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     _check_config(out, config)
+    augment = _augment(config)
     torch.manual_seed(config.seed)
     preprocess = _preprocess(config)
     splits, duplicates, skipped = _load_splits(config, preprocess, progress)
@@ -86,7 +88,6 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
     train_labels = splits["train"].labels
     pos_weight = torch.tensor((train_labels == 0).sum() / max((train_labels == 1).sum(), 1), dtype=torch.float32)
     loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
-    augment = Augment() if config.augment else Augment.none()
 
     for epoch in range(state["epoch"] + 1, config.epochs + 1):
         if state["bad_epochs"] >= config.patience:
@@ -116,6 +117,16 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
     _write_history(out, state["history"])
     model.load_state_dict(load_file(str(out / "best.safetensors")))
     return _finish(out, config, model, preprocess, splits, duplicates, skipped, state["history"])
+
+
+def _augment(config: TrainConfig) -> Augment:
+    if not config.augment:
+        return Augment.none()
+    unknown = set(config.augment_options) - set(Augment.__dataclass_fields__)
+    if unknown:
+        raise FacetrustError(f"unknown augment_options {sorted(unknown)}; known: "
+                             f"{', '.join(Augment.__dataclass_fields__)}")
+    return Augment(**config.augment_options)
 
 
 def _preprocess(config: TrainConfig) -> Preprocess:
