@@ -26,8 +26,9 @@ test: setup
 bench: setup
 	$(BIN)/python bench/faces.py
 
-# Retrain the bundled detector from ../shared/data (about 45 minutes on 2 CPU cores).
+# Retrain the bundled detector from ../shared/data (about 45 minutes on 2 CPU cores), then update
+# the scores in src/facetrust/weights/detector/README.md from `facetrust evaluate`.
 detector: setup
 	$(BIN)/facetrust train --config configs/detector.yaml
-	rm -rf src/facetrust/weights/detector
-	cp -r runs/detector/model src/facetrust/weights/detector
+	cp runs/detector/model/model.safetensors runs/detector/model/model.json runs/detector/history.csv \
+	   src/facetrust/weights/detector/
