@@ -22,6 +22,7 @@ from facetrust.errors import FacetrustError, MediaError
 from facetrust.faces import DEFAULT_DETECTOR, FaceFinder
 from facetrust.faces.finder import CropMode
 from facetrust.media.files import media_files
+from facetrust.settings_lock import pin_settings
 
 JOURNAL = "crop_journal.jsonl"
 SETTINGS = "crop_settings.json"
@@ -64,7 +65,7 @@ def crop_dataset(src: str | Path, dest: str | Path, settings: CropSettings = Cro
     if not src.is_dir():
         raise FacetrustError(f"{src}: not a folder")
     dest.mkdir(parents=True, exist_ok=True)
-    _check_settings(dest, settings)
+    pin_settings(dest / SETTINGS, asdict(settings), f"{dest} holds crops made with other settings")
     done = read_journal(dest / JOURNAL)
     files = media_files(src)
     summary = CropSummary(total=len(files))
@@ -148,19 +149,6 @@ def _count(summary: CropSummary, entry: dict) -> None:
         summary.no_face += 1
     else:
         summary.errors += 1
-
-
-def _check_settings(dest: Path, settings: CropSettings) -> None:
-    path = dest / SETTINGS
-    wanted = asdict(settings)
-    if path.exists():
-        found = json.loads(path.read_text(encoding="utf-8"))
-        if found != wanted:
-            changed = ", ".join(f"{k}: {found.get(k)!r} -> {v!r}" for k, v in wanted.items() if found.get(k) != v)
-            raise FacetrustError(
-                f"{dest} holds crops made with other settings ({changed}); use a new destination folder")
-    else:
-        path.write_text(json.dumps(wanted, indent=2), encoding="utf-8")
 
 
 def _write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from facetrust.api import Source, find_faces
 from facetrust.detection.verdict import FaceVerdict, ScanResult, verdict_for
-from facetrust.faces import FaceFinder
 from facetrust.media import DEFAULT_LIMITS, MediaLimits
 from facetrust.models.checkpoint import LoadedModel, load_model
 
@@ -34,9 +33,7 @@ class Scanner:
         card = self.model.card
         self.threshold = card["threshold"] if threshold is None else threshold
         self.uncertain_band = uncertain_band
-        faces = card["faces"]
-        self.finder = FaceFinder(detector or faces["detector"], mode=faces["mode"], size=faces["size"],
-                                 margin=faces["margin"], all_faces=all_faces)
+        self.finder = self.model.face_finder(all_faces, detector)
         self.frames = frames
         self.limits = limits
 

@@ -13,7 +13,6 @@ from facetrust.data.datasets import discover, find_duplicates
 from facetrust.data.face_crops import crop_samples
 from facetrust.evaluation.metrics import binary_metrics
 from facetrust.evaluation.plots import save_evaluation_plots
-from facetrust.faces import FaceFinder
 from facetrust.models.checkpoint import LoadedModel
 
 
@@ -32,10 +31,7 @@ def evaluate_model(model: LoadedModel, data: str | Path, threshold: float | None
                    progress: bool = True) -> Evaluation:
     """Score every labelled image under `data`; files without a readable face are counted as skipped."""
     samples, duplicates = find_duplicates(discover(data), evaluated=("val", "test", ""))
-    faces = model.card["faces"]
-    finder = FaceFinder(faces["detector"], mode=faces["mode"], size=faces["size"], margin=faces["margin"],
-                        all_faces=False)
-    crops = crop_samples(samples, finder, "faces", progress)
+    crops = crop_samples(samples, model.face_finder(all_faces=False), "faces", progress)
     p_fake = model.p_fake(crops.crops)
     metrics = binary_metrics(crops.labels, p_fake, model.card["threshold"] if threshold is None else threshold)
     metrics |= {"skipped": len(crops.skipped), "duplicates": duplicates.summary(),

@@ -11,6 +11,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from facetrust.errors import FacetrustError
+from facetrust.faces import FaceFinder
 from facetrust.models.inference import predict_logits, sigmoid
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import create_model
@@ -30,6 +31,12 @@ class LoadedModel:
     @property
     def preprocess(self) -> Preprocess:
         return Preprocess.from_dict(self.card["preprocess"])
+
+    def face_finder(self, all_faces: bool, detector: str | None = None) -> FaceFinder:
+        """A face finder that crops as this model's training crops were made (detector overridable)."""
+        faces = self.card["faces"]
+        return FaceFinder(detector or faces["detector"], mode=faces["mode"], size=faces["size"],
+                          margin=faces["margin"], all_faces=all_faces)
 
     @property
     def flip_tta(self) -> bool:

@@ -9,7 +9,6 @@ test split, when present, is only measured, never used to choose anything.
 from __future__ import annotations
 
 import csv
-import json
 import math
 import os
 import time
@@ -35,6 +34,7 @@ from facetrust.models import create_model, model_entry
 from facetrust.models.checkpoint import save_model
 from facetrust.models.inference import predict_logits, sigmoid
 from facetrust.models.preprocess import Preprocess
+from facetrust.settings_lock import pin_settings
 
 
 @dataclass
@@ -70,7 +70,7 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
     """Train, select on validation, calibrate, and write `<out>/model/` (weights + card). Returns that folder."""
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
-    _check_config(out, config)
+    pin_settings(out / "config.json", asdict(config), f"{out} holds a run with other settings")
     augment = _augment(config)
     torch.manual_seed(config.seed)
     preprocess = _preprocess(config)
@@ -221,18 +221,6 @@ def _finish(out: Path, config: TrainConfig, model: nn.Module, preprocess: Prepro
 def _best_epoch(history: list[dict]) -> int | None:
     scored = [h for h in history if h["val_roc_auc"] is not None]
     return max(scored, key=lambda h: h["val_roc_auc"])["epoch"] if scored else None
-
-
-def _check_config(out: Path, config: TrainConfig) -> None:
-    path = out / "config.json"
-    wanted = asdict(config)
-    if path.exists():
-        found = json.loads(path.read_text(encoding="utf-8"))
-        if found != wanted:
-            changed = ", ".join(f"{k}: {found.get(k)!r} -> {v!r}" for k, v in wanted.items() if found.get(k) != v)
-            raise FacetrustError(f"{out} holds a run with other settings ({changed}); use a new --out folder")
-    else:
-        path.write_text(json.dumps(wanted, indent=2), encoding="utf-8")
 
 
 def _resume(out: Path, model: nn.Module, optimiser: torch.optim.Optimizer,
