@@ -92,10 +92,10 @@ def test_every_bad_input_gets_a_clear_record_and_the_batch_finishes(bad_inputs):
 
 def test_train_config_file_refuses_competing_flags_and_unknown_keys(tmp_path):
     config = tmp_path / "c.yaml"
-    config.write_text("data: somewhere\nout: run\nepochs: 3\n")
+    config.write_text(f"data: somewhere\nout: {tmp_path / 'run'}\nepochs: 3\n")
     result = runner.invoke(app, ["train", "--config", str(config), "--epochs", "5"])
     assert result.exit_code == 2 and "--epochs would compete with the config file" in " ".join(result.output.split())
-    config.write_text("data: somewhere\nout: run\nepoch: 3\n")
+    config.write_text(f"data: somewhere\nout: {tmp_path / 'run'}\nepoch: 3\n")
     result = runner.invoke(app, ["train", "--config", str(config)])
     assert result.exit_code == 2 and "unknown settings ['epoch']" in result.output
 

@@ -16,6 +16,8 @@ class Augment:
     """Probabilities and ranges of each augmentation; `Augment.none()` switches them all off."""
 
     flip: float = 0.5
+    geometry: float = 0.3  # probability of the shift/rotation/zoom warp below; unwarped crops keep the
+    # pixel grid that generator traces live on (the scanner never warps a face crop that fills its image)
     shift: float = 0.04  # fraction of the crop size
     rotate: float = 8.0  # degrees
     scale: float = 0.08
@@ -27,7 +29,7 @@ class Augment:
 
     @classmethod
     def none(cls) -> Augment:
-        return cls(flip=0, shift=0, rotate=0, scale=0, color=0, jpeg=0, blur=0, rescale=0)
+        return cls(flip=0, geometry=0, shift=0, rotate=0, scale=0, color=0, jpeg=0, blur=0, rescale=0)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -36,7 +38,7 @@ class Augment:
         size = crop.shape[0]
         if rng.random() < self.flip:
             crop = crop[:, ::-1]
-        if self.shift or self.rotate or self.scale:
+        if rng.random() < self.geometry:
             angle = rng.uniform(-self.rotate, self.rotate)
             zoom = 1 + rng.uniform(-self.scale, self.scale)
             matrix = cv2.getRotationMatrix2D((size / 2, size / 2), angle, zoom)

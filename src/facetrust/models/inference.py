@@ -10,6 +10,18 @@ from torch import nn
 
 from facetrust.models.preprocess import Preprocess
 
+CHANNELS_LAST = torch.channels_last
+
+
+def channels_last(module: nn.Module) -> nn.Module:
+    """NHWC layout: on these CPUs training runs ~1.5-1.8x faster and inference a little faster
+    (bench/training_speed.py). Works in place and is idempotent."""
+    return module.to(memory_format=CHANNELS_LAST)
+
+
+def batch_of(preprocess: Preprocess, crops: Sequence[np.ndarray]) -> torch.Tensor:
+    return torch.stack([preprocess(c) for c in crops]).contiguous(memory_format=CHANNELS_LAST)
+
 
 def predict_logits(module: nn.Module, preprocess: Preprocess, crops: Sequence[np.ndarray],
                    batch_size: int = 32, flip_tta: bool = False) -> np.ndarray:
@@ -18,11 +30,11 @@ def predict_logits(module: nn.Module, preprocess: Preprocess, crops: Sequence[np
     With `flip_tta`, each crop's logit is the mean over the crop and its mirror image (faces are
     left-right symmetric; generator traces need not be, and averaging steadies the score).
     """
-    module.eval()
+    channels_last(module).eval()
     outputs = []
     with torch.inference_mode():
         for start in range(0, len(crops), batch_size):
-            batch = torch.stack([preprocess(c) for c in crops[start:start + batch_size]])
+            batch = batch_of(preprocess, crops[start:start + batch_size])
             logits = module(batch).float()
             if flip_tta:
                 logits = (logits + module(batch.flip(-1)).float()) / 2

@@ -32,7 +32,7 @@ from facetrust.evaluation.plots import save_training_curves
 from facetrust.faces import DEFAULT_DETECTOR, FaceFinder
 from facetrust.models import create_model, model_entry
 from facetrust.models.checkpoint import save_model
-from facetrust.models.inference import predict_logits, sigmoid
+from facetrust.models.inference import batch_of, channels_last, predict_logits, sigmoid
 from facetrust.models.preprocess import Preprocess
 from facetrust.settings_lock import pin_settings
 
@@ -77,6 +77,7 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
     splits, duplicates, skipped = _load_splits(config, preprocess, progress)
     model = create_model(config.model, pretrained=config.pretrained, channels=preprocess.channels,
                          size=preprocess.size, **config.model_options)
+    channels_last(model)
     if config.freeze_backbone:
         model.freeze_backbone()
     parameters = [p for p in model.parameters() if p.requires_grad]
@@ -167,8 +168,8 @@ def _train_epoch(model: nn.Module, data: CropSet, preprocess: Preprocess, augmen
     for start in tqdm(batches, desc=f"epoch {epoch}/{config.epochs}", unit="batch", disable=not progress,
                       leave=False):
         index = order[start:start + config.batch_size]
-        images = torch.stack([preprocess(augment(data.crops[i], np.random.default_rng([config.seed, epoch, i])))
-                              for i in index])
+        images = batch_of(preprocess, [augment(data.crops[i], np.random.default_rng([config.seed, epoch, i]))
+                                       for i in index])
         loss = loss_fn(model(images), labels[index])
         optimiser.zero_grad()
         loss.backward()
