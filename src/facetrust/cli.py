@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import sys
 from contextlib import ExitStack
@@ -12,7 +13,7 @@ import cv2
 import typer
 import yaml
 
-from facetrust.api import FacesResult, find_faces_or_error
+from facetrust.api import FacesResult, find_faces_or_error, load_input
 from facetrust.data.crops import CropSettings, crop_dataset
 from facetrust.detection import Scanner, ScanResult, default_model_path
 from facetrust.errors import FacetrustError, MediaError
@@ -22,6 +23,7 @@ from facetrust.faces.finder import CropMode
 from facetrust.media.files import expand_inputs
 from facetrust.models import list_models, model_entry
 from facetrust.models.checkpoint import load_model
+from facetrust.store import ResultStore, StoredScan
 from facetrust.training import TrainConfig, train
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
@@ -101,9 +103,13 @@ def scan(
     frames: Annotated[int, typer.Option(help="Frames sampled uniformly from each video.")] = 16,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the records here (JSON Lines; "
                                                   "'-' prints them instead of the summary).")] = None,
+    db: Annotated[str | None, typer.Option(help="Keep every record in this results store (sqlite:///FILE or "
+                                           "postgresql://...); inputs it already holds for this model are "
+                                           "not scanned again, so an interrupted batch resumes.")] = None,
 ) -> None:
     """Say for each face whether it is real or fake. Exit code 1 if any input failed."""
     scanner = Scanner(model, threshold=threshold, uncertain_band=uncertain_band, frames=frames)
+    store = _open_store(db) if db else None
     failed = 0
     with ExitStack() as stack:
         to_stdout = str(json_out) == "-"
@@ -116,17 +122,72 @@ def scan(
             stack.enter_context(open(json_out, "w", encoding="utf-8")) if json_out else None)
         for path in expand_inputs(inputs):
             try:
-                result = scanner.scan(path)
+                result = _scan_one(scanner, path, store)
             except MediaError as exc:
                 failed += 1
                 _emit_error(exc, to_stdout)
                 continue
+            record = result.to_dict()
             if records:
-                records.write(json.dumps(result.to_dict()) + "\n")
+                records.write(json.dumps(record) + "\n")
                 records.flush()
             if not to_stdout:
-                typer.echo(_describe_scan(result))
+                typer.echo(_describe_scan(record))
     raise typer.Exit(1 if failed else 0)
+
+
+def _scan_one(scanner: Scanner, path: Path, store: ResultStore | None) -> ScanResult | StoredScan:
+    """Scan a file, or with a store: return its stored record if this model already scanned these bytes."""
+    if store is None:
+        return scanner.scan(path)
+    media = load_input(path, limits=scanner.limits)
+    return store.find(media.sha256, scanner.model_info) or store.add(scanner.scan(media.data, name=media.name),
+                                                                     len(media.data))
+
+
+def _open_store(url: str) -> ResultStore:
+    try:
+        return ResultStore(url)
+    except Exception as exc:  # a bad URL, an unreachable server, a failed migration: say which store
+        typer.echo(f"error: cannot open the results store {url}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind; anything but loopback requires --token.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    db: Annotated[str, typer.Option(help="Results store: sqlite:///FILE or postgresql://user:pw@host/db.")] = (
+        "sqlite:///facetrust.db"),
+    token: Annotated[str | None, typer.Option(envvar="FACETRUST_TOKEN", help="Bearer token required on /v1/*.")] = None,
+    model: Annotated[Path | None, typer.Option(help="Model folder (default: the bundled detector).")] = None,
+    workers: Annotated[int, typer.Option(help="Scanning threads.")] = 1,
+    max_pending: Annotated[int, typer.Option(help="Scans running or waiting before new ones get 429.")] = 8,
+    max_upload_mb: Annotated[float, typer.Option(help="Largest accepted upload, in MB.")] = 100.0,
+    timeout: Annotated[float, typer.Option(help="Seconds a scan may take before the request gets 504.")] = 120.0,
+) -> None:
+    """Run the HTTP API and the web page (open http://HOST:PORT/)."""
+    import uvicorn
+
+    from facetrust.service import ServiceSettings, create_app
+
+    if not _is_loopback(host) and not token:
+        typer.echo(f"error: binding to {host} exposes the service beyond this machine; set --token "
+                   "(or FACETRUST_TOKEN)", err=True)
+        raise typer.Exit(2)
+    settings = ServiceSettings(db_url=db, model=str(model) if model else None, token=token,
+                               max_upload_bytes=int(max_upload_mb * 1024 * 1024), workers=workers,
+                               max_pending=max_pending, timeout_seconds=timeout)
+    uvicorn.run(create_app(settings, store=_open_store(db)), host=host, port=port, log_level="info")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @app.command()
@@ -272,15 +333,18 @@ def _describe(result: FacesResult) -> str:
     return "\n".join([f"{head}: {summary}{notes}", *lines])
 
 
-def _describe_scan(result: ScanResult) -> str:
-    head = f"{result.input}: {result.verdict.upper()}"
-    if result.p_fake is not None:
-        head += f" (max P(fake) {result.p_fake:.3f}, {len(result.faces)} face(s))"
+def _describe_scan(record: dict) -> str:
+    """One line per input and one per face, from the verdict record (fresh or from the store)."""
+    head = f"{record['input']}: {record['verdict'].upper()}"
+    if record["p_fake"] is not None:
+        head += f" (max P(fake) {record['p_fake']:.3f}, {len(record['faces'])} face(s))"
+    if record.get("stored", {}).get("cached"):
+        head += f" [stored scan #{record['stored']['id']}]"
     lines = [head]
-    for k, face in enumerate(result.faces, 1):
-        where = "" if face.frame_index is None else f"frame {face.frame_index} "
-        box = ",".join(f"{v:.0f}" for v in face.box)
-        lines.append(f"  {where}face {k}: {face.verdict} P(fake) {face.p_fake:.3f} box {box} [{face.source}]")
+    for k, face in enumerate(record["faces"], 1):
+        where = f"frame {face['frame_index']} " if "frame_index" in face else ""
+        box = ",".join(f"{v:.0f}" for v in face["box"])
+        lines.append(f"  {where}face {k}: {face['verdict']} P(fake) {face['p_fake']:.3f} box {box} [{face['source']}]")
     return "\n".join(lines)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from pathlib import Path
 
@@ -43,6 +44,13 @@ class Scanner:
         return {"name": card["name"], "version": card["version"], "architecture": card["architecture"],
                 "threshold": round(self.threshold, 4), "uncertain_band": self.uncertain_band,
                 "temperature": round(card["temperature"], 4), "tta": card.get("tta")}
+
+    def with_decision(self, threshold: float | None = None, uncertain_band: float | None = None) -> Scanner:
+        """The same loaded model and face finder with another decision rule (cheap: nothing is reloaded)."""
+        other = copy.copy(self)
+        other.threshold = self.threshold if threshold is None else threshold
+        other.uncertain_band = self.uncertain_band if uncertain_band is None else uncertain_band
+        return other
 
     def scan(self, source: Source, name: str | None = None) -> ScanResult:
         """Scan one image or video; a MediaError names the input if it cannot be read."""

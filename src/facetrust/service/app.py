@@ -1,0 +1,164 @@
+"""FastAPI application: `POST /v1/scan`, stored scans, models, health, and the web page at `/`.
+
+Uploads are bytes only (never server paths or URLs), capped in size before parsing, sniffed from
+their content by the media layer, and scanned on worker threads behind a bounded queue.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path, PurePath
+from typing import Annotated, Literal
+
+from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from facetrust import __version__
+from facetrust.detection.scanner import DEFAULT_UNCERTAIN_BAND, Scanner
+from facetrust.errors import (
+    CorruptMediaError,
+    DecodeTimeoutError,
+    EmptyMediaError,
+    MediaError,
+    MediaTooLargeError,
+    NoVideoStreamError,
+    ProcessingError,
+    UnsupportedMediaError,
+)
+from facetrust.models import list_models
+from facetrust.service.body_limit import BodySizeLimit
+from facetrust.service.work_queue import QueueFull, WorkQueue
+from facetrust.store import ResultStore, StoredScan
+
+STATIC = Path(__file__).resolve().parent / "static"
+BEARER = HTTPBearer(auto_error=False)  # module level: annotations are resolved from module globals
+VerdictFilter = Literal["real", "fake", "uncertain", "no_face"]
+STATUS_FOR_ERROR: dict[type[MediaError], int] = {
+    EmptyMediaError: 400,
+    MediaTooLargeError: 413,
+    UnsupportedMediaError: 415,
+    CorruptMediaError: 422,
+    NoVideoStreamError: 422,
+    DecodeTimeoutError: 422,
+    ProcessingError: 500,
+}
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """How the service runs. `token` (if set) must be sent as `Authorization: Bearer <token>` to /v1/*."""
+
+    db_url: str = "sqlite:///facetrust.db"
+    model: str | None = None  # model folder; None = the bundled detector
+    token: str | None = None
+    max_upload_bytes: int = 100 * 1024 * 1024
+    workers: int = 1
+    max_pending: int = 8
+    timeout_seconds: float = 120.0
+    frames: int = 16
+
+
+def create_app(settings: ServiceSettings, scanner: Scanner | None = None, store: ResultStore | None = None) -> FastAPI:
+    """Build the app; `scanner` and `store` may be passed in (tests share one loaded model)."""
+    scanner = scanner or Scanner(settings.model, frames=settings.frames)
+    store = store or ResultStore(settings.db_url)
+    queue = WorkQueue(settings.workers, settings.max_pending)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        queue.shutdown()
+
+    app = FastAPI(title="facetrust", version=__version__, lifespan=lifespan,
+                  description="Is this face real? Upload an image or video; get a verdict per face.")
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + 64 * 1024)  # + multipart framing
+    app.state.scanner, app.state.store, app.state.queue = scanner, store, queue
+    authorised = Depends(_token_check(settings.token))
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    @app.get("/healthz")
+    def health() -> dict:
+        return {"status": "ok", "model": scanner.model_info["name"], "version": __version__,
+                "queue": {"pending": queue.pending, "max_pending": queue.max_pending}}
+
+    @app.get("/v1/models", dependencies=[authorised])
+    def models() -> dict:
+        return {"active": scanner.model_info, "architectures": list_models()}
+
+    @app.post("/v1/scan", dependencies=[authorised])
+    async def scan(
+        file: Annotated[UploadFile, File(description="An image or video (type sniffed from the bytes).")],
+        threshold: Annotated[float | None, Form(ge=0.0, le=1.0, description="Decision threshold.")] = None,
+        uncertain_band: Annotated[float | None, Form(ge=0.0, le=0.5)] = None,
+    ) -> dict:
+        data = await file.read()
+        name = PurePath(file.filename or "upload").name[:255] or "upload"
+        if len(data) > settings.max_upload_bytes:
+            raise HTTPException(413, f"{name}: upload is larger than the limit of {settings.max_upload_bytes:,} bytes")
+        decided = scanner.with_decision(threshold, DEFAULT_UNCERTAIN_BAND if uncertain_band is None else uncertain_band)
+        stored = await run_in_threadpool(store.find, hashlib.sha256(data).hexdigest(), decided.model_info)
+        if stored:
+            return stored.to_dict()
+        try:
+            result = await queue.run(lambda: decided.scan(data, name=name), settings.timeout_seconds)
+        except QueueFull:
+            raise HTTPException(429, "the scan queue is full; retry shortly", {"Retry-After": "2"}) from None
+        except TimeoutError:
+            raise HTTPException(504, f"{name}: scanning took longer than {settings.timeout_seconds:.0f} s") from None
+        except MediaError as exc:
+            raise HTTPException(_status_for(exc), f"{name}: {exc.problem}") from exc
+        return (await run_in_threadpool(store.add, result, len(data))).to_dict()
+
+    @app.get("/v1/scans/{scan_id}", dependencies=[authorised])
+    def stored_scan(scan_id: int) -> dict:
+        found = store.get(scan_id)
+        if found is None:
+            raise HTTPException(404, f"no scan with id {scan_id}")
+        return found.to_dict()
+
+    @app.get("/v1/scans", dependencies=[authorised])
+    def stored_scans(verdict: VerdictFilter | None = None, since: datetime | None = None,
+                     limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict:
+        scans = store.list(verdict, since, limit)
+        return {"count": len(scans), "scans": [_summary(s) for s in scans]}
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
+
+
+def _token_check(token: str | None) -> Callable[..., None]:
+    """A dependency that accepts every request when no token is set, else only the right bearer token."""
+    def check(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> None:
+        if token is None:
+            return
+        if credentials is None or not secrets.compare_digest(credentials.credentials.encode(), token.encode()):
+            raise HTTPException(401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
+
+    return check
+
+
+def _status_for(exc: MediaError) -> int:
+    return next((code for kind, code in STATUS_FOR_ERROR.items() if isinstance(exc, kind)), 422)
+
+
+def _summary(scan: StoredScan) -> dict:
+    record = scan.record
+    return {"id": scan.id, "scanned_at": scan.scanned_at.isoformat(), "input": record["input"],
+            "sha256": record["sha256"], "kind": record["kind"], "verdict": record["verdict"],
+            "p_fake": record["p_fake"], "faces": len(record["faces"]),
+            "model": {"name": record["model"]["name"], "version": record["model"]["version"]}}

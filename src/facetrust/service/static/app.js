@@ -1,0 +1,162 @@
+// The facetrust page: upload → POST /v1/scan → boxes, verdicts and scores; past scans from /v1/scans.
+"use strict";
+
+const $ = (selector) => document.querySelector(selector);
+const state = { objectUrl: null };
+
+function token() { return $("#token").value || localStorage.getItem("facetrust-token") || ""; }
+
+async function api(path, options = {}) {
+  const headers = token() ? { Authorization: `Bearer ${token()}` } : {};
+  const response = await fetch(path, { ...options, headers });
+  const body = await response.json().catch(() => ({ detail: response.statusText }));
+  if (response.status === 401) { $("#token-row").closest("details").open = true; }
+  if (!response.ok) { throw new Error(`${response.status}: ${body.detail || response.statusText}`); }
+  return body;
+}
+
+function setStatus(text, isError = false) {
+  $("#status").textContent = text;
+  $("#status").classList.toggle("error", isError);
+}
+
+async function scan(file) {
+  if ($("#token").value) { localStorage.setItem("facetrust-token", $("#token").value); }
+  const form = new FormData();
+  form.append("file", file);
+  if ($("#threshold").value !== "") { form.append("threshold", $("#threshold").value); }
+  form.append("uncertain_band", $("#uncertain-band").value || "0.1");
+  setStatus(`scanning ${file.name}…`);
+  try {
+    const record = await api("/v1/scan", { method: "POST", body: form });
+    if (state.objectUrl) { URL.revokeObjectURL(state.objectUrl); }
+    state.objectUrl = record.kind === "image" ? URL.createObjectURL(file) : null;
+    show(record, state.objectUrl);
+    const cached = record.stored && record.stored.cached ? " (already scanned: stored result)" : "";
+    setStatus(`done in ${Math.round(record.timings_ms.total)} ms${cached}`);
+    loadHistory();
+  } catch (error) {
+    setStatus(`could not scan ${file.name}: ${error.message}`, true);
+  }
+}
+
+function percent(p) { return p === null ? "–" : `${(100 * p).toFixed(1)}%`; }
+
+function show(record, imageUrl) {
+  $("#result").hidden = false;
+  const verdict = record.verdict;
+  $("#overall").innerHTML = "";
+  const badge = document.createElement("span");
+  badge.className = `badge ${verdict}`;
+  badge.id = "overall-verdict";
+  badge.textContent = verdict.replace("_", " ").toUpperCase();
+  $("#overall").append(badge, ` ${record.input}: ${record.faces.length} face(s), highest P(fake) ${percent(record.p_fake)}` +
+    ` — model ${record.model.name}, threshold ${record.model.threshold}` +
+    (record.stored ? `, scan #${record.stored.id}` : ""));
+  showImage(record, imageUrl);
+  showTimeline(record);
+  const rows = record.faces.map((face, k) => {
+    const where = face.time === undefined ? face.box.map(Math.round).join(", ") : `${face.time} s`;
+    return `<tr><td>${k + 1}</td><td><span class="badge ${face.verdict}">${face.verdict}</span></td>` +
+      `<td><span class="bar" style="width:${Math.round(80 * face.p_fake)}px"></span>${percent(face.p_fake)}</td>` +
+      `<td>${where}</td></tr>`;
+  });
+  $("#faces tbody").innerHTML = rows.join("");
+  $("#record").textContent = JSON.stringify(record, null, 2);
+}
+
+function showImage(record, imageUrl) {
+  const image = $("#preview-image");
+  $("#boxes").innerHTML = "";
+  $("#preview").hidden = !imageUrl;
+  if (!imageUrl) { return; }
+  image.onload = () => {
+    const scale = image.clientWidth / record.width;
+    record.faces.forEach((face, k) => {
+      const [x1, y1, x2, y2] = face.box;
+      const box = document.createElement("div");
+      box.className = `box ${face.verdict}`;
+      Object.assign(box.style, { left: `${x1 * scale}px`, top: `${y1 * scale}px`,
+        width: `${(x2 - x1) * scale}px`, height: `${(y2 - y1) * scale}px` });
+      box.innerHTML = `<span>${k + 1}: ${face.verdict} ${percent(face.p_fake)}</span>`;
+      $("#boxes").append(box);
+    });
+  };
+  image.src = imageUrl;
+}
+
+function showTimeline(record) {
+  const svg = $("#timeline");
+  const points = record.faces.filter((face) => face.time !== undefined && face.time !== null);
+  svg.hidden = points.length === 0;
+  if (svg.hidden) { return; }
+  const end = Math.max(...points.map((face) => face.time), 0.001);
+  const x = (t) => 5 + 990 * t / end;
+  const y = (p) => 150 - 140 * p;
+  svg.setAttribute("viewBox", "0 0 1000 160");
+  const line = `<line x1="0" x2="1000" y1="${y(record.model.threshold)}" y2="${y(record.model.threshold)}"` +
+    ` stroke="#9e9e9e" stroke-dasharray="6 4"/>`;
+  const dots = points.map((face) =>
+    `<circle cx="${x(face.time)}" cy="${y(face.p_fake)}" r="4" class="${face.verdict}" fill="currentColor"` +
+    ` style="color: var(--${face.verdict})"><title>${face.time} s: ${percent(face.p_fake)}</title></circle>`);
+  svg.innerHTML = line + dots.join("");
+}
+
+async function loadHistory() {
+  const verdict = $("#verdict-filter").value;
+  try {
+    const listing = await api(`/v1/scans?limit=25${verdict ? `&verdict=${verdict}` : ""}`);
+    $("#scans tbody").innerHTML = listing.scans.map((s) =>
+      `<tr data-id="${s.id}"><td>${s.id}</td><td>${new Date(s.scanned_at).toLocaleString()}</td>` +
+      `<td>${escapeHtml(s.input)}</td><td><span class="badge ${s.verdict}">${s.verdict}</span></td>` +
+      `<td>${percent(s.p_fake)}</td><td>${s.faces}</td></tr>`).join("");
+  } catch (error) {
+    setStatus(`could not load past scans: ${error.message}`, true);
+  }
+}
+
+function escapeHtml(text) {
+  const span = document.createElement("span");
+  span.textContent = text;
+  return span.innerHTML;
+}
+
+async function openStored(id) {
+  try {
+    show(await api(`/v1/scans/${id}`), null);
+    setStatus(`stored scan #${id} (the image itself is not kept, only its record)`);
+  } catch (error) {
+    setStatus(`could not open scan #${id}: ${error.message}`, true);
+  }
+}
+
+async function loadModel() {
+  try {
+    const info = (await api("/v1/models")).active;
+    $("#model-info").textContent = `model ${info.name} (${info.version}): fake if P(fake) ≥ ` +
+      `${(info.threshold + info.uncertain_band).toFixed(2)}, real if < ${(info.threshold - info.uncertain_band).toFixed(2)}`;
+    $("#threshold").placeholder = info.threshold.toFixed(2);
+  } catch (error) {
+    $("#model-info").textContent = `model unknown: ${error.message}`;
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const zone = $("#drop-zone");
+  $("#file-input").addEventListener("change", (event) => { if (event.target.files[0]) { scan(event.target.files[0]); } });
+  zone.addEventListener("dragover", (event) => { event.preventDefault(); zone.classList.add("dragging"); });
+  zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    zone.classList.remove("dragging");
+    if (event.dataTransfer.files[0]) { scan(event.dataTransfer.files[0]); }
+  });
+  $("#verdict-filter").addEventListener("change", loadHistory);
+  $("#scans tbody").addEventListener("click", (event) => {
+    const row = event.target.closest("tr");
+    if (row) { openStored(row.dataset.id); }
+  });
+  $("#token").value = localStorage.getItem("facetrust-token") || "";
+  loadModel();
+  loadHistory();
+});

@@ -1,0 +1,148 @@
+"""ResultStore: keeps verdict records in SQL through SQLAlchemy, schema managed by Alembic.
+
+The same bytes scanned by the same model version with the same decision rule are stored once; a
+repeat scan finds the stored record instead of running the model again. SQLite (a file, the
+default) and PostgreSQL (`postgresql://...`, driver psycopg 3) are supported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+
+from facetrust.detection.verdict import ScanResult
+from facetrust.errors import FacetrustError
+from facetrust.store.schema import ScanRow
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def decision_key(threshold: float, uncertain_band: float) -> tuple[float, float]:
+    """Thresholds as stored and looked up: rounded so that float noise never splits one rule in two."""
+    return round(float(threshold), 6), round(float(uncertain_band), 6)
+
+
+@dataclass(frozen=True)
+class StoredScan:
+    """A verdict record as kept in the store. `cached` is True when it was found rather than just stored."""
+
+    id: int
+    record: dict
+    scanned_at: datetime
+    cached: bool = False
+
+    def to_dict(self) -> dict:
+        """The verdict record with its `stored` block (id, time of scan, whether it came from the store)."""
+        return {**self.record, "stored": {"id": self.id, "scanned_at": self.scanned_at.isoformat(),
+                                          "cached": self.cached}}
+
+
+class ResultStore:
+    """Open (and migrate to the latest schema) the database at `url`, e.g. `sqlite:///facetrust.db`."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = _engine(url)
+        upgrade_schema(self.engine)
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+
+    def find(self, sha256: str, model: dict) -> StoredScan | None:
+        """The stored scan of these bytes by this model (the record's `model` block: name, version and
+        decision rule), or None."""
+        threshold, uncertain_band = decision_key(model["threshold"], model["uncertain_band"])
+        query = select(ScanRow).where(ScanRow.sha256 == sha256, ScanRow.model_name == model["name"],
+                                      ScanRow.model_version == model["version"], ScanRow.threshold == threshold,
+                                      ScanRow.uncertain_band == uncertain_band)
+        with self._session() as session:
+            row = session.scalars(query).first()
+        return _stored(row, cached=True) if row else None
+
+    def add(self, result: ScanResult, size_bytes: int) -> StoredScan:
+        """Store a new record; if another writer stored the same scan first, return that one instead."""
+        model = result.model
+        threshold, uncertain_band = decision_key(model["threshold"], model["uncertain_band"])
+        row = ScanRow(sha256=result.sha256, name=result.input[:1024], size_bytes=size_bytes, media_type=result.kind,
+                      model_name=model["name"], model_version=model["version"], threshold=threshold,
+                      uncertain_band=uncertain_band, verdict=result.verdict, p_fake=result.p_fake,
+                      face_count=len(result.faces), total_ms=result.timings_ms.get("total", 0.0),
+                      record=result.to_dict(), scanned_at=datetime.now(UTC))
+        try:
+            with self._session.begin() as session:
+                session.add(row)
+        except IntegrityError:
+            existing = self.find(result.sha256, model)
+            if existing is None:
+                raise
+            return existing
+        return _stored(row, cached=False)
+
+    def get(self, scan_id: int) -> StoredScan | None:
+        with self._session() as session:
+            row = session.get(ScanRow, scan_id)
+        return _stored(row, cached=True) if row else None
+
+    def list(self, verdict: str | None = None, since: datetime | None = None, limit: int = 50) -> list[StoredScan]:
+        """Newest first, optionally only one verdict and/or scans at or after `since`."""
+        query = select(ScanRow).order_by(ScanRow.id.desc()).limit(limit)
+        if verdict:
+            query = query.where(ScanRow.verdict == verdict)
+        if since:
+            query = query.where(ScanRow.scanned_at >= _aware(since))
+        with self._session() as session:
+            return [_stored(row, cached=True) for row in session.scalars(query)]
+
+    def count(self) -> int:
+        with self._session() as session:
+            return session.scalar(select(func.count()).select_from(ScanRow)) or 0
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Bring the database to the newest Alembic revision (creating the tables in an empty one)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def _engine(url: str) -> Engine:
+    if url.startswith(("postgresql://", "postgres://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    if not url.startswith(("sqlite:", "postgresql+psycopg:")):
+        raise FacetrustError(f"{url}: unsupported database URL; use sqlite:///FILE or postgresql://...")
+    if url.startswith("sqlite:"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    """WAL lets a running server and a `scan --db` batch share one file without blocking readers."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _stored(row: ScanRow, cached: bool) -> StoredScan:
+    return StoredScan(row.id, row.record, _aware(row.scanned_at), cached)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes; everything the store writes is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+

@@ -1,0 +1,36 @@
+"""The tables of the results store. Changes go through a new Alembic revision in migrations/versions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, DateTime, Float, Integer, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ScanRow(Base):
+    """One scan of one input by one model with one decision rule (threshold and uncertain band)."""
+
+    __tablename__ = "scans"
+    __table_args__ = (UniqueConstraint("sha256", "model_name", "model_version", "threshold", "uncertain_band",
+                                       name="uq_scans_input_model_decision"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(1024))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(16))
+    model_name: Mapped[str] = mapped_column(String(200))
+    model_version: Mapped[str] = mapped_column(String(100))
+    threshold: Mapped[float] = mapped_column(Float)
+    uncertain_band: Mapped[float] = mapped_column(Float)
+    verdict: Mapped[str] = mapped_column(String(16), index=True)
+    p_fake: Mapped[float | None] = mapped_column(Float, nullable=True)
+    face_count: Mapped[int] = mapped_column(Integer)
+    total_ms: Mapped[float] = mapped_column(Float)
+    record: Mapped[dict] = mapped_column(JSON)
+    scanned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
