@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.facetrust-installed
 
-.PHONY: setup demo test bench detector
+.PHONY: setup system-packages demo test bench detector
 setup: $(STAMP)
 
 $(STAMP): requirements/lock.txt requirements/weights.txt pyproject.toml
@@ -19,7 +19,11 @@ $(STAMP): requirements/lock.txt requirements/weights.txt pyproject.toml
 demo: setup
 	$(BIN)/facetrust scan examples/
 
-test: setup
+# Chromium and PostgreSQL for the browser and database tests (skipped, with a note, if they cannot be installed).
+system-packages:
+	scripts/system-packages.sh
+
+test: setup system-packages
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest -q
 

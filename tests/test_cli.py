@@ -109,3 +109,24 @@ def test_scan_says_which_model_and_thresholds_speak():
     first, verdict = result.stdout.splitlines()[:2]
     assert first.startswith("model facetrust-effnet-lite0-k140") and "fake if P(fake) >= 0.60, real if < 0.40" in first
     assert verdict.split(": ")[1].split(" ")[0] in ("REAL", "FAKE", "UNCERTAIN")
+
+
+def test_scan_with_a_store_skips_inputs_it_already_holds(tmp_path):
+    from pathlib import Path
+
+    from facetrust.store import ResultStore
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    inputs = [str(p) for p in sorted(examples.glob("real_*.jpg"))[:2]]
+    db = f"sqlite:///{tmp_path / 'scans.db'}"
+    first = runner.invoke(app, ["scan", *inputs[:1], "--db", db])
+    assert first.exit_code == 0 and "[stored scan" not in first.output, first.output
+    second = runner.invoke(app, ["scan", *inputs, "--db", db])  # as if the first run had been interrupted
+    assert second.exit_code == 0, second.output
+    assert second.output.count("[stored scan #1]") == 1  # the first input came from the store
+    assert ResultStore(db).count() == 2
+
+
+def test_serve_refuses_a_public_address_without_a_token():
+    result = runner.invoke(app, ["serve", "--host", "0.0.0.0"])
+    assert result.exit_code == 2 and "set --token" in result.output

@@ -88,8 +88,8 @@ function showImage(record, imageUrl) {
 function showTimeline(record) {
   const svg = $("#timeline");
   const points = record.faces.filter((face) => face.time !== undefined && face.time !== null);
-  svg.hidden = points.length === 0;
-  if (svg.hidden) { return; }
+  $("#timeline-box").hidden = points.length === 0;
+  if (points.length === 0) { return; }
   const end = Math.max(...points.map((face) => face.time), 0.001);
   const x = (t) => 5 + 990 * t / end;
   const y = (p) => 150 - 140 * p;

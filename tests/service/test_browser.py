@@ -1,0 +1,53 @@
+"""The web page in a real browser: headless Debian Chromium driven by Playwright against a real server."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from facetrust.service.launch import running_server
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Flags for a sandboxed machine without network or GPU (see the machine notes in the README).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium not installed (Debian package chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_upload_shows_verdict_and_face_box(browser, shared_data, tmp_path):
+    # A 600x600 photo from the data (the face is detected, not the whole image), then the bundled
+    # public-domain example, whose page is the screenshot used in docs/SERVICE.md.
+    faces = [sorted((shared_data / "faces/yonsei/real").glob("*.jpg"))[0], EXAMPLES / "scene_astronaut.jpg"]
+    with running_server(f"sqlite:///{tmp_path / 'scans.db'}", tmp_path / "server.log") as base:
+        page = browser.new_page(viewport={"width": 1100, "height": 1400})
+        problems: list[str] = []
+        page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+        page.goto(base + "/")
+        page.wait_for_selector("#model-info:has-text('model facetrust')")
+        for face in faces:
+            page.set_input_files("#file-input", str(face))
+            verdict = page.wait_for_selector(f"#overall:has-text('{face.name}') #overall-verdict", timeout=60_000)
+            assert verdict.inner_text() in {"REAL", "FAKE", "UNCERTAIN"}
+            box = page.wait_for_selector("#boxes .box")
+            width, height = box.bounding_box()["width"], box.bounding_box()["height"]
+            assert 30 < width < 500 and 30 < height < 600  # a face-sized box drawn over the preview
+            page.wait_for_selector(f"#scans tbody tr td:has-text('{face.name}')")  # the history lists it
+        screenshot = tmp_path / "web_page.png"
+        page.screenshot(path=str(screenshot), full_page=True)
+        assert screenshot.stat().st_size > 10_000
+        assert not problems, problems
+        print(f"screenshot: {screenshot}")

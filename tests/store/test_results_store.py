@@ -1,0 +1,62 @@
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import inspect
+
+from facetrust.detection.verdict import FaceVerdict, ScanResult
+from facetrust.errors import FacetrustError
+from facetrust.store import ResultStore
+
+
+def result(sha256: str, p_fake: float | None, threshold: float = 0.5) -> ScanResult:
+    faces = [] if p_fake is None else [FaceVerdict((1.0, 2.0, 30.0, 40.0), 0.99, "detected", p_fake,
+                                                   "fake" if p_fake >= threshold else "real")]
+    model = {"name": "m", "version": "v1", "architecture": "cnn", "threshold": threshold, "uncertain_band": 0.0,
+             "temperature": 1.0, "tta": None}
+    return ScanResult(f"{sha256}.jpg", sha256, "image", 64, 64, faces, model, {"total": 12.5})
+
+
+def test_store_keeps_finds_and_lists_records(store_url):
+    store = ResultStore(store_url)
+    fake, real, empty = result("a" * 64, 0.9), result("b" * 64, 0.1), result("c" * 64, None)
+    stored = [store.add(r, size_bytes=1000) for r in (fake, real, empty)]
+    assert [s.cached for s in stored] == [False, False, False] and store.count() == 3
+    found = store.find("a" * 64, fake.model)
+    assert found.id == stored[0].id and found.cached and found.record == fake.to_dict()
+    assert store.find("a" * 64, {**fake.model, "version": "v2"}) is None  # another model version
+    assert store.find("a" * 64, {**fake.model, "threshold": 0.7}) is None  # another decision rule
+    assert store.get(stored[1].id).record["verdict"] == "real"
+    assert store.get(10_000) is None
+    assert [s.id for s in store.list()] == [s.id for s in reversed(stored)]
+    assert [s.record["verdict"] for s in store.list(verdict="no_face")] == ["no_face"]
+    assert len(store.list(limit=2)) == 2
+    assert store.list(since=datetime.now(UTC) + timedelta(hours=1)) == []
+    assert len(store.list(since=datetime.now(UTC) - timedelta(hours=1))) == 3
+    store.close()
+
+
+def test_same_scan_stored_twice_concurrently_gives_one_row(store_url):
+    store = ResultStore(store_url)
+    same = result("d" * 64, 0.8)
+    with ThreadPoolExecutor(4) as pool:
+        stored = list(pool.map(lambda _: store.add(same, 10), range(8)))
+    assert store.count() == 1 and len({s.id for s in stored}) == 1
+    assert sum(not s.cached for s in stored) == 1
+    store.close()
+
+
+def test_reopening_migrates_once_and_keeps_data(store_url):
+    first = ResultStore(store_url)
+    first.add(result("e" * 64, 0.3), 5)
+    first.close()
+    second = ResultStore(store_url)
+    assert second.count() == 1
+    tables = set(inspect(second.engine).get_table_names())
+    assert {"scans", "alembic_version"} <= tables
+    second.close()
+
+
+def test_unsupported_url_is_refused_by_name():
+    with pytest.raises(FacetrustError, match="mysql://x: unsupported database URL"):
+        ResultStore("mysql://x")
