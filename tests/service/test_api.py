@@ -1,4 +1,5 @@
 import json
+import time
 from pathlib import Path
 
 import jsonschema
@@ -118,3 +119,25 @@ def test_page_and_openapi_are_served(client):
     assert client.get("/static/app.js").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/v1/scan", "/v1/scans", "/v1/scans/{scan_id}", "/v1/models", "/healthz"} <= set(paths)
+
+
+def test_video_upload_gives_per_frame_faces(client, ffpp_real_video):
+    response = upload(client, ffpp_real_video)
+    assert response.status_code == 200, response.text
+    record = response.json()
+    jsonschema.validate(record, SCHEMA)
+    assert record["kind"] == "video" and record["faces"]
+    times = [face["time"] for face in record["faces"]]
+    assert len(set(times)) >= 3 and times == sorted(times)  # faces from several sampled frames, in order
+
+
+def test_slow_scan_answers_504_but_its_result_serves_the_retry(scanner, store, real_face):
+    with client_for(scanner, store, timeout_seconds=0.001) as hurried:
+        response = upload(hurried, real_face)
+        assert response.status_code == 504 and real_face.name in response.json()["detail"]
+        for _ in range(100):  # the scan goes on in its worker thread and is stored when it ends
+            if store.count():
+                break
+            time.sleep(0.1)
+        retry = upload(hurried, real_face)
+        assert retry.status_code == 200 and retry.json()["stored"]["cached"] is True

@@ -110,15 +110,16 @@ def create_app(settings: ServiceSettings, scanner: Scanner | None = None, store:
         stored = await run_in_threadpool(store.find, hashlib.sha256(data).hexdigest(), decided.model_info)
         if stored:
             return stored.to_dict()
-        try:
-            result = await queue.run(lambda: decided.scan(data, name=name), settings.timeout_seconds)
+        try:  # stored on the worker, so a scan that outlives its request still serves the retry
+            stored = await queue.run(lambda: store.add(decided.scan(data, name=name), len(data)),
+                                     settings.timeout_seconds)
         except QueueFull:
             raise HTTPException(429, "the scan queue is full; retry shortly", {"Retry-After": "2"}) from None
         except TimeoutError:
             raise HTTPException(504, f"{name}: scanning took longer than {settings.timeout_seconds:.0f} s") from None
         except MediaError as exc:
             raise HTTPException(_status_for(exc), f"{name}: {exc.problem}") from exc
-        return (await run_in_threadpool(store.add, result, len(data))).to_dict()
+        return stored.to_dict()
 
     @app.get("/v1/scans/{scan_id}", dependencies=[authorised])
     def stored_scan(scan_id: int) -> dict:
