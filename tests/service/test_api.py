@@ -117,6 +117,8 @@ def test_page_and_openapi_are_served(client):
     page = client.get("/")
     assert page.status_code == 200 and "facetrust" in page.text and "/static/app.js" in page.text
     assert client.get("/static/app.js").status_code == 200
+    docs = client.get("/docs").text  # the API docs work offline: their assets come from this server
+    assert "cdn" not in docs and client.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/v1/scan", "/v1/scans", "/v1/scans/{scan_id}", "/v1/models", "/healthz"} <= set(paths)
 

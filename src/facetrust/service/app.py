@@ -19,6 +19,7 @@ from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request,
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
 from facetrust import __version__
@@ -77,7 +78,7 @@ def create_app(settings: ServiceSettings, scanner: Scanner | None = None, store:
         yield
         queue.shutdown()
 
-    app = FastAPI(title="facetrust", version=__version__, lifespan=lifespan,
+    app = FastAPIOffline(title="facetrust", version=__version__, lifespan=lifespan,  # /docs without a CDN
                   description="Is this face real? Upload an image or video; get a verdict per face.")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + 64 * 1024)  # + multipart framing
     app.state.scanner, app.state.store, app.state.queue = scanner, store, queue
