@@ -107,15 +107,16 @@ def find_faces(source: Source, finder: FaceFinder | None = None, *, name: str | 
     return result
 
 
-def find_faces_or_error(source: str | Path, finder: FaceFinder, *, frames: int = 16,
-                        limits: MediaLimits = DEFAULT_LIMITS) -> FacesResult | MediaError:
+def find_faces_or_error(source: str | Path | bytes, finder: FaceFinder, *, name: str | None = None,
+                        frames: int = 16, limits: MediaLimits = DEFAULT_LIMITS) -> FacesResult | MediaError:
     """`find_faces` for batches: any failure comes back as a MediaError naming the input, never raised."""
     try:
-        return find_faces(source, finder, frames=frames, limits=limits)
+        return find_faces(source, finder, name=name, frames=frames, limits=limits)
     except MediaError as exc:
         return exc
     except Exception as exc:  # one bad file must never stop a batch; the message keeps the cause
-        return ProcessingError(str(source), f"unexpected {type(exc).__name__}: {exc}")
+        label = name or (str(source) if isinstance(source, str | Path) else "<bytes>")
+        return ProcessingError(label, f"unexpected {type(exc).__name__}: {exc}")
 
 
 def scan(source: Source, *, model: str | Path | None = None, name: str | None = None, **options: object):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import ipaddress
 import json
 import sys
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import cv2
 import typer
@@ -77,11 +78,8 @@ def crop(
     create_detector(detector)  # fail on a bad name before walking the dataset
     settings = CropSettings(size=size, margin=margin, detector=detector, mode=_mode(mode),
                             frames_per_video=frames_per_video, all_faces=all_faces)
-    try:
+    with _errors_exit_2():
         summary = crop_dataset(src, dest, settings)
-    except FacetrustError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
     typer.echo(f"{summary.total} files: {summary.skipped} already done, {summary.ok} cropped, "
                f"{summary.no_face} without a face, {summary.errors} unreadable; {summary.crops} new crops "
                f"in {dest} (manifest.csv, problems.csv)")
@@ -149,8 +147,21 @@ def _open_store(url: str) -> ResultStore:
     try:
         return ResultStore(url)
     except Exception as exc:  # a bad URL, an unreachable server, a failed migration: say which store
-        typer.echo(f"error: cannot open the results store {url}: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        _fail(f"cannot open the results store {url}: {exc}")
+
+
+@contextmanager
+def _errors_exit_2() -> Iterator[None]:
+    """A deliberate facetrust error ends the command with its message and exit code 2, no traceback."""
+    try:
+        yield
+    except FacetrustError as exc:
+        _fail(str(exc))
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
 
 
 @app.command()
@@ -172,9 +183,7 @@ def serve(
     from facetrust.service import ServiceSettings, create_app
 
     if not _is_loopback(host) and not token:
-        typer.echo(f"error: binding to {host} exposes the service beyond this machine; set --token "
-                   "(or FACETRUST_TOKEN)", err=True)
-        raise typer.Exit(2)
+        _fail(f"binding to {host} exposes the service beyond this machine; set --token (or FACETRUST_TOKEN)")
     settings = ServiceSettings(db_url=db, model=str(model) if model else None, token=token,
                                max_upload_bytes=int(max_upload_mb * 1024 * 1024), workers=workers,
                                max_pending=max_pending, timeout_seconds=timeout)
@@ -199,12 +208,9 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
 ) -> None:
     """Measure a detector on labelled data: accuracy, precision, recall, F1, ROC-AUC, AP, EER, ECE."""
-    try:
+    with _errors_exit_2():
         loaded = load_model(model or default_model_path())
         evaluation = evaluate_model(loaded, data, threshold)
-    except FacetrustError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
     if out:
         write_evaluation(evaluation, out, f"{loaded.name} on {data.name}")
     if as_json:
@@ -264,10 +270,8 @@ def train_command(
             augment=augment, seed=seed, detector=detector, face_mode=_mode(face_mode), target_recall=target_recall,
             max_per_split=max_per_split, model_options={"weights": str(weights)} if weights else {})
     try:
-        folder = train(train_config)
-    except FacetrustError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        with _errors_exit_2():
+            folder = train(train_config)
     except KeyboardInterrupt:
         typer.echo("interrupted: finished epochs are saved; run the same command again to resume", err=True)
         raise typer.Exit(130) from None

@@ -22,6 +22,7 @@ from facetrust.api import find_faces_or_error
 from facetrust.data.datasets import Sample
 from facetrust.errors import MediaError
 from facetrust.faces import FaceFinder
+from facetrust.media import DEFAULT_LIMITS
 
 
 @dataclass
@@ -79,10 +80,11 @@ def crop_samples(samples: list[Sample], finder: FaceFinder, desc: str = "finding
     cache = cache or CropCache(finder)
     result = CropSet()
     for sample in tqdm(samples, desc=desc, unit="img", disable=not progress):
-        digest = hashlib.sha256(sample.path.read_bytes()).hexdigest() if sample.path.is_file() else ""
+        data = _read_once(sample.path)
+        digest = hashlib.sha256(data).hexdigest() if data else ""
         outcome = cache.get(digest) if digest else None
         if outcome is None:
-            outcome = _largest_face(sample, finder)
+            outcome = _largest_face(data or sample.path, str(sample.path), finder)
             if digest:
                 cache.put(digest, outcome)
         if isinstance(outcome, str):
@@ -93,8 +95,15 @@ def crop_samples(samples: list[Sample], finder: FaceFinder, desc: str = "finding
     return result
 
 
-def _largest_face(sample: Sample, finder: FaceFinder) -> np.ndarray | str:
-    found = find_faces_or_error(sample.path, finder, frames=1)
+def _read_once(path: Path) -> bytes | None:
+    """The file's bytes, hashed for the cache and decoded from memory; None leaves the error to the reader."""
+    if not path.is_file() or path.stat().st_size > DEFAULT_LIMITS.max_bytes:
+        return None
+    return path.read_bytes()
+
+
+def _largest_face(source: bytes | Path, name: str, finder: FaceFinder) -> np.ndarray | str:
+    found = find_faces_or_error(source, finder, name=name, frames=1)
     if isinstance(found, MediaError):
         return found.problem
     if found.kind != "image":
