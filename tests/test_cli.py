@@ -130,3 +130,15 @@ def test_scan_with_a_store_skips_inputs_it_already_holds(tmp_path):
 def test_serve_refuses_a_public_address_without_a_token():
     result = runner.invoke(app, ["serve", "--host", "0.0.0.0"])
     assert result.exit_code == 2 and "set --token" in result.output
+
+
+def test_export_checks_the_onnx_model_against_pytorch_on_real_faces(tmp_path):
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    out = tmp_path / "model.onnx"
+    result = runner.invoke(app, ["export", "--out", str(out), "--images", str(examples)])
+    assert result.exit_code == 0, result.output
+    assert out.stat().st_size > 1_000_000 and "max |P(fake) difference| vs PyTorch on 7 faces" in result.output
+    refused = runner.invoke(app, ["export", "--out", str(out), "--images", str(examples), "--format", "tflite"])
+    assert refused.exit_code == 2

@@ -7,10 +7,12 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import cv2
+import numpy as np
 import typer
 import yaml
 
@@ -24,6 +26,7 @@ from facetrust.faces.finder import CropMode
 from facetrust.media.files import expand_inputs
 from facetrust.models import list_models, model_entry
 from facetrust.models.checkpoint import load_model
+from facetrust.models.onnx_backend import PARITY_TOLERANCE, OnnxModule, export_onnx
 from facetrust.store import ResultStore, StoredScan
 from facetrust.training import TrainConfig, train
 
@@ -289,6 +292,38 @@ def models() -> None:
     if (bundled / "model.json").exists():
         card = load_model(bundled).card
         typer.echo(f"bundled detector: {card['name']} {card['version']} at {bundled}")
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Option(help="Where to write the exported model, e.g. model.onnx.")],
+    model: Annotated[Path | None, typer.Option(help="Model folder (default: the bundled detector).")] = None,
+    export_format: Annotated[str, typer.Option("--format", help="Export format (onnx).")] = "onnx",
+    images: Annotated[Path, typer.Option(help="Real images whose faces check the export against PyTorch.")] = Path(
+        "examples"),
+    tolerance: Annotated[float, typer.Option(help="Largest accepted |P(fake) difference|.")] = PARITY_TOLERANCE,
+) -> None:
+    """Export a model for onnxruntime and check it against PyTorch on real faces. Exit 1 if they differ."""
+    if export_format != "onnx":
+        raise typer.BadParameter(f"{export_format!r} is not a supported format (onnx)", param_hint="--format")
+    with _errors_exit_2():
+        loaded = load_model(model or default_model_path(), backend="torch")
+        finder = loaded.face_finder(all_faces=True)
+        found = [find_faces_or_error(path, finder, frames=4) for path in expand_inputs([images])]
+        crops = [face.crop for result in found if isinstance(result, FacesResult)
+                 for frame in result.frames for face in frame.faces]
+        if not crops:
+            _fail(f"{images}: no faces to check the export with")
+        preprocess = loaded.preprocess
+        export_onnx(loaded.module, preprocess.channels, preprocess.size, out)
+    exported = replace(loaded, runner=OnnxModule(out))
+    difference = float(np.abs(loaded.p_fake(crops) - exported.p_fake(crops)).max())
+    typer.echo(f"wrote {out}; max |P(fake) difference| vs PyTorch on {len(crops)} faces from {images}: "
+               f"{difference:.2e} (tolerance {tolerance:.0e})")
+    if difference > tolerance:
+        out.unlink()
+        typer.echo("error: the export does not match PyTorch; removed it", err=True)
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -19,6 +19,7 @@ import numpy as np
 from tqdm import tqdm
 
 from facetrust.api import find_faces_or_error
+from facetrust.cache import cache_root
 from facetrust.data.datasets import Sample
 from facetrust.errors import MediaError
 from facetrust.faces import FaceFinder
@@ -36,10 +37,6 @@ class CropSet:
     @property
     def labels(self) -> np.ndarray:
         return np.array([s.label for s in self.samples], dtype=int)
-
-
-def cache_root() -> Path:
-    return Path(os.environ.get("FACETRUST_CACHE_DIR") or Path.home() / ".cache" / "facetrust")
 
 
 class CropCache:

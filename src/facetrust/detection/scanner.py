@@ -43,7 +43,7 @@ class Scanner:
         card = self.model.card
         return {"name": card["name"], "version": card["version"], "architecture": card["architecture"],
                 "threshold": round(self.threshold, 4), "uncertain_band": self.uncertain_band,
-                "temperature": round(card["temperature"], 4), "tta": card.get("tta")}
+                "temperature": round(card["temperature"], 4), "tta": card.get("tta"), "backend": self.model.backend}
 
     def with_decision(self, threshold: float | None = None, uncertain_band: float | None = None) -> Scanner:
         """The same loaded model and face finder with another decision rule (cheap: nothing is reloaded)."""

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from facetrust.cache import cache_root
 from facetrust.errors import FacetrustError
 from facetrust.faces import FaceFinder
 from facetrust.models.inference import predict_logits, sigmoid
+from facetrust.models.onnx_backend import cached_onnx_runner, onnxruntime_available
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import create_model
 
@@ -21,12 +24,24 @@ WEIGHTS_FILE = "model.safetensors"
 CARD_FILE = "model.json"
 
 
+Backend = Literal["auto", "onnxruntime", "torch"]
+
+
 @dataclass
 class LoadedModel:
-    """A model in eval mode with everything needed to use it as it was trained."""
+    """A model in eval mode with everything needed to use it as it was trained.
+
+    `module` is the PyTorch model (training, gradients, explanations); `runner`, when set, computes the
+    same logits faster (onnxruntime) and is what `logits` and `p_fake` use.
+    """
 
     module: nn.Module
     card: dict
+    runner: nn.Module | None = None
+
+    @property
+    def backend(self) -> str:
+        return "torch" if self.runner is None else "onnxruntime"
 
     @property
     def preprocess(self) -> Preprocess:
@@ -44,7 +59,7 @@ class LoadedModel:
 
     def logits(self, crops: list) -> np.ndarray:
         """Logits for face crops exactly as the card prescribes (preprocessing, test-time augmentation)."""
-        return predict_logits(self.module, self.preprocess, crops, flip_tta=self.flip_tta)
+        return predict_logits(self.runner or self.module, self.preprocess, crops, flip_tta=self.flip_tta)
 
     def p_fake(self, crops: list) -> np.ndarray:
         """Calibrated P(fake) for face crops: sigmoid(logit / temperature)."""
@@ -69,8 +84,12 @@ def save_model(folder: str | Path, module: nn.Module, card: dict) -> Path:
     return folder
 
 
-def load_model(path: str | Path) -> LoadedModel:
-    """Load a model folder (or its .safetensors / .json file): architecture and options from the card."""
+def load_model(path: str | Path, backend: Backend = "auto") -> LoadedModel:
+    """Load a model folder (or its .safetensors / .json file): architecture and options from the card.
+
+    backend "auto" runs inference on onnxruntime when it is installed and the export matches PyTorch,
+    else on PyTorch; "onnxruntime" insists (error if impossible); "torch" never exports.
+    """
     path = Path(path)
     folder = path if path.is_dir() else path.parent
     card_path, weights_path = folder / CARD_FILE, folder / WEIGHTS_FILE
@@ -82,4 +101,11 @@ def load_model(path: str | Path) -> LoadedModel:
     module = create_model(card["architecture"], num_classes=len(card["classes"]) if len(card["classes"]) > 2 else 1,
                           pretrained=False, **card.get("architecture_options", {}))
     module.load_state_dict(load_file(str(weights_path)), strict=True)
-    return LoadedModel(module.eval(), card)
+    loaded = LoadedModel(module.eval(), card)
+    if backend == "torch" or (backend == "auto" and not onnxruntime_available()):
+        return loaded
+    preprocess = loaded.preprocess
+    loaded.runner = cached_onnx_runner(module, weights_path, preprocess.channels, preprocess.size, cache_root())
+    if loaded.runner is None and backend == "onnxruntime":
+        raise FacetrustError(f"{path}: cannot run on onnxruntime (is it installed? see the log for the reason)")
+    return loaded

@@ -1,0 +1,37 @@
+"""ONNX export parity for every registry architecture, and the onnxruntime backend in use."""
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from facetrust.detection import Scanner, default_model_path
+from facetrust.models import create_model, list_models
+from facetrust.models.checkpoint import load_model
+from facetrust.models.inference import batch_of
+from facetrust.models.onnx_backend import PARITY_TOLERANCE, OnnxModule, export_onnx, max_p_difference
+from facetrust.models.preprocess import Preprocess
+from facetrust.models.registry import model_entry
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_every_registry_model_exports_with_matching_outputs(name, tmp_path, astronaut):
+    torch.manual_seed(0)
+    size = 64
+    module = create_model(name, pretrained=False, size=size).eval()
+    path = export_onnx(module, 3, size, tmp_path / f"{name}.onnx")
+    preprocess = Preprocess(**{**model_entry(name).preprocess.to_dict(), "size": size})
+    face = astronaut[40:200, 160:300]  # a real face and its surroundings, in three sizes and a mirror
+    crops = [face, face[:, ::-1], cv2.resize(face, (90, 90)), astronaut]
+    difference = max_p_difference(module, OnnxModule(path), batch_of(preprocess, crops))
+    assert difference <= PARITY_TOLERANCE, f"{name}: {difference}"
+
+
+def test_bundled_model_runs_on_onnxruntime_and_says_so(astronaut):
+    onnx_scanner = Scanner(frames=4)
+    assert onnx_scanner.model.backend == "onnxruntime"
+    torch_scanner = Scanner(load_model(default_model_path(), backend="torch"), frames=4)
+    assert torch_scanner.model.backend == "torch"
+    fast, slow = onnx_scanner.scan(astronaut), torch_scanner.scan(astronaut)
+    assert fast.model["backend"] == "onnxruntime" and slow.model["backend"] == "torch"
+    assert np.allclose([f.p_fake for f in fast.faces], [f.p_fake for f in slow.faces], atol=PARITY_TOLERANCE)
