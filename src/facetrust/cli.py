@@ -15,10 +15,12 @@ import cv2
 import numpy as np
 import typer
 import yaml
+from tqdm import tqdm
 
-from facetrust.api import FacesResult, find_faces_or_error, load_input
+from facetrust.api import FacesResult, find_faces_or_error
 from facetrust.data.crops import CropSettings, crop_dataset
-from facetrust.detection import Scanner, ScanResult, default_model_path
+from facetrust.detection import Scanner, default_model_path
+from facetrust.detection.batch import scan_many
 from facetrust.errors import FacetrustError, MediaError
 from facetrust.evaluation.evaluate import evaluate_model, write_evaluation
 from facetrust.faces import DEFAULT_DETECTOR, FaceFinder, create_detector, list_detectors
@@ -27,7 +29,7 @@ from facetrust.media.files import expand_inputs
 from facetrust.models import list_models, model_entry
 from facetrust.models.checkpoint import load_model
 from facetrust.models.onnx_backend import PARITY_TOLERANCE, OnnxModule, export_onnx
-from facetrust.store import ResultStore, StoredScan
+from facetrust.store import ResultStore
 from facetrust.training import TrainConfig, train
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
@@ -107,6 +109,8 @@ def scan(
     db: Annotated[str | None, typer.Option(help="Keep every record in this results store (sqlite:///FILE or "
                                            "postgresql://...); inputs it already holds for this model are "
                                            "not scanned again, so an interrupted batch resumes.")] = None,
+    workers: Annotated[int, typer.Option(help="Threads reading, decoding and finding faces.")] = 2,
+    batch_size: Annotated[int, typer.Option(help="Faces classified per model call.")] = 32,
 ) -> None:
     """Say for each face whether it is real or fake. Exit code 1 if any input failed."""
     scanner = Scanner(model, threshold=threshold, uncertain_band=uncertain_band, frames=frames)
@@ -116,34 +120,25 @@ def scan(
         to_stdout = str(json_out) == "-"
         if not to_stdout:
             info = scanner.model_info
-            typer.echo(f"model {info['name']} ({info['version']}): fake if P(fake) >= "
+            typer.echo(f"model {info['name']} ({info['version']}, {info['backend']}): fake if P(fake) >= "
                        f"{info['threshold'] + info['uncertain_band']:.2f}, real if < "
                        f"{info['threshold'] - info['uncertain_band']:.2f}, uncertain in between")
         records = sys.stdout if to_stdout else (
             stack.enter_context(open(json_out, "w", encoding="utf-8")) if json_out else None)
-        for path in expand_inputs(inputs):
-            try:
-                result = _scan_one(scanner, path, store)
-            except MediaError as exc:
+        paths = list(expand_inputs(inputs))
+        outcomes = scan_many(scanner, paths, workers=workers, batch_size=batch_size, store=store)
+        for outcome in tqdm(outcomes, total=len(paths), unit="input", disable=not to_stdout, file=sys.stderr):
+            if isinstance(outcome, MediaError):
                 failed += 1
-                _emit_error(exc, to_stdout)
+                _emit_error(outcome, to_stdout)
                 continue
-            record = result.to_dict()
+            record = outcome.to_dict()
             if records:
                 records.write(json.dumps(record) + "\n")
                 records.flush()
             if not to_stdout:
                 typer.echo(_describe_scan(record))
     raise typer.Exit(1 if failed else 0)
-
-
-def _scan_one(scanner: Scanner, path: Path, store: ResultStore | None) -> ScanResult | StoredScan:
-    """Scan a file, or with a store: return its stored record if this model already scanned these bytes."""
-    if store is None:
-        return scanner.scan(path)
-    media = load_input(path, limits=scanner.limits)
-    return store.find(media.sha256, scanner.model_info) or store.add(scanner.scan(media.data, name=media.name),
-                                                                     len(media.data))
 
 
 def _open_store(url: str) -> ResultStore:

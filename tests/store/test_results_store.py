@@ -14,13 +14,13 @@ def result(sha256: str, p_fake: float | None, threshold: float = 0.5) -> ScanRes
                                                    "fake" if p_fake >= threshold else "real")]
     model = {"name": "m", "version": "v1", "architecture": "cnn", "threshold": threshold, "uncertain_band": 0.0,
              "temperature": 1.0, "tta": None}
-    return ScanResult(f"{sha256}.jpg", sha256, "image", 64, 64, faces, model, {"total": 12.5})
+    return ScanResult(f"{sha256}.jpg", sha256, "image", 64, 64, faces, model, {"total": 12.5}, size_bytes=1000)
 
 
 def test_store_keeps_finds_and_lists_records(store_url):
     store = ResultStore(store_url)
     fake, real, empty = result("a" * 64, 0.9), result("b" * 64, 0.1), result("c" * 64, None)
-    stored = [store.add(r, size_bytes=1000) for r in (fake, real, empty)]
+    stored = [store.add(r) for r in (fake, real, empty)]
     assert [s.cached for s in stored] == [False, False, False] and store.count() == 3
     found = store.find("a" * 64, fake.model)
     assert found.id == stored[0].id and found.cached and found.record == fake.to_dict()
@@ -40,7 +40,7 @@ def test_same_scan_stored_twice_concurrently_gives_one_row(store_url):
     store = ResultStore(store_url)
     same = result("d" * 64, 0.8)
     with ThreadPoolExecutor(4) as pool:
-        stored = list(pool.map(lambda _: store.add(same, 10), range(8)))
+        stored = list(pool.map(lambda _: store.add(same), range(8)))
     assert store.count() == 1 and len({s.id for s in stored}) == 1
     assert sum(not s.cached for s in stored) == 1
     store.close()
@@ -48,7 +48,7 @@ def test_same_scan_stored_twice_concurrently_gives_one_row(store_url):
 
 def test_reopening_migrates_once_and_keeps_data(store_url):
     first = ResultStore(store_url)
-    first.add(result("e" * 64, 0.3), 5)
+    first.add(result("e" * 64, 0.3))
     first.close()
     second = ResultStore(store_url)
     assert second.count() == 1

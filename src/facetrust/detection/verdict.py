@@ -61,6 +61,7 @@ class ScanResult:
     model: dict
     timings_ms: dict[str, float]
     notes: list[str] = field(default_factory=list)
+    size_bytes: int = 0
 
     @property
     def p_fake(self) -> float | None:
@@ -78,6 +79,7 @@ class ScanResult:
             "schema_version": SCHEMA_VERSION,
             "input": self.input,
             "sha256": self.sha256,
+            "size_bytes": self.size_bytes,
             "kind": self.kind,
             "width": self.width,
             "height": self.height,

@@ -112,8 +112,7 @@ def create_app(settings: ServiceSettings, scanner: Scanner | None = None, store:
         if stored:
             return stored.to_dict()
         try:  # stored on the worker, so a scan that outlives its request still serves the retry
-            stored = await queue.run(lambda: store.add(decided.scan(data, name=name), len(data)),
-                                     settings.timeout_seconds)
+            stored = await queue.run(lambda: store.add(decided.scan(data, name=name)), settings.timeout_seconds)
         except QueueFull:
             raise HTTPException(429, "the scan queue is full; retry shortly", {"Retry-After": "2"}) from None
         except TimeoutError:

@@ -65,13 +65,13 @@ class ResultStore:
             row = session.scalars(query).first()
         return _stored(row, cached=True) if row else None
 
-    def add(self, result: ScanResult, size_bytes: int) -> StoredScan:
+    def add(self, result: ScanResult) -> StoredScan:
         """Store a new record; if another writer stored the same scan first, return that one instead."""
         model = result.model
         threshold, uncertain_band = decision_key(model["threshold"], model["uncertain_band"])
-        row = ScanRow(sha256=result.sha256, name=result.input[:1024], size_bytes=size_bytes, media_type=result.kind,
-                      model_name=model["name"], model_version=model["version"], threshold=threshold,
-                      uncertain_band=uncertain_band, verdict=result.verdict, p_fake=result.p_fake,
+        row = ScanRow(sha256=result.sha256, name=result.input[:1024], size_bytes=result.size_bytes,
+                      media_type=result.kind, model_name=model["name"], model_version=model["version"],
+                      threshold=threshold, uncertain_band=uncertain_band, verdict=result.verdict, p_fake=result.p_fake,
                       face_count=len(result.faces), total_ms=result.timings_ms.get("total", 0.0),
                       record=result.to_dict(), scanned_at=datetime.now(UTC))
         try:

@@ -1,0 +1,38 @@
+"""Batch scanning: worker threads + batched classification give the same answers, in input order."""
+
+from pathlib import Path
+
+import numpy as np
+
+from facetrust.detection import Scanner
+from facetrust.detection.batch import scan_many
+from facetrust.errors import MediaError
+from facetrust.store import ResultStore
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_batch_scan_matches_one_by_one_and_keeps_order(bad_inputs):
+    scanner = Scanner(frames=4)
+    images = sorted(EXAMPLES.glob("*.jpg"))
+    paths = [images[0], bad_inputs / "truncated.jpg", *images[1:], bad_inputs / "no_face.jpg"]
+    outcomes = list(scan_many(scanner, paths, workers=2, batch_size=3))
+    assert len(outcomes) == len(paths)
+    assert isinstance(outcomes[1], MediaError) and outcomes[1].source.endswith("truncated.jpg")
+    assert outcomes[-1].verdict == "no_face"
+    for path, outcome in zip(paths, outcomes, strict=True):
+        if path.parent == EXAMPLES:
+            alone = scanner.scan(path)
+            assert outcome.input == str(path)
+            assert np.allclose([f.p_fake for f in outcome.faces], [f.p_fake for f in alone.faces], atol=1e-5)
+
+
+def test_batch_scan_with_a_store_resumes(tmp_path):
+    scanner = Scanner(frames=4)
+    store = ResultStore(f"sqlite:///{tmp_path / 'scans.db'}")
+    images = sorted(EXAMPLES.glob("*.jpg"))
+    first = list(scan_many(scanner, images[:3], store=store))
+    assert [o.cached for o in first] == [False, False, False]
+    again = list(scan_many(scanner, images, store=store))  # as if the first run had stopped after 3 inputs
+    assert [o.cached for o in again] == [True] * 3 + [False] * (len(images) - 3)
+    assert store.count() == len(images)
