@@ -9,23 +9,19 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
 
+from facetrust.service.launch import free_port
+from facetrust.store.results import engine_for
+
 
 def _postgres_bin() -> Path | None:
     found = shutil.which("initdb") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))[::-1]), None)
     return Path(found).parent if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +33,7 @@ def postgres_url() -> str:
     if bin_dir is None:
         pytest.skip("PostgreSQL server binaries not installed (Debian package postgresql)")
     folder = Path(tempfile.mkdtemp(prefix="facetrust-pg-"))
-    data, port = folder / "data", _free_port()
+    data, port = folder / "data", free_port()
     as_user: list[str] = []
     if os.geteuid() == 0:  # the server refuses to run as root: run it as the package's postgres user
         shutil.chown(folder, "postgres")
@@ -64,9 +60,9 @@ def store_url(request, tmp_path) -> str:
 
 def _reset(url: str) -> None:
     """Each test starts from an empty database: drop the tables and the migration bookkeeping."""
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
 
-    engine = create_engine("postgresql+psycopg://" + url.split("://", 1)[1])
+    engine = engine_for(url)
     with engine.begin() as connection:
         connection.execute(text("DROP TABLE IF EXISTS scans, alembic_version"))
     engine.dispose()

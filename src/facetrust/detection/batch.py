@@ -25,7 +25,7 @@ def scan_many(scanner: Scanner, paths: Iterable[Path], *, workers: int = 2, batc
     """Scan every path. With a store, inputs it already holds for this model come back as `StoredScan`
     without being decoded, and new results are stored before they are yielded, so an interrupted run
     keeps everything it finished. Errors come back as `MediaError` values; the batch goes on."""
-    scanner.finder.find(np.zeros((64, 64, 3), np.uint8))  # load detector weights before threads race to
+    scanner.finder.find(np.zeros((64, 64, 3), np.uint8))  # detectors load weights lazily: do it before the threads
     limit = batch_size + 2 * workers
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="facetrust-faces") as pool:
         pending: deque[Future] = deque()

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load, save_file
 from torch import nn
 
 from facetrust.cache import cache_root
 from facetrust.errors import FacetrustError
 from facetrust.faces import FaceFinder
-from facetrust.models.inference import predict_logits, sigmoid
+from facetrust.models.inference import channels_last, predict_logits, sigmoid
 from facetrust.models.onnx_backend import cached_onnx_runner, onnxruntime_available
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import create_model
@@ -100,12 +101,14 @@ def load_model(path: str | Path, backend: Backend = "auto") -> LoadedModel:
         raise FacetrustError(f"{card_path}: unknown card format {card.get('format')!r}")
     module = create_model(card["architecture"], num_classes=len(card["classes"]) if len(card["classes"]) > 2 else 1,
                           pretrained=False, **card.get("architecture_options", {}))
-    module.load_state_dict(load_file(str(weights_path)), strict=True)
+    weights = weights_path.read_bytes()  # read once: loaded here, hashed to key the ONNX export
+    module.load_state_dict(load(weights), strict=True)
     loaded = LoadedModel(module.eval(), card)
-    if backend == "torch" or (backend == "auto" and not onnxruntime_available()):
-        return loaded
-    preprocess = loaded.preprocess
-    loaded.runner = cached_onnx_runner(module, weights_path, preprocess.channels, preprocess.size, cache_root())
-    if loaded.runner is None and backend == "onnxruntime":
-        raise FacetrustError(f"{path}: cannot run on onnxruntime (is it installed? see the log for the reason)")
+    if backend == "onnxruntime" or (backend == "auto" and onnxruntime_available()):
+        preprocess = loaded.preprocess
+        digest = hashlib.sha256(weights).hexdigest()[:20]
+        loaded.runner = cached_onnx_runner(module, digest, preprocess.channels, preprocess.size, cache_root())
+        if loaded.runner is None and backend == "onnxruntime":
+            raise FacetrustError(f"{path}: cannot run on onnxruntime (is it installed? see the log for the reason)")
+    channels_last(module)  # after any export, which traces the plain layout
     return loaded

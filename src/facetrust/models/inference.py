@@ -25,12 +25,13 @@ def batch_of(preprocess: Preprocess, crops: Sequence[np.ndarray]) -> torch.Tenso
 
 def predict_logits(module: nn.Module, preprocess: Preprocess, crops: Sequence[np.ndarray],
                    batch_size: int = 32, flip_tta: bool = False) -> np.ndarray:
-    """Logits for uint8 RGB crops, in eval mode without gradients.
+    """Logits for uint8 RGB crops, in eval mode without gradients (modules in channels-last layout, as
+    `load_model` and the trainer make them, run faster).
 
     With `flip_tta`, each crop's logit is the mean over the crop and its mirror image (faces are
     left-right symmetric; generator traces need not be, and averaging steadies the score).
     """
-    channels_last(module).eval()
+    module.eval()
     outputs = []
     with torch.inference_mode():
         for start in range(0, len(crops), batch_size):

@@ -8,7 +8,6 @@ PyTorch remains the fallback whenever onnxruntime is missing or an export does n
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import logging
 import os
@@ -66,22 +65,21 @@ def max_p_difference(module: nn.Module, runner: nn.Module, batch: torch.Tensor) 
     return float(np.abs(sigmoid(reference) - sigmoid(candidate)).max())
 
 
-def cached_onnx_runner(module: nn.Module, weights: Path, channels: int, size: int, cache: Path) -> OnnxModule | None:
-    """The onnxruntime runner for these weights, exporting them on first use; None if that cannot be done
-    faithfully (the caller then keeps PyTorch)."""
-    digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:20]
+def cached_onnx_runner(module: nn.Module, digest: str, channels: int, size: int, cache: Path) -> OnnxModule | None:
+    """The onnxruntime runner for the weights whose hash is `digest`, exporting them on first use; None if
+    that cannot be done faithfully (the caller then keeps PyTorch)."""
     path = cache / "onnx" / f"{digest}-{channels}x{size}.onnx"
     try:
         if not path.exists():
-            log.warning("preparing the onnxruntime version of %s (once; it is cached in %s)", weights, path.parent)
+            log.warning("preparing the onnxruntime version of the model (once; it is cached in %s)", path.parent)
             export_onnx(module, channels, size, path)
         runner = OnnxModule(path)
         probe = torch.rand(4, channels, size, size, generator=torch.Generator().manual_seed(0)) * 4 - 2
         difference = max_p_difference(module, runner, probe)
     except Exception as exc:  # any export/runtime failure: PyTorch still gives the right answer, only slower
-        log.warning("onnxruntime backend unavailable for %s (%s: %s); using PyTorch", weights, type(exc).__name__, exc)
+        log.warning("onnxruntime backend unavailable for %s (%s: %s); using PyTorch", path, type(exc).__name__, exc)
         return None
     if difference > PARITY_TOLERANCE:
-        log.warning("onnxruntime differs from PyTorch by %.2g in P(fake) for %s; using PyTorch", difference, weights)
+        log.warning("onnxruntime differs from PyTorch by %.2g in P(fake) for %s; using PyTorch", difference, path)
         return None
     return runner

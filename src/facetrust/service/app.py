@@ -23,7 +23,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
 from facetrust import __version__
-from facetrust.detection.scanner import DEFAULT_UNCERTAIN_BAND, Scanner
+from facetrust.detection.scanner import Scanner
 from facetrust.errors import (
     CorruptMediaError,
     DecodeTimeoutError,
@@ -107,7 +107,7 @@ def create_app(settings: ServiceSettings, scanner: Scanner | None = None, store:
         name = PurePath(file.filename or "upload").name[:255] or "upload"
         if len(data) > settings.max_upload_bytes:
             raise HTTPException(413, f"{name}: upload is larger than the limit of {settings.max_upload_bytes:,} bytes")
-        decided = scanner.with_decision(threshold, DEFAULT_UNCERTAIN_BAND if uncertain_band is None else uncertain_band)
+        decided = scanner.with_decision(threshold, uncertain_band)
         stored = await run_in_threadpool(store.find, hashlib.sha256(data).hexdigest(), decided.model_info)
         if stored:
             return stored.to_dict()

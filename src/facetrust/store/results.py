@@ -50,7 +50,7 @@ class ResultStore:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine = _engine(url)
+        self.engine = engine_for(url)
         upgrade_schema(self.engine)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -116,7 +116,8 @@ def upgrade_schema(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-def _engine(url: str) -> Engine:
+def engine_for(url: str) -> Engine:
+    """A SQLAlchemy engine for a store URL (`postgresql://` means the psycopg 3 driver)."""
     if url.startswith(("postgresql://", "postgres://")):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     if not url.startswith(("sqlite:", "postgresql+psycopg:")):
