@@ -242,6 +242,8 @@ def train_command(
     face_mode: ModeOpt = "auto",
     seed: Annotated[int, typer.Option()] = 0,
     max_per_split: Annotated[int | None, typer.Option(help="Use at most this many files per split.")] = None,
+    ema_decay: Annotated[float | None, typer.Option(help="Select and ship an exponential moving average of the "
+                                                    "weights with this decay (e.g. 0.995).")] = None,
     config: Annotated[Path | None, typer.Option(help="YAML/JSON file with these settings (then only --out "
                                                 "may be given beside it).")] = None,
 ) -> None:
@@ -266,7 +268,7 @@ def train_command(
             data=str(data), out=str(out), model=model, epochs=epochs, batch_size=batch_size, lr=lr,
             img_size=img_size, color=color, pretrained=pretrained, freeze_backbone=freeze_backbone,
             augment=augment, seed=seed, detector=detector, face_mode=_mode(face_mode), target_recall=target_recall,
-            max_per_split=max_per_split, model_options={"weights": str(weights)} if weights else {})
+            max_per_split=max_per_split, ema_decay=ema_decay, model_options={"weights": str(weights)} if weights else {})
     try:
         with _errors_exit_2():
             folder = train(train_config)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from facetrust.cli import app
@@ -116,3 +117,15 @@ def test_augment_options_are_checked(shared_data, tmp_path):
     config.augment_options = {"jpeg": 0.2, "blurr": 0.1}
     with pytest.raises(FacetrustError, match=r"unknown augment_options \['blurr'\]"):
         train(config, progress=False)
+
+
+def test_ema_weights_are_the_ones_selected_and_kept_for_resuming(shared_data, tmp_path):
+    from safetensors.torch import load_file
+
+    config = tiny_config(shared_data, tmp_path / "run")
+    config.epochs, config.ema_decay = 1, 0.9
+    train(config, progress=False)
+    saved = torch.load(tmp_path / "run/last.pt", weights_only=True)
+    shipped = load_file(str(tmp_path / "run/best.safetensors"))
+    assert all(torch.equal(shipped[k], saved["ema"][k]) for k in shipped)
+    assert not all(torch.equal(shipped[k], saved["model"][k]) for k in shipped if k.endswith("weight"))

@@ -61,3 +61,10 @@ def test_temperature_fixes_overconfidence():
     before = binary_metrics(labels, 1 / (1 + np.exp(-overconfident)))["ece"]
     after = binary_metrics(labels, 1 / (1 + np.exp(-overconfident / t)))["ece"]
     assert after < before / 2
+
+
+def test_temperature_stays_finite_when_scores_point_the_wrong_way():
+    labels = np.array([0, 0, 1, 1])
+    t = fit_temperature(np.array([3.0, 2.0, -2.0, -3.0]), labels)
+    assert np.isfinite(t) and t == pytest.approx(100, rel=0.01)
+    assert binary_metrics(labels, 1 / (1 + np.exp(-np.array([3.0, 2.0, -2.0, -3.0]) / t)))["ece"] < 0.05

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
+from scipy.optimize import minimize_scalar
+from scipy.special import log_expit
+
+# T is searched in this range: a model whose validation scores carry no signal (or the wrong sign)
+# would otherwise push T to infinity; at the bound its probabilities are all close to 0.5, as they should be.
+TEMPERATURE_RANGE = (0.05, 100.0)
 
 
 def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
-    """Minimise validation log-loss over T > 0 (Guo et al., 2017); ranking and accuracy are unchanged."""
-    x = torch.as_tensor(np.asarray(logits, dtype=np.float64))
-    y = torch.as_tensor(np.asarray(labels, dtype=np.float64))
-    log_t = torch.zeros((), dtype=torch.float64, requires_grad=True)
-    optimiser = torch.optim.LBFGS([log_t], lr=0.1, max_iter=200)
+    """Minimise validation log-loss over T (Guo et al., 2017); ranking and accuracy are unchanged."""
+    x = np.asarray(logits, dtype=np.float64)
+    y = np.asarray(labels, dtype=np.float64)
 
-    def loss() -> torch.Tensor:
-        optimiser.zero_grad()
-        value = torch.nn.functional.binary_cross_entropy_with_logits(x / log_t.exp(), y)
-        value.backward()
-        return value
+    def log_loss(log_t: float) -> float:
+        z = x / np.exp(log_t)
+        return float(-np.mean(y * log_expit(z) + (1 - y) * log_expit(-z)))
 
-    optimiser.step(loss)
-    return float(log_t.detach().exp())
+    low, high = np.log(TEMPERATURE_RANGE)
+    return float(np.exp(minimize_scalar(log_loss, bounds=(low, high), method="bounded").x))

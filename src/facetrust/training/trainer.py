@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
+from timm.utils import ModelEmaV3
 from tqdm import tqdm
 
 import facetrust
@@ -62,6 +63,7 @@ class TrainConfig:
     target_recall: float | None = None
     tta: bool = True  # final scores (calibration, threshold, card metrics, scanning) average each crop and its mirror
     max_per_split: int | None = None
+    ema_decay: float | None = None  # validate, select and ship an exponential moving average of the weights
     model_options: dict = field(default_factory=dict)
     name: str | None = None
 
@@ -85,7 +87,8 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
     steps_per_epoch = math.ceil(len(splits["train"].crops) / config.batch_size)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=config.lr, epochs=config.epochs,
                                                    steps_per_epoch=steps_per_epoch, pct_start=0.15)
-    state = _resume(out, model, optimiser, schedule)
+    ema = ModelEmaV3(model, decay=config.ema_decay, use_warmup=True) if config.ema_decay else None
+    state = _resume(out, model, optimiser, schedule, ema)
     train_labels = splits["train"].labels
     pos_weight = torch.tensor((train_labels == 0).sum() / max((train_labels == 1).sum(), 1), dtype=torch.float32)
     loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
@@ -95,8 +98,9 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
             break
         started = time.perf_counter()
         train_loss = _train_epoch(model, splits["train"], preprocess, augment, loss_fn, optimiser, schedule,
-                                  config, epoch, progress)
-        val_logits = predict_logits(model, preprocess, splits["val"].crops, config.batch_size)
+                                  config, epoch, progress, ema)
+        judged = ema.module if ema else model
+        val_logits = predict_logits(judged, preprocess, splits["val"].crops, config.batch_size)
         val = binary_metrics(splits["val"].labels, sigmoid(val_logits))
         val_loss = float(loss_fn(torch.tensor(val_logits), torch.tensor(splits["val"].labels, dtype=torch.float32)))
         score = val["roc_auc"] if val["roc_auc"] is not None else val["accuracy"]
@@ -106,11 +110,11 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
         state["history"].append(row)
         if score > state["best"]:
             state["best"], state["bad_epochs"] = score, 0
-            save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out / "best.safetensors"))
+            save_file({k: v.contiguous() for k, v in judged.state_dict().items()}, str(out / "best.safetensors"))
         else:
             state["bad_epochs"] += 1
         state["epoch"] = epoch
-        _save_last(out, model, optimiser, schedule, state)
+        _save_last(out, model, optimiser, schedule, state, ema)
         if progress:
             tqdm.write(f"epoch {epoch}: train loss {train_loss:.4f}, val loss {val_loss:.4f}, "
                        f"val AUC {val['roc_auc']}, best {state['best']:.4f}")
@@ -159,7 +163,7 @@ def _load_splits(config: TrainConfig, preprocess: Preprocess, progress: bool) ->
 
 def _train_epoch(model: nn.Module, data: CropSet, preprocess: Preprocess, augment: Augment, loss_fn: nn.Module,
                  optimiser: torch.optim.Optimizer, schedule: torch.optim.lr_scheduler.LRScheduler,
-                 config: TrainConfig, epoch: int, progress: bool) -> float:
+                 config: TrainConfig, epoch: int, progress: bool, ema: ModelEmaV3 | None) -> float:
     model.train()
     order = np.random.default_rng([config.seed, epoch]).permutation(len(data.crops))
     labels = torch.tensor(data.labels, dtype=torch.float32)
@@ -175,6 +179,8 @@ def _train_epoch(model: nn.Module, data: CropSet, preprocess: Preprocess, augmen
         loss.backward()
         optimiser.step()
         schedule.step()
+        if ema:
+            ema.update(model, step=schedule.last_epoch)
         total += loss.item() * len(index)
         seen += len(index)
     return total / max(seen, 1)
@@ -225,7 +231,7 @@ def _best_epoch(history: list[dict]) -> int | None:
 
 
 def _resume(out: Path, model: nn.Module, optimiser: torch.optim.Optimizer,
-            schedule: torch.optim.lr_scheduler.LRScheduler) -> dict:
+            schedule: torch.optim.lr_scheduler.LRScheduler, ema: ModelEmaV3 | None) -> dict:
     path = out / "last.pt"
     if not path.exists():
         return {"epoch": 0, "best": -math.inf, "bad_epochs": 0, "history": []}
@@ -233,15 +239,20 @@ def _resume(out: Path, model: nn.Module, optimiser: torch.optim.Optimizer,
     model.load_state_dict(saved["model"])
     optimiser.load_state_dict(saved["optimiser"])
     schedule.load_state_dict(saved["schedule"])
+    if ema:
+        ema.module.load_state_dict(saved["ema"])
     tqdm.write(f"resuming {out} after epoch {saved['state']['epoch']}")
     return saved["state"]
 
 
 def _save_last(out: Path, model: nn.Module, optimiser: torch.optim.Optimizer,
-               schedule: torch.optim.lr_scheduler.LRScheduler, state: dict) -> None:
+               schedule: torch.optim.lr_scheduler.LRScheduler, state: dict, ema: ModelEmaV3 | None) -> None:
     tmp = out / "last.pt.tmp"
-    torch.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(),
-                "schedule": schedule.state_dict(), "state": state}, tmp)
+    saved = {"model": model.state_dict(), "optimiser": optimiser.state_dict(), "schedule": schedule.state_dict(),
+             "state": state}
+    if ema:
+        saved["ema"] = ema.module.state_dict()
+    torch.save(saved, tmp)
     os.replace(tmp, out / "last.pt")
 
 
