@@ -31,6 +31,7 @@ from facetrust.models.checkpoint import load_model
 from facetrust.models.onnx_backend import PARITY_TOLERANCE, OnnxModule, export_onnx
 from facetrust.store import ResultStore
 from facetrust.training import TrainConfig, train
+from facetrust.training.distributed import join_workers
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="facetrust: is this face real? Detect AI-generated and manipulated faces.")
@@ -275,8 +276,9 @@ def train_command(
     except KeyboardInterrupt:
         typer.echo("interrupted: finished epochs are saved; run the same command again to resume", err=True)
         raise typer.Exit(130) from None
-    card = load_model(folder).card
-    typer.echo(f"model written to {folder}; validation: {card['metrics']['val']['roc_auc']} ROC-AUC")
+    if join_workers().leader:
+        card = load_model(folder, backend="torch").card
+        typer.echo(f"model written to {folder}; validation: {card['metrics']['val']['roc_auc']} ROC-AUC")
 
 
 @app.command()

@@ -32,7 +32,7 @@ def export_onnx(module: nn.Module, channels: int, size: int, path: Path) -> Path
     path.parent.mkdir(parents=True, exist_ok=True)
     example = torch.randn(2, channels, size, size)
     batch = torch.export.Dim("batch", min=1, max=4096)
-    partial = path.with_suffix(".partial.onnx")
+    partial = path.with_suffix(f".{os.getpid()}.partial.onnx")  # processes may export the same model at once
     module.eval()
     torch.onnx.export(module, (example,), str(partial), dynamo=True, input_names=["image"], output_names=["logit"],
                       dynamic_shapes=({0: batch},), optimize=True, external_data=False, verbose=False)

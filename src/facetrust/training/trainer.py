@@ -36,6 +36,7 @@ from facetrust.models.checkpoint import save_model
 from facetrust.models.inference import batch_of, channels_last, predict_logits, sigmoid
 from facetrust.models.preprocess import Preprocess
 from facetrust.settings_lock import pin_settings
+from facetrust.training.distributed import Workers, join_workers
 
 
 @dataclass
@@ -69,14 +70,24 @@ class TrainConfig:
 
 
 def train(config: TrainConfig, progress: bool = True) -> Path:
-    """Train, select on validation, calibrate, and write `<out>/model/` (weights + card). Returns that folder."""
+    """Train, select on validation, calibrate, and write `<out>/model/` (weights + card). Returns that folder.
+
+    Under torchrun, every process runs this and trains on its share of each batch (see `distributed`).
+    """
     out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
-    pin_settings(out / "config.json", asdict(config), f"{out} holds a run with other settings")
+    workers = join_workers()
+    progress = progress and workers.leader
+    if workers.leader:
+        out.mkdir(parents=True, exist_ok=True)
+        pin_settings(out / "config.json", asdict(config), f"{out} holds a run with other settings")
     augment = _augment(config)
-    torch.manual_seed(config.seed)
     preprocess = _preprocess(config)
+    if not workers.leader:
+        workers.wait_for_all()  # the leader finds the faces first; the others then read its crop cache
     splits, duplicates, skipped = _load_splits(config, preprocess, progress)
+    if workers.leader:
+        workers.wait_for_all()
+    torch.manual_seed(config.seed)  # here, not earlier: building a face detector on a crop-cache miss draws numbers too
     model = create_model(config.model, pretrained=config.pretrained, channels=preprocess.channels,
                          size=preprocess.size, **config.model_options)
     channels_last(model)
@@ -87,6 +98,7 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
     steps_per_epoch = math.ceil(len(splits["train"].crops) / config.batch_size)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=config.lr, epochs=config.epochs,
                                                    steps_per_epoch=steps_per_epoch, pct_start=0.15)
+    trained = workers.wrap(model)
     ema = ModelEmaV3(model, decay=config.ema_decay, use_warmup=True) if config.ema_decay else None
     state = _resume(out, model, optimiser, schedule, ema)
     train_labels = splits["train"].labels
@@ -97,8 +109,8 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
         if state["bad_epochs"] >= config.patience:
             break
         started = time.perf_counter()
-        train_loss = _train_epoch(model, splits["train"], preprocess, augment, loss_fn, optimiser, schedule,
-                                  config, epoch, progress, ema)
+        train_loss = _train_epoch(trained, splits["train"], preprocess, augment, loss_fn, optimiser, schedule,
+                                  config, epoch, progress, ema, workers)
         judged = ema.module if ema else model
         val_logits = predict_logits(judged, preprocess, splits["val"].crops, config.batch_size)
         val = binary_metrics(splits["val"].labels, sigmoid(val_logits))
@@ -110,18 +122,24 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
         state["history"].append(row)
         if score > state["best"]:
             state["best"], state["bad_epochs"] = score, 0
-            save_file({k: v.contiguous() for k, v in judged.state_dict().items()}, str(out / "best.safetensors"))
+            if workers.leader:
+                save_file({k: v.contiguous() for k, v in judged.state_dict().items()}, str(out / "best.safetensors"))
         else:
             state["bad_epochs"] += 1
         state["epoch"] = epoch
-        _save_last(out, model, optimiser, schedule, state, ema)
+        if workers.leader:
+            _save_last(out, model, optimiser, schedule, state, ema)
         if progress:
             tqdm.write(f"epoch {epoch}: train loss {train_loss:.4f}, val loss {val_loss:.4f}, "
                        f"val AUC {val['roc_auc']}, best {state['best']:.4f}")
 
-    _write_history(out, state["history"])
-    model.load_state_dict(load_file(str(out / "best.safetensors")))
-    return _finish(out, config, model, preprocess, splits, duplicates, skipped, state["history"])
+    workers.wait_for_all()
+    if workers.leader:
+        _write_history(out, state["history"])
+        model.load_state_dict(load_file(str(out / "best.safetensors")))
+        _finish(out, config, model, preprocess, splits, duplicates, skipped, state["history"])
+    workers.wait_for_all()
+    return out / "model"
 
 
 def _augment(config: TrainConfig) -> Augment:
@@ -163,7 +181,9 @@ def _load_splits(config: TrainConfig, preprocess: Preprocess, progress: bool) ->
 
 def _train_epoch(model: nn.Module, data: CropSet, preprocess: Preprocess, augment: Augment, loss_fn: nn.Module,
                  optimiser: torch.optim.Optimizer, schedule: torch.optim.lr_scheduler.LRScheduler,
-                 config: TrainConfig, epoch: int, progress: bool, ema: ModelEmaV3 | None) -> float:
+                 config: TrainConfig, epoch: int, progress: bool, ema: ModelEmaV3 | None,
+                 workers: Workers) -> float:
+    """One pass over the training crops; returns the mean loss over this process's samples."""
     model.train()
     order = np.random.default_rng([config.seed, epoch]).permutation(len(data.crops))
     labels = torch.tensor(data.labels, dtype=torch.float32)
@@ -171,7 +191,10 @@ def _train_epoch(model: nn.Module, data: CropSet, preprocess: Preprocess, augmen
     batches = range(0, len(order), config.batch_size)
     for start in tqdm(batches, desc=f"epoch {epoch}/{config.epochs}", unit="batch", disable=not progress,
                       leave=False):
-        index = order[start:start + config.batch_size]
+        batch = order[start:start + config.batch_size]
+        if len(batch) < workers.world:
+            continue  # a last batch too small to give every process a sample: all of them skip it
+        index = workers.share(batch)
         images = batch_of(preprocess, [augment(data.crops[i], np.random.default_rng([config.seed, epoch, i]))
                                        for i in index])
         loss = loss_fn(model(images), labels[index])
@@ -180,7 +203,7 @@ def _train_epoch(model: nn.Module, data: CropSet, preprocess: Preprocess, augmen
         optimiser.step()
         schedule.step()
         if ema:
-            ema.update(model, step=schedule.last_epoch)
+            ema.update(getattr(model, "module", model), step=schedule.last_epoch)
         total += loss.item() * len(index)
         seen += len(index)
     return total / max(seen, 1)
