@@ -269,7 +269,8 @@ def train_command(
             data=str(data), out=str(out), model=model, epochs=epochs, batch_size=batch_size, lr=lr,
             img_size=img_size, color=color, pretrained=pretrained, freeze_backbone=freeze_backbone,
             augment=augment, seed=seed, detector=detector, face_mode=_mode(face_mode), target_recall=target_recall,
-            max_per_split=max_per_split, ema_decay=ema_decay, model_options={"weights": str(weights)} if weights else {})
+            max_per_split=max_per_split, ema_decay=ema_decay,
+            model_options={"weights": str(weights)} if weights else {})
     try:
         with _errors_exit_2():
             folder = train(train_config)

@@ -27,8 +27,9 @@ def test_two_process_ddp_training_matches_one_process(shared_data, tmp_path):
         "data": str(shared_data / "faces/k140"), "out": "unused", "model": "ffnn", "epochs": 2, "batch_size": 8,
         "lr": 1e-3, "max_per_split": 16, "model_options": {"dropout": 0.0}}))
     run_training([sys.executable], config, tmp_path / "single")
-    run_training([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", str(free_port())],
-                 config, tmp_path / "ddp")
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
+                "--master-port", str(free_port())]
+    run_training(torchrun, config, tmp_path / "ddp")
     single, ddp = (load_file(str(tmp_path / run / "best.safetensors")) for run in ("single", "ddp"))
     assert single.keys() == ddp.keys()
     for name in single:  # equal up to the order floating-point sums are taken in

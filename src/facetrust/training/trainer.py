@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
-from torch import nn
 from timm.utils import ModelEmaV3
+from torch import nn
 from tqdm import tqdm
 
 import facetrust
