@@ -15,6 +15,9 @@ class MediaError(FacetrustError):
         self.problem = problem
         super().__init__(f"{source}: {problem}")
 
+    def __reduce__(self) -> tuple:  # picklable, so errors cross process and machine boundaries (Ray, pools)
+        return type(self), (self.source, self.problem)
+
 
 class EmptyMediaError(MediaError):
     """The input has zero bytes."""

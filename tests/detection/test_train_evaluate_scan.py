@@ -40,6 +40,7 @@ def test_training_writes_a_complete_model_card(tiny_model):
                                                    "fake": 12 - card["training"]["splits"]["train"]["real"]}
     assert {"val", "test"} <= set(card["metrics"]) and 0 <= card["threshold"] <= 1 and card["temperature"] > 0
     assert card["threshold_rule"] == "best balanced accuracy on validation"
+    assert card["tta_rule"] == "flip only if it raises validation ROC-AUC" and card["tta"] in ("flip", None)
     assert card["faces"]["size"] == card["preprocess"]["size"] == 128
     assert (tiny_model.parent / "curves.png").stat().st_size > 1000
     assert len((tiny_model.parent / "history.csv").read_text().splitlines()) == 3

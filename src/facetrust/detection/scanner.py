@@ -8,6 +8,7 @@ from pathlib import Path
 
 from facetrust.api import FacesResult, Source, find_faces
 from facetrust.detection.verdict import FaceVerdict, ScanResult, verdict_for
+from facetrust.faces import CropMode
 from facetrust.media import DEFAULT_LIMITS, MediaLimits
 from facetrust.models.checkpoint import LoadedModel, load_model
 
@@ -25,16 +26,18 @@ class Scanner:
 
     `threshold` defaults to the one chosen on validation data and stored in the model card;
     `uncertain_band` widens it into a band where the verdict is "uncertain" rather than a guess.
+    `face_mode` overrides the card's crop mode ("whole": every input is one face crop, no detector).
     """
 
     def __init__(self, model: str | Path | LoadedModel | None = None, threshold: float | None = None,
                  uncertain_band: float = DEFAULT_UNCERTAIN_BAND, detector: str | None = None,
-                 all_faces: bool = True, frames: int = 16, limits: MediaLimits = DEFAULT_LIMITS) -> None:
+                 all_faces: bool = True, frames: int = 16, limits: MediaLimits = DEFAULT_LIMITS,
+                 face_mode: CropMode | None = None) -> None:
         self.model = model if isinstance(model, LoadedModel) else load_model(model or default_model_path())
         card = self.model.card
         self.threshold = card["threshold"] if threshold is None else threshold
         self.uncertain_band = uncertain_band
-        self.finder = self.model.face_finder(all_faces, detector)
+        self.finder = self.model.face_finder(all_faces, detector, face_mode)
         self.frames = frames
         self.limits = limits
 

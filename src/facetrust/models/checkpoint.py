@@ -14,7 +14,7 @@ from torch import nn
 
 from facetrust.cache import cache_root
 from facetrust.errors import FacetrustError
-from facetrust.faces import FaceFinder
+from facetrust.faces import CropMode, FaceFinder
 from facetrust.models.inference import channels_last, predict_logits, sigmoid
 from facetrust.models.onnx_backend import cached_onnx_runner, onnxruntime_available
 from facetrust.models.preprocess import Preprocess
@@ -48,10 +48,11 @@ class LoadedModel:
     def preprocess(self) -> Preprocess:
         return Preprocess.from_dict(self.card["preprocess"])
 
-    def face_finder(self, all_faces: bool, detector: str | None = None) -> FaceFinder:
-        """A face finder that crops as this model's training crops were made (detector overridable)."""
+    def face_finder(self, all_faces: bool, detector: str | None = None, mode: CropMode | None = None) -> FaceFinder:
+        """A face finder that crops as this model's training crops were made (detector and mode overridable:
+        mode "whole" skips detection for inputs that are face crops already)."""
         faces = self.card["faces"]
-        return FaceFinder(detector or faces["detector"], mode=faces["mode"], size=faces["size"],
+        return FaceFinder(detector or faces["detector"], mode=mode or faces["mode"], size=faces["size"],
                           margin=faces["margin"], all_faces=all_faces)
 
     @property

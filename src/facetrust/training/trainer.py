@@ -62,7 +62,9 @@ class TrainConfig:
     face_mode: str = "auto"
     margin: float = 0.3
     target_recall: float | None = None
-    tta: bool = True  # final scores (calibration, threshold, card metrics, scanning) average each crop and its mirror
+    # Flip test-time augmentation (average each crop's score with its mirror image's) for the final scores
+    # (calibration, threshold, card metrics, scanning); None: only if it raises validation ROC-AUC.
+    tta: bool | None = None
     max_per_split: int | None = None
     ema_decay: float | None = None  # validate, select and ship an exponential moving average of the weights
     model_options: dict = field(default_factory=dict)
@@ -211,8 +213,9 @@ def _train_epoch(model: nn.Module, data: CropSet, preprocess: Preprocess, augmen
 
 def _finish(out: Path, config: TrainConfig, model: nn.Module, preprocess: Preprocess, splits: dict[str, CropSet],
             duplicates: dict, skipped: list, history: list[dict]) -> Path:
-    """Calibrate and choose the threshold on validation, measure every split, write the model card."""
-    logits = {name: predict_logits(model, preprocess, s.crops, config.batch_size, flip_tta=config.tta)
+    """Decide on flip TTA, calibrate and choose the threshold on validation, measure every split, write the card."""
+    tta = config.tta if config.tta is not None else _flip_helps(model, preprocess, splits["val"], config.batch_size)
+    logits = {name: predict_logits(model, preprocess, s.crops, config.batch_size, flip_tta=tta)
               for name, s in splits.items()}
     temperature = fit_temperature(logits["val"], splits["val"].labels)
     val_p = sigmoid(logits["val"], temperature)
@@ -234,7 +237,8 @@ def _finish(out: Path, config: TrainConfig, model: nn.Module, preprocess: Prepro
         "threshold_rule": f"recall >= {config.target_recall} on validation" if config.target_recall
         else "best balanced accuracy on validation",
         "temperature": temperature,
-        "tta": "flip" if config.tta else None,
+        "tta": "flip" if tta else None,
+        "tta_rule": "as configured" if config.tta is not None else "flip only if it raises validation ROC-AUC",
         "training": {"config": asdict(config), "splits": {k: {"real": int((s.labels == 0).sum()),
                                                               "fake": int((s.labels == 1).sum())}
                                                           for k, s in splits.items()},
@@ -246,6 +250,14 @@ def _finish(out: Path, config: TrainConfig, model: nn.Module, preprocess: Prepro
     }
     save_training_curves(out / "curves.png", history)
     return save_model(out / "model", model, card)
+
+
+def _flip_helps(model: nn.Module, preprocess: Preprocess, val: CropSet, batch_size: int) -> bool:
+    """Whether averaging with the mirror image ranks validation faces better (it doubles inference cost)."""
+    auc = {tta: binary_metrics(val.labels, sigmoid(predict_logits(model, preprocess, val.crops, batch_size,
+                                                                  flip_tta=tta)))["roc_auc"] or 0.0
+           for tta in (False, True)}
+    return auc[True] > auc[False]
 
 
 def _best_epoch(history: list[dict]) -> int | None:
