@@ -21,7 +21,8 @@ from facetrust.api import FacesResult, find_faces_or_error
 from facetrust.data.crops import CropSettings, crop_dataset
 from facetrust.detection import default_model_path
 from facetrust.detection.batch import scan_many
-from facetrust.detection.ray_scan import ScanSettings, scan_on_ray
+from facetrust.detection.ray_scan import scan_on_ray
+from facetrust.detection.scanner import ScanSettings
 from facetrust.errors import FacetrustError, MediaError
 from facetrust.evaluation.evaluate import evaluate_model, write_evaluation
 from facetrust.faces import DEFAULT_DETECTOR, FaceFinder, create_detector, list_detectors

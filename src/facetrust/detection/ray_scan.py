@@ -14,28 +14,12 @@ import importlib.util
 import os
 import pickle
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from facetrust.detection.batch import Outcome, scan_many
-from facetrust.detection.scanner import Scanner
+from facetrust.detection.scanner import ScanSettings
 from facetrust.errors import MissingComponentError
-from facetrust.faces import CropMode
 from facetrust.store import ResultStore, StoredScan
-
-
-@dataclass(frozen=True)
-class ScanSettings:
-    """What a worker needs to build the same `Scanner` as the caller (a model path, not a loaded model)."""
-
-    model: str | None = None
-    threshold: float | None = None
-    uncertain_band: float = 0.1
-    frames: int = 16
-    face_mode: CropMode | None = None
-
-    def scanner(self) -> Scanner:
-        return Scanner(**asdict(self))
 
 
 class _ScanBlock:

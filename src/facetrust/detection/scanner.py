@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from facetrust.api import FacesResult, Source, find_faces
@@ -80,3 +81,17 @@ class Scanner:
             results.append(ScanResult(found.name, found.sha256, found.kind, found.width, found.height, faces,
                                       self.model_info, timings, found.notes, found.size_bytes))
         return results
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    """What a worker needs to build the same `Scanner` as the caller (a model path, not a loaded model)."""
+
+    model: str | None = None
+    threshold: float | None = None
+    uncertain_band: float = DEFAULT_UNCERTAIN_BAND
+    frames: int = 16
+    face_mode: CropMode | None = None
+
+    def scanner(self) -> Scanner:
+        return Scanner(**asdict(self))
