@@ -36,3 +36,12 @@ def test_batch_scan_with_a_store_resumes(tmp_path):
     again = list(scan_many(scanner, images, store=store))  # as if the first run had stopped after 3 inputs
     assert [o.cached for o in again] == [True] * 3 + [False] * (len(images) - 3)
     assert store.count() == len(images)
+
+
+def test_whole_face_mode_classifies_each_input_as_one_crop_without_detecting():
+    scene = EXAMPLES / "scene_astronaut.jpg"
+    detected = Scanner().scan(scene)
+    whole = Scanner(face_mode="whole").scan(scene)
+    assert detected.faces[0].source == "detected" and detected.timings_ms["detect"] > 0
+    assert [f.source for f in whole.faces] == ["whole"] and whole.timings_ms["detect"] < 1
+    assert whole.faces[0].box == (0.0, 0.0, float(whole.width), float(whole.height))
