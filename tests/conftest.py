@@ -82,3 +82,14 @@ def _private_crop_cache(tmp_path_factory) -> None:
     import os
 
     os.environ["FACETRUST_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+
+
+def copy_k140_test_faces(shared_data: Path, dest: Path, per_class: int) -> Path:
+    """A small real/fake folder: the first `per_class` k140 test faces of each class, copied to `dest`."""
+    import shutil
+
+    for label in ("real", "fake"):
+        (dest / label).mkdir(parents=True)
+        for path in sorted((shared_data / "faces/k140/test" / label).iterdir())[:per_class]:
+            shutil.copy(path, dest / label / path.name)
+    return dest

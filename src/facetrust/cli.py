@@ -19,12 +19,15 @@ from tqdm import tqdm
 
 from facetrust.api import FacesResult, find_faces_or_error
 from facetrust.data.crops import CropSettings, crop_dataset
+from facetrust.data.datasets import assign_splits, discover
 from facetrust.detection import default_model_path
 from facetrust.detection.batch import scan_many
 from facetrust.detection.ray_scan import scan_on_ray
 from facetrust.detection.scanner import ScanSettings
+from facetrust.embeddings import encode_samples
 from facetrust.errors import FacetrustError, MediaError
 from facetrust.evaluation.evaluate import evaluate_model, write_evaluation
+from facetrust.evaluation.plots import save_encoding_norms
 from facetrust.faces import DEFAULT_DETECTOR, FaceFinder, create_detector, list_detectors
 from facetrust.faces.finder import CropMode
 from facetrust.media.files import expand_inputs
@@ -342,6 +345,46 @@ def export(
         out.unlink()
         typer.echo("error: the export does not match PyTorch; removed it", err=True)
         raise typer.Exit(1)
+
+
+@app.command()
+def embed(
+    data: Annotated[Path, typer.Option(help="Labelled data (any layout `train` accepts).")],
+    out: Annotated[Path, typer.Option(help="Write the encodings here (.npz).")],
+) -> None:
+    """dlib 128-d face encodings of every image (cached per file content, so later runs reuse them)."""
+    with _errors_exit_2():
+        samples = assign_splits(discover(data))
+        found = encode_samples(samples)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        out, encodings=found.encodings, label=found.labels, split=np.array([s.split for s in found.samples]),
+        path=np.array([str(s.path) for s in found.samples]),
+        missing_path=np.array([str(s.path) for s, _ in found.missing]),
+        missing_reason=np.array([reason for _, reason in found.missing]))
+    typer.echo(f"{len(found.samples)} images encoded, {len(found.missing)} without an encoding "
+               f"(listed in {out} as missing_path / missing_reason)")
+    for sample, reason in found.missing[:10]:
+        typer.echo(f"  {sample.path}: {reason}")
+
+
+plot_app = typer.Typer(no_args_is_help=True, help="Pictures of data and models.")
+app.add_typer(plot_app, name="plot")
+
+
+@plot_app.command("encoding-norms")
+def plot_encoding_norms(
+    data: Annotated[Path, typer.Option(help="Labelled data (any layout `train` accepts).")],
+    out: Annotated[Path, typer.Option(help="PNG to write.")],
+) -> None:
+    """Histogram of face-encoding norms for real vs fake images."""
+    with _errors_exit_2():
+        found = encode_samples(discover(data))
+    missing = {name: sum(1 for s, _ in found.missing if s.label == value)
+               for value, name in enumerate(("real", "fake"))}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_encoding_norms(out, found.labels, found.encodings, missing, f"face-encoding norms: {data}")
+    typer.echo(f"wrote {out} ({len(found.samples)} encodings; no face: {missing})")
 
 
 @app.command()

@@ -1,7 +1,6 @@
 """End to end on real images with a tiny model: train, resume, evaluate, scan (the CI path)."""
 
 import json
-import shutil
 from pathlib import Path
 
 import jsonschema
@@ -13,6 +12,7 @@ from facetrust.cli import app
 from facetrust.errors import FacetrustError
 from facetrust.training import TrainConfig, train
 from facetrust.training import trainer as trainer_module
+from tests.conftest import copy_k140_test_faces
 
 runner = CliRunner()
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "src/facetrust/detection/verdict.schema.json").read_text())
@@ -47,11 +47,7 @@ def test_training_writes_a_complete_model_card(tiny_model):
 
 
 def test_evaluate_json_has_the_documented_keys(tiny_model, shared_data, tmp_path):
-    data = tmp_path / "eval"
-    for label in ("real", "fake"):
-        (data / label).mkdir(parents=True)
-        for path in sorted((shared_data / "faces/k140/test" / label).iterdir())[:6]:
-            shutil.copy(path, data / label / path.name)
+    data = copy_k140_test_faces(shared_data, tmp_path / "eval", 6)
     result = runner.invoke(app, ["evaluate", "--data", str(data), "--model", str(tiny_model), "--json",
                                  "--out", str(tmp_path / "report")])
     assert result.exit_code == 0, result.output

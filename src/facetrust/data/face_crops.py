@@ -9,8 +9,6 @@ the same crop settings skips detection entirely. The cache lives in $FACETRUST_C
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from facetrust.api import find_faces_or_error
-from facetrust.cache import cache_root
+from facetrust.cache import OutcomeCache
 from facetrust.data.datasets import Sample
 from facetrust.errors import MediaError
 from facetrust.faces import FaceFinder
@@ -39,36 +37,20 @@ class CropSet:
         return np.array([s.label for s in self.samples], dtype=int)
 
 
-class CropCache:
-    """Largest-face crops (PNG) or the reason there is none (JSON), per file content and finder settings."""
+class CropCache(OutcomeCache):
+    """Largest-face crops (lossless PNG) or the reason there is none, per file content and finder settings."""
+
+    suffix = ".png"
 
     def __init__(self, finder: FaceFinder, root: Path | None = None) -> None:
-        key = hashlib.sha256(json.dumps(finder.settings(), sort_keys=True).encode()).hexdigest()[:16]
-        self.folder = (root or cache_root()) / "crops" / key
+        super().__init__("crops", finder.settings(), root)
 
-    def get(self, digest: str) -> np.ndarray | str | None:
-        """The crop, the reason a file has none, or None when this file was never seen."""
-        png, reason = self._paths(digest)
-        if png.exists():
-            crop = cv2.imread(str(png), cv2.IMREAD_COLOR)
-            return None if crop is None else cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)
-        if reason.exists():
-            return json.loads(reason.read_text(encoding="utf-8"))["skipped"]
-        return None
+    def _read(self, path: Path) -> np.ndarray | None:
+        crop = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        return None if crop is None else cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)
 
-    def put(self, digest: str, outcome: np.ndarray | str) -> None:
-        png, reason = self._paths(digest)
-        png.parent.mkdir(parents=True, exist_ok=True)
-        tmp = png.with_suffix(".tmp")
-        if isinstance(outcome, str):
-            tmp.write_text(json.dumps({"skipped": outcome}), encoding="utf-8")
-            os.replace(tmp, reason)
-        elif cv2.imwrite(str(tmp) + ".png", cv2.cvtColor(outcome, cv2.COLOR_RGB2BGR)):
-            os.replace(str(tmp) + ".png", png)
-
-    def _paths(self, digest: str) -> tuple[Path, Path]:
-        base = self.folder / digest[:2] / digest
-        return base.with_suffix(".png"), base.with_suffix(".json")
+    def _write(self, path: Path, array: np.ndarray) -> bool:
+        return bool(cv2.imwrite(str(path), cv2.cvtColor(array, cv2.COLOR_RGB2BGR)))
 
 
 def crop_samples(samples: list[Sample], finder: FaceFinder, desc: str = "finding faces", progress: bool = True,
