@@ -21,7 +21,7 @@ from facetrust.media import (
     sniff_kind,
 )
 
-Source = str | Path | bytes | np.ndarray
+Source = str | Path | bytes | np.ndarray | MediaInput
 
 
 @dataclass
@@ -66,7 +66,10 @@ class FacesResult:
 
 
 def load_input(source: Source, name: str | None = None, limits: MediaLimits = DEFAULT_LIMITS) -> MediaInput:
-    """Read a path or bytes once (size-capped); arrays are encoded losslessly so they hash like files."""
+    """Read a path or bytes once (size-capped); arrays are encoded losslessly so they hash like files; an
+    input already read is passed through."""
+    if isinstance(source, MediaInput):
+        return source
     if isinstance(source, np.ndarray):
         import cv2
 
@@ -105,7 +108,7 @@ def find_faces(source: Source, finder: FaceFinder | None = None, *, name: str | 
     return result
 
 
-def find_faces_or_error(source: str | Path | bytes, finder: FaceFinder, *, name: str | None = None,
+def find_faces_or_error(source: Source, finder: FaceFinder, *, name: str | None = None,
                         frames: int = 16, limits: MediaLimits = DEFAULT_LIMITS) -> FacesResult | MediaError:
     """`find_faces` for batches: any failure comes back as a MediaError naming the input, never raised."""
     try:
@@ -113,7 +116,7 @@ def find_faces_or_error(source: str | Path | bytes, finder: FaceFinder, *, name:
     except MediaError as exc:
         return exc
     except Exception as exc:  # one bad file must never stop a batch; the message keeps the cause
-        label = name or (str(source) if isinstance(source, str | Path) else "<bytes>")
+        label = name or (str(source) if isinstance(source, str | Path) else getattr(source, "name", "<bytes>"))
         return ProcessingError(label, f"unexpected {type(exc).__name__}: {exc}")
 
 

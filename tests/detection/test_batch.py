@@ -45,3 +45,23 @@ def test_whole_face_mode_classifies_each_input_as_one_crop_without_detecting():
     assert detected.faces[0].source == "detected" and detected.timings_ms["detect"] > 0
     assert [f.source for f in whole.faces] == ["whole"] and whole.timings_ms["detect"] < 1
     assert whole.faces[0].box == (0.0, 0.0, float(whole.width), float(whole.height))
+
+
+def test_each_file_is_read_and_hashed_once_with_a_store(tmp_path, monkeypatch):
+    import hashlib
+
+    import facetrust.media.source as source
+
+    hashed: list[bytes] = []
+    real_sha256 = hashlib.sha256
+
+    def counting_sha256(data: bytes = b"", **kwargs):
+        hashed.append(bytes(data))
+        return real_sha256(data, **kwargs)
+
+    monkeypatch.setattr(source.hashlib, "sha256", counting_sha256)
+    images = sorted(EXAMPLES.glob("*.jpg"))
+    store = ResultStore(f"sqlite:///{tmp_path / 'scans.db'}")
+    outcomes = list(scan_many(Scanner(frames=4), images, store=store))
+    assert len(outcomes) == len(images) and store.count() == len(images)
+    assert [hashed.count(path.read_bytes()) for path in images] == [1] * len(images)

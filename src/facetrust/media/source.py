@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from facetrust.errors import EmptyMediaError, MediaError, MediaTooLargeError
@@ -17,7 +18,7 @@ class MediaInput:
     name: str
     data: bytes
 
-    @property
+    @cached_property  # hashed once however many stages (store lookup, record) ask
     def sha256(self) -> str:
         return hashlib.sha256(self.data).hexdigest()
 
