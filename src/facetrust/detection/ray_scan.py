@@ -9,16 +9,16 @@ the results store needs no network access from the workers.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import pickle
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from facetrust.api import load_input
 from facetrust.detection.batch import Outcome, scan_many
 from facetrust.detection.scanner import ScanSettings
-from facetrust.errors import MissingComponentError
+from facetrust.errors import MediaError, MissingComponentError
 from facetrust.store import ResultStore, StoredScan
 
 
@@ -85,7 +85,7 @@ def _stored(store: ResultStore | None, model_info: dict | None, path: Path) -> S
     if store is None or model_info is None:
         return None
     try:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
+        media = load_input(path)
+    except MediaError:
         return None
-    return store.find(digest, model_info)
+    return store.find(media.sha256, model_info)

@@ -214,8 +214,9 @@ def _train_epoch(model: nn.Module, data: CropSet, preprocess: Preprocess, augmen
 def _finish(out: Path, config: TrainConfig, model: nn.Module, preprocess: Preprocess, splits: dict[str, CropSet],
             duplicates: dict, skipped: list, history: list[dict]) -> Path:
     """Decide on flip TTA, calibrate and choose the threshold on validation, measure every split, write the card."""
-    tta = config.tta if config.tta is not None else _flip_helps(model, preprocess, splits["val"], config.batch_size)
-    logits = {name: predict_logits(model, preprocess, s.crops, config.batch_size, flip_tta=tta)
+    tta, val_logits = _choose_flip(model, preprocess, splits["val"], config)
+    logits = {name: val_logits if name == "val" else
+              predict_logits(model, preprocess, s.crops, config.batch_size, flip_tta=tta)
               for name, s in splits.items()}
     temperature = fit_temperature(logits["val"], splits["val"].labels)
     val_p = sigmoid(logits["val"], temperature)
@@ -252,12 +253,15 @@ def _finish(out: Path, config: TrainConfig, model: nn.Module, preprocess: Prepro
     return save_model(out / "model", model, card)
 
 
-def _flip_helps(model: nn.Module, preprocess: Preprocess, val: CropSet, batch_size: int) -> bool:
-    """Whether averaging with the mirror image ranks validation faces better (it doubles inference cost)."""
-    auc = {tta: binary_metrics(val.labels, sigmoid(predict_logits(model, preprocess, val.crops, batch_size,
-                                                                  flip_tta=tta)))["roc_auc"] or 0.0
-           for tta in (False, True)}
-    return auc[True] > auc[False]
+def _choose_flip(model: nn.Module, preprocess: Preprocess, val: CropSet,
+                 config: TrainConfig) -> tuple[bool, np.ndarray]:
+    """Flip TTA as configured, or only if averaging with the mirror image ranks validation faces better (it
+    doubles inference cost); returns the choice and the validation logits under it, so they are not recomputed."""
+    options = (False, True) if config.tta is None else (config.tta,)
+    logits = {tta: predict_logits(model, preprocess, val.crops, config.batch_size, flip_tta=tta) for tta in options}
+    auc = {tta: binary_metrics(val.labels, sigmoid(found))["roc_auc"] or 0.0 for tta, found in logits.items()}
+    chosen = max(options, key=lambda tta: auc[tta])  # on a tie the first, i.e. no TTA (cheaper)
+    return chosen, logits[chosen]
 
 
 def _best_epoch(history: list[dict]) -> int | None:
