@@ -11,11 +11,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, NoReturn
 
+import click
 import cv2
 import numpy as np
 import typer
 import yaml
 from tqdm import tqdm
+from typer.core import TyperCommand
 
 from facetrust.api import FacesResult, find_faces_or_error
 from facetrust.data.crops import CropSettings, crop_dataset
@@ -45,6 +47,9 @@ DetectorOpt = Annotated[str, typer.Option("--detector", "-d", help="Face detecto
 ModeOpt = Annotated[str, typer.Option(
     "--mode", help="auto: detect, but use the whole image when one face fills it; detect; whole: inputs are "
     "face crops.")]
+SeedOpt = Annotated[int, typer.Option(help="Seed for weights, batches and augmentation.")]
+MaxPerSplitOpt = Annotated[int | None, typer.Option(help="Use at most this many files per split.")]
+FractionOpt = Annotated[float, typer.Option(help="Train on this label-stratified share of the training split.")]
 
 
 @app.command()
@@ -179,6 +184,16 @@ def _errors_exit_2() -> Iterator[None]:
         _fail(str(exc))
 
 
+@contextmanager
+def _resumable(kept: str) -> Iterator[None]:
+    """Ctrl-C on a long job: say what is kept and how to continue, exit 130, no traceback."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted: {kept}; run the same command again to resume", err=True)
+        raise typer.Exit(130) from None
+
+
 def _fail(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(2)
@@ -262,8 +277,8 @@ def train_command(
     target_recall: Annotated[float | None, typer.Option(help="Choose the threshold reaching this recall.")] = None,
     detector: DetectorOpt = DEFAULT_DETECTOR,
     face_mode: ModeOpt = "auto",
-    seed: Annotated[int, typer.Option()] = 0,
-    max_per_split: Annotated[int | None, typer.Option(help="Use at most this many files per split.")] = None,
+    seed: SeedOpt = 0,
+    max_per_split: MaxPerSplitOpt = None,
     ema_decay: Annotated[float | None, typer.Option(help="Select and ship an exponential moving average of the "
                                                     "weights with this decay (e.g. 0.995).")] = None,
     config: Annotated[Path | None, typer.Option(help="YAML/JSON file with these settings (then only --out "
@@ -292,12 +307,8 @@ def train_command(
             augment=augment, seed=seed, detector=detector, face_mode=_mode(face_mode), target_recall=target_recall,
             max_per_split=max_per_split, ema_decay=ema_decay,
             model_options={"weights": str(weights)} if weights else {})
-    try:
-        with _errors_exit_2():
-            folder = train(train_config)
-    except KeyboardInterrupt:
-        typer.echo("interrupted: finished epochs are saved; run the same command again to resume", err=True)
-        raise typer.Exit(130) from None
+    with _errors_exit_2(), _resumable("finished epochs are saved"):
+        folder = train(train_config)
     if join_workers().leader:
         card = load_model(folder, backend="torch").card
         typer.echo(f"model written to {folder}; validation: {card['metrics']['val']['roc_auc']} ROC-AUC")
@@ -307,7 +318,7 @@ def train_command(
 def models() -> None:
     """List registered architectures and the bundled detector."""
     for name in list_models():
-        typer.echo(f"{name:14s} {model_entry(name).description}")
+        typer.echo(f"{name:24s} {model_entry(name).description}")
     typer.echo("(any timm architecture name also works, with --weights FILE)")
     bundled = default_model_path()
     if (bundled / "model.json").exists():
@@ -336,7 +347,7 @@ def export(
         if not crops:
             _fail(f"{images}: no faces to check the export with")
         preprocess = loaded.preprocess
-        export_onnx(loaded.module, preprocess.channels, preprocess.size, out)
+        export_onnx(loaded.module, preprocess.channels, preprocess.size, out, loaded.needs_encodings)
     exported = replace(loaded, runner=OnnxModule(out))
     difference = float(np.abs(loaded.p_fake(crops) - exported.p_fake(crops)).max())
     typer.echo(f"wrote {out}; max |P(fake) difference| vs PyTorch on {len(crops)} faces from {images}: "
@@ -366,6 +377,109 @@ def embed(
                f"(listed in {out} as missing_path / missing_reason)")
     for sample, reason in found.missing[:10]:
         typer.echo(f"  {sample.path}: {reason}")
+
+
+@app.command()
+def compare(
+    data: Annotated[Path, typer.Option(help="Labelled data (any layout `train` accepts).")],
+    models: Annotated[str, typer.Option(help="Comma-separated models; NAME:frozen trains the head only, "
+                                        "NAME:scratch skips ImageNet weights.")],
+    out: Annotated[Path, typer.Option(help="Study folder: runs/, compare.md/.csv/.json, compare.png. Re-run "
+                                      "to resume.")],
+    epochs: Annotated[int, typer.Option()] = 10,
+    batch_size: Annotated[int, typer.Option()] = 32,
+    lr: Annotated[float, typer.Option(help="Peak learning rate, the same for every model.")] = 1e-3,
+    fraction: FractionOpt = 1.0,
+    color: Annotated[str, typer.Option(help="Comma-separated colour modes (rgb, gray, r, g, b): an ablation.")] = "rgb",
+    img_size: Annotated[str | None, typer.Option(help="Comma-separated input sizes (default: each model's "
+                                                 "own): an ablation.")] = None,
+    augment: Annotated[bool, typer.Option("--augment/--no-augment")] = True,
+    seed: SeedOpt = 0,
+    max_per_split: MaxPerSplitOpt = None,
+    detector: DetectorOpt = DEFAULT_DETECTOR,
+    face_mode: ModeOpt = "auto",
+) -> None:
+    """Train several detectors under one protocol and tabulate them (one run is one study)."""
+    from facetrust.studies import compare as run_compare
+    from facetrust.studies import plan
+
+    with _errors_exit_2():
+        specs = plan(_names(models), _names(color), [int(v) for v in _names(img_size)] if img_size else [None])
+        base = TrainConfig(data=str(data), out=str(out), epochs=epochs, batch_size=batch_size, lr=lr,
+                           train_fraction=fraction, augment=augment, seed=seed, max_per_split=max_per_split,
+                           detector=detector, face_mode=_mode(face_mode))
+        with _resumable("finished runs and epochs are kept"):
+            rows = run_compare(base, specs, out)
+    typer.echo((out / "compare.md").read_text(encoding="utf-8"))
+    failed = sum(row["status"] != "ok" for row in rows)
+    typer.echo(f"{len(rows)} runs, {failed} failed; table, chart and runs in {out}")
+
+
+class _RawArgsCommand(TyperCommand):
+    """Keeps the raw arguments, so `--grid a=1,2 b=3,4 --grid c=5` can be grouped by grid (click cannot)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["raw_args"] = list(args)
+        return super().parse_args(ctx, args)
+
+
+@app.command(cls=_RawArgsCommand)
+def tune(
+    ctx: typer.Context,
+    data: Annotated[Path, typer.Option(help="Labelled data (any layout `train` accepts).")],
+    model: Annotated[str, typer.Option(help="Architecture (see `facetrust models`).")],
+    out: Annotated[Path, typer.Option(help="Study folder: runs/, tune.md/.csv/.json, heat maps, best.yaml.")],
+    grid: Annotated[list[str], typer.Option(help="A grid: NAME=V1,V2 [NAME=V1,V2 ...]; repeat --grid for "
+                                            "another grid.")],
+    axes: Annotated[list[str] | None, typer.Argument(hidden=True)] = None,
+    epochs: Annotated[int, typer.Option(help="Epochs, unless the grid varies them.")] = 10,
+    batch_size: Annotated[int, typer.Option()] = 32,
+    lr: Annotated[float, typer.Option(help="Learning rate, unless the grid varies it.")] = 1e-3,
+    fraction: FractionOpt = 1.0,
+    seed: SeedOpt = 0,
+    max_per_split: MaxPerSplitOpt = None,
+    detector: DetectorOpt = DEFAULT_DETECTOR,
+    face_mode: ModeOpt = "auto",
+) -> None:
+    """Train one model over hyperparameter grids and pick the best cell on validation ROC-AUC."""
+    from facetrust.studies import parse_grid
+    from facetrust.studies import tune as run_tune
+
+    with _errors_exit_2():
+        grids = [parse_grid(items) for items in _grids(ctx.meta["raw_args"])]
+        base = TrainConfig(data=str(data), out=str(out), model=model, epochs=epochs, batch_size=batch_size, lr=lr,
+                           train_fraction=fraction, seed=seed, max_per_split=max_per_split, detector=detector,
+                           face_mode=_mode(face_mode))
+        with _resumable("finished cells and epochs are kept"):
+            result = run_tune(base, grids, out)
+    typer.echo((out / "tune.md").read_text(encoding="utf-8"))
+    best = result["best"]
+    chosen = {k: best[k] for k in grids[best["grid"] - 1]}
+    typer.echo(f"best on validation: {chosen} (val ROC-AUC {best['val_roc_auc']:.4f}); train it with "
+               f"`facetrust train --config {out / 'best.yaml'}`")
+
+
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _grids(raw: list[str]) -> list[list[str]]:
+    """The NAME=VALUES tokens after each --grid, grid by grid."""
+    grids: list[list[str]] = []
+    current: list[str] | None = None
+    for token in raw:
+        if token == "--grid" or token.startswith("--grid="):
+            current = [token.removeprefix("--grid=")] if "=" in token.removeprefix("--grid=") else []
+            grids.append(current)
+        elif token.startswith("-"):
+            current = None
+        elif current is not None and "=" in token:
+            current.append(token)
+        else:
+            current = None
+    if any(not g for g in grids):
+        raise FacetrustError("each --grid needs at least one NAME=V1,V2 axis")
+    return grids
 
 
 plot_app = typer.Typer(no_args_is_help=True, help="Pictures of data and models.")

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from facetrust.cli import app
 from facetrust.data.datasets import discover
-from facetrust.embeddings import FaceEncoder, encode_samples
+from facetrust.embeddings import ENCODING_INPUTS, FaceEncoder, encode_crops, encode_samples
 from tests.conftest import copy_k140_test_faces
 
 runner = CliRunner()
@@ -52,3 +52,17 @@ def test_embed_and_norm_plot_commands(small_data, tmp_path):
     result = runner.invoke(app, ["plot", "encoding-norms", "--data", str(small_data), "--out", str(tmp_path / "n.png")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "n.png").stat().st_size > 5000
+
+
+def test_crop_encodings_flag_faceless_crops_and_come_from_the_cache(astronaut, cat, monkeypatch):
+    face = np.ascontiguousarray(astronaut[20:230, 150:320])
+    rows = encode_crops([face, cat], cached=True)
+    assert rows.shape == (2, ENCODING_INPUTS) and rows[:, -1].tolist() == [1.0, 0.0]
+    np.testing.assert_allclose(rows[0, :-1], FaceEncoder().encode(face), atol=1e-6)
+    assert not rows[1].any()  # no face: zero encoding, flag 0, and the crop keeps its row
+
+    def no_encoder(*_):
+        raise AssertionError("the cache should have answered")
+
+    monkeypatch.setattr(FaceEncoder, "encode", no_encoder)
+    np.testing.assert_array_equal(encode_crops([face, cat], cached=True), rows)

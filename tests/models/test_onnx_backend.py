@@ -6,24 +6,35 @@ import pytest
 import torch
 
 from facetrust.detection import Scanner, default_model_path
+from facetrust.embeddings import encode_crops
 from facetrust.models import create_model, list_models
 from facetrust.models.checkpoint import load_model
-from facetrust.models.inference import batch_of
+from facetrust.models.inference import batch_of, extra_inputs
 from facetrust.models.onnx_backend import PARITY_TOLERANCE, OnnxModule, export_onnx, max_p_difference
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import model_entry
 
 
+@pytest.fixture(scope="module")
+def crops_and_encodings(astronaut):
+    face = astronaut[40:200, 160:300]  # a real face and its surroundings, in three sizes and a mirror
+    crops = [face, face[:, ::-1], cv2.resize(face, (90, 90)), astronaut]
+    encodings = encode_crops(crops, cached=False)
+    assert encodings[:, -1].sum() >= 2, "dlib should find the astronaut's face in most of these crops"
+    return crops, encodings
+
+
 @pytest.mark.parametrize("name", list_models())
-def test_every_registry_model_exports_with_matching_outputs(name, tmp_path, astronaut):
+def test_every_registry_model_exports_with_matching_outputs(name, tmp_path, crops_and_encodings):
     torch.manual_seed(0)
     size = 64
     module = create_model(name, pretrained=False, size=size).eval()
-    path = export_onnx(module, 3, size, tmp_path / f"{name}.onnx")
+    needs_encodings = model_entry(name).needs_encodings
+    path = export_onnx(module, 3, size, tmp_path / f"{name}.onnx", needs_encodings)
     preprocess = Preprocess(**{**model_entry(name).preprocess.to_dict(), "size": size})
-    face = astronaut[40:200, 160:300]  # a real face and its surroundings, in three sizes and a mirror
-    crops = [face, face[:, ::-1], cv2.resize(face, (90, 90)), astronaut]
-    difference = max_p_difference(module, OnnxModule(path), batch_of(preprocess, crops))
+    crops, encodings = crops_and_encodings
+    inputs = (batch_of(preprocess, crops), *extra_inputs(encodings if needs_encodings else None, slice(None)))
+    difference = max_p_difference(module, OnnxModule(path), inputs)
     assert difference <= PARITY_TOLERANCE, f"{name}: {difference}"
 
 

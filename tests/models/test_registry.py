@@ -2,8 +2,10 @@ import pytest
 import timm
 import torch
 
+from facetrust.embeddings import ENCODING_INPUTS
 from facetrust.models import create_model, list_models, model_entry
 from facetrust.models.backbones import imagenet_effnet_lite, imagenet_mobilenet_v2
+from facetrust.models.registry import check_model_options
 
 CATS = {"Egyptian cat", "tiger cat", "tabby, tabby cat"}
 
@@ -77,3 +79,28 @@ def test_single_channel_input_reuses_imagenet_weights(cat):
     model = create_model("effnet_lite0").eval()
     with torch.no_grad():
         assert model(image[None]).shape == (1,)
+
+
+@pytest.mark.parametrize("name", ["encoding_mlp", "fusion_cnn_enc", "fusion_effnet_lite0_enc"])
+def test_encoding_models_read_images_and_encodings(name):
+    entry = model_entry(name)
+    assert entry.needs_encodings
+    size = entry.preprocess.size
+    model = create_model(name, pretrained=False).eval()
+    images, encodings = torch.zeros(3, 3, size, size), torch.randn(3, ENCODING_INPUTS)
+    logits = model(images, encodings)
+    assert logits.shape == (3,)
+    assert not torch.allclose(logits, model(images, encodings * 0)), "the encoding must change the answer"
+
+
+def test_fusion_freezes_only_the_image_backbone():
+    model = create_model("fusion_cnn_enc", pretrained=False)
+    model.freeze_backbone()
+    trainable = {n.split(".")[0] for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable == {"head", "encoding_branch"}
+
+
+def test_model_options_are_checked_against_the_builder():
+    check_model_options("fusion_cnn_enc", {"width", "encoding_units", "dropout"})
+    with pytest.raises(ValueError, match=r"no option\(s\) \['widht'\]; its options: channels, depth"):
+        check_model_options("cnn", {"widht"})

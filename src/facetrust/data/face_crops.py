@@ -26,11 +26,13 @@ from facetrust.media import DEFAULT_LIMITS
 
 @dataclass
 class CropSet:
-    """Crops (uint8 RGB, square) with their samples; `skipped` says which files gave no crop and why."""
+    """Crops (uint8 RGB, square) with their samples; `skipped` says which files gave no crop and why.
+    `encodings` (one row per crop) are filled in for models that read face encodings."""
 
     crops: list[np.ndarray] = field(default_factory=list)
     samples: list[Sample] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    encodings: np.ndarray | None = None
 
     @property
     def labels(self) -> np.ndarray:

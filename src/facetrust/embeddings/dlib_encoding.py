@@ -1,14 +1,20 @@
-"""dlib's 128-d face descriptor (the "face encoding" of the face_recognition library), per image.
+"""dlib's 128-d face descriptor (the "face encoding" of the face_recognition library).
 
 The reference studies fed these encodings to a small dense network (and fused them with image
 branches). They are computed the way face_recognition computes them: dlib's HOG detector with one
 upsampling, the 5-point shape predictor, one jitter, the largest face. Computing one costs about
-60-80 ms, so they are cached per file content; files where dlib finds no face are recorded as such,
-not silently dropped.
+60-80 ms, so they are cached by content; images where dlib finds no face are recorded as such, not
+silently dropped.
+
+Two entry points: `encode_samples` encodes whole files (the reference pipeline; `facetrust embed`),
+`encode_crops` encodes the face crops a model sees (the inputs of the encoding models, at training
+and at scan time alike, so an image with two faces gets two encodings).
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -23,6 +29,9 @@ from facetrust.faces.weights import package_file
 from facetrust.media import decode_image, read_input
 
 ENCODING_SIZE = 128
+# Model input: the encoding and a flag that is 1 when dlib found the face; 0 (and a zero encoding) when it
+# did not, so every crop keeps its place and every model in a comparison is judged on the same faces.
+ENCODING_INPUTS = ENCODING_SIZE + 1
 NO_FACE = "dlib found no face"
 
 
@@ -105,3 +114,26 @@ def _cached_encoding(path: Path, encoder: FaceEncoder, cache: OutcomeCache) -> n
         outcome = NO_FACE if encoding is None else encoding
         cache.put(media.sha256, outcome)
     return outcome
+
+
+def encode_crops(crops: Sequence[np.ndarray], encoder: FaceEncoder | None = None, cached: bool = True,
+                 progress: bool = False, cache_root: Path | None = None) -> np.ndarray:
+    """Model inputs (N, ENCODING_INPUTS) for uint8 RGB face crops: encoding + found-flag (see ENCODING_INPUTS).
+
+    With `cached`, results are kept per crop content (training and evaluation see the same crops again).
+    """
+    encoder = encoder or FaceEncoder()
+    cache = OutcomeCache("crop-encodings", encoder.settings(), cache_root) if cached else None
+    rows = np.zeros((len(crops), ENCODING_INPUTS), np.float32)
+    for row, crop in zip(rows, tqdm(crops, desc="face encodings", unit="face", disable=not progress), strict=True):
+        crop = np.ascontiguousarray(crop)
+        digest = hashlib.sha256(f"{crop.shape}".encode() + crop.tobytes()).hexdigest() if cache else ""
+        outcome = cache.get(digest) if cache else None
+        if outcome is None:
+            encoding = encoder.encode(crop)
+            outcome = NO_FACE if encoding is None else encoding
+            if cache:
+                cache.put(digest, outcome)
+        if not isinstance(outcome, str):
+            row[:ENCODING_SIZE], row[ENCODING_SIZE] = outcome, 1.0
+    return rows

@@ -11,6 +11,7 @@ import numpy as np
 
 from facetrust.data.datasets import discover, find_duplicates
 from facetrust.data.face_crops import crop_samples
+from facetrust.embeddings import encode_crops
 from facetrust.evaluation.metrics import binary_metrics
 from facetrust.evaluation.plots import save_evaluation_plots
 from facetrust.models.checkpoint import LoadedModel
@@ -32,7 +33,8 @@ def evaluate_model(model: LoadedModel, data: str | Path, threshold: float | None
     """Score every labelled image under `data`; files without a readable face are counted as skipped."""
     samples, duplicates = find_duplicates(discover(data), evaluated=("val", "test", ""))
     crops = crop_samples(samples, model.face_finder(all_faces=False), "faces", progress)
-    p_fake = model.p_fake(crops.crops)
+    encodings = encode_crops(crops.crops, progress=progress) if model.needs_encodings else None  # cached
+    p_fake = model.p_fake(crops.crops, encodings)
     metrics = binary_metrics(crops.labels, p_fake, model.card["threshold"] if threshold is None else threshold)
     metrics |= {"skipped": len(crops.skipped), "duplicates": duplicates.summary(),
                 "model": {"name": model.name, "version": model.version}}

@@ -13,6 +13,7 @@ from safetensors.torch import load, save_file
 from torch import nn
 
 from facetrust.cache import cache_root
+from facetrust.embeddings import encode_crops
 from facetrust.errors import FacetrustError
 from facetrust.faces import CropMode, FaceFinder
 from facetrust.models.inference import channels_last, predict_logits, sigmoid
@@ -59,13 +60,23 @@ class LoadedModel:
     def flip_tta(self) -> bool:
         return self.card.get("tta") == "flip"
 
-    def logits(self, crops: list) -> np.ndarray:
-        """Logits for face crops exactly as the card prescribes (preprocessing, test-time augmentation)."""
-        return predict_logits(self.runner or self.module, self.preprocess, crops, flip_tta=self.flip_tta)
+    @property
+    def needs_encodings(self) -> bool:
+        return "encoding" in self.card.get("inputs", ["image"])
 
-    def p_fake(self, crops: list) -> np.ndarray:
+    def logits(self, crops: list, encodings: np.ndarray | None = None) -> np.ndarray:
+        """Logits for face crops exactly as the card prescribes (preprocessing, test-time augmentation).
+
+        Models that read face encodings compute them from the crops unless `encodings` are given.
+        """
+        if self.needs_encodings and encodings is None:
+            encodings = encode_crops(crops, cached=False)
+        return predict_logits(self.runner or self.module, self.preprocess, crops, flip_tta=self.flip_tta,
+                              encodings=encodings if self.needs_encodings else None)
+
+    def p_fake(self, crops: list, encodings: np.ndarray | None = None) -> np.ndarray:
         """Calibrated P(fake) for face crops: sigmoid(logit / temperature)."""
-        return sigmoid(self.logits(crops), self.card["temperature"])
+        return sigmoid(self.logits(crops, encodings), self.card["temperature"])
 
     @property
     def name(self) -> str:
@@ -108,7 +119,8 @@ def load_model(path: str | Path, backend: Backend = "auto") -> LoadedModel:
     if backend == "onnxruntime" or (backend == "auto" and onnxruntime_available()):
         preprocess = loaded.preprocess
         digest = hashlib.sha256(weights).hexdigest()[:20]
-        loaded.runner = cached_onnx_runner(module, digest, preprocess.channels, preprocess.size, cache_root())
+        loaded.runner = cached_onnx_runner(module, digest, preprocess.channels, preprocess.size, cache_root(),
+                                           loaded.needs_encodings)
         if loaded.runner is None and backend == "onnxruntime":
             raise FacetrustError(f"{path}: cannot run on onnxruntime (is it installed? see the log for the reason)")
     channels_last(module)  # after any export, which traces the plain layout

@@ -23,10 +23,16 @@ def batch_of(preprocess: Preprocess, crops: Sequence[np.ndarray]) -> torch.Tenso
     return torch.stack([preprocess(c) for c in crops]).contiguous(memory_format=CHANNELS_LAST)
 
 
+def extra_inputs(encodings: np.ndarray | None, index: Sequence[int] | slice) -> tuple[torch.Tensor, ...]:
+    """The inputs after the images for these rows: the face encodings for models that read them, else none."""
+    return () if encodings is None else (torch.from_numpy(np.ascontiguousarray(encodings[index])),)
+
+
 def predict_logits(module: nn.Module, preprocess: Preprocess, crops: Sequence[np.ndarray],
-                   batch_size: int = 32, flip_tta: bool = False) -> np.ndarray:
+                   batch_size: int = 32, flip_tta: bool = False, encodings: np.ndarray | None = None) -> np.ndarray:
     """Logits for uint8 RGB crops, in eval mode without gradients (modules in channels-last layout, as
-    `load_model` and the trainer make them, run faster).
+    `load_model` and the trainer make them, run faster). `encodings`: one row per crop, for the models
+    that read face encodings.
 
     With `flip_tta`, each crop's logit is the mean over the crop and its mirror image (faces are
     left-right symmetric; generator traces need not be, and averaging steadies the score).
@@ -36,9 +42,10 @@ def predict_logits(module: nn.Module, preprocess: Preprocess, crops: Sequence[np
     with torch.inference_mode():
         for start in range(0, len(crops), batch_size):
             batch = batch_of(preprocess, crops[start:start + batch_size])
-            logits = module(batch).float()
+            extra = extra_inputs(encodings, slice(start, start + batch_size))
+            logits = module(batch, *extra).float()
             if flip_tta:
-                logits = (logits + module(batch.flip(-1)).float()) / 2
+                logits = (logits + module(batch.flip(-1), *extra).float()) / 2
             outputs.append(logits.numpy())
     return np.concatenate(outputs) if outputs else np.zeros(0, np.float32)
 

@@ -11,15 +11,18 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
+from facetrust.embeddings import ENCODING_INPUTS
 from facetrust.models.inference import sigmoid
 
 log = logging.getLogger(__name__)
+INPUT_NAMES = ("image", "encoding")
 PARITY_TOLERANCE = 1e-4  # largest accepted |P(fake) difference| between PyTorch and onnxruntime
 
 
@@ -27,21 +30,37 @@ def onnxruntime_available() -> bool:
     return importlib.util.find_spec("onnxruntime") is not None
 
 
-def export_onnx(module: nn.Module, channels: int, size: int, path: Path) -> Path:
+def example_inputs(channels: int, size: int, encodings: bool, batch: int = 2,
+                   seed: int = 0) -> tuple[torch.Tensor, ...]:
+    """Random inputs of the model's shapes: images, and face encodings for the models that read them."""
+    generator = torch.Generator().manual_seed(seed)
+    images = torch.rand(batch, channels, size, size, generator=generator) * 4 - 2
+    if not encodings:
+        return (images,)
+    return images, torch.randn(batch, ENCODING_INPUTS, generator=generator) * 0.1
+
+
+def export_onnx(module: nn.Module, channels: int, size: int, path: Path, encodings: bool = False) -> Path:
     """Export `module` (eval mode, one logit per image) with a dynamic batch dimension; atomic write."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    example = torch.randn(2, channels, size, size)
+    example = example_inputs(channels, size, encodings)
     batch = torch.export.Dim("batch", min=1, max=4096)
     partial = path.with_suffix(f".{os.getpid()}.partial.onnx")  # processes may export the same model at once
     module.eval()
-    torch.onnx.export(module, (example,), str(partial), dynamo=True, input_names=["image"], output_names=["logit"],
-                      dynamic_shapes=({0: batch},), optimize=True, external_data=False, verbose=False)
+    names = list(INPUT_NAMES[: len(example)])
+    with warnings.catch_warnings():  # two inputs sharing the batch axis is what we mean, not a problem
+        warnings.filterwarnings("ignore", message=".*shares the same shape constraints", category=UserWarning)
+        torch.onnx.export(module, example, str(partial), dynamo=True, input_names=names, output_names=["logit"],
+                          dynamic_shapes=tuple({0: batch} for _ in example), optimize=True, external_data=False,
+                          verbose=False)
     os.replace(partial, path)
     return path
 
 
 class OnnxModule(nn.Module):
-    """Runs an exported graph with onnxruntime behind the `nn.Module` call signature (NCHW float in, logits out)."""
+    """Runs an exported graph with onnxruntime behind the `nn.Module` call signature (NCHW float images and, for
+    encoding models, encodings in; logits out). Inputs the graph does not use (encoding_mlp ignores the
+    image) are not fed."""
 
     def __init__(self, path: Path, threads: int | None = None) -> None:
         super().__init__()
@@ -51,31 +70,33 @@ class OnnxModule(nn.Module):
         options.intra_op_num_threads = threads or torch.get_num_threads()
         self.path = path
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.inputs = {i.name for i in self.session.get_inputs()}
 
-    def forward(self, batch: torch.Tensor) -> torch.Tensor:
-        pixels = np.ascontiguousarray(batch.detach().float().numpy())
-        return torch.from_numpy(self.session.run(["logit"], {"image": pixels})[0])
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        feed = {name: np.ascontiguousarray(tensor.detach().float().numpy())
+                for name, tensor in zip(INPUT_NAMES, inputs, strict=False) if name in self.inputs}
+        return torch.from_numpy(self.session.run(["logit"], feed)[0])
 
 
-def max_p_difference(module: nn.Module, runner: nn.Module, batch: torch.Tensor) -> float:
-    """Largest |P(fake)| difference between two ways of running the same model on `batch`."""
+def max_p_difference(module: nn.Module, runner: nn.Module, inputs: tuple[torch.Tensor, ...]) -> float:
+    """Largest |P(fake)| difference between two ways of running the same model on the same inputs."""
     with torch.inference_mode():
-        reference = module.eval()(batch).float().numpy()
-        candidate = runner(batch).float().numpy()
+        reference = module.eval()(*inputs).float().numpy()
+        candidate = runner(*inputs).float().numpy()
     return float(np.abs(sigmoid(reference) - sigmoid(candidate)).max())
 
 
-def cached_onnx_runner(module: nn.Module, digest: str, channels: int, size: int, cache: Path) -> OnnxModule | None:
+def cached_onnx_runner(module: nn.Module, digest: str, channels: int, size: int, cache: Path,
+                       encodings: bool = False) -> OnnxModule | None:
     """The onnxruntime runner for the weights whose hash is `digest`, exporting them on first use; None if
     that cannot be done faithfully (the caller then keeps PyTorch)."""
-    path = cache / "onnx" / f"{digest}-{channels}x{size}.onnx"
+    path = cache / "onnx" / f"{digest}-{channels}x{size}{'-enc' if encodings else ''}.onnx"
     try:
         if not path.exists():
             log.warning("preparing the onnxruntime version of the model (once; it is cached in %s)", path.parent)
-            export_onnx(module, channels, size, path)
+            export_onnx(module, channels, size, path, encodings)
         runner = OnnxModule(path)
-        probe = torch.rand(4, channels, size, size, generator=torch.Generator().manual_seed(0)) * 4 - 2
-        difference = max_p_difference(module, runner, probe)
+        difference = max_p_difference(module, runner, example_inputs(channels, size, encodings, batch=4))
     except Exception as exc:  # any export/runtime failure: PyTorch still gives the right answer, only slower
         log.warning("onnxruntime backend unavailable for %s (%s: %s); using PyTorch", path, type(exc).__name__, exc)
         return None

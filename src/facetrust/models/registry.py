@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -12,21 +13,37 @@ from facetrust.models.preprocess import Preprocess
 
 @dataclass(frozen=True)
 class ModelEntry:
-    """How to build a model, and the preprocessing its (pretrained) weights expect."""
+    """How to build a model, the preprocessing its (pretrained) weights expect, and what it reads:
+    ("image",), or ("image", "encoding") for models that also take the crop's dlib face encoding."""
 
     build: Callable[..., nn.Module]
     preprocess: Preprocess
     description: str
+    inputs: tuple[str, ...] = ("image",)
+    extends: str | None = None  # the registered model whose options this one passes on (fusion models)
+
+    def options(self) -> set[str]:
+        """Names of the options its builder understands (`model_options`, tuning grids): unknown ones would
+        otherwise be ignored silently."""
+        own = {name for name, parameter in inspect.signature(self.build).parameters.items()
+               if parameter.kind not in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL)}
+        inherited = model_entry(self.extends).options() if self.extends else set()
+        return (own | inherited) - {"num_classes", "pretrained"}
+
+    @property
+    def needs_encodings(self) -> bool:
+        return "encoding" in self.inputs
 
 
 _MODELS: dict[str, ModelEntry] = {}
 
 
-def register_model(name: str, preprocess: Preprocess, description: str) -> Callable:
+def register_model(name: str, preprocess: Preprocess, description: str, inputs: tuple[str, ...] = ("image",),
+                   extends: str | None = None) -> Callable:
     """Decorator for a builder `fn(num_classes, pretrained, **options) -> nn.Module`."""
 
     def add(build: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-        _MODELS[name] = ModelEntry(build, preprocess, description)
+        _MODELS[name] = ModelEntry(build, preprocess, description, inputs, extends)
         return build
 
     return add
@@ -47,6 +64,14 @@ def model_entry(name: str) -> ModelEntry:
 def create_model(name: str, num_classes: int = 1, pretrained: bool = True, **options: object) -> nn.Module:
     """Build a registered model; `num_classes=1` gives one logit for P(fake)."""
     return model_entry(name).build(num_classes=num_classes, pretrained=pretrained, **options)
+
+
+def check_model_options(name: str, options: dict | set) -> None:
+    """Fail, naming the known ones, when `options` holds a name the model's builder does not take."""
+    known = model_entry(name).options()
+    unknown = set(options) - known
+    if unknown:
+        raise ValueError(f"model {name!r} has no option(s) {sorted(unknown)}; its options: {', '.join(sorted(known))}")
 
 
 def list_models() -> list[str]:

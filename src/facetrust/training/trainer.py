@@ -27,16 +27,20 @@ import facetrust
 from facetrust.data.augment import Augment
 from facetrust.data.datasets import assign_splits, discover, find_duplicates, split_counts
 from facetrust.data.face_crops import CropSet, crop_samples
+from facetrust.embeddings import FaceEncoder, encode_crops
 from facetrust.errors import FacetrustError
 from facetrust.evaluation import binary_metrics, choose_threshold, fit_temperature
 from facetrust.evaluation.plots import save_training_curves
 from facetrust.faces import DEFAULT_DETECTOR, FaceFinder
 from facetrust.models import create_model, model_entry
 from facetrust.models.checkpoint import save_model
-from facetrust.models.inference import batch_of, channels_last, predict_logits, sigmoid
+from facetrust.models.inference import batch_of, channels_last, extra_inputs, predict_logits, sigmoid
 from facetrust.models.preprocess import Preprocess
+from facetrust.models.registry import check_model_options
 from facetrust.settings_lock import pin_settings
 from facetrust.training.distributed import Workers, join_workers
+
+NO_FACE_RULE = "a crop where dlib finds no face gets a zero encoding and found-flag 0; it is kept, not dropped"
 
 
 @dataclass
@@ -66,6 +70,7 @@ class TrainConfig:
     # (calibration, threshold, card metrics, scanning); None: only if it raises validation ROC-AUC.
     tta: bool | None = None
     max_per_split: int | None = None
+    train_fraction: float = 1.0  # train on this seeded, label-stratified share of the training split
     ema_decay: float | None = None  # validate, select and ship an exponential moving average of the weights
     model_options: dict = field(default_factory=dict)
     name: str | None = None
@@ -84,6 +89,10 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
         pin_settings(out / "config.json", asdict(config), f"{out} holds a run with other settings")
     augment = _augment(config)
     preprocess = _preprocess(config)
+    try:
+        check_model_options(config.model, config.model_options)
+    except ValueError as exc:
+        raise FacetrustError(str(exc)) from None
     if not workers.leader:
         workers.wait_for_all()  # the leader finds the faces first; the others then read its crop cache
     splits, duplicates, skipped = _load_splits(config, preprocess, progress)
@@ -114,7 +123,8 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
         train_loss = _train_epoch(trained, splits["train"], preprocess, augment, loss_fn, optimiser, schedule,
                                   config, epoch, progress, ema, workers)
         judged = ema.module if ema else model
-        val_logits = predict_logits(judged, preprocess, splits["val"].crops, config.batch_size)
+        val_logits = predict_logits(judged, preprocess, splits["val"].crops, config.batch_size,
+                                    encodings=splits["val"].encodings)
         val = binary_metrics(splits["val"].labels, sigmoid(val_logits))
         val_loss = float(loss_fn(torch.tensor(val_logits), torch.tensor(splits["val"].labels, dtype=torch.float32)))
         score = val["roc_auc"] if val["roc_auc"] is not None else val["accuracy"]
@@ -170,15 +180,33 @@ def _load_splits(config: TrainConfig, preprocess: Preprocess, progress: bool) ->
         rng = np.random.default_rng(config.seed)
         by_split = {k: [v[i] for i in sorted(rng.permutation(len(v))[: config.max_per_split])]
                     for k, v in by_split.items()}
+    if config.train_fraction < 1.0:
+        by_split["train"] = _stratified_share(by_split["train"], config.train_fraction, config.seed)
     finder = FaceFinder(config.detector, mode=config.face_mode, size=preprocess.size, margin=config.margin,
                         all_faces=False)
     splits = {name: crop_samples(items, finder, f"faces in {name}", progress) for name, items in by_split.items()}
+    if model_entry(config.model).needs_encodings:
+        for crop_set in splits.values():
+            crop_set.encodings = encode_crops(crop_set.crops, progress=progress)
     for name in ("train", "val"):
         if len(set(splits[name].labels.tolist())) < 2:
             raise FacetrustError(f"{config.data}: the {name} split needs both real and fake faces")
     duplicates = {"summary": report.summary(), "dropped": [str(p) for p in report.dropped]}
     skipped = [item for crop_set in splits.values() for item in crop_set.skipped]
     return splits, duplicates, skipped
+
+
+def _stratified_share(samples: list, fraction: float, seed: int) -> list:
+    """A seeded `fraction` of each label's samples (at least one of each), in their original order."""
+    if not 0.0 < fraction <= 1.0:
+        raise FacetrustError(f"train_fraction must be in (0, 1], got {fraction}")
+    rng = np.random.default_rng([seed, 1])
+    kept: set[int] = set()
+    for label in (0, 1):
+        members = [i for i, s in enumerate(samples) if s.label == label]
+        count = max(1, round(fraction * len(members))) if members else 0
+        kept.update(members[i] for i in rng.permutation(len(members))[:count])
+    return [s for i, s in enumerate(samples) if i in kept]
 
 
 def _train_epoch(model: nn.Module, data: CropSet, preprocess: Preprocess, augment: Augment, loss_fn: nn.Module,
@@ -199,7 +227,7 @@ def _train_epoch(model: nn.Module, data: CropSet, preprocess: Preprocess, augmen
         index = workers.share(batch)
         images = batch_of(preprocess, [augment(data.crops[i], np.random.default_rng([config.seed, epoch, i]))
                                        for i in index])
-        loss = loss_fn(model(images), labels[index])
+        loss = loss_fn(model(images, *extra_inputs(data.encodings, index)), labels[index])
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
@@ -216,7 +244,7 @@ def _finish(out: Path, config: TrainConfig, model: nn.Module, preprocess: Prepro
     """Decide on flip TTA, calibrate and choose the threshold on validation, measure every split, write the card."""
     tta, val_logits = _choose_flip(model, preprocess, splits["val"], config)
     logits = {name: val_logits if name == "val" else
-              predict_logits(model, preprocess, s.crops, config.batch_size, flip_tta=tta)
+              predict_logits(model, preprocess, s.crops, config.batch_size, flip_tta=tta, encodings=s.encodings)
               for name, s in splits.items()}
     temperature = fit_temperature(logits["val"], splits["val"].labels)
     val_p = sigmoid(logits["val"], temperature)
@@ -231,6 +259,8 @@ def _finish(out: Path, config: TrainConfig, model: nn.Module, preprocess: Prepro
         "architecture_options": {"channels": preprocess.channels, "size": preprocess.size,
                                  **{k: v for k, v in config.model_options.items() if k != "weights"}},
         "classes": ["real", "fake"],
+        "inputs": list(model_entry(config.model).inputs),
+        **_encoding_card(splits),
         "preprocess": preprocess.to_dict(),
         "faces": {"detector": config.detector, "mode": config.face_mode, "size": preprocess.size,
                   "margin": config.margin},
@@ -253,12 +283,22 @@ def _finish(out: Path, config: TrainConfig, model: nn.Module, preprocess: Prepro
     return save_model(out / "model", model, card)
 
 
+def _encoding_card(splits: dict[str, CropSet]) -> dict:
+    """For models reading face encodings: which encoder, and how many crops per split dlib found no face in."""
+    if splits["train"].encodings is None:
+        return {}
+    return {"encodings": {"encoder": FaceEncoder().settings(), "no_face_rule": NO_FACE_RULE,
+                          "no_face": {name: int((s.encodings[:, -1] == 0).sum()) for name, s in splits.items()
+                                      if s.encodings is not None}}}
+
+
 def _choose_flip(model: nn.Module, preprocess: Preprocess, val: CropSet,
                  config: TrainConfig) -> tuple[bool, np.ndarray]:
     """Flip TTA as configured, or only if averaging with the mirror image ranks validation faces better (it
     doubles inference cost); returns the choice and the validation logits under it, so they are not recomputed."""
     options = (False, True) if config.tta is None else (config.tta,)
-    logits = {tta: predict_logits(model, preprocess, val.crops, config.batch_size, flip_tta=tta) for tta in options}
+    logits = {tta: predict_logits(model, preprocess, val.crops, config.batch_size, flip_tta=tta,
+                                  encodings=val.encodings) for tta in options}
     auc = {tta: binary_metrics(val.labels, sigmoid(found))["roc_auc"] or 0.0 for tta, found in logits.items()}
     chosen = max(options, key=lambda tta: auc[tta])  # on a tie the first, i.e. no TTA (cheaper)
     return chosen, logits[chosen]
