@@ -279,6 +279,7 @@ def train_command(
     face_mode: ModeOpt = "auto",
     seed: SeedOpt = 0,
     max_per_split: MaxPerSplitOpt = None,
+    fraction: FractionOpt = 1.0,
     ema_decay: Annotated[float | None, typer.Option(help="Select and ship an exponential moving average of the "
                                                     "weights with this decay (e.g. 0.995).")] = None,
     config: Annotated[Path | None, typer.Option(help="YAML/JSON file with these settings (then only --out "
@@ -305,7 +306,7 @@ def train_command(
             data=str(data), out=str(out), model=model, epochs=epochs, batch_size=batch_size, lr=lr,
             img_size=img_size, color=color, pretrained=pretrained, freeze_backbone=freeze_backbone,
             augment=augment, seed=seed, detector=detector, face_mode=_mode(face_mode), target_recall=target_recall,
-            max_per_split=max_per_split, ema_decay=ema_decay,
+            max_per_split=max_per_split, train_fraction=fraction, ema_decay=ema_decay,
             model_options={"weights": str(weights)} if weights else {})
     with _errors_exit_2(), _resumable("finished epochs are saved"):
         folder = train(train_config)

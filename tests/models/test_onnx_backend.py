@@ -30,8 +30,8 @@ def test_every_registry_model_exports_with_matching_outputs(name, tmp_path, crop
     size = 64
     module = create_model(name, pretrained=False, size=size).eval()
     needs_encodings = model_entry(name).needs_encodings
-    path = export_onnx(module, 3, size, tmp_path / f"{name}.onnx", needs_encodings)
     preprocess = Preprocess(**{**model_entry(name).preprocess.to_dict(), "size": size})
+    path = export_onnx(module, preprocess.channels, size, tmp_path / f"{name}.onnx", needs_encodings)
     crops, encodings = crops_and_encodings
     inputs = (batch_of(preprocess, crops), *extra_inputs(encodings if needs_encodings else None, slice(None)))
     difference = max_p_difference(module, OnnxModule(path), inputs)

@@ -16,8 +16,9 @@ from facetrust.embeddings import ENCODING_INPUTS
 from facetrust.errors import FacetrustError
 from facetrust.models.heads import BackboneClassifier
 from facetrust.models.preprocess import Preprocess
-from facetrust.models.registry import create_model, list_models, model_entry, register_model
+from facetrust.models.registry import create_model, model_entry, register_model
 
+FUSABLE = ("ffnn", "cnn", "effnet_lite0", "effnet_lite1", "effnet_lite2", "mobilenet_v2")  # BackboneClassifiers
 ENCODING_CROP_SIZE = 224  # crops dlib encodes for encoding_mlp: the same crops as the ImageNet models' (shared cache)
 
 
@@ -85,5 +86,5 @@ def _register_fusion(image_name: str) -> None:
         return FusionClassifier(image_model, num_classes, encoding_units, dropout)
 
 
-for _name in [n for n in list_models() if model_entry(n).inputs == ("image",)]:
+for _name in FUSABLE:
     _register_fusion(_name)
