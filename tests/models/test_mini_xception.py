@@ -4,9 +4,9 @@ import cv2
 import numpy as np
 import torch
 
+from facetrust.emotion import EMOTIONS
 from facetrust.models import create_model, model_entry
 from facetrust.models.inference import batch_of
-from facetrust.models.mini_xception import EMOTIONS
 
 
 def accuracy(model, shared_data, per_class: int = 20) -> float:

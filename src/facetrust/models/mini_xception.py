@@ -14,11 +14,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from facetrust.emotion.labels import EMOTIONS
 from facetrust.faces.weights import package_file
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import register_model
 
-EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 KERAS_BN_EPS = 1e-3
 
 
