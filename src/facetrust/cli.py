@@ -5,11 +5,10 @@ from __future__ import annotations
 import ipaddress
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import click
 import cv2
@@ -20,6 +19,18 @@ from tqdm import tqdm
 from typer.core import TyperCommand
 
 from facetrust.api import FacesResult, find_faces_or_error
+from facetrust.cli_emotion import emotion_app
+from facetrust.cli_support import (
+    DetectorOpt,
+    FractionOpt,
+    MaxPerSplitOpt,
+    ModeOpt,
+    SeedOpt,
+    crop_mode,
+    errors_exit_2,
+    fail,
+    resumable,
+)
 from facetrust.data.crops import CropSettings, crop_dataset
 from facetrust.data.datasets import assign_splits, discover
 from facetrust.detection import default_model_path
@@ -31,7 +42,6 @@ from facetrust.errors import FacetrustError, MediaError
 from facetrust.evaluation.evaluate import evaluate_model, write_evaluation
 from facetrust.evaluation.plots import save_encoding_norms
 from facetrust.faces import DEFAULT_DETECTOR, FaceFinder, create_detector, list_detectors
-from facetrust.faces.finder import CropMode
 from facetrust.media.files import expand_inputs
 from facetrust.models import list_models, model_entry
 from facetrust.models.checkpoint import load_model
@@ -43,13 +53,6 @@ from facetrust.training.distributed import join_workers
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="facetrust: is this face real? Detect AI-generated and manipulated faces.")
 
-DetectorOpt = Annotated[str, typer.Option("--detector", "-d", help="Face detector (see `facetrust detectors`).")]
-ModeOpt = Annotated[str, typer.Option(
-    "--mode", help="auto: detect, but use the whole image when one face fills it; detect; whole: inputs are "
-    "face crops.")]
-SeedOpt = Annotated[int, typer.Option(help="Seed for weights, batches and augmentation.")]
-MaxPerSplitOpt = Annotated[int | None, typer.Option(help="Use at most this many files per split.")]
-FractionOpt = Annotated[float, typer.Option(help="Train on this label-stratified share of the training split.")]
 
 
 @app.command()
@@ -92,9 +95,9 @@ def crop(
 ) -> None:
     """Build a dataset of aligned face crops, keeping SRC's folders. Re-run to resume an interrupted job."""
     create_detector(detector)  # fail on a bad name before walking the dataset
-    settings = CropSettings(size=size, margin=margin, detector=detector, mode=_mode(mode),
+    settings = CropSettings(size=size, margin=margin, detector=detector, mode=crop_mode(mode),
                             frames_per_video=frames_per_video, all_faces=all_faces)
-    with _errors_exit_2():
+    with errors_exit_2():
         summary = crop_dataset(src, dest, settings)
     typer.echo(f"{summary.total} files: {summary.skipped} already done, {summary.ok} cropped, "
                f"{summary.no_face} without a face, {summary.errors} unreadable; {summary.crops} new crops "
@@ -134,7 +137,7 @@ def scan(
     if engine not in ("local", "ray"):
         raise typer.BadParameter(f"{engine!r} is not one of local, ray", param_hint="--engine")
     settings = ScanSettings(model=str(model) if model else None, threshold=threshold, uncertain_band=uncertain_band,
-                            frames=frames, face_mode=_mode(face_mode) if face_mode else None)
+                            frames=frames, face_mode=crop_mode(face_mode) if face_mode else None)
     scanner = settings.scanner()
     store = _open_store(db) if db else None
     failed = 0
@@ -149,7 +152,7 @@ def scan(
             stack.enter_context(open(json_out, "w", encoding="utf-8")) if json_out else None)
         paths = list(expand_inputs(inputs))
         if engine == "ray":
-            with _errors_exit_2():
+            with errors_exit_2():
                 outcomes = scan_on_ray(settings, paths, address=address, workers=workers, batch_size=batch_size,
                                        store=store, model_info=scanner.model_info)
         else:
@@ -172,31 +175,7 @@ def _open_store(url: str) -> ResultStore:
     try:
         return ResultStore(url)
     except Exception as exc:  # a bad URL, an unreachable server, a failed migration: say which store
-        _fail(f"cannot open the results store {url}: {exc}")
-
-
-@contextmanager
-def _errors_exit_2() -> Iterator[None]:
-    """A deliberate facetrust error ends the command with its message and exit code 2, no traceback."""
-    try:
-        yield
-    except FacetrustError as exc:
-        _fail(str(exc))
-
-
-@contextmanager
-def _resumable(kept: str) -> Iterator[None]:
-    """Ctrl-C on a long job: say what is kept and how to continue, exit 130, no traceback."""
-    try:
-        yield
-    except KeyboardInterrupt:
-        typer.echo(f"interrupted: {kept}; run the same command again to resume", err=True)
-        raise typer.Exit(130) from None
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
+        fail(f"cannot open the results store {url}: {exc}")
 
 
 @app.command()
@@ -218,7 +197,7 @@ def serve(
     from facetrust.service import ServiceSettings, create_app
 
     if not _is_loopback(host) and not token:
-        _fail(f"binding to {host} exposes the service beyond this machine; set --token (or FACETRUST_TOKEN)")
+        fail(f"binding to {host} exposes the service beyond this machine; set --token (or FACETRUST_TOKEN)")
     settings = ServiceSettings(db_url=db, model=str(model) if model else None, token=token,
                                max_upload_bytes=int(max_upload_mb * 1024 * 1024), workers=workers,
                                max_pending=max_pending, timeout_seconds=timeout)
@@ -243,7 +222,7 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
 ) -> None:
     """Measure a detector on labelled data: accuracy, precision, recall, F1, ROC-AUC, AP, EER, ECE."""
-    with _errors_exit_2():
+    with errors_exit_2():
         loaded = load_model(model or default_model_path())
         evaluation = evaluate_model(loaded, data, threshold)
     if out:
@@ -305,10 +284,10 @@ def train_command(
         train_config = TrainConfig(
             data=str(data), out=str(out), model=model, epochs=epochs, batch_size=batch_size, lr=lr,
             img_size=img_size, color=color, pretrained=pretrained, freeze_backbone=freeze_backbone,
-            augment=augment, seed=seed, detector=detector, face_mode=_mode(face_mode), target_recall=target_recall,
+            augment=augment, seed=seed, detector=detector, face_mode=crop_mode(face_mode), target_recall=target_recall,
             max_per_split=max_per_split, train_fraction=fraction, ema_decay=ema_decay,
             model_options={"weights": str(weights)} if weights else {})
-    with _errors_exit_2(), _resumable("finished epochs are saved"):
+    with errors_exit_2(), resumable("finished epochs are saved"):
         folder = train(train_config)
     if join_workers().leader:
         card = load_model(folder, backend="torch").card
@@ -339,14 +318,14 @@ def export(
     """Export a model for onnxruntime and check it against PyTorch on real faces. Exit 1 if they differ."""
     if export_format != "onnx":
         raise typer.BadParameter(f"{export_format!r} is not a supported format (onnx)", param_hint="--format")
-    with _errors_exit_2():
+    with errors_exit_2():
         loaded = load_model(model or default_model_path(), backend="torch")
         finder = loaded.face_finder(all_faces=True)
         found = [find_faces_or_error(path, finder, frames=4) for path in expand_inputs([images])]
         crops = [face.crop for result in found if isinstance(result, FacesResult)
                  for frame in result.frames for face in frame.faces]
         if not crops:
-            _fail(f"{images}: no faces to check the export with")
+            fail(f"{images}: no faces to check the export with")
         preprocess = loaded.preprocess
         export_onnx(loaded.module, preprocess.channels, preprocess.size, out, loaded.needs_encodings)
     exported = replace(loaded, runner=OnnxModule(out))
@@ -365,7 +344,7 @@ def embed(
     out: Annotated[Path, typer.Option(help="Write the encodings here (.npz).")],
 ) -> None:
     """dlib 128-d face encodings of every image (cached per file content, so later runs reuse them)."""
-    with _errors_exit_2():
+    with errors_exit_2():
         samples = assign_splits(discover(data))
         found = encode_samples(samples)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -404,12 +383,12 @@ def compare(
     from facetrust.studies import compare as run_compare
     from facetrust.studies import plan
 
-    with _errors_exit_2():
+    with errors_exit_2():
         specs = plan(_names(models), _names(color), [int(v) for v in _names(img_size)] if img_size else [None])
         base = TrainConfig(data=str(data), out=str(out), epochs=epochs, batch_size=batch_size, lr=lr,
                            train_fraction=fraction, augment=augment, seed=seed, max_per_split=max_per_split,
-                           detector=detector, face_mode=_mode(face_mode))
-        with _resumable("finished runs and epochs are kept"):
+                           detector=detector, face_mode=crop_mode(face_mode))
+        with resumable("finished runs and epochs are kept"):
             rows = run_compare(base, specs, out)
     typer.echo((out / "compare.md").read_text(encoding="utf-8"))
     failed = sum(row["status"] != "ok" for row in rows)
@@ -446,12 +425,12 @@ def tune(
     from facetrust.studies import parse_grid
     from facetrust.studies import tune as run_tune
 
-    with _errors_exit_2():
+    with errors_exit_2():
         grids = [parse_grid(items) for items in _grids(ctx.meta["raw_args"])]
         base = TrainConfig(data=str(data), out=str(out), model=model, epochs=epochs, batch_size=batch_size, lr=lr,
                            train_fraction=fraction, seed=seed, max_per_split=max_per_split, detector=detector,
-                           face_mode=_mode(face_mode))
-        with _resumable("finished cells and epochs are kept"):
+                           face_mode=crop_mode(face_mode))
+        with resumable("finished cells and epochs are kept"):
             result = run_tune(base, grids, out)
     typer.echo((out / "tune.md").read_text(encoding="utf-8"))
     best = result["best"]
@@ -483,6 +462,7 @@ def _grids(raw: list[str]) -> list[list[str]]:
     return grids
 
 
+app.add_typer(emotion_app, name="emotion")
 plot_app = typer.Typer(no_args_is_help=True, help="Pictures of data and models.")
 app.add_typer(plot_app, name="plot")
 
@@ -493,7 +473,7 @@ def plot_encoding_norms(
     out: Annotated[Path, typer.Option(help="PNG to write.")],
 ) -> None:
     """Histogram of face-encoding norms for real vs fake images."""
-    with _errors_exit_2():
+    with errors_exit_2():
         found = encode_samples(discover(data))
     missing = {name: sum(1 for s, _ in found.missing if s.label == value)
                for value, name in enumerate(("real", "fake"))}
@@ -514,13 +494,7 @@ def _finder(detector: str, mode: str, threshold: float | None, size: int, all_fa
         chosen = create_detector(detector, threshold=threshold)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--detector") from exc
-    return FaceFinder(chosen, mode=_mode(mode), size=size, all_faces=all_faces)
-
-
-def _mode(mode: str) -> CropMode:
-    if mode not in ("auto", "detect", "whole"):
-        raise typer.BadParameter(f"{mode!r} is not one of auto, detect, whole", param_hint="--mode")
-    return mode  # type: ignore[return-value]
+    return FaceFinder(chosen, mode=crop_mode(mode), size=size, all_faces=all_faces)
 
 
 def _emit_error(exc: MediaError, as_json: bool) -> None:

@@ -82,12 +82,15 @@ def read_manifest(path: Path) -> list[Sample]:
 def assign_splits(samples: list[Sample], val_fraction: float = 0.15, test_fraction: float = 0.15,
                   seed: int = 0) -> list[Sample]:
     """Give samples without a split one from a hash of (seed, group): deterministic, never splitting a group."""
-    def split_for(group: str) -> str:
-        digest = hashlib.sha256(f"{seed}:{group}".encode()).digest()
-        u = int.from_bytes(digest[:8], "big") / 2**64
-        return "test" if u < test_fraction else "val" if u < test_fraction + val_fraction else "train"
+    return [s if s.split else replace(s, split=split_for_group(s.group, seed, val_fraction, test_fraction))
+            for s in samples]
 
-    return [s if s.split else replace(s, split=split_for(s.group)) for s in samples]
+
+def split_for_group(group: str, seed: int = 0, val_fraction: float = 0.15, test_fraction: float = 0.15) -> str:
+    """"train", "val" or "test" from a hash of (seed, group): the same group always lands in the same split."""
+    digest = hashlib.sha256(f"{seed}:{group}".encode()).digest()
+    u = int.from_bytes(digest[:8], "big") / 2**64
+    return "test" if u < test_fraction else "val" if u < test_fraction + val_fraction else "train"
 
 
 def find_duplicates(samples: list[Sample], evaluated: tuple[str, ...] = ("val", "test")) -> tuple[

@@ -30,7 +30,8 @@ def save_evaluation_plots(folder: Path, labels: np.ndarray, p_fake: np.ndarray, 
     return written
 
 
-def save_training_curves(path: Path, history: list[dict]) -> Path:
+def save_training_curves(path: Path, history: list[dict],
+                         metrics: tuple[str, ...] = ("val_roc_auc", "val_balanced_accuracy")) -> Path:
     """Training loss and validation metrics per epoch."""
     epochs = [h["epoch"] for h in history]
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
@@ -38,10 +39,10 @@ def save_training_curves(path: Path, history: list[dict]) -> Path:
     left.plot(epochs, [h["val_loss"] for h in history], marker="o", label="validation loss")
     left.set_xlabel("epoch")
     left.legend()
-    for key in ("val_roc_auc", "val_balanced_accuracy"):
+    for key in metrics:
         right.plot(epochs, [h[key] for h in history], marker="o", label=key.replace("_", " "))
     right.set_xlabel("epoch")
-    right.set_ylim(0.4, 1.0)
+    right.set_ylim(0.0 if min(h[k] for h in history for k in metrics) < 0.4 else 0.4, 1.0)
     right.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=100)
@@ -63,13 +64,22 @@ def _line_plot(path: Path, x: np.ndarray, y: np.ndarray, xlabel: str, ylabel: st
 
 
 def _confusion(path: Path, confusion: np.ndarray, title: str, threshold: float) -> Path:
-    figure, axes = plt.subplots(figsize=(5.5, 4.5))
-    axes.imshow(confusion, cmap="Blues")
+    return save_confusion_matrix(path, confusion, ["real", "fake"], f"{title} (threshold {threshold:.2f})")
+
+
+def save_confusion_matrix(path: Path, confusion: np.ndarray, classes: list[str], title: str) -> Path:
+    """Counts per (true, predicted) class, shaded by the share of each true class (row), so rare classes show."""
+    confusion = np.asarray(confusion)
+    shares = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
+    figure, axes = plt.subplots(figsize=(2.5 + 0.75 * len(classes), 2 + 0.7 * len(classes)))
+    axes.imshow(shares, cmap="Blues", vmin=0, vmax=1)
     for (row, column), count in np.ndenumerate(confusion):
-        axes.text(column, row, str(count), ha="center", va="center", fontsize=14,
-                  color="white" if count > confusion.max() / 2 else "black")
-    axes.set(xticks=[0, 1], yticks=[0, 1], xticklabels=["real", "fake"], yticklabels=["real", "fake"],
-             xlabel="predicted", ylabel="true", title=f"{title} (threshold {threshold:.2f})")
+        axes.text(column, row, str(count), ha="center", va="center", fontsize=14 if len(classes) < 4 else 9,
+                  color="white" if shares[row, column] > 0.5 else "black")
+    ticks = list(range(len(classes)))
+    axes.set(xticks=ticks, yticks=ticks, xlabel="predicted", ylabel="true", title=title)
+    axes.set_xticklabels(classes, rotation=45 if len(classes) > 3 else 0, ha="right" if len(classes) > 3 else "center")
+    axes.set_yticklabels(classes)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)

@@ -8,9 +8,7 @@ test split, when present, is only measured, never used to choose anything.
 
 from __future__ import annotations
 
-import csv
 import math
-import os
 import time
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -38,6 +36,7 @@ from facetrust.models.inference import batch_of, channels_last, extra_inputs, pr
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import check_model_options
 from facetrust.settings_lock import pin_settings
+from facetrust.training.checkpointing import resume_run, save_last, write_history
 from facetrust.training.distributed import Workers, join_workers
 
 NO_FACE_RULE = "a crop where dlib finds no face gets a zero encoding and found-flag 0; it is kept, not dropped"
@@ -111,7 +110,7 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
                                                    steps_per_epoch=steps_per_epoch, pct_start=0.15)
     trained = workers.wrap(model)
     ema = ModelEmaV3(model, decay=config.ema_decay, use_warmup=True) if config.ema_decay else None
-    state = _resume(out, model, optimiser, schedule, ema)
+    state = resume_run(out, model, optimiser, schedule, ema)
     train_labels = splits["train"].labels
     pos_weight = torch.tensor((train_labels == 0).sum() / max((train_labels == 1).sum(), 1), dtype=torch.float32)
     loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
@@ -140,14 +139,14 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
             state["bad_epochs"] += 1
         state["epoch"] = epoch
         if workers.leader:
-            _save_last(out, model, optimiser, schedule, state, ema)
+            save_last(out, model, optimiser, schedule, state, ema)
         if progress:
             tqdm.write(f"epoch {epoch}: train loss {train_loss:.4f}, val loss {val_loss:.4f}, "
                        f"val AUC {val['roc_auc']}, best {state['best']:.4f}")
 
     workers.wait_for_all()
     if workers.leader:
-        _write_history(out, state["history"])
+        write_history(out, state["history"])
         model.load_state_dict(load_file(str(out / "best.safetensors")))
         _finish(out, config, model, preprocess, splits, duplicates, skipped, state["history"])
     workers.wait_for_all()
@@ -307,37 +306,3 @@ def _choose_flip(model: nn.Module, preprocess: Preprocess, val: CropSet,
 def _best_epoch(history: list[dict]) -> int | None:
     scored = [h for h in history if h["val_roc_auc"] is not None]
     return max(scored, key=lambda h: h["val_roc_auc"])["epoch"] if scored else None
-
-
-def _resume(out: Path, model: nn.Module, optimiser: torch.optim.Optimizer,
-            schedule: torch.optim.lr_scheduler.LRScheduler, ema: ModelEmaV3 | None) -> dict:
-    path = out / "last.pt"
-    if not path.exists():
-        return {"epoch": 0, "best": -math.inf, "bad_epochs": 0, "history": []}
-    saved = torch.load(path, map_location="cpu", weights_only=True)
-    model.load_state_dict(saved["model"])
-    optimiser.load_state_dict(saved["optimiser"])
-    schedule.load_state_dict(saved["schedule"])
-    if ema:
-        ema.module.load_state_dict(saved["ema"])
-    tqdm.write(f"resuming {out} after epoch {saved['state']['epoch']}")
-    return saved["state"]
-
-
-def _save_last(out: Path, model: nn.Module, optimiser: torch.optim.Optimizer,
-               schedule: torch.optim.lr_scheduler.LRScheduler, state: dict, ema: ModelEmaV3 | None) -> None:
-    tmp = out / "last.pt.tmp"
-    saved = {"model": model.state_dict(), "optimiser": optimiser.state_dict(), "schedule": schedule.state_dict(),
-             "state": state}
-    if ema:
-        saved["ema"] = ema.module.state_dict()
-    torch.save(saved, tmp)
-    os.replace(tmp, out / "last.pt")
-
-
-def _write_history(out: Path, history: list[dict]) -> None:
-    if history:
-        with open(out / "history.csv", "w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(history[0]))
-            writer.writeheader()
-            writer.writerows(history)

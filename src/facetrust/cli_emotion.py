@@ -1,0 +1,78 @@
+"""`facetrust emotion ...`: train and evaluate facial-expression models (the FER-2013 classes)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from facetrust.cli_support import MaxPerSplitOpt, SeedOpt, crop_mode, errors_exit_2, resumable
+from facetrust.emotion.evaluate import evaluate_emotion, write_emotion_evaluation
+from facetrust.emotion.training import EmotionTrainConfig, train_emotion
+from facetrust.models.checkpoint import load_model
+
+emotion_app = typer.Typer(no_args_is_help=True, help="Facial expressions: angry, disgust, fear, happy, sad, "
+                          "surprise, neutral.")
+
+
+@emotion_app.command("train")
+def train_command(
+    data: Annotated[Path, typer.Option(help="FER-2013 folders (train/public_test/private_test), <label>/ folders "
+                                       "or the FER-2013 CSV.")],
+    out: Annotated[Path, typer.Option(help="Run folder; re-run with the same folder to resume.")],
+    model: Annotated[str, typer.Option(help="Architecture (see `facetrust models`).")] = "effnet_lite0",
+    epochs: Annotated[int, typer.Option()] = 20,
+    batch_size: Annotated[int, typer.Option()] = 64,
+    lr: Annotated[float, typer.Option(help="Peak learning rate (one-cycle schedule, AdamW).")] = 1e-3,
+    img_size: Annotated[int | None, typer.Option(help="Input size (default: the architecture's).")] = None,
+    color: Annotated[str | None, typer.Option(help="rgb or gray (default: the architecture's).")] = None,
+    freeze_backbone: Annotated[bool, typer.Option("--freeze-backbone", help="Train the head only.")] = False,
+    augment: Annotated[bool, typer.Option("--augment/--no-augment")] = True,
+    pretrained: Annotated[bool, typer.Option("--pretrained/--scratch")] = True,
+    label_smoothing: Annotated[float, typer.Option()] = 0.1,
+    seed: SeedOpt = 0,
+    max_per_split: MaxPerSplitOpt = None,
+) -> None:
+    """Train an expression model; selection on public_test (or val), private_test (or test) only measured."""
+    config = EmotionTrainConfig(data=str(data), out=str(out), model=model, epochs=epochs, batch_size=batch_size,
+                                lr=lr, img_size=img_size, color=color, freeze_backbone=freeze_backbone,
+                                augment=augment, pretrained=pretrained, label_smoothing=label_smoothing, seed=seed,
+                                max_per_split=max_per_split)
+    with errors_exit_2(), resumable("finished epochs are saved"):
+        folder = train_emotion(config)
+    card = load_model(folder, backend="torch").card
+    for split, metrics in card["metrics"].items():
+        typer.echo(f"{split}: accuracy {metrics['accuracy']:.4f}, macro-F1 {metrics['macro_f1']:.4f} "
+                   f"(n={metrics['n']})")
+    typer.echo(f"model written to {folder}")
+
+
+@emotion_app.command("evaluate")
+def evaluate_command(
+    data: Annotated[Path, typer.Option(help="<label>/ folders (any subset of the classes) or the FER-2013 CSV.")],
+    model: Annotated[Path, typer.Option(help="Expression model folder.")],
+    face_mode: Annotated[str | None, typer.Option(
+        "--face-mode", help="whole: images are face crops (the default for models trained on FER-2013); detect: "
+        "find the largest face first.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write metrics.json and confusion.png here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+) -> None:
+    """Accuracy, macro-F1, per-class precision/recall and the confusion matrix on labelled faces."""
+    with errors_exit_2():
+        loaded = load_model(model)
+        evaluation = evaluate_emotion(loaded, data, crop_mode(face_mode) if face_mode else None)
+    if out:
+        write_emotion_evaluation(evaluation, out, f"{loaded.name} on {data.name}")
+    metrics = evaluation.metrics
+    if as_json:
+        typer.echo(json.dumps(metrics, indent=2))
+        return
+    typer.echo(f"{loaded.name} on {data}: n={metrics['n']}, accuracy {metrics['accuracy']:.4f}, "
+               f"macro-F1 {metrics['macro_f1']:.4f}")
+    for name, row in metrics["per_class"].items():
+        typer.echo(f"  {name:9s} precision {row['precision']:.3f} recall {row['recall']:.3f} (n={row['n']})")
+    for key in ("note", "not_scored", "no_face", "cleaning"):
+        if metrics.get(key):
+            typer.echo(f"  {key}: {metrics[key]}")

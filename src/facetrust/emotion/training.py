@@ -1,0 +1,233 @@
+"""Training an expression model: cleaned data, class-weighted cross-entropy, selection on the selection split.
+
+Splits: FER-2013's own (`train`, `public_test` for model selection, `private_test` only measured), or
+train/val/test folders, or, for data without splits (CK+), a deterministic split by subject so that
+one person's frames never sit on both sides. Checkpoint, flip test-time augmentation and temperature
+are chosen on the selection split; the test split is measured, never used to choose.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from scipy.special import softmax
+from torch import nn
+from tqdm import tqdm
+
+import facetrust
+from facetrust.data.augment import Augment
+from facetrust.data.datasets import split_for_group
+from facetrust.emotion.data import CleaningReport, EmotionSample, clean, discover_emotions
+from facetrust.emotion.labels import EMOTIONS
+from facetrust.errors import FacetrustError
+from facetrust.evaluation import fit_temperature
+from facetrust.evaluation.multiclass import multiclass_metrics
+from facetrust.evaluation.plots import save_training_curves
+from facetrust.models import create_model, model_entry
+from facetrust.models.checkpoint import save_model
+from facetrust.models.inference import batch_of, channels_last, predict_logits
+from facetrust.models.preprocess import Preprocess
+from facetrust.models.registry import check_model_options
+from facetrust.settings_lock import pin_settings
+from facetrust.training.checkpointing import resume_run, save_last, write_history
+
+SELECTION_SPLITS = ("public_test", "val")
+TEST_SPLITS = ("private_test", "test")
+# Expressions survive mirroring, small tilts, shifts, zooms and lighting changes; not heavy JPEG or blur,
+# which erase the wrinkles that tell fear from surprise on 48-pixel faces.
+EMOTION_AUGMENT = Augment(flip=0.5, geometry=0.8, shift=0.1, rotate=12.0, scale=0.12, color=0.3, jpeg=0.0,
+                          blur=0.1, rescale=0.1)
+
+
+@dataclass
+class EmotionTrainConfig:
+    """Everything that defines an expression training run (saved as config.json in the output folder)."""
+
+    data: str
+    out: str
+    model: str = "effnet_lite0"
+    epochs: int = 20
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    img_size: int | None = None
+    color: str | None = None  # default: the architecture's (grey for mini_xception, RGB for ImageNet models)
+    pretrained: bool = True
+    freeze_backbone: bool = False
+    augment: bool = True
+    class_weights: bool = True  # weight classes by 1/sqrt(frequency): disgust is 1.5% of FER-2013
+    label_smoothing: float = 0.1
+    patience: int = 5
+    seed: int = 0
+    max_per_split: int | None = None
+    tta: bool | None = None  # flip TTA; None: only if it raises selection-split accuracy
+    model_options: dict = field(default_factory=dict)
+    name: str | None = None
+
+
+@dataclass
+class EmotionSplit:
+    """Images (RGB uint8) and class indices of one split."""
+
+    images: list[np.ndarray]
+    labels: np.ndarray
+    samples: list[EmotionSample]
+
+
+def train_emotion(config: EmotionTrainConfig, progress: bool = True) -> Path:
+    """Train, select on the selection split, calibrate, write `<out>/model/`; returns that folder."""
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    pin_settings(out / "config.json", asdict(config), f"{out} holds a run with other settings")
+    try:
+        check_model_options(config.model, config.model_options)
+    except ValueError as exc:
+        raise FacetrustError(str(exc)) from None
+    preprocess = emotion_preprocess(config)
+    splits, report, roles = load_emotion_splits(config, progress)
+    torch.manual_seed(config.seed)
+    model = create_model(config.model, num_classes=len(EMOTIONS), pretrained=config.pretrained,
+                         channels=preprocess.channels, size=preprocess.size, **config.model_options)
+    channels_last(model)
+    if config.freeze_backbone:
+        model.freeze_backbone()
+    optimiser = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.lr,
+                                  weight_decay=config.weight_decay)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=config.lr, epochs=config.epochs,
+                                                   steps_per_epoch=math.ceil(len(splits["train"].labels)
+                                                                             / config.batch_size), pct_start=0.15)
+    loss_fn = nn.CrossEntropyLoss(weight=_class_weights(splits["train"].labels) if config.class_weights else None,
+                                  label_smoothing=config.label_smoothing)
+    state = resume_run(out, model, optimiser, schedule, None)
+    augment = EMOTION_AUGMENT if config.augment else Augment.none()
+    selection = splits[roles["select"]]
+    for epoch in range(state["epoch"] + 1, config.epochs + 1):
+        if state["bad_epochs"] >= config.patience:
+            break
+        started = time.perf_counter()
+        train_loss = _train_epoch(model, splits["train"], preprocess, augment, loss_fn, optimiser, schedule, config,
+                                  epoch, progress)
+        logits = predict_logits(model, preprocess, selection.images, config.batch_size)
+        metrics = multiclass_metrics(selection.labels, logits, EMOTIONS)
+        loss = float(loss_fn(torch.from_numpy(logits), torch.from_numpy(selection.labels)))
+        state["history"].append({"epoch": epoch, "train_loss": train_loss, "val_loss": loss,
+                                 "val_accuracy": metrics["accuracy"], "val_macro_f1": metrics["macro_f1"],
+                                 "seconds": time.perf_counter() - started, "lr": schedule.get_last_lr()[0]})
+        if metrics["accuracy"] > state["best"]:
+            state["best"], state["bad_epochs"] = metrics["accuracy"], 0
+            save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out / "best.safetensors"))
+        else:
+            state["bad_epochs"] += 1
+        state["epoch"] = epoch
+        save_last(out, model, optimiser, schedule, state, None)
+        if progress:
+            tqdm.write(f"epoch {epoch}: train loss {train_loss:.4f}, {roles['select']} loss {loss:.4f}, accuracy "
+                       f"{metrics['accuracy']:.4f}, macro-F1 {metrics['macro_f1']:.4f}, best {state['best']:.4f}")
+    write_history(out, state["history"])
+    model.load_state_dict(load_file(str(out / "best.safetensors")))
+    return _finish(out, config, model, preprocess, splits, roles, report, state["history"])
+
+
+def emotion_preprocess(config: EmotionTrainConfig) -> Preprocess:
+    base = model_entry(config.model).preprocess
+    return replace(base, size=config.img_size or base.size, color=config.color or base.color)  # type: ignore[arg-type]
+
+
+def load_emotion_splits(config: EmotionTrainConfig, progress: bool) -> tuple[dict[str, EmotionSplit], CleaningReport,
+                                                                             dict[str, str]]:
+    """Cleaned splits keyed by name, the cleaning report, and which split plays which role."""
+    samples, report = clean(discover_emotions(config.data))
+    samples = [s for s in samples if s.label in EMOTIONS]  # CK+'s contempt has no FER-2013 class
+    if not any(s.split for s in samples):
+        samples = [replace(s, split=split_for_group(s.subject, config.seed)) for s in samples]
+    names = {s.split for s in samples}
+    roles = {"train": "train", "select": next((n for n in SELECTION_SPLITS if n in names), ""),
+             "test": next((n for n in TEST_SPLITS if n in names), "")}
+    if "train" not in names or not roles["select"]:
+        raise FacetrustError(f"{config.data}: expression training needs a train split and one of "
+                             f"{', '.join(SELECTION_SPLITS)}; found {sorted(names)}")
+    rng = np.random.default_rng(config.seed)
+    splits = {}
+    for name in (n for n in roles.values() if n):
+        members = [s for s in samples if s.split == name]
+        if config.max_per_split:
+            members = [members[i] for i in sorted(rng.permutation(len(members))[: config.max_per_split])]
+        images = [s.image() for s in tqdm(members, desc=f"reading {name}", unit="img", disable=not progress)]
+        splits[name] = EmotionSplit(images, np.array([EMOTIONS.index(s.label) for s in members]), members)
+    return splits, report, roles
+
+
+def _class_weights(labels: np.ndarray) -> torch.Tensor:
+    counts = np.bincount(labels, minlength=len(EMOTIONS)).astype(np.float64)
+    weights = np.where(counts > 0, 1 / np.sqrt(np.maximum(counts, 1)), 0.0)
+    return torch.tensor(weights / weights[counts > 0].mean(), dtype=torch.float32)
+
+
+def _train_epoch(model: nn.Module, data: EmotionSplit, preprocess: Preprocess, augment: Augment, loss_fn: nn.Module,
+                 optimiser: torch.optim.Optimizer, schedule: torch.optim.lr_scheduler.LRScheduler,
+                 config: EmotionTrainConfig, epoch: int, progress: bool) -> float:
+    model.train()
+    order = np.random.default_rng([config.seed, epoch]).permutation(len(data.labels))
+    labels = torch.from_numpy(data.labels)
+    total = 0.0
+    for start in tqdm(range(0, len(order), config.batch_size), desc=f"epoch {epoch}/{config.epochs}", unit="batch",
+                      disable=not progress, leave=False):
+        index = order[start:start + config.batch_size]
+        images = batch_of(preprocess, [augment(data.images[i], np.random.default_rng([config.seed, epoch, i]))
+                                       for i in index])
+        loss = loss_fn(model(images), labels[index])
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        schedule.step()
+        total += loss.item() * len(index)
+    return total / max(len(order), 1)
+
+
+def _finish(out: Path, config: EmotionTrainConfig, model: nn.Module, preprocess: Preprocess,
+            splits: dict[str, EmotionSplit], roles: dict[str, str], report: CleaningReport,
+            history: list[dict]) -> Path:
+    """Flip TTA decision and temperature on the selection split, metrics for every split, the card."""
+    selection = splits[roles["select"]]
+    options = (False, True) if config.tta is None else (config.tta,)
+    accuracy = {tta: multiclass_metrics(selection.labels, predict_logits(model, preprocess, selection.images,
+                                                                         config.batch_size, flip_tta=tta),
+                                        EMOTIONS)["accuracy"] for tta in options}
+    tta = max(options, key=lambda t: accuracy[t])  # on a tie the first, i.e. no TTA
+    logits = {name: predict_logits(model, preprocess, split.images, config.batch_size, flip_tta=tta)
+              for name, split in splits.items()}
+    temperature = fit_temperature(logits[roles["select"]], selection.labels)
+    metrics = {name: multiclass_metrics(split.labels, softmax(logits[name] / temperature, axis=1), EMOTIONS)
+               for name, split in splits.items()}
+    card = {
+        "name": config.name or f"{config.model}-emotion-{Path(config.data).name}",
+        "version": datetime.now(UTC).strftime("%Y%m%d-%H%M%S"),
+        "task": "emotion",
+        "architecture": config.model,
+        "architecture_options": {"channels": preprocess.channels, "size": preprocess.size,
+                                 **{k: v for k, v in config.model_options.items() if k != "weights"}},
+        "classes": list(EMOTIONS),
+        "inputs": ["image"],
+        "preprocess": preprocess.to_dict(),
+        "faces": {"detector": "mtcnn", "mode": "whole", "size": preprocess.size, "margin": 0.1},
+        "temperature": temperature,
+        "tta": "flip" if tta else None,
+        "selection": {"split": roles["select"], "rule": "best accuracy"},
+        "training": {"config": asdict(config), "roles": roles, "cleaning": report.summary(),
+                     "splits": {name: {e: int((s.labels == k).sum()) for k, e in enumerate(EMOTIONS)}
+                                for name, s in splits.items()},
+                     "epochs_run": len(history)},
+        "metrics": metrics,
+        "code_version": facetrust.__version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    if history:
+        save_training_curves(out / "curves.png", history, ("val_accuracy", "val_macro_f1"))
+    return save_model(out / "model", model, card)

@@ -1,0 +1,60 @@
+"""Expression models end to end on real faces with tiny settings (the CI path)."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from facetrust.cli import app
+from facetrust.detection import default_model_path
+from facetrust.emotion import EMOTIONS
+from facetrust.emotion.training import EmotionTrainConfig, train_emotion
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def tiny_emotion_model(tmp_path_factory, shared_data):
+    out = tmp_path_factory.mktemp("emotion")
+    config = EmotionTrainConfig(data=str(shared_data / "emotion/fer2013"), out=str(out), model="cnn", epochs=2,
+                                batch_size=16, lr=3e-3, img_size=48, color="gray", max_per_split=60,
+                                model_options={"depth": 2, "width": 8})
+    return train_emotion(config, progress=False)
+
+
+def test_card_says_how_it_was_chosen_and_what_it_scored(tiny_emotion_model):
+    card = json.loads((tiny_emotion_model / "model.json").read_text())
+    assert card["task"] == "emotion" and card["classes"] == list(EMOTIONS)
+    assert card["selection"]["split"] == "public_test" and card["training"]["roles"]["test"] == "private_test"
+    assert set(card["metrics"]) == {"train", "public_test", "private_test"}
+    assert card["metrics"]["private_test"]["n"] == 60 and card["temperature"] > 0
+    assert "across splits" in card["training"]["cleaning"]
+    assert (tiny_emotion_model.parent / "curves.png").stat().st_size > 1000
+
+
+def test_evaluate_json_keys_and_a_subset_of_classes(tiny_emotion_model, shared_data, tmp_path):
+    result = runner.invoke(app, ["emotion", "evaluate", "--data", str(shared_data / "emotion/ckplus"), "--model",
+                                 str(tiny_emotion_model), "--json", "--out", str(tmp_path / "ck")])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    assert {"accuracy", "macro_f1", "per_class", "confusion", "n"} <= set(metrics)
+    assert metrics["not_scored"] == {"contempt": 54} and metrics["n"] == 981 - 54
+    assert "neutral" not in metrics["per_class"] and "none of: neutral" in metrics["note"]
+    assert sum(map(sum, metrics["confusion"])) == metrics["n"]
+    assert (tmp_path / "ck/confusion.png").stat().st_size > 5000
+
+
+def test_cli_training_from_fer_weights(shared_data, tmp_path):
+    result = runner.invoke(app, ["emotion", "train", "--data", str(shared_data / "emotion/fer2013"), "--out",
+                                 str(tmp_path / "run"), "--model", "mini_xception", "--epochs", "1", "--lr", "1e-5",
+                                 "--max-per-split", "70"])
+    assert result.exit_code == 0, result.output
+    card = json.loads((tmp_path / "run/model/model.json").read_text())
+    # starting from fer's weights with a tiny learning rate keeps what they know (chance is 1/7)
+    assert card["metrics"]["public_test"]["accuracy"] > 0.4
+
+
+def test_a_detector_is_not_an_expression_model(shared_data):
+    result = runner.invoke(app, ["emotion", "evaluate", "--data", str(shared_data / "emotion/ai_sd15"), "--model",
+                                 str(default_model_path())])
+    assert result.exit_code == 2 and "is not an expression model" in result.output
