@@ -40,7 +40,7 @@ from facetrust.detection.scanner import ScanSettings
 from facetrust.embeddings import encode_samples
 from facetrust.errors import FacetrustError, MediaError
 from facetrust.evaluation.evaluate import evaluate_model, write_evaluation
-from facetrust.evaluation.plots import save_encoding_norms
+from facetrust.evaluation.plots import save_confusion_matrices, save_encoding_norms
 from facetrust.faces import DEFAULT_DETECTOR, FaceFinder, create_detector, list_detectors
 from facetrust.media.files import expand_inputs
 from facetrust.models import list_models, model_entry
@@ -480,6 +480,28 @@ def plot_encoding_norms(
     out.parent.mkdir(parents=True, exist_ok=True)
     save_encoding_norms(out, found.labels, found.encodings, missing, f"face-encoding norms: {data}")
     typer.echo(f"wrote {out} ({len(found.samples)} encodings; no face: {missing})")
+
+
+@plot_app.command("confusions")
+def plot_confusions(
+    metrics: Annotated[list[Path], typer.Argument(help="metrics.json files written by `evaluate --out` or "
+                                                  "`emotion evaluate --out`.")],
+    out: Annotated[Path, typer.Option(help="PNG to write.")],
+) -> None:
+    """Confusion matrices side by side (e.g. one expression model on real and on AI-generated faces)."""
+    panels = []
+    for path in metrics:
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            classes = saved.get("classes", ["real", "fake"])
+            accuracy = "-" if saved["accuracy"] is None else f"{saved['accuracy']:.3f}"
+            panels.append((np.array(saved["confusion"]), classes,
+                           f"{path.parent.name}: accuracy {accuracy}, n={saved['n']}"))
+        except (OSError, ValueError, KeyError) as exc:
+            fail(f"{path}: not a metrics.json with a confusion matrix ({type(exc).__name__}: {exc})")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_confusion_matrices(out, panels)
+    typer.echo(f"wrote {out} ({len(panels)} confusion matrices)")
 
 
 @app.command()

@@ -42,6 +42,10 @@ def test_evaluate_json_keys_and_a_subset_of_classes(tiny_emotion_model, shared_d
     assert "neutral" not in metrics["per_class"] and "none of: neutral" in metrics["note"]
     assert sum(map(sum, metrics["confusion"])) == metrics["n"]
     assert (tmp_path / "ck/confusion.png").stat().st_size > 5000
+    result = runner.invoke(app, ["plot", "confusions", str(tmp_path / "ck/metrics.json"),
+                                 str(tmp_path / "ck/metrics.json"), "--out", str(tmp_path / "side.png")])
+    assert result.exit_code == 0 and "2 confusion matrices" in result.output
+    assert (tmp_path / "side.png").stat().st_size > 10_000
 
 
 def test_cli_training_from_fer_weights(shared_data, tmp_path):

@@ -69,9 +69,29 @@ def _confusion(path: Path, confusion: np.ndarray, title: str, threshold: float) 
 
 def save_confusion_matrix(path: Path, confusion: np.ndarray, classes: list[str], title: str) -> Path:
     """Counts per (true, predicted) class, shaded by the share of each true class (row), so rare classes show."""
-    confusion = np.asarray(confusion)
-    shares = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
     figure, axes = plt.subplots(figsize=(2.5 + 0.75 * len(classes), 2 + 0.7 * len(classes)))
+    _draw_confusion(axes, np.asarray(confusion), classes, title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path
+
+
+def save_confusion_matrices(path: Path, panels: list[tuple[np.ndarray, list[str], str]]) -> Path:
+    """Several confusion matrices side by side, e.g. one model on real and on AI-generated faces."""
+    size = max(len(classes) for _, classes, _ in panels)
+    figure, axes = plt.subplots(1, len(panels), figsize=(len(panels) * (2 + 0.7 * size), 2 + 0.7 * size),
+                                squeeze=False)
+    for panel_axes, (confusion, classes, title) in zip(axes[0], panels, strict=True):
+        _draw_confusion(panel_axes, np.asarray(confusion), classes, title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path
+
+
+def _draw_confusion(axes: plt.Axes, confusion: np.ndarray, classes: list[str], title: str) -> None:
+    shares = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
     axes.imshow(shares, cmap="Blues", vmin=0, vmax=1)
     for (row, column), count in np.ndenumerate(confusion):
         axes.text(column, row, str(count), ha="center", va="center", fontsize=14 if len(classes) < 4 else 9,
@@ -80,10 +100,6 @@ def save_confusion_matrix(path: Path, confusion: np.ndarray, classes: list[str],
     axes.set(xticks=ticks, yticks=ticks, xlabel="predicted", ylabel="true", title=title)
     axes.set_xticklabels(classes, rotation=45 if len(classes) > 3 else 0, ha="right" if len(classes) > 3 else "center")
     axes.set_yticklabels(classes)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return path
 
 
 def _histogram(path: Path, labels: np.ndarray, p_fake: np.ndarray, threshold: float, title: str) -> Path:
