@@ -23,7 +23,8 @@ def train_command(
                                        "or the FER-2013 CSV.")],
     out: Annotated[Path, typer.Option(help="Run folder; re-run with the same folder to resume.")],
     model: Annotated[str, typer.Option(help="Architecture (see `facetrust models`).")] = "effnet_lite0",
-    epochs: Annotated[int, typer.Option()] = 20,
+    epochs: Annotated[int, typer.Option(help="0 measures the pretrained model as it is (e.g. fer's "
+                                        "mini-Xception) under the same protocol.")] = 20,
     batch_size: Annotated[int, typer.Option()] = 64,
     lr: Annotated[float, typer.Option(help="Peak learning rate (one-cycle schedule, AdamW).")] = 1e-3,
     img_size: Annotated[int | None, typer.Option(help="Input size (default: the architecture's).")] = None,

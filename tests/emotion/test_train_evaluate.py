@@ -48,14 +48,14 @@ def test_evaluate_json_keys_and_a_subset_of_classes(tiny_emotion_model, shared_d
     assert (tmp_path / "side.png").stat().st_size > 10_000
 
 
-def test_cli_training_from_fer_weights(shared_data, tmp_path):
+def test_fer_baseline_measured_as_it_is(shared_data, tmp_path):
     result = runner.invoke(app, ["emotion", "train", "--data", str(shared_data / "emotion/fer2013"), "--out",
-                                 str(tmp_path / "run"), "--model", "mini_xception", "--epochs", "1", "--lr", "1e-5",
+                                 str(tmp_path / "run"), "--model", "mini_xception", "--epochs", "0",
                                  "--max-per-split", "70"])
     assert result.exit_code == 0, result.output
     card = json.loads((tmp_path / "run/model/model.json").read_text())
-    # starting from fer's weights with a tiny learning rate keeps what they know (chance is 1/7)
-    assert card["metrics"]["public_test"]["accuracy"] > 0.4
+    assert card["training"]["epochs_run"] == 0
+    assert card["metrics"]["public_test"]["accuracy"] > 0.45  # fer's weights as shipped (chance is 1/7)
 
 
 def test_a_detector_is_not_an_expression_model(shared_data):

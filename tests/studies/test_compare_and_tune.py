@@ -45,6 +45,7 @@ def test_compare_writes_one_row_per_model_and_ablation(comparison):
         assert row["status"] == "ok" and row["evaluated_on"] == "test"
         assert 0 <= row["accuracy"] <= 1 and row["parameters"] > 1000 and row["inference_ms"] > 0
         assert row["seconds_per_epoch"] > 0
+    assert rows["fusion_cnn_enc-rgb-128"]["no_face_encodings"] >= 0 and "no_face_encodings" not in rows["ffnn-rgb-64"]
     assert rows["encoding_mlp-frozen-rgb-224"]["status"] == "failed"
     assert "no image backbone to freeze" in rows["encoding_mlp-frozen-rgb-224"]["error"]
     table = (comparison / "compare.md").read_text()

@@ -103,7 +103,7 @@ def train_emotion(config: EmotionTrainConfig, progress: bool = True) -> Path:
         model.freeze_backbone()
     optimiser = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.lr,
                                   weight_decay=config.weight_decay)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=config.lr, epochs=config.epochs,
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=config.lr, epochs=max(config.epochs, 1),
                                                    steps_per_epoch=math.ceil(len(splits["train"].labels)
                                                                              / config.batch_size), pct_start=0.15)
     loss_fn = nn.CrossEntropyLoss(weight=_class_weights(splits["train"].labels) if config.class_weights else None,
@@ -134,6 +134,8 @@ def train_emotion(config: EmotionTrainConfig, progress: bool = True) -> Path:
             tqdm.write(f"epoch {epoch}: train loss {train_loss:.4f}, {roles['select']} loss {loss:.4f}, accuracy "
                        f"{metrics['accuracy']:.4f}, macro-F1 {metrics['macro_f1']:.4f}, best {state['best']:.4f}")
     write_history(out, state["history"])
+    if config.epochs == 0:  # as-is: e.g. fer's mini-Xception measured as a baseline under the same protocol
+        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out / "best.safetensors"))
     model.load_state_dict(load_file(str(out / "best.safetensors")))
     return _finish(out, config, model, preprocess, splits, roles, report, state["history"])
 

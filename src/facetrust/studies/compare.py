@@ -81,4 +81,4 @@ def compare(base: TrainConfig, specs: list[RunSpec], out: Path, progress: bool =
 
 
 COLUMNS = ("run", "status", "accuracy", "precision", "recall", "f1", "roc_auc", "ap", "val_roc_auc",
-           "seconds_per_epoch", "parameters", "inference_ms", "error")
+           "seconds_per_epoch", "parameters", "inference_ms", "no_face_encodings", "error")
