@@ -38,6 +38,7 @@ from facetrust.detection.batch import scan_many
 from facetrust.detection.ray_scan import scan_on_ray
 from facetrust.detection.scanner import ScanSettings
 from facetrust.embeddings import encode_samples
+from facetrust.emotion.annotate import default_emotion_model_path
 from facetrust.errors import FacetrustError, MediaError
 from facetrust.evaluation.evaluate import evaluate_model, write_evaluation
 from facetrust.evaluation.plots import save_confusion_matrices, save_encoding_norms
@@ -132,13 +133,20 @@ def scan(
     engine: Annotated[str, typer.Option(help="local, or ray: run the scan on a Ray cluster (paths must be "
                                         "readable by its workers).")] = "local",
     address: Annotated[str | None, typer.Option(help="Ray cluster address (default: start a local Ray).")] = None,
+    emotion: Annotated[bool, typer.Option("--emotion", help="Also read each face's expression (the bundled "
+                                          "expression model).")] = False,
+    emotion_model: Annotated[Path | None, typer.Option(help="Read expressions with this model instead "
+                                                       "(implies --emotion).")] = None,
 ) -> None:
     """Say for each face whether it is real or fake. Exit code 1 if any input failed."""
     if engine not in ("local", "ray"):
         raise typer.BadParameter(f"{engine!r} is not one of local, ray", param_hint="--engine")
+    expressions = emotion_model or (default_emotion_model_path() if emotion else None)
     settings = ScanSettings(model=str(model) if model else None, threshold=threshold, uncertain_band=uncertain_band,
-                            frames=frames, face_mode=crop_mode(face_mode) if face_mode else None)
-    scanner = settings.scanner()
+                            frames=frames, face_mode=crop_mode(face_mode) if face_mode else None,
+                            emotion=str(expressions) if expressions else None)
+    with errors_exit_2():
+        scanner = settings.scanner()
     store = _open_store(db) if db else None
     failed = 0
     with ExitStack() as stack:
@@ -555,7 +563,9 @@ def _describe_scan(record: dict) -> str:
     for k, face in enumerate(record["faces"], 1):
         where = f"frame {face['frame_index']} " if "frame_index" in face else ""
         box = ",".join(f"{v:.0f}" for v in face["box"])
-        lines.append(f"  {where}face {k}: {face['verdict']} P(fake) {face['p_fake']:.3f} box {box} [{face['source']}]")
+        expression = f", looks {face['emotion']['label']}" if "emotion" in face else ""
+        lines.append(f"  {where}face {k}: {face['verdict']} P(fake) {face['p_fake']:.3f} box {box} [{face['source']}]"
+                     f"{expression}")
     return "\n".join(lines)
 
 

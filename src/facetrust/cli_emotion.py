@@ -35,12 +35,13 @@ def train_command(
     label_smoothing: Annotated[float, typer.Option()] = 0.1,
     seed: SeedOpt = 0,
     max_per_split: MaxPerSplitOpt = None,
+    name: Annotated[str | None, typer.Option(help="Model name for its card (default: architecture and data).")] = None,
 ) -> None:
     """Train an expression model; selection on public_test (or val), private_test (or test) only measured."""
     config = EmotionTrainConfig(data=str(data), out=str(out), model=model, epochs=epochs, batch_size=batch_size,
                                 lr=lr, img_size=img_size, color=color, freeze_backbone=freeze_backbone,
                                 augment=augment, pretrained=pretrained, label_smoothing=label_smoothing, seed=seed,
-                                max_per_split=max_per_split)
+                                max_per_split=max_per_split, name=name)
     with errors_exit_2(), resumable("finished epochs are saved"):
         folder = train_emotion(config)
     card = load_model(folder, backend="torch").card

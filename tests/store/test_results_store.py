@@ -60,3 +60,42 @@ def test_reopening_migrates_once_and_keeps_data(store_url):
 def test_unsupported_url_is_refused_by_name():
     with pytest.raises(FacetrustError, match="mysql://x: unsupported database URL"):
         ResultStore("mysql://x")
+
+
+def test_a_scan_with_expressions_is_its_own_entry(store_url):
+    store = ResultStore(store_url)
+    plain = result("e" * 64, 0.2)
+    with_emotion = result("e" * 64, 0.2)
+    with_emotion.model = {**plain.model, "emotion": {"name": "fer", "version": "1", "architecture": "mini_xception",
+                                                     "temperature": 1.0}}
+    store.add(plain)
+    assert store.find("e" * 64, with_emotion.model) is None
+    stored = store.add(with_emotion)
+    assert store.count() == 2 and store.find("e" * 64, with_emotion.model).id == stored.id
+    store.close()
+
+
+def test_upgrade_from_the_first_schema_keeps_rows(tmp_path):
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from facetrust.store.results import MIGRATIONS, engine_for
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = engine_for(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.execute(text(
+            "INSERT INTO scans (sha256, name, size_bytes, media_type, model_name, model_version, threshold, "
+            "uncertain_band, verdict, p_fake, face_count, total_ms, record, scanned_at) VALUES "
+            "(:sha, 'old.jpg', 1, 'image', 'm', 'v1', 0.5, 0.0, 'real', 0.1, 1, 1.0, '{}', '2026-01-01')"),
+            {"sha": "f" * 64})
+    engine.dispose()
+    store = ResultStore(url)
+    assert store.count() == 1
+    assert store.find("f" * 64, result("f" * 64, 0.1).model) is not None  # old rows are scans without expressions
+    store.close()

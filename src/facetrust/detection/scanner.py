@@ -9,6 +9,7 @@ from pathlib import Path
 
 from facetrust.api import FacesResult, Source, find_faces
 from facetrust.detection.verdict import FaceVerdict, ScanResult, verdict_for
+from facetrust.emotion.annotate import EmotionReader
 from facetrust.faces import CropMode
 from facetrust.media import DEFAULT_LIMITS, MediaLimits
 from facetrust.models.checkpoint import LoadedModel, load_model
@@ -28,14 +29,16 @@ class Scanner:
     `threshold` defaults to the one chosen on validation data and stored in the model card;
     `uncertain_band` widens it into a band where the verdict is "uncertain" rather than a guess.
     `face_mode` overrides the card's crop mode ("whole": every input is one face crop, no detector).
+    `emotion`, an expression model (folder or loaded), adds each face's expression to the record.
     """
 
     def __init__(self, model: str | Path | LoadedModel | None = None, threshold: float | None = None,
                  uncertain_band: float = DEFAULT_UNCERTAIN_BAND, detector: str | None = None,
                  all_faces: bool = True, frames: int = 16, limits: MediaLimits = DEFAULT_LIMITS,
-                 face_mode: CropMode | None = None) -> None:
+                 face_mode: CropMode | None = None, emotion: str | Path | LoadedModel | None = None) -> None:
         self.model = model if isinstance(model, LoadedModel) else load_model(model or default_model_path())
         card = self.model.card
+        self.emotion = EmotionReader(emotion, card["faces"]["margin"]) if emotion else None
         self.threshold = card["threshold"] if threshold is None else threshold
         self.uncertain_band = uncertain_band
         self.finder = self.model.face_finder(all_faces, detector, face_mode)
@@ -45,9 +48,10 @@ class Scanner:
     @property
     def model_info(self) -> dict:
         card = self.model.card
-        return {"name": card["name"], "version": card["version"], "architecture": card["architecture"],
+        info = {"name": card["name"], "version": card["version"], "architecture": card["architecture"],
                 "threshold": round(self.threshold, 4), "uncertain_band": self.uncertain_band,
                 "temperature": round(card["temperature"], 4), "tta": card.get("tta"), "backend": self.model.backend}
+        return info | {"emotion": self.emotion.info} if self.emotion else info
 
     def with_decision(self, threshold: float | None = None, uncertain_band: float | None = None) -> Scanner:
         """The same loaded model and face finder with another decision rule (cheap: nothing is reloaded)."""
@@ -68,15 +72,22 @@ class Scanner:
         started = time.perf_counter()
         p_fake = self.model.p_fake([face.crop for _, _, face in located])
         ms_per_face = 1000 * (time.perf_counter() - started) / max(len(located), 1)
+        started = time.perf_counter()
+        emotions = self.emotion.read([face for _, _, face in located],
+                                     [(inputs[k].width, inputs[k].height) for k, _, _ in located]
+                                     ) if self.emotion else [None] * len(located)
+        emotion_ms_per_face = 1000 * (time.perf_counter() - started) / max(len(located), 1)
         verdicts: list[list[FaceVerdict]] = [[] for _ in inputs]
-        for (k, frame, face), p in zip(located, p_fake, strict=True):
+        for (k, frame, face), p, emotion in zip(located, p_fake, emotions, strict=True):
             verdicts[k].append(FaceVerdict(
                 box=face.face.box, detection_score=face.face.score, source=face.source, p_fake=float(p),
                 verdict=verdict_for(float(p), self.threshold, self.uncertain_band), landmarks=face.face.landmarks,
-                frame_index=frame.index, time=frame.time))
+                frame_index=frame.index, time=frame.time, emotion=emotion))
         results = []
         for found, faces in zip(inputs, verdicts, strict=True):
             timings = {**found.timings_ms, "classify": ms_per_face * len(faces)}
+            if self.emotion:
+                timings["emotion"] = emotion_ms_per_face * len(faces)
             timings["total"] = sum(timings.values())
             results.append(ScanResult(found.name, found.sha256, found.kind, found.width, found.height, faces,
                                       self.model_info, timings, found.notes, found.size_bytes))
@@ -92,6 +103,7 @@ class ScanSettings:
     uncertain_band: float = DEFAULT_UNCERTAIN_BAND
     frames: int = 16
     face_mode: CropMode | None = None
+    emotion: str | None = None  # an expression model folder
 
     def scanner(self) -> Scanner:
         return Scanner(**asdict(self))

@@ -33,6 +33,7 @@ class FaceVerdict:
     landmarks: dict[str, tuple[float, float]] = field(default_factory=dict)
     frame_index: int | None = None
     time: float | None = None
+    emotion: dict | None = None  # {"label", "scores"} when an expression model was asked for
 
     def to_dict(self) -> dict:
         record = {
@@ -45,6 +46,8 @@ class FaceVerdict:
         }
         if self.frame_index is not None:
             record |= {"frame_index": self.frame_index, "time": None if self.time is None else round(self.time, 3)}
+        if self.emotion is not None:
+            record["emotion"] = self.emotion
         return record
 
 

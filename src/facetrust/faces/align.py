@@ -52,6 +52,26 @@ def whole_image(image: np.ndarray, size: int) -> np.ndarray:
     return crop_box(image, (0.0, 0.0, float(width), float(height)), size, margin=0.0)
 
 
+def reframe(found_crop: np.ndarray, box: tuple[float, float, float, float] | None, image_size: tuple[int, int],
+            from_margin: float, to_margin: float, size: int) -> np.ndarray:
+    """The same face with another margin, cut from a crop the finder made, without the original image.
+
+    An aligned crop (`box` None) made with `from_margin` has the face at its centre, so the new crop is its
+    centre (a wider margin than the crop holds cannot be invented: the crop is used as it is then). A
+    whole-image crop (`whole_image`) holds the face `box`, given in image pixels, at a known place.
+    """
+    side = found_crop.shape[0]
+    if box is not None:
+        width, height = image_size
+        scale = side / max(width, height)
+        x1, y1, x2, y2 = ((v - c) * scale + side / 2 for v, c in zip(box, (width / 2, height / 2) * 2, strict=True))
+        return crop_box(found_crop, (x1, y1, x2, y2), size, to_margin)
+    keep = min(side, round(side * (1 + to_margin) / (1 + from_margin)))
+    start = (side - keep) // 2
+    cut = found_crop[start:start + keep, start:start + keep]
+    return cv2.resize(cut, (size, size), interpolation=cv2.INTER_AREA if keep > size else cv2.INTER_CUBIC)
+
+
 def _template_point(name: str, size: int, margin: float) -> tuple[float, float]:
     x, y = TEMPLATE[name]
     cx, cy = TEMPLATE_CENTRE

@@ -30,6 +30,12 @@ def decision_key(threshold: float, uncertain_band: float) -> tuple[float, float]
     return round(float(threshold), 6), round(float(uncertain_band), 6)
 
 
+def emotion_key(model: dict) -> str:
+    """The expression model a record's `model` block names, as stored ("name@version"), or "" for none."""
+    emotion = model.get("emotion")
+    return f"{emotion['name']}@{emotion['version']}" if emotion else ""
+
+
 @dataclass(frozen=True)
 class StoredScan:
     """A verdict record as kept in the store. `cached` is True when it was found rather than just stored."""
@@ -55,12 +61,13 @@ class ResultStore:
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     def find(self, sha256: str, model: dict) -> StoredScan | None:
-        """The stored scan of these bytes by this model (the record's `model` block: name, version and
-        decision rule), or None."""
+        """The stored scan of these bytes by this model (the record's `model` block: name, version, decision
+        rule and expression model, if any), or None."""
         threshold, uncertain_band = decision_key(model["threshold"], model["uncertain_band"])
         query = select(ScanRow).where(ScanRow.sha256 == sha256, ScanRow.model_name == model["name"],
                                       ScanRow.model_version == model["version"], ScanRow.threshold == threshold,
-                                      ScanRow.uncertain_band == uncertain_band)
+                                      ScanRow.uncertain_band == uncertain_band,
+                                      ScanRow.emotion_model == emotion_key(model))
         with self._session() as session:
             row = session.scalars(query).first()
         return _stored(row, cached=True) if row else None
@@ -71,7 +78,8 @@ class ResultStore:
         threshold, uncertain_band = decision_key(model["threshold"], model["uncertain_band"])
         row = ScanRow(sha256=result.sha256, name=result.input[:1024], size_bytes=result.size_bytes,
                       media_type=result.kind, model_name=model["name"], model_version=model["version"],
-                      threshold=threshold, uncertain_band=uncertain_band, verdict=result.verdict, p_fake=result.p_fake,
+                      threshold=threshold, uncertain_band=uncertain_band, emotion_model=emotion_key(model),
+                      verdict=result.verdict, p_fake=result.p_fake,
                       face_count=len(result.faces), total_ms=result.timings_ms.get("total", 0.0),
                       record=result.to_dict(), scanned_at=datetime.now(UTC))
         try:

@@ -13,11 +13,12 @@ class Base(DeclarativeBase):
 
 
 class ScanRow(Base):
-    """One scan of one input by one model with one decision rule (threshold and uncertain band)."""
+    """One scan of one input by one model with one decision rule (threshold and uncertain band), with or
+    without one expression model."""
 
     __tablename__ = "scans"
     __table_args__ = (UniqueConstraint("sha256", "model_name", "model_version", "threshold", "uncertain_band",
-                                       name="uq_scans_input_model_decision"),)
+                                       "emotion_model", name="uq_scans_input_model_decision"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
@@ -28,6 +29,7 @@ class ScanRow(Base):
     model_version: Mapped[str] = mapped_column(String(100))
     threshold: Mapped[float] = mapped_column(Float)
     uncertain_band: Mapped[float] = mapped_column(Float)
+    emotion_model: Mapped[str] = mapped_column(String(300), default="")  # "name@version" or "" (no expressions)
     verdict: Mapped[str] = mapped_column(String(16), index=True)
     p_fake: Mapped[float | None] = mapped_column(Float, nullable=True)
     face_count: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,55 @@
+"""Expressions of the faces a scan finds: the expression model applied to the detector's crops, re-framed.
+
+The detector's crops carry its margin (0.3 by default); expression models trained on FER-2013 expect
+tight faces (no margin). An aligned crop has the face at its centre, and a whole-image crop (an input
+that already is a face photo) holds the detected box at a known place, so the tight face is cut from
+the detector's crop: no second detection, no need to keep the decoded image.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scipy.special import softmax
+
+from facetrust.errors import FacetrustError
+from facetrust.faces import FoundFace
+from facetrust.faces.align import reframe
+from facetrust.models.checkpoint import LoadedModel, load_model
+
+BUNDLED_EMOTION_MODEL = Path(__file__).resolve().parents[1] / "weights" / "emotion"
+
+
+def default_emotion_model_path() -> Path:
+    """The expression model that ships with facetrust (see its model.json card)."""
+    return BUNDLED_EMOTION_MODEL
+
+
+class EmotionReader:
+    """Per-face expression probabilities for faces cropped with `detector_margin`."""
+
+    def __init__(self, model: str | Path | LoadedModel | None, detector_margin: float) -> None:
+        self.model = model if isinstance(model, LoadedModel) else load_model(model or default_emotion_model_path())
+        if self.model.card.get("task") != "emotion":
+            raise FacetrustError(f"{self.model.name} is not an expression model (its card has no task 'emotion')")
+        self.detector_margin = detector_margin
+
+    @property
+    def info(self) -> dict:
+        card = self.model.card
+        return {"name": card["name"], "version": card["version"], "architecture": card["architecture"],
+                "temperature": round(card["temperature"], 4), "tta": card.get("tta"), "backend": self.model.backend}
+
+    def read(self, faces: list[FoundFace], image_sizes: list[tuple[int, int]]) -> list[dict]:
+        """{"label": most likely expression, "scores": {expression: probability}} per face; `image_sizes` are
+        the (width, height) of the images the faces were found in."""
+        if not faces:
+            return []
+        card = self.model.card["faces"]
+        crops = [reframe(f.crop, f.face.box if f.source == "whole" else None, image_size, self.detector_margin,
+                         card["margin"], card["size"]) for f, image_size in zip(faces, image_sizes, strict=True)]
+        probabilities = softmax(self.model.logits(crops) / self.model.card["temperature"], axis=1)
+        classes = self.model.card["classes"]
+        return [{"label": classes[int(row.argmax())], "scores": {c: round(float(p), 4) for c, p in zip(classes, row,
+                                                                                                     strict=True)}}
+                for row in probabilities]

@@ -1,0 +1,52 @@
+"""`scan --emotion`: each face's expression from the bundled expression model, in the verdict record."""
+
+import json
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+from typer.testing import CliRunner
+
+from facetrust.cli import app
+from facetrust.detection import Scanner, default_model_path
+from facetrust.emotion import EMOTIONS
+from facetrust.faces.align import crop_box, reframe, whole_image
+
+runner = CliRunner()
+REPO = Path(__file__).resolve().parents[2]
+SCHEMA = json.loads((REPO / "src/facetrust/detection/verdict.schema.json").read_text())
+
+
+def test_scan_json_carries_expressions_and_matches_the_schema():
+    result = runner.invoke(app, ["scan", str(REPO / "examples"), "--emotion", "--json", "-"])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 7
+    for record in records:
+        jsonschema.validate(record, SCHEMA)
+        assert record["model"]["emotion"]["name"] == "fer-mini-xception"
+        emotion = record["faces"][0]["emotion"]
+        assert set(emotion["scores"]) == set(EMOTIONS) and abs(sum(emotion["scores"].values()) - 1) < 1e-3
+        assert emotion["label"] == max(emotion["scores"], key=emotion["scores"].get)
+    astronaut = next(r for r in records if r["input"].endswith("scene_astronaut.jpg"))
+    assert astronaut["faces"][0]["emotion"]["label"] == "happy"  # she smiles broadly
+
+
+def test_without_emotion_the_record_has_none(astronaut):
+    record = Scanner(frames=1).scan(astronaut).to_dict()
+    assert "emotion" not in record["model"] and "emotion" not in record["faces"][0]
+
+
+def test_reframing_finds_the_tight_face_in_either_kind_of_crop(astronaut):
+    box = (170.0, 50.0, 290.0, 200.0)
+    tight = crop_box(astronaut, box, 64, 0.0)
+    from_whole = reframe(whole_image(astronaut, 256), box, (512, 512), 0.3, 0.0, 64)
+    from_aligned = reframe(crop_box(astronaut, box, 256, 0.3), None, (512, 512), 0.3, 0.0, 64)
+    for crop in (from_whole, from_aligned):
+        assert np.abs(crop.astype(int) - tight.astype(int)).mean() < 10  # same pixels resampled; a wrong box: ~55
+
+
+def test_a_detector_is_refused_as_expression_model():
+    result = runner.invoke(app, ["scan", str(REPO / "examples/scene_astronaut.jpg"), "--emotion-model",
+                                 str(default_model_path())])
+    assert result.exit_code == 2 and "is not an expression model" in result.output
