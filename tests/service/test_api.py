@@ -72,6 +72,16 @@ def test_threshold_option_changes_the_decision_and_is_stored_separately(client, 
     assert upload(client, real_face, threshold=1.5).status_code == 422
 
 
+def test_expressions_on_request_are_stored_as_their_own_scan(client, store, real_face):
+    plain = upload(client, real_face).json()
+    with_emotion = upload(client, real_face, emotion="true").json()
+    jsonschema.validate(with_emotion, SCHEMA)
+    assert "emotion" not in plain["faces"][0] and with_emotion["faces"][0]["emotion"]["label"]
+    assert with_emotion["model"]["emotion"]["name"] == client.get("/v1/models").json()["emotion"]["name"]
+    assert with_emotion["stored"]["id"] != plain["stored"]["id"] and store.count() == 2
+    assert upload(client, real_face, emotion="true").json()["stored"]["cached"] is True
+
+
 @pytest.mark.parametrize(("name", "status", "says"), [
     ("zero.jpg", 400, "empty"),
     ("text.jpg", 415, "not"),

@@ -60,6 +60,12 @@ class Scanner:
         other.uncertain_band = self.uncertain_band if uncertain_band is None else uncertain_band
         return other
 
+    def with_emotion(self, reader: EmotionReader | None) -> Scanner:
+        """The same detector and decision rule, reading expressions with `reader` (or not, with None)."""
+        other = copy.copy(self)
+        other.emotion = reader
+        return other
+
     def scan(self, source: Source, name: str | None = None) -> ScanResult:
         """Scan one image or video; a MediaError names the input if it cannot be read."""
         found = find_faces(source, self.finder, name=name, frames=self.frames, limits=self.limits)

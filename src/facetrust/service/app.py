@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from facetrust import __version__
 from facetrust.detection.scanner import Scanner
+from facetrust.emotion.annotate import EmotionReader
 from facetrust.errors import (
     CorruptMediaError,
     DecodeTimeoutError,
@@ -65,11 +66,13 @@ class ServiceSettings:
     max_pending: int = 8
     timeout_seconds: float = 120.0
     frames: int = 16
+    emotion_model: str | None = None  # expression model folder; None = the bundled one
 
 
 def create_app(settings: ServiceSettings, scanner: Scanner | None = None, store: ResultStore | None = None) -> FastAPI:
     """Build the app; `scanner` and `store` may be passed in (tests share one loaded model)."""
     scanner = scanner or Scanner(settings.model, frames=settings.frames)
+    reader = EmotionReader(settings.emotion_model, scanner.model.card["faces"]["margin"])
     store = store or ResultStore(settings.db_url)
     queue = WorkQueue(settings.workers, settings.max_pending)
 
@@ -95,19 +98,20 @@ def create_app(settings: ServiceSettings, scanner: Scanner | None = None, store:
 
     @app.get("/v1/models", dependencies=[authorised])
     def models() -> dict:
-        return {"active": scanner.model_info, "architectures": list_models()}
+        return {"active": scanner.model_info, "emotion": reader.info, "architectures": list_models()}
 
     @app.post("/v1/scan", dependencies=[authorised])
     async def scan(
         file: Annotated[UploadFile, File(description="An image or video (type sniffed from the bytes).")],
         threshold: Annotated[float | None, Form(ge=0.0, le=1.0, description="Decision threshold.")] = None,
         uncertain_band: Annotated[float | None, Form(ge=0.0, le=0.5)] = None,
+        emotion: Annotated[bool, Form(description="Also read each face's expression.")] = False,
     ) -> dict:
         data = await file.read()
         name = PurePath(file.filename or "upload").name[:255] or "upload"
         if len(data) > settings.max_upload_bytes:
             raise HTTPException(413, f"{name}: upload is larger than the limit of {settings.max_upload_bytes:,} bytes")
-        decided = scanner.with_decision(threshold, uncertain_band)
+        decided = scanner.with_decision(threshold, uncertain_band).with_emotion(reader if emotion else None)
         stored = await run_in_threadpool(store.find, hashlib.sha256(data).hexdigest(), decided.model_info)
         if stored:
             return stored.to_dict()

@@ -26,6 +26,7 @@ async function scan(file) {
   form.append("file", file);
   if ($("#threshold").value !== "") { form.append("threshold", $("#threshold").value); }
   form.append("uncertain_band", $("#uncertain-band").value || "0.1");
+  form.append("emotion", $("#emotion").checked ? "true" : "false");
   setStatus(`scanning ${file.name}…`);
   try {
     const record = await api("/v1/scan", { method: "POST", body: form });
@@ -59,10 +60,15 @@ function show(record, imageUrl) {
     const where = face.time === undefined ? face.box.map(Math.round).join(", ") : `${face.time} s`;
     return `<tr><td>${k + 1}</td><td><span class="badge ${face.verdict}">${face.verdict}</span></td>` +
       `<td><span class="bar" style="width:${Math.round(80 * face.p_fake)}px"></span>${percent(face.p_fake)}</td>` +
-      `<td>${where}</td></tr>`;
+      `<td>${where}</td><td>${expression(face)}</td></tr>`;
   });
   $("#faces tbody").innerHTML = rows.join("");
   $("#record").textContent = JSON.stringify(record, null, 2);
+}
+
+function expression(face) {
+  if (!face.emotion) { return ""; }
+  return `${face.emotion.label} ${percent(face.emotion.scores[face.emotion.label])}`;
 }
 
 function showImage(record, imageUrl) {
