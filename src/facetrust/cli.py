@@ -31,6 +31,7 @@ from facetrust.cli_support import (
     fail,
     resumable,
 )
+from facetrust.cli_video import video_app
 from facetrust.data.crops import CropSettings, crop_dataset
 from facetrust.data.datasets import assign_splits, discover
 from facetrust.detection import default_model_path
@@ -50,6 +51,7 @@ from facetrust.models.onnx_backend import PARITY_TOLERANCE, OnnxModule, export_o
 from facetrust.store import ResultStore
 from facetrust.training import TrainConfig, train
 from facetrust.training.distributed import join_workers
+from facetrust.video.timeline import save_timeline
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="facetrust: is this face real? Detect AI-generated and manipulated faces.")
@@ -118,7 +120,14 @@ def scan(
     model: Annotated[Path | None, typer.Option(help="Model folder (default: the bundled detector).")] = None,
     threshold: Annotated[float | None, typer.Option(help="Decision threshold (default: the model's).")] = None,
     uncertain_band: Annotated[float, typer.Option(help="Half-width of the 'uncertain' band around it.")] = 0.1,
-    frames: Annotated[int, typer.Option(help="Frames sampled uniformly from each video.")] = 16,
+    frames: Annotated[int | None, typer.Option(help="Frames sampled uniformly from each video (default: the "
+                                               "video model's, 32 for the bundled one).")] = None,
+    video_model: Annotated[Path | None, typer.Option(help="Temporal model scoring each video's face tracks "
+                                                     "(default: the bundled one with the bundled detector).")] = None,
+    temporal: Annotated[bool, typer.Option("--temporal/--mean-of-frames", help="Score face tracks with the "
+                                           "temporal model, or by the mean of their frames' P(fake).")] = True,
+    timeline: Annotated[Path | None, typer.Option(help="Draw each video's P(fake) over time into this PNG "
+                                                  "(several videos: NAME-<video>.png).")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the records here (JSON Lines; "
                                                   "'-' prints them instead of the summary).")] = None,
     db: Annotated[str | None, typer.Option(help="Keep every record in this results store (sqlite:///FILE or "
@@ -144,7 +153,8 @@ def scan(
     expressions = emotion_model or (default_emotion_model_path() if emotion else None)
     settings = ScanSettings(model=str(model) if model else None, threshold=threshold, uncertain_band=uncertain_band,
                             frames=frames, face_mode=crop_mode(face_mode) if face_mode else None,
-                            emotion=str(expressions) if expressions else None)
+                            emotion=str(expressions) if expressions else None,
+                            video_model=str(video_model) if video_model and temporal else None if temporal else False)
     with errors_exit_2():
         scanner = settings.scanner()
     store = _open_store(db) if db else None
@@ -171,12 +181,18 @@ def scan(
                 _emit_error(outcome, to_stdout)
                 continue
             record = outcome.to_dict()
+            if timeline and "video" in record:
+                save_timeline(_timeline_path(timeline, record, len(paths)), record)
             if records:
                 records.write(json.dumps(record) + "\n")
                 records.flush()
             if not to_stdout:
                 typer.echo(_describe_scan(record))
     raise typer.Exit(1 if failed else 0)
+
+
+def _timeline_path(path: Path, record: dict, inputs: int) -> Path:
+    return path if inputs == 1 else path.with_name(f"{path.stem}-{Path(record['input']).stem}{path.suffix or '.png'}")
 
 
 def _open_store(url: str) -> ResultStore:
@@ -471,6 +487,7 @@ def _grids(raw: list[str]) -> list[list[str]]:
 
 
 app.add_typer(emotion_app, name="emotion")
+app.add_typer(video_app, name="video")
 plot_app = typer.Typer(no_args_is_help=True, help="Pictures of data and models.")
 app.add_typer(plot_app, name="plot")
 
@@ -555,11 +572,22 @@ def _describe(result: FacesResult) -> str:
 def _describe_scan(record: dict) -> str:
     """One line per input and one per face, from the verdict record (fresh or from the store)."""
     head = f"{record['input']}: {record['verdict'].upper()}"
-    if record["p_fake"] is not None:
+    video = record.get("video")
+    if video and record["p_fake"] is not None:
+        head += (f" (P(fake) {record['p_fake']:.3f}: track {video['deciding_track']} by {video['aggregation']}; "
+                 f"{len(video['tracks'])} track(s) in {len(video['frames'])} sampled frames)")
+    elif record["p_fake"] is not None:
         head += f" (max P(fake) {record['p_fake']:.3f}, {len(record['faces'])} face(s))"
     if record.get("stored", {}).get("cached"):
         head += f" [stored scan #{record['stored']['id']}]"
     lines = [head]
+    if video:
+        for track in video["tracks"]:
+            frames = track["p_fake_frames"]
+            lines.append(f"  track {track['id']}: {track['verdict']} P(fake) {track['p_fake']:.3f} over "
+                         f"{len(frames)} frame(s) {track['times'][0]:.1f}-{track['times'][-1]:.1f} s, per frame "
+                         f"{min(frames):.2f}-{max(frames):.2f}" + ("" if track["votes"] else " (too brief to vote)"))
+        return "\n".join(lines)
     for k, face in enumerate(record["faces"], 1):
         where = f"frame {face['frame_index']} " if "frame_index" in face else ""
         box = ",".join(f"{v:.0f}" for v in face["box"])

@@ -75,6 +75,21 @@ def test_a_scan_with_expressions_is_its_own_entry(store_url):
     store.close()
 
 
+def test_videos_judged_another_way_are_their_own_entry(store_url):
+    store = ResultStore(store_url)
+    by_mean = result("9" * 64, 0.2)
+    by_mean.model = {**by_mean.model, "video": {"aggregation": "mean_of_frames", "threshold": 0.5, "frames": 16}}
+    by_gru = result("9" * 64, 0.2)
+    by_gru.model = {**by_mean.model, "video": {"aggregation": "gru", "name": "v", "version": "1", "threshold": 0.5,
+                                               "frames": 32}}
+    store.add(by_mean)
+    assert store.find("9" * 64, by_gru.model) is None
+    assert store.find("9" * 64, {**by_mean.model, "video": {**by_mean.model["video"], "frames": 8}}) is None
+    store.add(by_gru)
+    assert store.count() == 2 and store.find("9" * 64, by_gru.model).record["model"]["video"]["aggregation"] == "gru"
+    store.close()
+
+
 def test_upgrade_from_the_first_schema_keeps_rows(tmp_path):
     from alembic import command
     from alembic.config import Config
@@ -98,4 +113,5 @@ def test_upgrade_from_the_first_schema_keeps_rows(tmp_path):
     store = ResultStore(url)
     assert store.count() == 1
     assert store.find("f" * 64, result("f" * 64, 0.1).model) is not None  # old rows are scans without expressions
+    assert {"emotion_model", "video_model"} <= {c["name"] for c in inspect(store.engine).get_columns("scans")}
     store.close()

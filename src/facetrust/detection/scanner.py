@@ -6,16 +6,26 @@ import copy
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Literal
 
 from facetrust.api import FacesResult, Source, find_faces
 from facetrust.detection.verdict import FaceVerdict, ScanResult, verdict_for
+from facetrust.detection.video_judge import judge_video
 from facetrust.emotion.annotate import EmotionReader
 from facetrust.faces import CropMode
 from facetrust.media import DEFAULT_LIMITS, MediaLimits
 from facetrust.models.checkpoint import LoadedModel, load_model
+from facetrust.video.model import VideoModel, load_video_model
 
 BUNDLED_MODEL = Path(__file__).resolve().parents[1] / "weights" / "detector"
+BUNDLED_VIDEO_MODEL = Path(__file__).resolve().parents[1] / "weights" / "video"
 DEFAULT_UNCERTAIN_BAND = 0.1
+DEFAULT_FRAMES = 16
+
+
+def default_video_model_path() -> Path:
+    """The temporal video model that ships with facetrust, reading the bundled detector's frame features."""
+    return BUNDLED_VIDEO_MODEL
 
 
 def default_model_path() -> Path:
@@ -30,20 +40,34 @@ class Scanner:
     `uncertain_band` widens it into a band where the verdict is "uncertain" rather than a guess.
     `face_mode` overrides the card's crop mode ("whole": every input is one face crop, no detector).
     `emotion`, an expression model (folder or loaded), adds each face's expression to the record.
+    `video_model` scores the face tracks of videos: a temporal model folder (or loaded), False for the
+    mean of the frames, None for the bundled one when the image model is the bundled detector.
+    `frames` sampled per video default to the video model's (else 16).
     """
 
     def __init__(self, model: str | Path | LoadedModel | None = None, threshold: float | None = None,
                  uncertain_band: float = DEFAULT_UNCERTAIN_BAND, detector: str | None = None,
-                 all_faces: bool = True, frames: int = 16, limits: MediaLimits = DEFAULT_LIMITS,
-                 face_mode: CropMode | None = None, emotion: str | Path | LoadedModel | None = None) -> None:
+                 all_faces: bool = True, frames: int | None = None, limits: MediaLimits = DEFAULT_LIMITS,
+                 face_mode: CropMode | None = None, emotion: str | Path | LoadedModel | None = None,
+                 video_model: str | Path | VideoModel | Literal[False] | None = None) -> None:
         self.model = model if isinstance(model, LoadedModel) else load_model(model or default_model_path())
         card = self.model.card
         self.emotion = EmotionReader(emotion, card["faces"]["margin"]) if emotion else None
         self.threshold = card["threshold"] if threshold is None else threshold
         self.uncertain_band = uncertain_band
         self.finder = self.model.face_finder(all_faces, detector, face_mode)
-        self.frames = frames
+        self.video_model = self._video_model(video_model, bundled_detector=model is None)
+        self.frames = frames or (self.video_model.card["frames"] if self.video_model else DEFAULT_FRAMES)
         self.limits = limits
+
+    def _video_model(self, video_model: str | Path | VideoModel | Literal[False] | None,
+                     bundled_detector: bool) -> VideoModel | None:
+        if isinstance(video_model, VideoModel) or video_model is False:
+            return video_model or None
+        if video_model is None:
+            bundled = default_video_model_path()
+            return load_video_model(bundled, self.model) if bundled_detector and bundled.is_dir() else None
+        return load_video_model(video_model, self.model)
 
     @property
     def model_info(self) -> dict:
@@ -51,6 +75,9 @@ class Scanner:
         info = {"name": card["name"], "version": card["version"], "architecture": card["architecture"],
                 "threshold": round(self.threshold, 4), "uncertain_band": self.uncertain_band,
                 "temperature": round(card["temperature"], 4), "tta": card.get("tta"), "backend": self.model.backend}
+        video = self.video_model.info if self.video_model else {"aggregation": "mean_of_frames",
+                                                                 "threshold": round(self.threshold, 4)}
+        info["video"] = video | {"frames": self.frames}
         return info | {"emotion": self.emotion.info} if self.emotion else info
 
     def with_decision(self, threshold: float | None = None, uncertain_band: float | None = None) -> Scanner:
@@ -94,9 +121,14 @@ class Scanner:
             timings = {**found.timings_ms, "classify": ms_per_face * len(faces)}
             if self.emotion:
                 timings["emotion"] = emotion_ms_per_face * len(faces)
+            video = None
+            if found.kind == "video":
+                started = time.perf_counter()
+                video = judge_video(found, faces, self.model, self.video_model, self.threshold, self.uncertain_band)
+                timings["temporal"] = 1000 * (time.perf_counter() - started)
             timings["total"] = sum(timings.values())
             results.append(ScanResult(found.name, found.sha256, found.kind, found.width, found.height, faces,
-                                      self.model_info, timings, found.notes, found.size_bytes))
+                                      self.model_info, timings, found.notes, found.size_bytes, video))
         return results
 
 
@@ -107,9 +139,10 @@ class ScanSettings:
     model: str | None = None
     threshold: float | None = None
     uncertain_band: float = DEFAULT_UNCERTAIN_BAND
-    frames: int = 16
+    frames: int | None = None
     face_mode: CropMode | None = None
     emotion: str | None = None  # an expression model folder
+    video_model: str | Literal[False] | None = None  # a video model folder; False: mean of frames; None: bundled
 
     def scanner(self) -> Scanner:
         return Scanner(**asdict(self))

@@ -34,6 +34,7 @@ class FaceVerdict:
     frame_index: int | None = None
     time: float | None = None
     emotion: dict | None = None  # {"label", "scores"} when an expression model was asked for
+    track: int | None = None  # videos: the face track this face belongs to
 
     def to_dict(self) -> dict:
         record = {
@@ -46,14 +47,60 @@ class FaceVerdict:
         }
         if self.frame_index is not None:
             record |= {"frame_index": self.frame_index, "time": None if self.time is None else round(self.time, 3)}
+        if self.track is not None:
+            record["track"] = self.track
         if self.emotion is not None:
             record["emotion"] = self.emotion
         return record
 
 
 @dataclass
+class TrackVerdict:
+    """One person in a video: their face in each sampled frame where it was found, and one score."""
+
+    id: int
+    frame_indices: list[int]
+    times: list[float]
+    p_fake_frames: list[float]  # the image model's P(fake) per frame
+    p_fake: float  # the track's score (temporal model, or mean of frames)
+    verdict: Verdict
+    votes: bool  # long enough to decide the video's verdict
+    emotions: list[str] | None = None  # the expression per frame, with --emotion
+
+    def to_dict(self) -> dict:
+        record = {"id": self.id, "frame_indices": self.frame_indices, "times": [round(t, 3) for t in self.times],
+                  "p_fake_frames": [round(p, 4) for p in self.p_fake_frames], "p_fake": round(self.p_fake, 4),
+                  "verdict": self.verdict, "votes": self.votes}
+        return record | {"emotions": self.emotions} if self.emotions is not None else record
+
+
+@dataclass
+class VideoVerdict:
+    """A video's answer: the most suspicious voting track decides."""
+
+    frames: list[tuple[int, float]]  # (index, time) of every sampled frame
+    tracks: list[TrackVerdict]
+    aggregation: str  # the temporal model's kind, or "mean_of_frames"
+    threshold: float
+
+    @property
+    def deciding(self) -> TrackVerdict | None:
+        return max((t for t in self.tracks if t.votes), key=lambda t: t.p_fake, default=None)
+
+    def to_dict(self) -> dict:
+        deciding = self.deciding
+        return {"frames": [{"index": i, "time": round(t, 3)} for i, t in self.frames],
+                "aggregation": self.aggregation, "threshold": round(self.threshold, 4),
+                "p_fake": None if deciding is None else round(deciding.p_fake, 4),
+                "verdict": "no_face" if deciding is None else deciding.verdict,
+                "deciding_track": None if deciding is None else deciding.id,
+                "tracks": [t.to_dict() for t in self.tracks]}
+
+
+@dataclass
 class ScanResult:
-    """Everything said about one input. `verdict` is the most suspicious face's, or "no_face"."""
+    """Everything said about one input. `verdict` is the most suspicious face's (for a video, the most
+    suspicious voting track's), or "no_face"."""
 
     input: str
     sha256: str
@@ -65,20 +112,27 @@ class ScanResult:
     timings_ms: dict[str, float]
     notes: list[str] = field(default_factory=list)
     size_bytes: int = 0
+    video: VideoVerdict | None = None
 
     @property
     def p_fake(self) -> float | None:
+        if self.video is not None:
+            deciding = self.video.deciding
+            return None if deciding is None else deciding.p_fake
         return max((f.p_fake for f in self.faces), default=None)
 
     @property
     def verdict(self) -> str:
+        if self.video is not None:
+            deciding = self.video.deciding
+            return "no_face" if deciding is None else deciding.verdict
         if not self.faces:
             return "no_face"
         order = {"fake": 2, "uncertain": 1, "real": 0}
         return max((f.verdict for f in self.faces), key=order.__getitem__)
 
     def to_dict(self) -> dict:
-        return {
+        record = {
             "schema_version": SCHEMA_VERSION,
             "input": self.input,
             "sha256": self.sha256,
@@ -93,3 +147,4 @@ class ScanResult:
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "notes": self.notes,
         }
+        return record | {"video": self.video.to_dict()} if self.video is not None else record

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from scipy.special import softmax
 
 from facetrust.errors import FacetrustError
@@ -40,16 +41,22 @@ class EmotionReader:
         return {"name": card["name"], "version": card["version"], "architecture": card["architecture"],
                 "temperature": round(card["temperature"], 4), "tta": card.get("tta"), "backend": self.model.backend}
 
-    def read(self, faces: list[FoundFace], image_sizes: list[tuple[int, int]]) -> list[dict]:
-        """{"label": most likely expression, "scores": {expression: probability}} per face; `image_sizes` are
-        the (width, height) of the images the faces were found in."""
+    @property
+    def classes(self) -> list[str]:
+        return self.model.card["classes"]
+
+    def probabilities(self, faces: list[FoundFace], image_sizes: list[tuple[int, int]]) -> np.ndarray:
+        """(faces, classes) calibrated expression probabilities; `image_sizes` are the (width, height) of
+        the images the faces were found in."""
         if not faces:
-            return []
+            return np.zeros((0, len(self.classes)))
         card = self.model.card["faces"]
         crops = [reframe(f.crop, f.face.box if f.source == "whole" else None, image_size, self.detector_margin,
                          card["margin"], card["size"]) for f, image_size in zip(faces, image_sizes, strict=True)]
-        probabilities = softmax(self.model.logits(crops) / self.model.card["temperature"], axis=1)
-        classes = self.model.card["classes"]
-        return [{"label": classes[int(row.argmax())], "scores": {c: round(float(p), 4) for c, p in zip(classes, row,
-                                                                                                     strict=True)}}
-                for row in probabilities]
+        return softmax(self.model.logits(crops) / self.model.card["temperature"], axis=1)
+
+    def read(self, faces: list[FoundFace], image_sizes: list[tuple[int, int]]) -> list[dict]:
+        """{"label": most likely expression, "scores": {expression: probability}} per face."""
+        return [{"label": self.classes[int(row.argmax())],
+                 "scores": {c: round(float(p), 4) for c, p in zip(self.classes, row, strict=True)}}
+                for row in self.probabilities(faces, image_sizes)]

@@ -9,7 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from sklearn.metrics import precision_recall_curve, roc_curve
+from sklearn.metrics import auc, precision_recall_curve, roc_curve
 
 
 def save_evaluation_plots(folder: Path, labels: np.ndarray, p_fake: np.ndarray, metrics: dict,
@@ -44,6 +44,24 @@ def save_training_curves(path: Path, history: list[dict],
     right.set_xlabel("epoch")
     right.set_ylim(0.0 if min(h[k] for h in history for k in metrics) < 0.4 else 0.4, 1.0)
     right.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path
+
+
+def save_roc_overlay(path: Path, curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str) -> Path:
+    """ROC curves of several scorers (or datasets) on one plot; `curves` maps a name to (labels, scores)."""
+    figure, axes = plt.subplots(figsize=(5.5, 5.5))
+    for name, (labels, scores) in curves.items():
+        if len(set(np.asarray(labels).tolist())) < 2:
+            continue
+        fpr, tpr, _ = roc_curve(labels, scores)
+        axes.plot(fpr, tpr, linewidth=2, label=f"{name} (AUC {auc(fpr, tpr):.3f})")
+    axes.plot([0, 1], [0, 1], linestyle="--", color="grey")
+    axes.set(xlabel="false-positive rate (real called fake)", ylabel="true-positive rate (fakes caught)",
+             title=title, xlim=(0, 1), ylim=(0, 1.02))
+    axes.legend(loc="lower right", fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)

@@ -16,7 +16,7 @@ from facetrust.cache import cache_root
 from facetrust.embeddings import encode_crops
 from facetrust.errors import FacetrustError
 from facetrust.faces import CropMode, FaceFinder
-from facetrust.models.inference import channels_last, predict_logits, sigmoid
+from facetrust.models.inference import channels_last, predict_features, predict_logits, sigmoid
 from facetrust.models.onnx_backend import cached_onnx_runner, onnxruntime_available
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import create_model
@@ -40,6 +40,8 @@ class LoadedModel:
     module: nn.Module
     card: dict
     runner: nn.Module | None = None
+    folder: Path | None = None
+    weights_sha256: str = ""  # of model.safetensors: what a temporal video model's card is tied to
 
     @property
     def backend(self) -> str:
@@ -78,6 +80,10 @@ class LoadedModel:
         """Calibrated P(fake) for face crops: sigmoid(logit / temperature)."""
         return sigmoid(self.logits(crops, encodings), self.card["temperature"])
 
+    def features(self, crops: list) -> tuple[np.ndarray, np.ndarray]:
+        """Per-crop penultimate features and logits from the PyTorch module (for temporal video models)."""
+        return predict_features(self.module, self.preprocess, crops, flip_tta=self.flip_tta)
+
     @property
     def name(self) -> str:
         return self.card["name"]
@@ -115,10 +121,10 @@ def load_model(path: str | Path, backend: Backend = "auto") -> LoadedModel:
                           pretrained=False, **card.get("architecture_options", {}))
     weights = weights_path.read_bytes()  # read once: loaded here, hashed to key the ONNX export
     module.load_state_dict(load(weights), strict=True)
-    loaded = LoadedModel(module.eval(), card)
+    loaded = LoadedModel(module.eval(), card, folder=folder, weights_sha256=hashlib.sha256(weights).hexdigest())
     if backend == "onnxruntime" or (backend == "auto" and onnxruntime_available()):
         preprocess = loaded.preprocess
-        digest = hashlib.sha256(weights).hexdigest()[:20]
+        digest = loaded.weights_sha256[:20]
         loaded.runner = cached_onnx_runner(module, digest, preprocess.channels, preprocess.size, cache_root(),
                                            loaded.needs_encodings)
         if loaded.runner is None and backend == "onnxruntime":

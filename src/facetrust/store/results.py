@@ -36,6 +36,15 @@ def emotion_key(model: dict) -> str:
     return f"{emotion['name']}@{emotion['version']}" if emotion else ""
 
 
+def video_key(model: dict) -> str:
+    """How a record's `model` block judges videos: "name@version/frames" of the temporal model, or
+    "mean_of_frames/frames" ("" for records made before videos were judged by tracks)."""
+    video = model.get("video")
+    if not video:
+        return ""
+    return f"{video.get('name', video['aggregation'])}@{video.get('version', '')}/{video['frames']}"
+
+
 @dataclass(frozen=True)
 class StoredScan:
     """A verdict record as kept in the store. `cached` is True when it was found rather than just stored."""
@@ -62,12 +71,13 @@ class ResultStore:
 
     def find(self, sha256: str, model: dict) -> StoredScan | None:
         """The stored scan of these bytes by this model (the record's `model` block: name, version, decision
-        rule and expression model, if any), or None."""
+        rule, expression and video models, if any), or None."""
         threshold, uncertain_band = decision_key(model["threshold"], model["uncertain_band"])
         query = select(ScanRow).where(ScanRow.sha256 == sha256, ScanRow.model_name == model["name"],
                                       ScanRow.model_version == model["version"], ScanRow.threshold == threshold,
                                       ScanRow.uncertain_band == uncertain_band,
-                                      ScanRow.emotion_model == emotion_key(model))
+                                      ScanRow.emotion_model == emotion_key(model),
+                                      ScanRow.video_model == video_key(model))
         with self._session() as session:
             row = session.scalars(query).first()
         return _stored(row, cached=True) if row else None
@@ -79,6 +89,7 @@ class ResultStore:
         row = ScanRow(sha256=result.sha256, name=result.input[:1024], size_bytes=result.size_bytes,
                       media_type=result.kind, model_name=model["name"], model_version=model["version"],
                       threshold=threshold, uncertain_band=uncertain_band, emotion_model=emotion_key(model),
+                      video_model=video_key(model),
                       verdict=result.verdict, p_fake=result.p_fake,
                       face_count=len(result.faces), total_ms=result.timings_ms.get("total", 0.0),
                       record=result.to_dict(), scanned_at=datetime.now(UTC))

@@ -1,0 +1,50 @@
+"""A video's verdict from the verdicts of its faces: link them into tracks, score each track, and let the
+most suspicious track that was on screen long enough decide."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from facetrust.api import FacesResult
+from facetrust.detection.verdict import FaceVerdict, TrackVerdict, VideoVerdict, verdict_for
+from facetrust.models.checkpoint import LoadedModel
+from facetrust.video.features import track_sequences
+from facetrust.video.model import VideoModel
+from facetrust.video.tracks import link_tracks
+
+# A track must hold a face in this share of the sampled frames to vote: a face glimpsed in one frame (or a
+# detector's false alarm) is reported but does not decide the video.
+MIN_TRACK_SHARE = 0.2
+
+
+def judge_video(found: FacesResult, faces: list[FaceVerdict], image_model: LoadedModel,
+                video_model: VideoModel | None, image_threshold: float, uncertain_band: float) -> VideoVerdict:
+    """Tracks with per-frame P(fake) and a track score; `faces` (in frame order) get their track id.
+
+    With a temporal video model the track score is its P(fake) from the image model's frame features;
+    without one it is the mean of the frames' P(fake), judged at the image model's threshold.
+    """
+    positions = [(p, i) for p, frame in enumerate(found.frames) for i in range(len(frame.faces))]
+    face_at = dict(zip(positions, faces, strict=True))
+    tracks = link_tracks([[f.face.box for f in frame.faces] for frame in found.frames])
+    if video_model is not None:
+        scores = video_model.p_fake(track_sequences(found, image_model, video_model.emotion, tracks))
+        threshold, aggregation = video_model.card["threshold"], video_model.card["temporal"]
+    else:
+        scores = np.array([np.mean([face_at[m].p_fake for m in t.members]) for t in tracks])
+        threshold, aggregation = image_threshold, "mean_of_frames"
+    needed = max(1, math.ceil(MIN_TRACK_SHARE * len(found.frames)))
+    longest = max((len(t.members) for t in tracks), default=0)
+    verdicts = []
+    for track, score in zip(tracks, scores, strict=True):
+        members = [face_at[m] for m in track.members]
+        for face in members:
+            face.track = track.id
+        emotions = [f.emotion["label"] for f in members] if all(f.emotion for f in members) else None
+        verdicts.append(TrackVerdict(
+            track.id, [f.frame_index for f in members], [f.time for f in members], [f.p_fake for f in members],
+            float(score), verdict_for(float(score), threshold, uncertain_band),
+            votes=len(track.members) >= min(needed, longest), emotions=emotions))
+    return VideoVerdict([(f.index, f.time) for f in found.frames], verdicts, aggregation, threshold)

@@ -1,0 +1,108 @@
+"""A trained temporal video model on disk: the head's weights + a card tied to one image model.
+
+The head reads the image model's features, so the card records that model's weights sha256 and where it
+was (relative to the video model's folder). Loading finds the image model by that path or, failing
+that, the bundled detector if its weights match; a mismatch is an error, never a silent wrong score.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from facetrust.emotion.annotate import EmotionReader
+from facetrust.errors import FacetrustError
+from facetrust.models.checkpoint import CARD_FILE, CARD_FORMAT, WEIGHTS_FILE, LoadedModel, load_model
+from facetrust.models.inference import sigmoid
+from facetrust.video.features import TrackSequence
+from facetrust.video.temporal import TemporalHead, pad_sequences
+
+VIDEO_TASK = "video"
+
+
+@dataclass
+class VideoModel:
+    """A temporal head and the image model whose per-frame features it reads."""
+
+    head: TemporalHead
+    card: dict
+    image_model: LoadedModel
+    emotion: EmotionReader | None = None  # when the frames' inputs include expression probabilities
+
+    @property
+    def with_emotion(self) -> bool:
+        return "emotion" in self.card["frame_inputs"]
+
+    def logits(self, sequences: list[TrackSequence]) -> np.ndarray:
+        if not sequences:
+            return np.zeros(0)
+        batch, mask = pad_sequences([torch.from_numpy(s.inputs(self.with_emotion)) for s in sequences])
+        self.head.eval()
+        with torch.inference_mode():
+            return self.head(batch, mask).numpy()
+
+    def p_fake(self, sequences: list[TrackSequence]) -> np.ndarray:
+        """Calibrated P(fake) per track: sigmoid(logit / temperature)."""
+        return sigmoid(self.logits(sequences), self.card["temperature"])
+
+    @property
+    def info(self) -> dict:
+        return {"aggregation": self.card["temporal"], "name": self.card["name"], "version": self.card["version"],
+                "threshold": round(self.card["threshold"], 4), "temperature": round(self.card["temperature"], 4),
+                "frames": self.card["frames"]}
+
+
+def head_from_card(card: dict) -> TemporalHead:
+    options = card["temporal_options"]
+    return TemporalHead(options["in_features"], card["temporal"], options["hidden"], options["dropout"])
+
+
+def save_video_model(folder: str | Path, head: TemporalHead, card: dict, image_model: LoadedModel) -> Path:
+    """Weights and card; the card points at `image_model` by relative path and weights sha256."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.detach().contiguous() for k, v in head.state_dict().items()}, str(folder / WEIGHTS_FILE))
+    reference = {"name": image_model.name, "version": image_model.version, "sha256": image_model.weights_sha256,
+                 "path": os.path.relpath(image_model.folder, folder) if image_model.folder else None}
+    card = {"format": CARD_FORMAT, "task": VIDEO_TASK, **card, "image_model": reference}
+    (folder / CARD_FILE).write_text(json.dumps(card, indent=2), encoding="utf-8")
+    return folder
+
+
+def load_video_model(path: str | Path, image_model: LoadedModel | None = None) -> VideoModel:
+    """Load a video model folder and the image model it reads (given, or found from its card)."""
+    folder = Path(path)
+    card_path = folder / CARD_FILE
+    if not card_path.is_file() or not (folder / WEIGHTS_FILE).is_file():
+        raise FacetrustError(f"{folder}: not a facetrust model (needs {CARD_FILE} and {WEIGHTS_FILE})")
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    if card.get("task") != VIDEO_TASK:
+        raise FacetrustError(f"{folder}: not a video model (its card has no task 'video')")
+    image_model = image_model or _find_image_model(folder, card["image_model"])
+    if image_model.weights_sha256 != card["image_model"]["sha256"]:
+        raise FacetrustError(f"{folder}: trained on the features of {card['image_model']['name']} "
+                             f"{card['image_model']['version']}, not of {image_model.name} {image_model.version}")
+    head = head_from_card(card)
+    head.load_state_dict(load_file(str(folder / WEIGHTS_FILE)), strict=True)
+    emotion = (EmotionReader(None, image_model.card["faces"]["margin"]) if "emotion" in card["frame_inputs"]
+               else None)
+    return VideoModel(head.eval(), card, image_model, emotion)
+
+
+def _find_image_model(folder: Path, reference: dict) -> LoadedModel:
+    from facetrust.detection.scanner import default_model_path
+
+    candidates = [folder / reference["path"]] if reference.get("path") else []
+    for candidate in [*candidates, default_model_path()]:
+        if (candidate / WEIGHTS_FILE).is_file():
+            model = load_model(candidate)
+            if model.weights_sha256 == reference["sha256"]:
+                return model
+    raise FacetrustError(f"{folder}: cannot find its image model {reference['name']} {reference['version']} "
+                         f"(looked in {', '.join(str(c) for c in candidates) or 'no path'} and the bundled detector)")

@@ -1,0 +1,39 @@
+"""The timeline picture of a scanned video: each track's per-frame P(fake) over time, with the decision rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+
+def save_timeline(path: Path, record: dict) -> Path:
+    """Draw from a video's verdict record (so it can be redrawn from saved JSON): per-frame P(fake) of each
+    track, the track's own score as a dashed line, the image model's threshold and uncertain band."""
+    video = record["video"]
+    model = record["model"]
+    figure, axes = plt.subplots(figsize=(9, 3.8))
+    low, high = model["threshold"] - model["uncertain_band"], model["threshold"] + model["uncertain_band"]
+    axes.axhspan(max(low, 0.0), min(high, 1.0), color="orange", alpha=0.15, label="uncertain band (frames)")
+    axes.axhline(model["threshold"], color="orange", linestyle=":", linewidth=1)
+    for track in video["tracks"]:
+        style = "-" if track["votes"] else ":"
+        line, = axes.plot(track["times"], track["p_fake_frames"], style, marker="o", markersize=3,
+                          label=f"track {track['id']}: {track['verdict']} ({track['p_fake']:.2f})"
+                          + ("" if track["votes"] else ", too brief to vote"))
+        if track["times"]:
+            axes.hlines(track["p_fake"], track["times"][0], track["times"][-1], colors=line.get_color(),
+                        linestyles="--", linewidth=1)
+    for frame in video["frames"]:
+        axes.axvline(frame["time"], color="grey", alpha=0.15, linewidth=0.5)
+    verdict = video["verdict"].upper() + ("" if video["p_fake"] is None else f" (P(fake) {video['p_fake']:.2f})")
+    axes.set(xlabel="time (s)", ylabel="P(fake) per frame", ylim=(-0.02, 1.02),
+             title=f"{Path(record['input']).name}: {verdict}, tracks scored by {video['aggregation']}")
+    axes.legend(loc="upper right", fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path

@@ -1,0 +1,93 @@
+"""End to end on real FaceForensics++ clips: `video train`, `video evaluate`, `scan clip.mp4 --timeline`."""
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from facetrust.cli import app
+from facetrust.detection import Scanner
+from facetrust.video.model import load_video_model
+
+runner = CliRunner()
+REPO = Path(__file__).resolve().parents[2]
+SCHEMA = json.loads((REPO / "src/facetrust/detection/verdict.schema.json").read_text())
+# Three identity groups (183-253, 469-481, 585-599), so two identity-disjoint folds exist.
+CLIPS = {"real": ["youtube_183", "youtube_469", "youtube_585"],
+         "fake": ["Deepfakes_183_253", "FaceSwap_469_481", "Face2Face_585_599"]}
+
+
+@pytest.fixture(scope="module")
+def small_ffpp(shared_data, tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("ffpp")
+    for label, stems in CLIPS.items():
+        (root / label).mkdir()
+        for stem in stems:
+            (root / label / f"{stem}.mp4").symlink_to(shared_data / f"video/ffpp_c40/{label}/{stem}.mp4")
+    return root
+
+
+@pytest.fixture(scope="module")
+def trained(small_ffpp, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("video-run")
+    result = runner.invoke(app, ["video", "train", "--data", str(small_ffpp), "--out", str(out), "--temporal",
+                                 "gru,mean", "--frames", "4", "--folds", "2", "--epochs", "5"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_train_cross_validates_against_frame_aggregates(trained):
+    report = json.loads((trained / "report.json").read_text())
+    assert set(report["aggregations"]) == {"mean_of_frames", "max_of_frames", "gru", "mean"}
+    for block in report["aggregations"].values():
+        assert block["n_real"] == 3 and block["n_fake"] == 3 and 0 <= block["video_auc"] <= 1
+        assert set(block["per_method"]) == {"Deepfakes", "FaceSwap", "Face2Face"}
+        assert block["per_method"]["Deepfakes"]["n_fake"] == 1 and block["per_method"]["Deepfakes"]["n_real"] == 3
+    folds = report["fold_of"]
+    for real, fake in zip(CLIPS["real"], CLIPS["fake"], strict=True):
+        assert folds[f"{real}.mp4"] == folds[f"{fake}.mp4"]  # a fake never leaves its source person's fold
+    assert set(folds.values()) == {0, 1}
+    assert report["n_frames"] == 24 and (trained / "roc.png").stat().st_size > 10_000
+    card = json.loads((trained / "model/model.json").read_text())
+    assert card["task"] == "video" and card["temporal"] == "gru" and card["frames"] == 4
+    assert len(card["videos_sha256"]) == 6 and card["image_model"]["path"]
+    model = load_video_model(trained / "model")
+    assert model.image_model.weights_sha256 == card["image_model"]["sha256"]
+
+
+def test_evaluate_reports_the_documented_keys_and_flags_training_videos(trained, small_ffpp):
+    result = runner.invoke(app, ["video", "evaluate", "--data", str(small_ffpp), "--model", str(trained / "model"),
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    assert {"video_auc", "frame_auc", "ap", "accuracy", "eer", "per_method", "n_real", "n_fake"} <= set(metrics)
+    assert metrics["n_real"] == 3 and metrics["n_fake"] == 3
+    assert metrics["seen_in_training"] == 6 and "not a held-out measurement" in metrics["note"]
+    assert {"gru (model)", "mean_of_frames", "max_of_frames"} <= set(metrics["aggregations"])
+
+
+def test_scan_a_real_clip_gives_tracks_a_video_verdict_and_a_timeline(trained, small_ffpp, tmp_path):
+    clip = small_ffpp / "real/youtube_183.mp4"
+    timeline = tmp_path / "timeline.png"
+    result = runner.invoke(app, ["scan", str(clip), "--video-model", str(trained / "model"), "--timeline",
+                                 str(timeline), "--json", "-"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    jsonschema.validate(record, SCHEMA)
+    video = record["video"]
+    assert len(video["frames"]) == 4  # the video model's frame count
+    assert video["aggregation"] == "gru" and record["model"]["video"]["frames"] == 4
+    assert len(video["tracks"]) >= 1 and video["deciding_track"] == video["tracks"][0]["id"]
+    assert record["p_fake"] == video["p_fake"] and record["verdict"] == video["verdict"]
+    assert all(face["track"] == video["tracks"][0]["id"] for face in record["faces"])
+    assert Image.open(timeline).size[0] > 500
+
+
+def test_mean_of_frames_is_the_fallback_without_a_temporal_model(small_ffpp):
+    record = Scanner(frames=3, video_model=False).scan(small_ffpp / "fake/FaceSwap_469_481.mp4").to_dict()
+    track = record["video"]["tracks"][0]
+    assert record["video"]["aggregation"] == "mean_of_frames"
+    assert track["p_fake"] == pytest.approx(sum(track["p_fake_frames"]) / len(track["p_fake_frames"]), abs=1e-3)
