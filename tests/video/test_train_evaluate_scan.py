@@ -41,7 +41,7 @@ def trained(small_ffpp, tmp_path_factory) -> Path:
 
 def test_train_cross_validates_against_frame_aggregates(trained):
     report = json.loads((trained / "report.json").read_text())
-    assert set(report["aggregations"]) == {"mean_of_frames", "max_of_frames", "gru", "mean"}
+    assert set(report["aggregations"]) == {"mean_of_frames", "max_of_frames", "expression_change", "gru", "mean"}
     for block in report["aggregations"].values():
         assert block["n_real"] == 3 and block["n_fake"] == 3 and 0 <= block["video_auc"] <= 1
         assert set(block["per_method"]) == {"Deepfakes", "FaceSwap", "Face2Face"}
@@ -91,3 +91,13 @@ def test_mean_of_frames_is_the_fallback_without_a_temporal_model(small_ffpp):
     track = record["video"]["tracks"][0]
     assert record["video"]["aggregation"] == "mean_of_frames"
     assert track["p_fake"] == pytest.approx(sum(track["p_fake_frames"]) / len(track["p_fake_frames"]), abs=1e-3)
+
+
+def test_a_video_without_faces_is_no_face_not_an_error(trained):
+    from tests.media.test_video import make_video
+
+    scanner = Scanner(video_model=trained / "model")
+    record = scanner.scan(make_video(frames=20), name="grey.mp4").to_dict()
+    jsonschema.validate(record, SCHEMA)
+    assert record["verdict"] == "no_face" and record["p_fake"] is None
+    assert record["video"]["tracks"] == [] and len(record["video"]["frames"]) == 4

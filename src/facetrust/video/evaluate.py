@@ -9,7 +9,7 @@ from facetrust.errors import FacetrustError
 from facetrust.models.inference import sigmoid
 from facetrust.video.identities import discover_videos
 from facetrust.video.model import VideoModel
-from facetrust.video.report import aggregate_scores, video_report, write_report
+from facetrust.video.report import aggregate_scores, aggregate_thresholds, video_report, write_report
 from facetrust.video.training import read_main_tracks
 
 
@@ -18,12 +18,12 @@ def evaluate_video(model: VideoModel, data: str | Path, out: Path | None = None,
     model's mean and max of per-frame P(fake) on the same videos; per manipulation method when file names
     tell it. Videos the model was trained on are counted in `seen_in_training` (their scores flatter it)."""
     image_model = model.image_model
-    videos = read_main_tracks(discover_videos(data), image_model, model.card["frames"], model.emotion, progress)
+    videos = read_main_tracks(discover_videos(data), image_model, model.card["frames"], progress)
     if not videos.samples:
         raise FacetrustError(f"{data}: no video with a face to evaluate ({len(videos.skipped)} skipped)")
     image_p = [sigmoid(t.logits, image_model.card["temperature"]) for t in videos.tracks]
     scores = aggregate_scores(image_p, videos.tracks)
-    thresholds = {name: image_model.card["threshold"] for name in scores}
+    thresholds = aggregate_thresholds(scores, image_model.card["threshold"])
     name = f"{model.card['temporal']} (model)"
     scores = {name: model.p_fake(videos.tracks), **scores}
     thresholds[name] = model.card["threshold"]

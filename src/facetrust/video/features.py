@@ -1,8 +1,9 @@
 """Per-track frame features: what the image detector sees in each face of a track, for temporal models.
 
 A frame's input to a temporal model is the image model's penultimate features, its logit and, when
-asked for, the expression probabilities of the face. Datasets cache the main track of each video by
-file content and settings, so training several temporal models never re-runs detection or the backbone.
+asked for, the expression probabilities of the face. Datasets cache the main track of each video (with
+its expressions) by file content and settings, so training several temporal models never re-runs
+detection or the backbone.
 """
 
 from __future__ import annotations
@@ -95,13 +96,18 @@ def main_track(sequences: list[TrackSequence]) -> TrackSequence | None:
 
 
 class MainTrackCache:
-    """The main track of each video, per file content and extraction settings; the reason when there is none."""
+    """The main track of each video, per file content and extraction settings; the reason when there is none.
 
-    def __init__(self, model: LoadedModel, frames: int, emotion: EmotionReader | None) -> None:
-        self.model, self.frames, self.emotion = model, frames, emotion
+    Expression probabilities (the bundled expression model) are always stored: they cost ~1% of the
+    detection time, and the expression-consistency study then needs no second pass over the videos.
+    """
+
+    def __init__(self, model: LoadedModel, frames: int) -> None:
+        self.model, self.frames = model, frames
+        self.emotion = EmotionReader(None, model.card["faces"]["margin"])
         self.finder = model.face_finder(all_faces=True)
         settings = {"image_model": model.weights_sha256, "faces": model.card["faces"], "frames": frames,
-                    "emotion": emotion.model.version if emotion else None, "format": 1}
+                    "emotion": self.emotion.model.version, "format": 1}
         self.cache = OutcomeCache("video-main-tracks", settings)
 
     def get(self, path: Path) -> TrackSequence | str:
@@ -113,7 +119,7 @@ class MainTrackCache:
             cached = self._extract(data, path.name)
             self.cache.put(digest, cached if isinstance(cached, str) else cached.pack())
             return cached
-        return cached if isinstance(cached, str) else TrackSequence.unpack(cached, self.emotion is not None)
+        return cached if isinstance(cached, str) else TrackSequence.unpack(cached, with_emotion=True)
 
     def _extract(self, data: bytes, name: str) -> TrackSequence | str:
         try:

@@ -17,14 +17,22 @@ from facetrust.video.identities import VideoSample
 
 
 def aggregate_scores(frame_p: list[np.ndarray], tracks: list[TrackSequence]) -> dict[str, np.ndarray]:
-    """Untrained video scores from per-frame P(fake): mean and max over the track; with expressions, the
-    mean frame-to-frame change of the expression probabilities (a fake face's expression may flicker)."""
+    """Untrained video scores: mean and max of the per-frame P(fake) over the track; with expressions, the
+    mean frame-to-frame change of the expression probabilities (does a fake face's expression flicker?)."""
     scores = {"mean_of_frames": np.array([p.mean() for p in frame_p]),
               "max_of_frames": np.array([p.max() for p in frame_p])}
     if tracks and all(t.emotions is not None for t in tracks):
         scores["expression_change"] = np.array([
             float(np.abs(np.diff(t.emotions, axis=0)).sum(1).mean()) if len(t) > 1 else 0.0 for t in tracks])
     return scores
+
+
+RANKING_ONLY = {"expression_change"}  # not a probability: its AUC is what to read, not its accuracy
+
+
+def aggregate_thresholds(scores: dict[str, np.ndarray], image_threshold: float) -> dict[str, float]:
+    """The image model's threshold for aggregates of its P(fake); 0.5 (arbitrary) for ranking-only scores."""
+    return {name: 0.5 if name in RANKING_ONLY else image_threshold for name in scores}
 
 
 def _summary(labels: np.ndarray, scores: np.ndarray, threshold: float) -> dict:
@@ -81,7 +89,8 @@ def report_markdown(report: dict) -> str:
              + " | ".join(f"{m} AUC" for m in methods) + " |",
              "|---" * (6 + len(methods)) + "|"]
     for name, block in aggregations.items():
-        lines.append(f"| {name} | {cell(block['video_auc'])} | {cell(block['ap'])} | {cell(block['accuracy'])} | "
+        label = f"{name} (ranking only)" if name in RANKING_ONLY else name
+        lines.append(f"| {label} | {cell(block['video_auc'])} | {cell(block['ap'])} | {cell(block['accuracy'])} | "
                      f"{cell(block['eer'])} | {cell(block['same_people']['video_auc'])} | "
                      + " | ".join(cell(block["per_method"][m]["video_auc"]) for m in methods) + " |")
     lines.append(f"\nFrame-level ROC-AUC of the image model: {cell(report['frame_auc'])} "

@@ -24,7 +24,6 @@ from tqdm import tqdm
 
 import facetrust
 from facetrust.detection.scanner import default_model_path
-from facetrust.emotion.annotate import EmotionReader
 from facetrust.errors import FacetrustError
 from facetrust.evaluation import fit_temperature
 from facetrust.evaluation.metrics import choose_threshold
@@ -33,7 +32,7 @@ from facetrust.models.inference import sigmoid
 from facetrust.video.features import MainTrackCache, TrackSequence
 from facetrust.video.identities import VideoSample, discover_videos, identity_folds
 from facetrust.video.model import save_video_model
-from facetrust.video.report import aggregate_scores, video_report, write_report
+from facetrust.video.report import aggregate_scores, aggregate_thresholds, video_report, write_report
 from facetrust.video.temporal import TEMPORAL_KINDS, TemporalHead, pad_sequences
 
 
@@ -69,10 +68,9 @@ class VideoSet:
         return np.array([s.label for s in self.samples])
 
 
-def read_main_tracks(samples: list[VideoSample], model: LoadedModel, frames: int, emotion: EmotionReader | None,
-                     progress: bool = True) -> VideoSet:
+def read_main_tracks(samples: list[VideoSample], model: LoadedModel, frames: int, progress: bool = True) -> VideoSet:
     """The main track of each video (cached); videos without one are listed, not fatal."""
-    cache = MainTrackCache(model, frames, emotion)
+    cache = MainTrackCache(model, frames)
     kept, tracks, skipped = [], [], {}
     for sample in tqdm(samples, desc="face tracks", unit="video", disable=not progress):
         outcome = cache.get(sample.path)
@@ -136,16 +134,15 @@ def train_video(config: VideoTrainConfig, progress: bool = True) -> Path:
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(asdict(config), indent=2), encoding="utf-8")
-    image_model = load_model(config.image_model or default_model_path())
-    emotion = EmotionReader(None, image_model.card["faces"]["margin"]) if config.emotion else None
+    image_model = load_model(config.image_model or default_model_path(), backend="torch")
     started = time.perf_counter()
-    data = read_main_tracks(discover_videos(config.data), image_model, config.frames, emotion, progress)
+    data = read_main_tracks(discover_videos(config.data), image_model, config.frames, progress)
     if len(set(data.labels.tolist())) < 2:
         raise FacetrustError(f"{config.data}: need real and fake videos with faces to train a video model")
     folds = identity_folds(data.samples, config.folds)
     image_p = [sigmoid(t.logits, image_model.card["temperature"]) for t in data.tracks]
     scores = aggregate_scores(image_p, data.tracks)
-    thresholds = {name: image_model.card["threshold"] for name in scores}
+    thresholds = aggregate_thresholds(scores, image_model.card["threshold"])
     oof = {}
     for kind in tqdm(config.temporal, desc="cross-validation", unit="model", disable=not progress):
         oof[kind] = out_of_fold_logits(data, folds, kind, config)

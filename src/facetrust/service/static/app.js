@@ -51,13 +51,18 @@ function show(record, imageUrl) {
   badge.className = `badge ${verdict}`;
   badge.id = "overall-verdict";
   badge.textContent = verdict.replace("_", " ").toUpperCase();
-  $("#overall").append(badge, ` ${record.input}: ${record.faces.length} face(s), highest P(fake) ${percent(record.p_fake)}` +
+  const summary = record.video
+    ? `${record.video.tracks.length} face track(s) in ${record.video.frames.length} sampled frames, P(fake) ` +
+      `${percent(record.p_fake)} (track ${record.video.deciding_track}, by ${record.video.aggregation})`
+    : `${record.faces.length} face(s), highest P(fake) ${percent(record.p_fake)}`;
+  $("#overall").append(badge, ` ${record.input}: ${summary}` +
     ` — model ${record.model.name}, threshold ${record.model.threshold}` +
     (record.stored ? `, scan #${record.stored.id}` : ""));
   showImage(record, imageUrl);
   showTimeline(record);
   const rows = record.faces.map((face, k) => {
-    const where = face.time === undefined ? face.box.map(Math.round).join(", ") : `${face.time} s`;
+    const where = face.time === undefined ? face.box.map(Math.round).join(", ")
+      : `${face.time} s` + (face.track === undefined ? "" : `, track ${face.track}`);
     return `<tr><td>${k + 1}</td><td><span class="badge ${face.verdict}">${face.verdict}</span></td>` +
       `<td><span class="bar" style="width:${Math.round(80 * face.p_fake)}px"></span>${percent(face.p_fake)}</td>` +
       `<td>${where}</td><td>${expression(face)}</td></tr>`;
