@@ -37,12 +37,14 @@ from facetrust.data.datasets import assign_splits, discover
 from facetrust.detection import default_model_path
 from facetrust.detection.batch import scan_many
 from facetrust.detection.ray_scan import scan_on_ray
-from facetrust.detection.scanner import ScanSettings
+from facetrust.detection.scanner import Scanner, ScanSettings
+from facetrust.detection.verdict import ScanResult
 from facetrust.embeddings import encode_samples
 from facetrust.emotion.annotate import default_emotion_model_path
 from facetrust.errors import FacetrustError, MediaError
 from facetrust.evaluation.evaluate import evaluate_model, write_evaluation
 from facetrust.evaluation.plots import save_confusion_matrices, save_encoding_norms
+from facetrust.explain import EXPLAIN_METHODS, save_explanation
 from facetrust.faces import DEFAULT_DETECTOR, FaceFinder, create_detector, list_detectors
 from facetrust.media.files import expand_inputs
 from facetrust.models import list_models, model_entry
@@ -128,6 +130,9 @@ def scan(
                                            "temporal model, or by the mean of their frames' P(fake).")] = True,
     timeline: Annotated[Path | None, typer.Option(help="Draw each video's P(fake) over time into this PNG "
                                                   "(several videos: NAME-<video>.png).")] = None,
+    explain: Annotated[Path | None, typer.Option(help="Write a heatmap picture per input into this folder (every "
+                                                 "face of an image, the most suspicious face of a video).")] = None,
+    explain_method: Annotated[str, typer.Option(help=f"Heatmap method: {', '.join(EXPLAIN_METHODS)}.")] = "gradcam",
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the records here (JSON Lines; "
                                                   "'-' prints them instead of the summary).")] = None,
     db: Annotated[str | None, typer.Option(help="Keep every record in this results store (sqlite:///FILE or "
@@ -154,7 +159,10 @@ def scan(
     settings = ScanSettings(model=str(model) if model else None, threshold=threshold, uncertain_band=uncertain_band,
                             frames=frames, face_mode=crop_mode(face_mode) if face_mode else None,
                             emotion=str(expressions) if expressions else None,
-                            video_model=str(video_model) if video_model and temporal else None if temporal else False)
+                            video_model=str(video_model) if video_model and temporal else None if temporal else False,
+                            explain=explain_method if explain else None)
+    if explain and engine == "ray":
+        fail("--explain runs with the local engine only")
     with errors_exit_2():
         scanner = settings.scanner()
     store = _open_store(db) if db else None
@@ -181,6 +189,8 @@ def scan(
                 _emit_error(outcome, to_stdout)
                 continue
             record = outcome.to_dict()
+            if explain:
+                _write_explanation(explain, outcome, record, explain_method)
             if timeline and "video" in record:
                 save_timeline(_timeline_path(timeline, record, len(paths)), record)
             if records:
@@ -189,6 +199,38 @@ def scan(
             if not to_stdout:
                 typer.echo(_describe_scan(record))
     raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def explain(
+    source: Annotated[Path, typer.Argument(help="An image or video.")],
+    out: Annotated[Path, typer.Option(help="PNG to write: each face crop above its heatmap.")],
+    method: Annotated[str, typer.Option(help=f"Heatmap method: {', '.join(EXPLAIN_METHODS)}.")] = "gradcam",
+    model: Annotated[Path | None, typer.Option(help="Model folder (default: the bundled detector).")] = None,
+) -> None:
+    """Show where in each face the detector found what raised P(fake) (class-activation heatmaps)."""
+    with errors_exit_2():
+        result = Scanner(model, explain=method).scan(source)
+    record = result.to_dict()
+    _write_explanation(out.parent, result, record, method, out)
+    typer.echo(_describe_scan(record))
+    if not result.faces:
+        fail(f"{source}: no face found, nothing to explain")
+    typer.echo(f"heatmaps written to {out}")
+
+
+def _write_explanation(folder: Path, result: ScanResult, record: dict, method: str, path: Path | None = None) -> None:
+    """`path` (default `<input stem>-<sha256 prefix>.png` in `folder`) with the explained faces; each face's
+    record names the picture."""
+    shown = [(k, face) for k, face in enumerate(result.faces) if face.heatmap is not None]
+    if not shown:
+        return
+    path = path or folder / f"{Path(result.input).stem}-{result.sha256[:8]}.png"
+    titles = [f"face {k + 1}" + (f" at {face.time:.1f} s" if face.time is not None else "")
+              + f": {face.verdict}, P(fake) {face.p_fake:.2f}" for k, face in shown]
+    save_explanation(path, [face.crop for _, face in shown], [face.heatmap for _, face in shown], titles, method)
+    for k, _ in shown:
+        record["faces"][k]["heatmap"] = str(path)
 
 
 def _timeline_path(path: Path, record: dict, inputs: int) -> Path:

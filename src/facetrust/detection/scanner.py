@@ -12,6 +12,8 @@ from facetrust.api import FacesResult, Source, find_faces
 from facetrust.detection.verdict import FaceVerdict, ScanResult, verdict_for
 from facetrust.detection.video_judge import judge_video
 from facetrust.emotion.annotate import EmotionReader
+from facetrust.errors import FacetrustError
+from facetrust.explain import EXPLAIN_METHODS, face_heatmaps
 from facetrust.faces import CropMode
 from facetrust.media import DEFAULT_LIMITS, MediaLimits
 from facetrust.models.checkpoint import LoadedModel, load_model
@@ -42,14 +44,17 @@ class Scanner:
     `emotion`, an expression model (folder or loaded), adds each face's expression to the record.
     `video_model` scores the face tracks of videos: a temporal model folder (or loaded), False for the
     mean of the frames, None for the bundled one when the image model is the bundled detector.
-    `frames` sampled per video default to the video model's (else 16).
+    `frames` sampled per video default to the video model's (else 16). `explain` (a method of
+    `facetrust.explain.EXPLAIN_METHODS`) attaches a heatmap and the crop to every face of an image and to
+    the most suspicious face of a video.
     """
 
     def __init__(self, model: str | Path | LoadedModel | None = None, threshold: float | None = None,
                  uncertain_band: float = DEFAULT_UNCERTAIN_BAND, detector: str | None = None,
                  all_faces: bool = True, frames: int | None = None, limits: MediaLimits = DEFAULT_LIMITS,
                  face_mode: CropMode | None = None, emotion: str | Path | LoadedModel | None = None,
-                 video_model: str | Path | VideoModel | Literal[False] | None = None) -> None:
+                 video_model: str | Path | VideoModel | Literal[False] | None = None,
+                 explain: str | None = None) -> None:
         self.model = model if isinstance(model, LoadedModel) else load_model(model or default_model_path())
         card = self.model.card
         self.emotion = EmotionReader(emotion, card["faces"]["margin"]) if emotion else None
@@ -59,6 +64,9 @@ class Scanner:
         self.video_model = self._video_model(video_model, bundled_detector=model is None)
         self.frames = frames or (self.video_model.card["frames"] if self.video_model else DEFAULT_FRAMES)
         self.limits = limits
+        if explain is not None and explain not in EXPLAIN_METHODS:
+            raise FacetrustError(f"unknown explanation method {explain!r}; choose from {', '.join(EXPLAIN_METHODS)}")
+        self.explain = explain
 
     def _video_model(self, video_model: str | Path | VideoModel | Literal[False] | None,
                      bundled_detector: bool) -> VideoModel | None:
@@ -116,11 +124,16 @@ class Scanner:
                 box=face.face.box, detection_score=face.face.score, source=face.source, p_fake=float(p),
                 verdict=verdict_for(float(p), self.threshold, self.uncertain_band), landmarks=face.face.landmarks,
                 frame_index=frame.index, time=frame.time, emotion=emotion))
+        started = time.perf_counter()
+        explained = self._explain(inputs, verdicts, located)
+        explain_ms = 1000 * (time.perf_counter() - started)
         results = []
         for found, faces in zip(inputs, verdicts, strict=True):
             timings = {**found.timings_ms, "classify": ms_per_face * len(faces)}
             if self.emotion:
                 timings["emotion"] = emotion_ms_per_face * len(faces)
+            if self.explain:
+                timings["explain"] = explain_ms * sum(f.heatmap is not None for f in faces) / max(explained, 1)
             video = None
             if found.kind == "video":
                 started = time.perf_counter()
@@ -130,6 +143,18 @@ class Scanner:
             results.append(ScanResult(found.name, found.sha256, found.kind, found.width, found.height, faces,
                                       self.model_info, timings, found.notes, found.size_bytes, video))
         return results
+
+    def _explain(self, inputs: list[FacesResult], verdicts: list[list[FaceVerdict]], located: list) -> int:
+        """Heatmaps for every face of an image and the most suspicious face of a video; returns how many."""
+        if not self.explain:
+            return 0
+        crops = {id(v): face.crop for v, (_, _, face) in zip((v for vs in verdicts for v in vs), located, strict=True)}
+        chosen = [v for found, faces in zip(inputs, verdicts, strict=True) if faces
+                  for v in (faces if found.kind == "image" else [max(faces, key=lambda f: f.p_fake)])]
+        for verdict, heatmap in zip(chosen, face_heatmaps(self.model, [crops[id(v)] for v in chosen],
+                                                          self.explain), strict=True):
+            verdict.crop, verdict.heatmap = crops[id(verdict)], heatmap
+        return len(chosen)
 
 
 @dataclass(frozen=True)
@@ -143,6 +168,7 @@ class ScanSettings:
     face_mode: CropMode | None = None
     emotion: str | None = None  # an expression model folder
     video_model: str | Literal[False] | None = None  # a video model folder; False: mean of frames; None: bundled
+    explain: str | None = None  # a heatmap method
 
     def scanner(self) -> Scanner:
         return Scanner(**asdict(self))

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
+
 Verdict = Literal["real", "fake", "uncertain"]
 SCHEMA_VERSION = "1"
 
@@ -35,6 +37,8 @@ class FaceVerdict:
     time: float | None = None
     emotion: dict | None = None  # {"label", "scores"} when an expression model was asked for
     track: int | None = None  # videos: the face track this face belongs to
+    crop: np.ndarray | None = field(default=None, repr=False)  # kept only when the face is explained
+    heatmap: np.ndarray | None = field(default=None, repr=False)  # (H, W) in [0, 1], with Scanner(explain=...)
 
     def to_dict(self) -> dict:
         record = {
