@@ -18,13 +18,18 @@ def _predictor():
         "face_recognition_models", "models", "shape_predictor_68_face_landmarks.dat")))
 
 
-def landmarks_68(image: np.ndarray, box: tuple[float, float, float, float]) -> dict[str, Point]:
-    """Eyes, nose tip and mouth centre for a face box, from dlib's 68-point model (about 1 ms)."""
+def shape_68(image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """dlib's 68 (x, y) points (iBUG order: jaw 0-16, brows 17-26, nose 27-35, eyes 36-47, mouth 48-67)."""
     import dlib
 
     rect = dlib.rectangle(*(round(v) for v in box))
     shape = _predictor()(image, rect)
-    points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
+    return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
+
+
+def landmarks_68(image: np.ndarray, box: tuple[float, float, float, float]) -> dict[str, Point]:
+    """Eyes, nose tip and mouth centre for a face box, from dlib's 68-point model (about 1 ms)."""
+    points = shape_68(image, box)
     return {
         "left_eye": _point(points[36:42].mean(axis=0)),
         "right_eye": _point(points[42:48].mean(axis=0)),
