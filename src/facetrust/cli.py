@@ -50,6 +50,8 @@ from facetrust.media.files import expand_inputs
 from facetrust.models import list_models, model_entry
 from facetrust.models.checkpoint import load_model
 from facetrust.models.onnx_backend import PARITY_TOLERANCE, OnnxModule, export_onnx
+from facetrust.report.build import ReportConfig, build_report
+from facetrust.report.degrade import DEGRADATIONS
 from facetrust.store import ResultStore
 from facetrust.training import TrainConfig, train
 from facetrust.training.distributed import join_workers
@@ -217,6 +219,43 @@ def explain(
     if not result.faces:
         fail(f"{source}: no face found, nothing to explain")
     typer.echo(f"heatmaps written to {out}")
+
+
+@app.command()
+def report(
+    data: Annotated[list[Path], typer.Option(help="Labelled folder (real/ and fake/); repeat for cross-dataset "
+                                             "columns. The first gets robustness, groups, galleries and the map.")],
+    out: Annotated[Path, typer.Option(help="Folder for index.html, report.json and img/.")],
+    model: Annotated[Path | None, typer.Option(help="Model folder (default: the bundled detector).")] = None,
+    attributes: Annotated[Path | None, typer.Option(help="CSV with a path (or file) column and attribute columns "
+                                                    "(e.g. gender, age group) for per-group slices.")] = None,
+    degradations: Annotated[str, typer.Option(help=f"Comma-separated: {', '.join(DEGRADATIONS)}.")] = ",".join(
+        DEGRADATIONS),
+    seed: SeedOpt = 0,
+    embedding_map: Annotated[bool, typer.Option("--map/--no-map", help="Draw the UMAP embedding map.")] = True,
+    keep_degraded: Annotated[bool, typer.Option("--keep-degraded", help="Keep the degraded images in "
+                                                "OUT/degraded/ (evaluate them to check the numbers).")] = False,
+) -> None:
+    """An evidence report: cross-dataset metrics, calibration, robustness, per-group slices, worst errors,
+    Grad-CAM and an embedding map, as HTML and JSON."""
+    chosen = tuple(d.strip() for d in degradations.split(",") if d.strip())
+    unknown = [d for d in chosen if d not in DEGRADATIONS]
+    if unknown:
+        raise typer.BadParameter(f"{', '.join(unknown)}: choose from {', '.join(DEGRADATIONS)}",
+                                 param_hint="--degradations")
+    config = ReportConfig(data=[str(d) for d in data], out=str(out), model=str(model) if model else None,
+                          attributes=str(attributes) if attributes else None, degradations=chosen, seed=seed,
+                          embedding_map=embedding_map, keep_degraded=keep_degraded)
+    with errors_exit_2():
+        built = build_report(config)
+    for name, metrics in built["datasets"].items():
+        typer.echo(f"{name}: ROC-AUC {_fmt(metrics['roc_auc'])}, accuracy {_fmt(metrics['accuracy'])}, "
+                   f"n={metrics['n']}")
+    typer.echo(f"report written to {out / 'index.html'}")
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def _write_explanation(folder: Path, result: ScanResult, record: dict, method: str, path: Path | None = None) -> None:

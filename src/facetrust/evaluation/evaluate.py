@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from facetrust.data.datasets import discover, find_duplicates
-from facetrust.data.face_crops import crop_samples
+from facetrust.data.face_crops import CropCache, crop_samples
 from facetrust.embeddings import encode_crops
 from facetrust.evaluation.metrics import binary_metrics
 from facetrust.evaluation.plots import save_evaluation_plots
@@ -29,10 +29,12 @@ class Evaluation:
 
 
 def evaluate_model(model: LoadedModel, data: str | Path, threshold: float | None = None,
-                   progress: bool = True) -> Evaluation:
-    """Score every labelled image under `data`; files without a readable face are counted as skipped."""
+                   progress: bool = True, crop_cache: Path | None = None) -> Evaluation:
+    """Score every labelled image under `data`; files without a readable face are counted as skipped.
+    `crop_cache` keeps the face crops elsewhere than the shared cache (for throw-away data)."""
     samples, duplicates = find_duplicates(discover(data), evaluated=("val", "test", ""))
-    crops = crop_samples(samples, model.face_finder(all_faces=False), "faces", progress)
+    finder = model.face_finder(all_faces=False)
+    crops = crop_samples(samples, finder, "faces", progress, CropCache(finder, crop_cache) if crop_cache else None)
     encodings = encode_crops(crops.crops, progress=progress) if model.needs_encodings else None  # cached
     p_fake = model.p_fake(crops.crops, encodings)
     metrics = binary_metrics(crops.labels, p_fake, model.card["threshold"] if threshold is None else threshold)

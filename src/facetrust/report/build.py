@@ -1,0 +1,192 @@
+"""`facetrust report`: the evidence a reviewer asks for, as one HTML page with pictures and one JSON.
+
+Every metric comes from `evaluation.metrics.binary_metrics` through `evaluation.evaluate.evaluate_model`
+(robustness: on degraded copies written to disk and evaluated like any folder, so `evaluate` on the same
+copies gives the same numbers) or on subsets of its per-image scores (per-group slices).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import cv2
+import numpy as np
+from facetrust.report.html import render_html
+
+import facetrust
+from facetrust.data.datasets import Sample, discover
+from facetrust.data.face_crops import CropCache, crop_samples
+from facetrust.detection.scanner import default_model_path
+from facetrust.evaluation.evaluate import Evaluation, evaluate_model
+from facetrust.evaluation.metrics import binary_metrics, expected_calibration_error
+from facetrust.evaluation.plots import save_roc_overlay
+from facetrust.explain import face_heatmaps, overlay
+from facetrust.models.checkpoint import LoadedModel, load_model
+from facetrust.report.attributes import FaceAttributes, user_groups
+from facetrust.report.degrade import DEGRADATIONS, degrade_samples
+from facetrust.report.plots import save_embedding_map, save_pr_overlay, save_reliability, save_robustness
+
+MIN_GROUP = 30  # fewer faces than this (or fewer than 5 of a class for AUC) is too small to judge
+
+
+@dataclass
+class ReportConfig:
+    """What a report covers (saved in report.json)."""
+
+    data: list[str]
+    out: str
+    model: str | None = None  # default: the bundled detector
+    attributes: str | None = None  # a user CSV: path/file + attribute columns
+    degradations: tuple[str, ...] = tuple(DEGRADATIONS)
+    seed: int = 0
+    gallery: int = 8  # worst false positives and false negatives shown
+    explained: int = 4  # Grad-CAM examples per class
+    embedding_map: bool = True
+    keep_degraded: bool = False  # keep the degraded copies in out/degraded/ (to re-evaluate them)
+    strengths: dict[str, list[float]] = field(default_factory=dict)  # override a degradation's strengths
+
+
+def build_report(config: ReportConfig, progress: bool = True) -> dict:
+    """Evaluate, degrade, slice, explain and map; write report.json, index.html and img/*.png."""
+    out = Path(config.out)
+    images = out / "img"
+    images.mkdir(parents=True, exist_ok=True)
+    model = load_model(config.model or default_model_path())
+    evaluations = {Path(d).name or d: evaluate_model(model, d, progress=progress) for d in config.data}
+    primary_name, primary = next(iter(evaluations.items()))
+    report: dict = {"model": {"name": model.name, "version": model.version, "architecture": model.card["architecture"],
+                              "threshold": model.card["threshold"], "temperature": model.card["temperature"]},
+                    "config": asdict(config), "code_version": facetrust.__version__,
+                    "date": datetime.now(UTC).isoformat(timespec="seconds"), "primary": primary_name,
+                    "datasets": {name: _public(e.metrics) for name, e in evaluations.items()}}
+    curves = {name: (e.labels, e.p_fake) for name, e in evaluations.items()}
+    save_roc_overlay(images / "roc.png", curves, "ROC per dataset")
+    save_pr_overlay(images / "pr.png", curves, "precision-recall per dataset")
+    report["calibration"] = _calibration(model, primary, images)
+    report["robustness"] = _robustness(model, config, primary_name, out, progress)
+    save_robustness(images / "robustness.png", report["robustness"], report["datasets"][primary_name])
+    report["groups"] = _groups(model, config, primary, progress)
+    crops = _crops(model, primary)
+    report["gallery"] = _gallery(primary, crops, config.gallery, images)
+    report["explained"] = _explained(model, primary, crops, config, images)
+    if config.embedding_map:
+        report["embedding_map"] = _embedding_map(model, primary, crops, config.seed, images, primary_name)
+    (out / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    (out / "index.html").write_text(render_html(report), encoding="utf-8")
+    return report
+
+
+def _public(metrics: dict) -> dict:
+    return {k: v for k, v in metrics.items() if k != "model"}
+
+
+def _calibration(model: LoadedModel, evaluation: Evaluation, images: Path) -> dict:
+    """ECE and reliability with and without the model's temperature (the logit is recovered from P(fake))."""
+    temperature = model.card["temperature"]
+    p = np.clip(evaluation.p_fake, 1e-7, 1 - 1e-7)
+    logits = temperature * np.log(p / (1 - p))
+    before = 1 / (1 + np.exp(-logits))
+    ece = (expected_calibration_error(evaluation.labels, before), expected_calibration_error(evaluation.labels, p))
+    save_reliability(images / "calibration.png", evaluation.labels, before, p, ece, temperature)
+    return {"temperature": temperature, "ece_before": ece[0], "ece_after": ece[1]}
+
+
+def _robustness(model: LoadedModel, config: ReportConfig, name: str, out: Path, progress: bool) -> dict:
+    samples = discover(config.data[0])
+    scratch = Path(tempfile.mkdtemp(prefix="facetrust-degraded-"))
+    result = {}
+    try:
+        for degradation_name in config.degradations:
+            degradation = DEGRADATIONS[degradation_name]
+            strengths = tuple(config.strengths.get(degradation_name, degradation.strengths))
+            points = []
+            for strength in strengths:
+                folder = (out / "degraded" if config.keep_degraded else scratch) / f"{degradation_name}-{strength:g}"
+                degrade_samples(samples, degradation, strength, config.seed, folder, progress)
+                evaluation = evaluate_model(model, folder, progress=progress, crop_cache=scratch / "crops")
+                points.append({"strength": strength, "metrics": _public(evaluation.metrics),
+                               "data": str(folder) if config.keep_degraded else None})
+            result[degradation_name] = {"unit": degradation.unit, "strengths": list(strengths), "points": points}
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return result
+
+
+def _groups(model: LoadedModel, config: ReportConfig, evaluation: Evaluation, progress: bool) -> dict:
+    """Accuracy, FPR, FNR, AUC per group of each attribute; small groups are marked, not judged."""
+    columns = FaceAttributes(model).groups(evaluation.paths, progress)
+    if config.attributes:
+        columns |= user_groups(Path(config.attributes), evaluation.paths)
+    threshold = evaluation.metrics["threshold"]
+    result = {}
+    for attribute, values in columns.items():
+        rows = {}
+        for group in sorted(set(values)):
+            chosen = np.array([v == group for v in values])
+            metrics = binary_metrics(evaluation.labels[chosen], evaluation.p_fake[chosen], threshold)
+            small = (chosen.sum() < MIN_GROUP or min(metrics["n_real"], metrics["n_fake"]) < 5)
+            rows[group] = {k: metrics[k] for k in ("n", "n_real", "n_fake", "accuracy", "fpr", "fnr", "roc_auc")}
+            rows[group]["too_small"] = bool(small)
+            rows[group]["paths"] = [p for p, c in zip(evaluation.paths, chosen, strict=True) if c]
+        result[attribute] = rows
+    return result
+
+
+def _crops(model: LoadedModel, evaluation: Evaluation) -> list[np.ndarray]:
+    """The evaluated crops again (from the crop cache), in the evaluation's order."""
+    samples = [Sample(Path(p), int(label)) for p, label in zip(evaluation.paths, evaluation.labels, strict=True)]
+    finder = model.face_finder(all_faces=False)
+    return crop_samples(samples, finder, progress=False, cache=CropCache(finder)).crops
+
+
+def _thumbnail(path: Path, crop: np.ndarray, size: int = 160) -> str:
+    cv2.imwrite(str(path), cv2.cvtColor(cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA),
+                                        cv2.COLOR_RGB2BGR))
+    return f"img/{path.name}"
+
+
+def _gallery(evaluation: Evaluation, crops: list[np.ndarray], count: int, images: Path) -> dict:
+    """The real faces scored most fake (false alarms) and the fakes scored most real (misses)."""
+    threshold = evaluation.metrics["threshold"]
+    order = np.argsort(evaluation.p_fake)
+    false_positives = [i for i in order[::-1] if evaluation.labels[i] == 0 and evaluation.p_fake[i] >= threshold]
+    false_negatives = [i for i in order if evaluation.labels[i] == 1 and evaluation.p_fake[i] < threshold]
+    return {kind: [{"path": evaluation.paths[i], "p_fake": float(evaluation.p_fake[i]),
+                    "image": _thumbnail(images / f"{kind}-{n}.png", crops[i])} for n, i in enumerate(chosen[:count])]
+            for kind, chosen in (("false_positives", false_positives), ("false_negatives", false_negatives))}
+
+
+def _explained(model: LoadedModel, evaluation: Evaluation, crops: list[np.ndarray], config: ReportConfig,
+               images: Path) -> list[dict]:
+    """Grad-CAM overlays for a seeded sample of each class."""
+    rng = np.random.default_rng(config.seed)
+    chosen = [int(i) for label in (0, 1) for i in rng.permutation(np.flatnonzero(evaluation.labels == label))
+              [:config.explained]]
+    maps = face_heatmaps(model, [crops[i] for i in chosen]) if chosen else []
+    return [{"path": evaluation.paths[i], "label": "fake" if evaluation.labels[i] else "real",
+             "p_fake": float(evaluation.p_fake[i]),
+             "image": _thumbnail(images / f"gradcam-{n}.png", overlay(crops[i], heat), 224)}
+            for n, (i, heat) in enumerate(zip(chosen, maps, strict=True))]
+
+
+def _embedding_map(model: LoadedModel, evaluation: Evaluation, crops: list[np.ndarray], seed: int, images: Path,
+                   title: str) -> dict:
+    """Penultimate features → UMAP (2-D) → HDBSCAN clusters; how pure each cluster is."""
+    import umap
+    from sklearn.cluster import HDBSCAN
+
+    features, _ = model.features(crops)
+    points = umap.UMAP(n_neighbors=15, min_dist=0.1, random_state=seed, n_jobs=1).fit_transform(features)
+    clusters = HDBSCAN(min_cluster_size=max(5, len(crops) // 30), copy=True).fit_predict(points)
+    predicted = (evaluation.p_fake >= evaluation.metrics["threshold"]).astype(int)
+    save_embedding_map(images / "map.png", points, evaluation.labels, predicted, clusters, title)
+    summary = [{"cluster": int(c), "n": int((clusters == c).sum()),
+                "fake_share": float(evaluation.labels[clusters == c].mean()),
+                "accuracy": float((predicted == evaluation.labels)[clusters == c].mean())}
+               for c in sorted(set(clusters.tolist()))]
+    return {"image": "img/map.png", "clusters": summary}

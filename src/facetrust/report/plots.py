@@ -1,0 +1,94 @@
+"""The report's pictures: PR overlay, reliability diagram, robustness curves, embedding map."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.metrics import average_precision_score, precision_recall_curve
+
+
+def _save(figure: plt.Figure, path: Path) -> Path:
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path
+
+
+def save_pr_overlay(path: Path, curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str) -> Path:
+    figure, axes = plt.subplots(figsize=(5.5, 5.5))
+    for name, (labels, scores) in curves.items():
+        if len(set(np.asarray(labels).tolist())) < 2:
+            continue
+        precision, recall, _ = precision_recall_curve(labels, scores)
+        axes.plot(recall, precision, linewidth=2, label=f"{name} (AP {average_precision_score(labels, scores):.3f})")
+    axes.set(xlabel="recall (fakes caught)", ylabel="precision", title=title, xlim=(0, 1), ylim=(0, 1.02))
+    axes.legend(loc="lower left", fontsize=8)
+    return _save(figure, path)
+
+
+def reliability(labels: np.ndarray, p_fake: np.ndarray, bins: int = 10) -> list[dict]:
+    """Per probability bin: mean predicted P(fake), observed share of fakes, count."""
+    edges = np.linspace(0, 1, bins + 1)
+    index = np.clip(np.digitize(p_fake, edges[1:-1]), 0, bins - 1)
+    return [{"low": float(edges[b]), "high": float(edges[b + 1]), "n": int((index == b).sum()),
+             "mean_p": float(p_fake[index == b].mean()) if (index == b).any() else None,
+             "fake_share": float(labels[index == b].mean()) if (index == b).any() else None} for b in range(bins)]
+
+
+def save_reliability(path: Path, labels: np.ndarray, before: np.ndarray, after: np.ndarray,
+                     ece: tuple[float, float], temperature: float) -> Path:
+    """Observed share of fakes per predicted-probability bin, without and with the model's temperature."""
+    figure, axes = plt.subplots(figsize=(5.5, 5.5))
+    axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect calibration")
+    for name, scores, value in (("sigmoid(logit)", before, ece[0]), (f"sigmoid(logit / {temperature:.2f})", after,
+                                                                    ece[1])):
+        rows = [r for r in reliability(labels, scores) if r["n"]]
+        axes.plot([r["mean_p"] for r in rows], [r["fake_share"] for r in rows], marker="o",
+                  label=f"{name}: ECE {value:.3f}")
+    axes.set(xlabel="predicted P(fake)", ylabel="observed share of fakes", xlim=(0, 1), ylim=(0, 1),
+             title="calibration (reliability diagram)")
+    axes.legend(loc="upper left", fontsize=8)
+    return _save(figure, path)
+
+
+def save_robustness(path: Path, robustness: dict, clean: dict) -> Path:
+    """ROC-AUC and accuracy against strength, one panel per degradation; the clean value at the left."""
+    names = list(robustness)
+    figure, axes = plt.subplots(1, len(names), figsize=(3.4 * len(names), 3.6), squeeze=False)
+    for axis, name in zip(axes[0], names, strict=True):
+        block = robustness[name]
+        labels = ["clean"] + [f"{s:g}" for s in block["strengths"]]
+        for metric, style in (("roc_auc", "o-"), ("accuracy", "s--")):
+            values = [clean[metric]] + [p["metrics"][metric] for p in block["points"]]
+            axis.plot(range(len(labels)), [np.nan if v is None else v for v in values], style, label=metric)
+        axis.set_xticks(range(len(labels)), labels, fontsize=8)
+        axis.set(title=name, xlabel=block["unit"], ylim=(0, 1.02))
+        axis.axhline(0.5, color="grey", linewidth=0.5)
+    axes[0, 0].legend(loc="lower left", fontsize=8)
+    return _save(figure, path)
+
+
+def save_embedding_map(path: Path, points: np.ndarray, labels: np.ndarray, predicted: np.ndarray,
+                       clusters: np.ndarray, title: str) -> Path:
+    """Two panels of the same 2-D map: coloured by true label (wrong predictions ringed), and by cluster."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 5))
+    for value, name, colour in ((0, "real", "tab:blue"), (1, "fake", "tab:red")):
+        rows = labels == value
+        left.scatter(points[rows, 0], points[rows, 1], s=12, c=colour, label=name, alpha=0.7)
+    wrong = labels != predicted
+    left.scatter(points[wrong, 0], points[wrong, 1], s=40, facecolors="none", edgecolors="black", linewidths=0.8,
+                 label="misclassified")
+    left.set_title(f"{title}: true label")
+    left.legend(fontsize=8)
+    right.scatter(points[:, 0], points[:, 1], s=12, c=clusters, cmap="tab10", alpha=0.8)
+    right.scatter(points[clusters < 0, 0], points[clusters < 0, 1], s=12, c="lightgrey")
+    right.set_title(f"HDBSCAN clusters ({len(set(clusters.tolist()) - {-1})}; grey: noise)")
+    for axis in (left, right):
+        axis.set_xticks([])
+        axis.set_yticks([])
+    return _save(figure, path)
