@@ -16,7 +16,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from facetrust.report.html import render_html
 
 import facetrust
 from facetrust.data.datasets import Sample, discover
@@ -29,6 +28,7 @@ from facetrust.explain import face_heatmaps, overlay
 from facetrust.models.checkpoint import LoadedModel, load_model
 from facetrust.report.attributes import FaceAttributes, user_groups
 from facetrust.report.degrade import DEGRADATIONS, degrade_samples
+from facetrust.report.html import render_html
 from facetrust.report.plots import save_embedding_map, save_pr_overlay, save_reliability, save_robustness
 
 MIN_GROUP = 30  # fewer faces than this (or fewer than 5 of a class for AUC) is too small to judge
