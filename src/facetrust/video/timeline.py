@@ -16,9 +16,12 @@ def save_timeline(path: Path, record: dict) -> Path:
     video = record["video"]
     model = record["model"]
     figure, axes = plt.subplots(figsize=(9, 3.8))
-    low, high = model["threshold"] - model["uncertain_band"], model["threshold"] + model["uncertain_band"]
-    axes.axhspan(max(low, 0.0), min(high, 1.0), color="orange", alpha=0.15, label="uncertain band (frames)")
-    axes.axhline(model["threshold"], color="orange", linestyle=":", linewidth=1)
+    band = model["uncertain_band"]
+    for threshold, colour, what in ((model["threshold"], "orange", "frames"), (video["threshold"], "purple",
+                                                                            "track scores (dashed)")):
+        axes.axhspan(max(threshold - band, 0.0), min(threshold + band, 1.0), color=colour, alpha=0.12,
+                     label=f"uncertain band, {what}")
+        axes.axhline(threshold, color=colour, linestyle=":", linewidth=1)
     for track in video["tracks"]:
         style = "-" if track["votes"] else ":"
         line, = axes.plot(track["times"], track["p_fake_frames"], style, marker="o", markersize=3,
