@@ -101,3 +101,15 @@ def test_a_video_without_faces_is_no_face_not_an_error(trained):
     jsonschema.validate(record, SCHEMA)
     assert record["verdict"] == "no_face" and record["p_fake"] is None
     assert record["video"]["tracks"] == [] and len(record["video"]["frames"]) == 4
+
+
+def test_scan_uses_the_bundled_video_model_by_default(small_ffpp):
+    from facetrust.detection.scanner import default_video_model_path
+
+    card = json.loads((default_video_model_path() / "model.json").read_text())
+    scanner = Scanner()
+    assert scanner.frames == card["frames"] == 32
+    record = Scanner(frames=4).scan(small_ffpp / "real/youtube_469.mp4").to_dict()
+    jsonschema.validate(record, SCHEMA)
+    assert record["model"]["video"]["name"] == card["name"] and record["video"]["aggregation"] == "gru"
+    assert record["video"]["threshold"] == round(card["threshold"], 4)
