@@ -50,8 +50,9 @@ from facetrust.media.files import expand_inputs
 from facetrust.models import list_models, model_entry
 from facetrust.models.checkpoint import load_model
 from facetrust.models.onnx_backend import PARITY_TOLERANCE, OnnxModule, export_onnx
-from facetrust.report.build import ReportConfig, build_report
+from facetrust.report.build import ReportConfig, build_report, evaluated_crops
 from facetrust.report.degrade import DEGRADATIONS
+from facetrust.report.embedding import embedding_map
 from facetrust.store import ResultStore
 from facetrust.training import TrainConfig, train
 from facetrust.training.distributed import join_workers
@@ -252,6 +253,26 @@ def report(
         typer.echo(f"{name}: ROC-AUC {_fmt(metrics['roc_auc'])}, accuracy {_fmt(metrics['accuracy'])}, "
                    f"n={metrics['n']}")
     typer.echo(f"report written to {out / 'index.html'}")
+
+
+@app.command("map")
+def map_command(
+    data: Annotated[Path, typer.Option(help="Labelled folder (real/ and fake/) or manifest.")],
+    out: Annotated[Path, typer.Option(help="PNG to write (a JSON of the clusters is written beside it).")],
+    model: Annotated[Path | None, typer.Option(help="Model folder (default: the bundled detector).")] = None,
+    seed: SeedOpt = 0,
+) -> None:
+    """Embedding map: the model's penultimate features by UMAP in 2-D, HDBSCAN clusters, label and errors."""
+    with errors_exit_2():
+        loaded = load_model(model or default_model_path())
+        evaluation = evaluate_model(loaded, data)
+        summary = embedding_map(loaded, evaluation, evaluated_crops(loaded, evaluation), seed, out, data.name)
+    out.with_suffix(".json").write_text(json.dumps(summary["clusters"], indent=2), encoding="utf-8")
+    for cluster in summary["clusters"]:
+        name = "noise" if cluster["cluster"] < 0 else f"cluster {cluster['cluster']}"
+        typer.echo(f"{name}: {cluster['n']} faces, {cluster['fake_share']:.0%} fake, "
+                   f"accuracy {cluster['accuracy']:.3f}")
+    typer.echo(f"map written to {out}")
 
 
 def _fmt(value: float | None) -> str:

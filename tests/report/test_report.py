@@ -108,3 +108,12 @@ def test_user_attributes_match_by_path_or_file_name(tmp_path):
     table.write_text("path,gender\nimgs/a.jpg,f\nb.jpg,m\n")
     groups = user_groups(table, [str(tmp_path / "imgs/a.jpg"), "/elsewhere/b.jpg", "/x/c.jpg"])
     assert groups == {"gender": ["f", "m", "unknown"]}
+
+
+def test_map_command_draws_the_embedding_and_lists_clusters(shared_data, tmp_path):
+    data = small_set(shared_data, tmp_path / "k140", "k140/test", 12)
+    result = runner.invoke(app, ["map", "--data", str(data), "--out", str(tmp_path / "map.png")])
+    assert result.exit_code == 0, result.output
+    clusters = json.loads((tmp_path / "map.json").read_text())
+    assert sum(c["n"] for c in clusters) == 24 and "map written to" in result.output
+    assert (tmp_path / "map.png").stat().st_size > 20_000

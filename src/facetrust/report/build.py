@@ -28,8 +28,9 @@ from facetrust.explain import face_heatmaps, overlay
 from facetrust.models.checkpoint import LoadedModel, load_model
 from facetrust.report.attributes import FaceAttributes, user_groups
 from facetrust.report.degrade import DEGRADATIONS, degrade_samples
+from facetrust.report.embedding import embedding_map
 from facetrust.report.html import render_html
-from facetrust.report.plots import save_embedding_map, save_pr_overlay, save_reliability, save_robustness
+from facetrust.report.plots import save_pr_overlay, save_reliability, save_robustness
 
 MIN_GROUP = 30  # fewer faces than this (or fewer than 5 of a class for AUC) is too small to judge
 
@@ -71,11 +72,11 @@ def build_report(config: ReportConfig, progress: bool = True) -> dict:
     report["robustness"] = _robustness(model, config, primary_name, out, progress)
     save_robustness(images / "robustness.png", report["robustness"], report["datasets"][primary_name])
     report["groups"] = _groups(model, config, primary, progress)
-    crops = _crops(model, primary)
+    crops = evaluated_crops(model, primary)
     report["gallery"] = _gallery(primary, crops, config.gallery, images)
     report["explained"] = _explained(model, primary, crops, config, images)
     if config.embedding_map:
-        report["embedding_map"] = _embedding_map(model, primary, crops, config.seed, images, primary_name)
+        report["embedding_map"] = embedding_map(model, primary, crops, config.seed, images / "map.png", primary_name)
     (out / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     (out / "index.html").write_text(render_html(report), encoding="utf-8")
     return report
@@ -137,7 +138,7 @@ def _groups(model: LoadedModel, config: ReportConfig, evaluation: Evaluation, pr
     return result
 
 
-def _crops(model: LoadedModel, evaluation: Evaluation) -> list[np.ndarray]:
+def evaluated_crops(model: LoadedModel, evaluation: Evaluation) -> list[np.ndarray]:
     """The evaluated crops again (from the crop cache), in the evaluation's order."""
     samples = [Sample(Path(p), int(label)) for p, label in zip(evaluation.paths, evaluation.labels, strict=True)]
     finder = model.face_finder(all_faces=False)
@@ -172,21 +173,3 @@ def _explained(model: LoadedModel, evaluation: Evaluation, crops: list[np.ndarra
              "p_fake": float(evaluation.p_fake[i]),
              "image": _thumbnail(images / f"gradcam-{n}.png", overlay(crops[i], heat), 224)}
             for n, (i, heat) in enumerate(zip(chosen, maps, strict=True))]
-
-
-def _embedding_map(model: LoadedModel, evaluation: Evaluation, crops: list[np.ndarray], seed: int, images: Path,
-                   title: str) -> dict:
-    """Penultimate features → UMAP (2-D) → HDBSCAN clusters; how pure each cluster is."""
-    import umap
-    from sklearn.cluster import HDBSCAN
-
-    features, _ = model.features(crops)
-    points = umap.UMAP(n_neighbors=15, min_dist=0.1, random_state=seed, n_jobs=1).fit_transform(features)
-    clusters = HDBSCAN(min_cluster_size=max(5, len(crops) // 30), copy=True).fit_predict(points)
-    predicted = (evaluation.p_fake >= evaluation.metrics["threshold"]).astype(int)
-    save_embedding_map(images / "map.png", points, evaluation.labels, predicted, clusters, title)
-    summary = [{"cluster": int(c), "n": int((clusters == c).sum()),
-                "fake_share": float(evaluation.labels[clusters == c].mean()),
-                "accuracy": float((predicted == evaluation.labels)[clusters == c].mean())}
-               for c in sorted(set(clusters.tolist()))]
-    return {"image": "img/map.png", "clusters": summary}
