@@ -80,6 +80,21 @@ def test_compare_again_reuses_finished_runs(comparison, shared_data, monkeypatch
     assert (comparison / "runs/ffnn-rgb-64/model/model.safetensors").stat().st_mtime_ns == before
 
 
+def test_a_study_archived_without_weights_still_resumes(comparison, shared_data, tmp_path, monkeypatch):
+    import shutil
+
+    archive = tmp_path / "archive"
+    shutil.copytree(comparison / "runs/ffnn-rgb-64", archive / "runs/ffnn-rgb-64",
+                    ignore=shutil.ignore_patterns("*.safetensors", "last.pt"))
+    monkeypatch.setattr(runs_module, "train", no_training)
+    result = runner.invoke(app, ["compare", "--data", str(shared_data / "faces/k140"), "--models", "ffnn",
+                                 "--out", str(archive), *TINY])
+    assert result.exit_code == 0, result.output
+    row = json.loads((archive / "compare.json").read_text())["rows"][0]
+    original = json.loads((comparison / "runs/ffnn-rgb-64/summary.json").read_text())
+    assert row["roc_auc"] == original["roc_auc"] and row["parameters"] == original["parameters"]
+
+
 def test_tune_picks_the_best_cell_on_validation(tmp_path, shared_data):
     out = tmp_path / "tune"
     result = runner.invoke(app, ["tune", "--data", str(shared_data / "faces/k140"), "--model", "cnn", "--out",

@@ -8,6 +8,7 @@ fails becomes a row saying why instead of ending the study.
 from __future__ import annotations
 
 import csv
+import json
 import time
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from facetrust.models.checkpoint import CARD_FILE, LoadedModel, load_model
 from facetrust.training import TrainConfig, train
 
 METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "ap")
+SUMMARY_FILE = "summary.json"
 TIMING_FACES = 32  # faces timed per model for inference ms/image
 
 
@@ -39,7 +41,23 @@ def run_once(config: TrainConfig, progress: bool = True) -> tuple[Path | None, s
 
 def summarise(folder: Path, timing: bool = True) -> dict:
     """Metrics on the held-out split (test if the data has one, else validation; thresholds always from
-    validation), validation ROC-AUC, seconds per epoch, parameter count and, with `timing`, inference ms/image."""
+    validation), validation ROC-AUC, seconds per epoch, parameter count and, with `timing`, inference ms/image.
+
+    The row is kept as `summary.json` beside the run, tied to the model's version, so a study whose
+    finished runs were archived without their weights (cards, histories, summaries) still resumes.
+    """
+    kept = folder.parent / SUMMARY_FILE
+    version = json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))["version"]
+    if kept.exists():
+        row = json.loads(kept.read_text(encoding="utf-8"))
+        if row.get("model_version") == version and (not timing or "inference_ms" in row):
+            return row
+    row = _measure(folder, timing) | {"model_version": version}
+    kept.write_text(json.dumps(row, indent=2), encoding="utf-8")
+    return row
+
+
+def _measure(folder: Path, timing: bool) -> dict:
     model = load_model(folder)
     card = model.card
     split = "test" if "test" in card["metrics"] else "val"
