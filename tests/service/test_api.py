@@ -153,3 +153,13 @@ def test_slow_scan_answers_504_but_its_result_serves_the_retry(scanner, store, r
             time.sleep(0.1)
         retry = upload(hurried, real_face)
         assert retry.status_code == 200 and retry.json()["stored"]["cached"] is True
+
+
+def test_explain_on_request_returns_heatmaps_but_stores_only_the_verdict(client, store, real_face):
+    plain = upload(client, real_face).json()
+    explained = upload(client, real_face, explain="true").json()
+    jsonschema.validate(explained, SCHEMA)
+    heatmap = explained["faces"][0]["heatmap"]
+    assert heatmap.startswith("data:image/png;base64,") and len(heatmap) > 10_000
+    assert explained["stored"]["id"] == plain["stored"]["id"] and store.count() == 1
+    assert "heatmap" not in client.get(f"/v1/scans/{plain['stored']['id']}").json()["faces"][0]

@@ -101,6 +101,12 @@ class Scanner:
         other.emotion = reader
         return other
 
+    def with_explain(self, method: str | None) -> Scanner:
+        """The same scanner, attaching heatmaps by `method` (None: none)."""
+        other = copy.copy(self)
+        other.explain = method
+        return other
+
     def scan(self, source: Source, name: str | None = None) -> ScanResult:
         """Scan one image or video; a MediaError names the input if it cannot be read."""
         found = find_faces(source, self.finder, name=name, frames=self.frames, limits=self.limits)

@@ -13,6 +13,16 @@ import numpy as np
 from facetrust.explain.heatmaps import overlay
 
 
+def png_data_url(image: np.ndarray) -> str:
+    """An RGB image as a `data:image/png;base64,...` URL (for JSON answers a web page shows directly)."""
+    import base64
+
+    import cv2
+
+    _, data = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    return "data:image/png;base64," + base64.b64encode(data.tobytes()).decode("ascii")
+
+
 def save_explanation(path: Path, crops: list[np.ndarray], heatmaps: list[np.ndarray], titles: list[str],
                      method: str) -> Path:
     """One column per face: the crop, then the crop with its heatmap (normalised per face)."""

@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from facetrust import __version__
 from facetrust.detection.scanner import Scanner
+from facetrust.detection.verdict import ScanResult
 from facetrust.emotion.annotate import EmotionReader
 from facetrust.errors import (
     CorruptMediaError,
@@ -35,6 +36,7 @@ from facetrust.errors import (
     ProcessingError,
     UnsupportedMediaError,
 )
+from facetrust.explain import overlay, png_data_url
 from facetrust.models import list_models
 from facetrust.service.body_limit import BodySizeLimit
 from facetrust.service.work_queue import QueueFull, WorkQueue
@@ -42,6 +44,7 @@ from facetrust.store import ResultStore, StoredScan
 
 STATIC = Path(__file__).resolve().parent / "static"
 BEARER = HTTPBearer(auto_error=False)  # module level: annotations are resolved from module globals
+EXPLAIN_METHOD = "gradcam"  # heatmaps asked for through the API
 VerdictFilter = Literal["real", "fake", "uncertain", "no_face"]
 STATUS_FOR_ERROR: dict[type[MediaError], int] = {
     EmptyMediaError: 400,
@@ -106,24 +109,39 @@ def create_app(settings: ServiceSettings, scanner: Scanner | None = None, store:
         threshold: Annotated[float | None, Form(ge=0.0, le=1.0, description="Decision threshold.")] = None,
         uncertain_band: Annotated[float | None, Form(ge=0.0, le=0.5)] = None,
         emotion: Annotated[bool, Form(description="Also read each face's expression.")] = False,
+        explain: Annotated[bool, Form(description="Add a Grad-CAM heatmap per face (image) or for the most "
+                                      "suspicious face (video) as a PNG data URL; always scans afresh.")] = False,
     ) -> dict:
         data = await file.read()
         name = PurePath(file.filename or "upload").name[:255] or "upload"
         if len(data) > settings.max_upload_bytes:
             raise HTTPException(413, f"{name}: upload is larger than the limit of {settings.max_upload_bytes:,} bytes")
         decided = scanner.with_decision(threshold, uncertain_band).with_emotion(reader if emotion else None)
-        stored = await run_in_threadpool(store.find, hashlib.sha256(data).hexdigest(), decided.model_info)
+        decided = decided.with_explain(EXPLAIN_METHOD if explain else None)
+        stored = None if explain else await run_in_threadpool(store.find, hashlib.sha256(data).hexdigest(),
+                                                              decided.model_info)
         if stored:
             return stored.to_dict()
+        fresh: list[ScanResult] = []
+
+        def scan_and_store() -> StoredScan:
+            fresh.append(decided.scan(data, name=name))
+            return store.add(fresh[0])
+
         try:  # stored on the worker, so a scan that outlives its request still serves the retry
-            stored = await queue.run(lambda: store.add(decided.scan(data, name=name)), settings.timeout_seconds)
+            stored = await queue.run(scan_and_store, settings.timeout_seconds)
         except QueueFull:
             raise HTTPException(429, "the scan queue is full; retry shortly", {"Retry-After": "2"}) from None
         except TimeoutError:
             raise HTTPException(504, f"{name}: scanning took longer than {settings.timeout_seconds:.0f} s") from None
         except MediaError as exc:
             raise HTTPException(_status_for(exc), f"{name}: {exc.problem}") from exc
-        return stored.to_dict()
+        record = stored.to_dict()
+        if explain:  # heatmaps travel in the response only: the store keeps the verdict, not the pictures
+            for face_record, face in zip(record["faces"], fresh[0].faces, strict=True):
+                if face.heatmap is not None:
+                    face_record["heatmap"] = png_data_url(overlay(face.crop, face.heatmap))
+        return record
 
     @app.get("/v1/scans/{scan_id}", dependencies=[authorised])
     def stored_scan(scan_id: int) -> dict:

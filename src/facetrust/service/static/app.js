@@ -27,6 +27,7 @@ async function scan(file) {
   if ($("#threshold").value !== "") { form.append("threshold", $("#threshold").value); }
   form.append("uncertain_band", $("#uncertain-band").value || "0.1");
   form.append("emotion", $("#emotion").checked ? "true" : "false");
+  form.append("explain", $("#explain").checked ? "true" : "false");
   setStatus(`scanning ${file.name}…`);
   try {
     const record = await api("/v1/scan", { method: "POST", body: form });
@@ -65,10 +66,15 @@ function show(record, imageUrl) {
       : `${face.time} s` + (face.track === undefined ? "" : `, track ${face.track}`);
     return `<tr><td>${k + 1}</td><td><span class="badge ${face.verdict}">${face.verdict}</span></td>` +
       `<td><span class="bar" style="width:${Math.round(80 * face.p_fake)}px"></span>${percent(face.p_fake)}</td>` +
-      `<td>${where}</td><td>${expression(face)}</td></tr>`;
+      `<td>${where}</td><td>${expression(face)}</td><td>${heatmap(face)}</td></tr>`;
   });
   $("#faces tbody").innerHTML = rows.join("");
   $("#record").textContent = JSON.stringify(record, null, 2);
+}
+
+function heatmap(face) {
+  if (!face.heatmap || !face.heatmap.startsWith("data:image/png;base64,")) { return ""; }
+  return `<img class="heatmap" src="${face.heatmap}" alt="heatmap of face" width="96" height="96">`;
 }
 
 function expression(face) {
