@@ -81,8 +81,9 @@ def load_input(source: Source, name: str | None = None, limits: MediaLimits = DE
 
 
 def find_faces(source: Source, finder: FaceFinder | None = None, *, name: str | None = None,
-               frames: int = 16, limits: MediaLimits = DEFAULT_LIMITS) -> FacesResult:
-    """Detect and align every face in an image, or in `frames` uniformly sampled frames of a video."""
+               frames: int = 16, limits: MediaLimits = DEFAULT_LIMITS, fps: float | None = None) -> FacesResult:
+    """Detect and align every face in an image, or in `frames` uniformly sampled frames of a video (with
+    `fps`: one frame every 1/fps seconds, at most `frames`, spread over the whole video if that caps it)."""
     finder = finder or FaceFinder()
     started = time.perf_counter()
     media = load_input(source, name, limits)
@@ -99,7 +100,8 @@ def find_faces(source: Source, finder: FaceFinder | None = None, *, name: str | 
     else:
         info = probe_video(media, limits)
         found = [FrameFaces(f.index, f.time, faces_in(f.pixels))
-                 for f in sample_frames(media, count=frames, limits=limits)]
+                 for f in sample_frames(media, count=None if fps else frames, fps=fps, max_frames=frames,
+                                        limits=limits)]
         notes = [] if found else ["no frame could be decoded"]
         result = FacesResult(media.name, media.sha256, "video", info.width, info.height, found, notes)
     decode_ms = 1000 * (time.perf_counter() - started) - timings["detect"] - timings["align"]
@@ -108,11 +110,11 @@ def find_faces(source: Source, finder: FaceFinder | None = None, *, name: str | 
     return result
 
 
-def find_faces_or_error(source: Source, finder: FaceFinder, *, name: str | None = None,
-                        frames: int = 16, limits: MediaLimits = DEFAULT_LIMITS) -> FacesResult | MediaError:
+def find_faces_or_error(source: Source, finder: FaceFinder, *, name: str | None = None, frames: int = 16,
+                        limits: MediaLimits = DEFAULT_LIMITS, fps: float | None = None) -> FacesResult | MediaError:
     """`find_faces` for batches: any failure comes back as a MediaError naming the input, never raised."""
     try:
-        return find_faces(source, finder, name=name, frames=frames, limits=limits)
+        return find_faces(source, finder, name=name, frames=frames, limits=limits, fps=fps)
     except MediaError as exc:
         return exc
     except Exception as exc:  # one bad file must never stop a batch; the message keeps the cause

@@ -127,6 +127,8 @@ def scan(
     uncertain_band: Annotated[float, typer.Option(help="Half-width of the 'uncertain' band around it.")] = 0.1,
     frames: Annotated[int | None, typer.Option(help="Frames sampled uniformly from each video (default: the "
                                                "video model's, 32 for the bundled one).")] = None,
+    fps: Annotated[float | None, typer.Option(help="Sample videos at this rate instead, at most --frames "
+                                              "frames.")] = None,
     video_model: Annotated[Path | None, typer.Option(help="Temporal model scoring each video's face tracks "
                                                      "(default: the bundled one with the bundled detector).")] = None,
     temporal: Annotated[bool, typer.Option("--temporal/--mean-of-frames", help="Score face tracks with the "
@@ -163,7 +165,7 @@ def scan(
                             frames=frames, face_mode=crop_mode(face_mode) if face_mode else None,
                             emotion=str(expressions) if expressions else None,
                             video_model=str(video_model) if video_model and temporal else None if temporal else False,
-                            explain=explain_method if explain else None)
+                            explain=explain_method if explain else None, fps=fps)
     if explain and engine == "ray":
         fail("--explain runs with the local engine only")
     with errors_exit_2():

@@ -1,5 +1,6 @@
 """End to end on real FaceForensics++ clips: `video train`, `video evaluate`, `scan clip.mp4 --timeline`."""
 
+import itertools
 import json
 from pathlib import Path
 
@@ -113,3 +114,14 @@ def test_scan_uses_the_bundled_video_model_by_default(small_ffpp):
     jsonschema.validate(record, SCHEMA)
     assert record["model"]["video"]["name"] == card["name"] and record["video"]["aggregation"] == "gru"
     assert record["video"]["threshold"] == round(card["threshold"], 4)
+
+
+def test_frames_can_be_sampled_at_a_rate_capped_by_the_frame_count(small_ffpp):
+    clip = small_ffpp / "real/youtube_183.mp4"  # 13 s
+    every_two_seconds = Scanner(frames=8, fps=0.5, video_model=False).scan(clip).to_dict()
+    times = [frame["time"] for frame in every_two_seconds["video"]["frames"]]
+    assert len(times) == 6 and every_two_seconds["model"]["video"]["fps"] == 0.5
+    assert all(abs(later - earlier - 2.0) < 0.05 for earlier, later in itertools.pairwise(times))
+    capped = Scanner(frames=3, fps=2.0, video_model=False).scan(clip).to_dict()
+    assert len(capped["video"]["frames"]) == 3  # 26 wanted, capped: spread over the whole clip instead
+    assert capped["video"]["frames"][-1]["time"] > 10

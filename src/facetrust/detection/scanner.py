@@ -44,7 +44,8 @@ class Scanner:
     `emotion`, an expression model (folder or loaded), adds each face's expression to the record.
     `video_model` scores the face tracks of videos: a temporal model folder (or loaded), False for the
     mean of the frames, None for the bundled one when the image model is the bundled detector.
-    `frames` sampled per video default to the video model's (else 16). `explain` (a method of
+    `frames` sampled per video default to the video model's (else 16); with `fps`, one frame every
+    1/fps seconds, `frames` at most. `explain` (a method of
     `facetrust.explain.EXPLAIN_METHODS`) attaches a heatmap and the crop to every face of an image and to
     the most suspicious face of a video.
     """
@@ -54,7 +55,7 @@ class Scanner:
                  all_faces: bool = True, frames: int | None = None, limits: MediaLimits = DEFAULT_LIMITS,
                  face_mode: CropMode | None = None, emotion: str | Path | LoadedModel | None = None,
                  video_model: str | Path | VideoModel | Literal[False] | None = None,
-                 explain: str | None = None) -> None:
+                 explain: str | None = None, fps: float | None = None) -> None:
         self.model = model if isinstance(model, LoadedModel) else load_model(model or default_model_path())
         card = self.model.card
         self.emotion = EmotionReader(emotion, card["faces"]["margin"]) if emotion else None
@@ -64,6 +65,7 @@ class Scanner:
         self.video_model = self._video_model(video_model, bundled_detector=model is None)
         self.frames = frames or (self.video_model.card["frames"] if self.video_model else DEFAULT_FRAMES)
         self.limits = limits
+        self.fps = fps
         if explain is not None and explain not in EXPLAIN_METHODS:
             raise FacetrustError(f"unknown explanation method {explain!r}; choose from {', '.join(EXPLAIN_METHODS)}")
         self.explain = explain
@@ -85,7 +87,7 @@ class Scanner:
                 "temperature": round(card["temperature"], 4), "tta": card.get("tta"), "backend": self.model.backend}
         video = self.video_model.info if self.video_model else {"aggregation": "mean_of_frames",
                                                                  "threshold": round(self.threshold, 4)}
-        info["video"] = video | {"frames": self.frames}
+        info["video"] = video | {"frames": self.frames} | ({"fps": self.fps} if self.fps else {})
         return info | {"emotion": self.emotion.info} if self.emotion else info
 
     def with_decision(self, threshold: float | None = None, uncertain_band: float | None = None) -> Scanner:
@@ -109,7 +111,7 @@ class Scanner:
 
     def scan(self, source: Source, name: str | None = None) -> ScanResult:
         """Scan one image or video; a MediaError names the input if it cannot be read."""
-        found = find_faces(source, self.finder, name=name, frames=self.frames, limits=self.limits)
+        found = find_faces(source, self.finder, name=name, frames=self.frames, limits=self.limits, fps=self.fps)
         return self.judge([found])[0]
 
     def judge(self, inputs: list[FacesResult]) -> list[ScanResult]:
@@ -175,6 +177,7 @@ class ScanSettings:
     emotion: str | None = None  # an expression model folder
     video_model: str | Literal[False] | None = None  # a video model folder; False: mean of frames; None: bundled
     explain: str | None = None  # a heatmap method
+    fps: float | None = None  # sample videos at this rate (frames = the cap)
 
     def scanner(self) -> Scanner:
         return Scanner(**asdict(self))

@@ -42,7 +42,8 @@ def video_key(model: dict) -> str:
     video = model.get("video")
     if not video:
         return ""
-    return f"{video.get('name', video['aggregation'])}@{video.get('version', '')}/{video['frames']}"
+    rate = f"@{video['fps']}fps" if video.get("fps") else ""
+    return f"{video.get('name', video['aggregation'])}@{video.get('version', '')}/{video['frames']}{rate}"
 
 
 @dataclass(frozen=True)
