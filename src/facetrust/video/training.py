@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -82,6 +84,19 @@ def read_main_tracks(samples: list[VideoSample], model: LoadedModel, frames: int
     return VideoSet(kept, tracks, skipped)
 
 
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Tiny recurrent models run fastest on one thread: with two busy cores, PyTorch's second thread made
+    cross-validation 5-10x slower (spin-waiting), and alone it gains nothing at this size."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@one_thread()
 def fit_head(tracks: list[TrackSequence], labels: np.ndarray, kind: str, config: VideoTrainConfig) -> TemporalHead:
     """Full-batch AdamW for a fixed number of epochs, class-balanced BCE, random sub-clips as augmentation."""
     generator = torch.Generator().manual_seed(config.seed)
