@@ -20,18 +20,20 @@ KEPT = ("config.json", "history.csv", "curves.png", SUMMARY_FILE)
 
 
 def main(source: Path, target: Path, timing: bool = True) -> None:
-    for run in sorted((source / "runs").iterdir()):
+    for config in sorted((source / "runs").rglob("config.json")):  # compare: runs/<run>; tune: runs/<grid>/<cell>
+        run = config.parent
+        relative = run.relative_to(source)
         card = run / "model" / CARD_FILE
         if not card.exists():
-            print(f"{run.name}: not finished, left out")
+            print(f"{relative}: not finished, left out")
             continue
         summarise(card.parent, timing=timing)
-        (target / "runs" / run.name / "model").mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(card, target / "runs" / run.name / "model" / CARD_FILE)
+        (target / relative / "model").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(card, target / relative / "model" / CARD_FILE)
         for name in KEPT:
             if (run / name).exists():
-                shutil.copyfile(run / name, target / "runs" / run.name / name)
-        print(f"{run.name}: archived")
+                shutil.copyfile(run / name, target / relative / name)
+        print(f"{relative}: archived")
     for table in source.glob("*.*"):
         shutil.copyfile(table, target / table.name)
 
