@@ -23,14 +23,14 @@ from facetrust.data.face_crops import CropCache, crop_samples
 from facetrust.detection.scanner import default_model_path
 from facetrust.evaluation.evaluate import Evaluation, evaluate_model
 from facetrust.evaluation.metrics import binary_metrics, expected_calibration_error
-from facetrust.evaluation.plots import save_roc_overlay
+from facetrust.evaluation.plots import save_pr_overlay, save_roc_overlay
 from facetrust.explain import face_heatmaps, overlay
 from facetrust.models.checkpoint import LoadedModel, load_model
 from facetrust.report.attributes import FaceAttributes, user_groups
 from facetrust.report.degrade import DEGRADATIONS, degrade_samples
 from facetrust.report.embedding import embedding_map
 from facetrust.report.html import render_html
-from facetrust.report.plots import save_pr_overlay, save_reliability, save_robustness
+from facetrust.report.plots import save_reliability, save_robustness
 
 MIN_GROUP = 30  # fewer faces than this (or fewer than 5 of a class for AUC) is too small to judge
 

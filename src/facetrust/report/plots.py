@@ -1,4 +1,4 @@
-"""The report's pictures: PR overlay, reliability diagram, robustness curves, embedding map."""
+"""The report's pictures: reliability diagram, robustness curves, embedding map."""
 
 from __future__ import annotations
 
@@ -9,26 +9,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from sklearn.metrics import average_precision_score, precision_recall_curve
 
-
-def _save(figure: plt.Figure, path: Path) -> Path:
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return path
-
-
-def save_pr_overlay(path: Path, curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str) -> Path:
-    figure, axes = plt.subplots(figsize=(5.5, 5.5))
-    for name, (labels, scores) in curves.items():
-        if len(set(np.asarray(labels).tolist())) < 2:
-            continue
-        precision, recall, _ = precision_recall_curve(labels, scores)
-        axes.plot(recall, precision, linewidth=2, label=f"{name} (AP {average_precision_score(labels, scores):.3f})")
-    axes.set(xlabel="recall (fakes caught)", ylabel="precision", title=title, xlim=(0, 1), ylim=(0, 1.02))
-    axes.legend(loc="lower left", fontsize=8)
-    return _save(figure, path)
+from facetrust.evaluation.plots import save_figure
 
 
 def reliability(labels: np.ndarray, p_fake: np.ndarray, bins: int = 10) -> list[dict]:
@@ -53,7 +35,7 @@ def save_reliability(path: Path, labels: np.ndarray, before: np.ndarray, after: 
     axes.set(xlabel="predicted P(fake)", ylabel="observed share of fakes", xlim=(0, 1), ylim=(0, 1),
              title="calibration (reliability diagram)")
     axes.legend(loc="upper left", fontsize=8)
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def save_robustness(path: Path, robustness: dict, clean: dict) -> Path:
@@ -70,7 +52,7 @@ def save_robustness(path: Path, robustness: dict, clean: dict) -> Path:
         axis.set(title=name, xlabel=block["unit"], ylim=(0, 1.02))
         axis.axhline(0.5, color="grey", linewidth=0.5)
     axes[0, 0].legend(loc="lower left", fontsize=8)
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def save_embedding_map(path: Path, points: np.ndarray, labels: np.ndarray, predicted: np.ndarray,
@@ -91,4 +73,4 @@ def save_embedding_map(path: Path, points: np.ndarray, labels: np.ndarray, predi
     for axis in (left, right):
         axis.set_xticks([])
         axis.set_yticks([])
-    return _save(figure, path)
+    return save_figure(figure, path)
