@@ -4,8 +4,9 @@ import torch
 
 from facetrust.evaluation.metrics import binary_metrics
 from facetrust.video.features import TrackSequence
+from facetrust.video.model import track_logits
 from facetrust.video.temporal import TEMPORAL_KINDS, TemporalHead, pad_sequences
-from facetrust.video.training import VideoTrainConfig, fit_head, head_logits
+from facetrust.video.training import VideoTrainConfig, fit_head
 
 
 @pytest.mark.parametrize("kind", TEMPORAL_KINDS)
@@ -42,5 +43,5 @@ def test_a_temporal_head_learns_a_signal_spread_over_frames(kind):
     test_tracks, test_labels = synthetic_tracks(40, 1)
     config = VideoTrainConfig(data="", out="", epochs=80, hidden=16)
     head = fit_head(train_tracks, train_labels, kind, config)
-    scores = head_logits(head, test_tracks, with_emotion=False)
+    scores = track_logits(head, test_tracks, with_emotion=False)
     assert binary_metrics(test_labels, scores, 0.0)["roc_auc"] > 0.9

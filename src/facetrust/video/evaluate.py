@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from facetrust.errors import FacetrustError
@@ -29,7 +28,7 @@ def evaluate_video(model: VideoModel, data: str | Path, out: Path | None = None,
     thresholds[name] = model.card["threshold"]
     report = video_report(videos.samples, scores, thresholds, image_p, image_model.card["threshold"])
     trained_on = set(model.card.get("videos_sha256", []))
-    seen = sum(hashlib.sha256(s.path.read_bytes()).hexdigest() in trained_on for s in videos.samples)
+    seen = sum(digest in trained_on for digest in videos.digests)
     main = report["aggregations"][name]
     result = {key: main[key] for key in ("video_auc", "ap", "accuracy", "eer", "precision", "recall", "f1",
                                          "threshold", "confusion", "n_real", "n_fake")}

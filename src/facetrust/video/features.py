@@ -110,16 +110,16 @@ class MainTrackCache:
                     "emotion": self.emotion.model.version, "format": 1}
         self.cache = OutcomeCache("video-main-tracks", settings)
 
-    def get(self, path: Path) -> TrackSequence | str:
-        """The main track of the video at `path`, or why there is none (unreadable, no face in any frame)."""
+    def get(self, path: Path) -> tuple[str, TrackSequence | str]:
+        """The video's sha256 and its main track, or why there is none (unreadable, no face in any frame)."""
         data = path.read_bytes()
         digest = hashlib.sha256(data).hexdigest()
         cached = self.cache.get(digest)
         if cached is None:
             cached = self._extract(data, path.name)
             self.cache.put(digest, cached if isinstance(cached, str) else cached.pack())
-            return cached
-        return cached if isinstance(cached, str) else TrackSequence.unpack(cached, with_emotion=True)
+            return digest, cached
+        return digest, cached if isinstance(cached, str) else TrackSequence.unpack(cached, with_emotion=True)
 
     def _extract(self, data: bytes, name: str) -> TrackSequence | str:
         try:

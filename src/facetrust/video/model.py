@@ -40,12 +40,7 @@ class VideoModel:
         return "emotion" in self.card["frame_inputs"]
 
     def logits(self, sequences: list[TrackSequence]) -> np.ndarray:
-        if not sequences:
-            return np.zeros(0)
-        batch, mask = pad_sequences([torch.from_numpy(s.inputs(self.with_emotion)) for s in sequences])
-        self.head.eval()
-        with torch.inference_mode():
-            return self.head(batch, mask).numpy()
+        return track_logits(self.head, sequences, self.with_emotion) if sequences else np.zeros(0)
 
     def p_fake(self, sequences: list[TrackSequence]) -> np.ndarray:
         """Calibrated P(fake) per track: sigmoid(logit / temperature)."""
@@ -56,6 +51,14 @@ class VideoModel:
         return {"aggregation": self.card["temporal"], "name": self.card["name"], "version": self.card["version"],
                 "threshold": round(self.card["threshold"], 4), "temperature": round(self.card["temperature"], 4),
                 "frames": self.card["frames"]}
+
+
+def track_logits(head: TemporalHead, tracks: list[TrackSequence], with_emotion: bool) -> np.ndarray:
+    """One logit per track from a temporal head, in eval mode without gradients."""
+    batch, mask = pad_sequences([torch.from_numpy(t.inputs(with_emotion)) for t in tracks])
+    head.eval()
+    with torch.inference_mode():
+        return head(batch, mask).numpy()
 
 
 def head_from_card(card: dict) -> TemporalHead:

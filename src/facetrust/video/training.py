@@ -33,7 +33,7 @@ from facetrust.models.checkpoint import LoadedModel, load_model
 from facetrust.models.inference import sigmoid
 from facetrust.video.features import MainTrackCache, TrackSequence
 from facetrust.video.identities import VideoSample, discover_videos, identity_folds
-from facetrust.video.model import save_video_model
+from facetrust.video.model import save_video_model, track_logits
 from facetrust.video.report import aggregate_scores, aggregate_thresholds, video_report, write_report
 from facetrust.video.temporal import TEMPORAL_KINDS, TemporalHead, pad_sequences
 
@@ -59,10 +59,11 @@ class VideoTrainConfig:
 
 @dataclass
 class VideoSet:
-    """The videos that have a face track, their tracks, and the videos left out with the reason."""
+    """The videos that have a face track, their tracks and sha256s, and the videos left out with the reason."""
 
     samples: list[VideoSample]
     tracks: list[TrackSequence]
+    digests: list[str]
     skipped: dict[str, str]
 
     @property
@@ -73,15 +74,16 @@ class VideoSet:
 def read_main_tracks(samples: list[VideoSample], model: LoadedModel, frames: int, progress: bool = True) -> VideoSet:
     """The main track of each video (cached); videos without one are listed, not fatal."""
     cache = MainTrackCache(model, frames)
-    kept, tracks, skipped = [], [], {}
+    kept, tracks, digests, skipped = [], [], [], {}
     for sample in tqdm(samples, desc="face tracks", unit="video", disable=not progress):
-        outcome = cache.get(sample.path)
+        digest, outcome = cache.get(sample.path)
         if isinstance(outcome, str):
             skipped[str(sample.path)] = outcome
         else:
             kept.append(sample)
             tracks.append(outcome)
-    return VideoSet(kept, tracks, skipped)
+            digests.append(digest)
+    return VideoSet(kept, tracks, digests, skipped)
 
 
 @contextmanager
@@ -125,19 +127,13 @@ def _sub_clip(sequence: torch.Tensor, generator: torch.Generator) -> torch.Tenso
     return sequence[start:start + keep]
 
 
-def head_logits(head: TemporalHead, tracks: list[TrackSequence], with_emotion: bool) -> np.ndarray:
-    batch, mask = pad_sequences([torch.from_numpy(t.inputs(with_emotion)) for t in tracks])
-    with torch.inference_mode():
-        return head(batch, mask).numpy()
-
-
 def out_of_fold_logits(data: VideoSet, folds: list[int], kind: str, config: VideoTrainConfig) -> np.ndarray:
     logits = np.zeros(len(data.tracks))
     for fold in sorted(set(folds)):
         held = np.array(folds) == fold
         train_tracks = [t for t, h in zip(data.tracks, held, strict=True) if not h]
         head = fit_head(train_tracks, data.labels[~held], kind, config)
-        logits[held] = head_logits(head, [t for t, h in zip(data.tracks, held, strict=True) if h], config.emotion)
+        logits[held] = track_logits(head, [t for t, h in zip(data.tracks, held, strict=True) if h], config.emotion)
     return logits
 
 
@@ -183,15 +179,10 @@ def train_video(config: VideoTrainConfig, progress: bool = True) -> Path:
         "frames": config.frames, "threshold": threshold, "temperature": temperature,
         "threshold_rule": "best balanced accuracy on the out-of-fold scores of the cross-validation",
         "training": {**asdict(config), "videos": len(data.samples), "skipped": len(data.skipped)},
-        "videos_sha256": sorted(_sha256(s.path) for s in data.samples),
-        "cross_validation": {k: report["aggregations"][k] for k in report["aggregations"]},
+        "videos_sha256": sorted(data.digests),
+        "cross_validation": report["aggregations"],
         "code_version": facetrust.__version__,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     return save_video_model(out / "model", head, card, image_model)
 
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(path.read_bytes()).hexdigest()
