@@ -153,15 +153,19 @@ class Scanner:
         return results
 
     def _explain(self, inputs: list[FacesResult], verdicts: list[list[FaceVerdict]], located: list) -> int:
-        """Heatmaps for every face of an image and the most suspicious face of a video; returns how many."""
+        """Heatmaps for every face of an image and the most suspicious face of a video; returns how many.
+        `located` and the concatenated `verdicts` list the same faces in the same order."""
         if not self.explain:
             return 0
-        crops = {id(v): face.crop for v, (_, _, face) in zip((v for vs in verdicts for v in vs), located, strict=True)}
-        chosen = [v for found, faces in zip(inputs, verdicts, strict=True) if faces
-                  for v in (faces if found.kind == "image" else [max(faces, key=lambda f: f.p_fake)])]
-        for verdict, heatmap in zip(chosen, face_heatmaps(self.model, [crops[id(v)] for v in chosen],
-                                                          self.explain), strict=True):
-            verdict.crop, verdict.heatmap = crops[id(verdict)], heatmap
+        flat = [v for faces in verdicts for v in faces]
+        rows: dict[int, list[int]] = {}
+        for row, (k, _, _) in enumerate(located):
+            rows.setdefault(k, []).append(row)
+        chosen = [row for k, of_input in rows.items()
+                  for row in (of_input if inputs[k].kind == "image" else [max(of_input, key=lambda r: flat[r].p_fake)])]
+        crops = [located[row][2].crop for row in chosen]
+        for row, crop, heatmap in zip(chosen, crops, face_heatmaps(self.model, crops, self.explain), strict=True):
+            flat[row].crop, flat[row].heatmap = crop, heatmap
         return len(chosen)
 
 
