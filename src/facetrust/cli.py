@@ -234,7 +234,7 @@ def report(
                                                     "(e.g. gender, age group) for per-group slices.")] = None,
     degradations: Annotated[str, typer.Option(help=f"Comma-separated: {', '.join(DEGRADATIONS)}.")] = ",".join(
         DEGRADATIONS),
-    seed: SeedOpt = 0,
+    seed: Annotated[int, typer.Option(help="Seed for the degradations, the Grad-CAM sample and the map.")] = 0,
     embedding_map: Annotated[bool, typer.Option("--map/--no-map", help="Draw the UMAP embedding map.")] = True,
     keep_degraded: Annotated[bool, typer.Option("--keep-degraded", help="Keep the degraded images in "
                                                 "OUT/degraded/ (evaluate them to check the numbers).")] = False,
@@ -262,7 +262,7 @@ def map_command(
     data: Annotated[Path, typer.Option(help="Labelled folder (real/ and fake/) or manifest.")],
     out: Annotated[Path, typer.Option(help="PNG to write (a JSON of the clusters is written beside it).")],
     model: Annotated[Path | None, typer.Option(help="Model folder (default: the bundled detector).")] = None,
-    seed: SeedOpt = 0,
+    seed: Annotated[int, typer.Option(help="Seed for UMAP (the same seed draws the same map).")] = 0,
 ) -> None:
     """Embedding map: the model's penultimate features by UMAP in 2-D, HDBSCAN clusters, label and errors."""
     with errors_exit_2():
