@@ -51,6 +51,17 @@ def test_threshold_choice_on_validation(scored):
     assert binary_metrics(labels, p_fake, strict)["recall"] >= 0.95
 
 
+def test_threshold_sits_in_the_middle_of_the_gap():
+    """Any cut between 0.6 and 0.8 separates these perfectly; the chosen one is midway (in logit space),
+    not on the lowest fake's score, so a new fake scored 0.79 is still caught."""
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    p_fake = np.array([0.1, 0.3, 0.6, 0.8, 0.9, 0.95])
+    chosen = choose_threshold(labels, p_fake)
+    assert 0.6 < chosen < 0.8
+    assert abs(np.log(chosen / (1 - chosen)) - (np.log(0.6 / 0.4) + np.log(0.8 / 0.2)) / 2) < 1e-9
+    assert binary_metrics(labels, p_fake, chosen)["accuracy"] == 1.0
+
+
 def test_temperature_fixes_overconfidence():
     rng = np.random.default_rng(1)
     labels = rng.integers(0, 2, 2000)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit, logit
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
 
@@ -67,18 +68,26 @@ def expected_calibration_error(labels: np.ndarray, p_fake: np.ndarray, bins: int
 
 
 def choose_threshold(labels: np.ndarray, p_fake: np.ndarray, target_recall: float | None = None) -> float:
-    """Decision threshold from validation data: best balanced accuracy, or the highest reaching a recall."""
+    """Decision threshold from validation data: best balanced accuracy, or the highest reaching a recall.
+
+    Every threshold between the chosen validation score and the next lower one gives the same validation
+    counts; the midpoint of that gap (in logit space) is returned rather than its upper edge, which would
+    sit exactly on a validation fake and miss any new fake scored a hair lower (a max-margin choice, as
+    decision trees split between neighbouring values).
+    """
     labels = np.asarray(labels, dtype=int)
     p_fake = np.asarray(p_fake, dtype=float)
     if labels.min(initial=1) == labels.max(initial=0):
         raise ValueError("choosing a threshold needs both real and fake validation examples")
-    fpr, tpr, thresholds = roc_curve(labels, p_fake)
+    fpr, tpr, thresholds = roc_curve(labels, p_fake, drop_intermediate=False)
     finite = np.isfinite(thresholds)
     fpr, tpr, thresholds = fpr[finite], tpr[finite], thresholds[finite]
-    if target_recall is not None:
-        reaching = np.flatnonzero(tpr >= target_recall)
-        return float(thresholds[reaching[0]])
-    return float(thresholds[int(np.argmax(tpr - fpr))])
+    best = np.flatnonzero(tpr >= target_recall)[0] if target_recall is not None else np.argmax(tpr - fpr)
+    chosen = int(best)
+    if chosen + 1 == len(thresholds):
+        return float(thresholds[chosen])
+    edges = np.clip(thresholds[chosen:chosen + 2], 1e-12, 1 - 1e-12)
+    return float(expit(logit(edges).mean()))
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:
