@@ -32,7 +32,7 @@ def save_comparison_chart(path: Path, rows: list[dict], title: str) -> Path:
     axes.set_xlim(0, 1.12)
     axes.set_xlabel("score on the evaluated split")
     axes.set_title(title)
-    axes.legend(loc="lower right", fontsize=8)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)  # outside: never over a bar's label
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
