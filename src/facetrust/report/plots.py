@@ -67,8 +67,14 @@ def save_embedding_map(path: Path, points: np.ndarray, labels: np.ndarray, predi
                  label="misclassified")
     left.set_title(f"{title}: true label")
     left.legend(fontsize=8)
-    right.scatter(points[:, 0], points[:, 1], s=12, c=clusters, cmap="tab10", alpha=0.8)
     right.scatter(points[clusters < 0, 0], points[clusters < 0, 1], s=12, c="lightgrey")
+    palette = plt.get_cmap("Dark2")  # no red or blue: those mean fake and real in the left panel
+    for cluster in sorted(set(clusters.tolist()) - {-1}):
+        rows = clusters == cluster
+        right.scatter(points[rows, 0], points[rows, 1], s=12, color=palette(cluster % palette.N), alpha=0.8)
+        centre = np.median(points[rows], axis=0)
+        right.annotate(str(cluster), centre, fontsize=12, weight="bold", ha="center", va="center",
+                       bbox={"boxstyle": "circle", "facecolor": "white", "alpha": 0.8})
     right.set_title(f"HDBSCAN clusters ({len(set(clusters.tolist()) - {-1})}; grey: noise)")
     for axis in (left, right):
         axis.set_xticks([])
