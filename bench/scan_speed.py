@@ -1,6 +1,7 @@
 """Scan throughput: a naive per-image PyTorch pipeline against facetrust's, in one run on the same files.
 
 Usage: python bench/scan_speed.py [--data ../shared/data/faces/k140/test] [--limit N] [--workers 2]
+                                  [--model DIR (default: the bundled detector)]
 
 Two settings, each timed both ways on the same inputs:
   pre-cropped  the inputs are face crops (as k140 is): no face detector runs (`scan --face-mode whole`);
@@ -67,14 +68,16 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--model", type=Path, default=default_model_path())
     args = parser.parse_args()
     paths = media_files(args.data)[: args.limit]
-    eager = load_model(default_model_path(), backend="torch")
-    print(f"{len(paths)} inputs from {args.data}")
+    eager = load_model(args.model, backend="torch")
+    print(f"{len(paths)} inputs from {args.data}, model {eager.name} ({eager.card['architecture']}, "
+          f"{eager.preprocess.size} px)")
     print("| setting | pipeline | seconds | inputs/s | ratio |\n|---|---|---:|---:|---:|")
     crops: list[np.ndarray] = []
     for label, mode in (("pre-cropped", "whole"), ("detect", None)):
-        scanner = Scanner(face_mode=mode, frames=4)
+        scanner = Scanner(args.model, face_mode=mode, frames=4)
         naive_seconds, crops = naive(eager, paths, mode)
         fast_seconds, stages = facetrust_scan(scanner, paths, args.workers, args.batch_size)
         print(f"| {label} | naive (per image, PyTorch eager, batch 1) | {naive_seconds:.1f} | "
@@ -84,7 +87,7 @@ def main() -> None:
               f"{naive_seconds / fast_seconds:.2f}x |")
         print("|   | stage ms per input (summed over worker threads): "
               + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()) + " | | | |")
-    fast = Scanner().model
+    fast = load_model(args.model)
     torch_rate, fast_rate = classify_rate(eager, crops), classify_rate(fast, crops)
     print(f"classification only, {len(crops)} crops in memory (TTA: {fast.card.get('tta')}): PyTorch eager "
           f"{torch_rate:.1f} crops/s, {fast.backend} {fast_rate:.1f} crops/s ({fast_rate / torch_rate:.2f}x)")
