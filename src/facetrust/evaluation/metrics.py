@@ -82,8 +82,7 @@ def choose_threshold(labels: np.ndarray, p_fake: np.ndarray, target_recall: floa
     fpr, tpr, thresholds = roc_curve(labels, p_fake, drop_intermediate=False)
     finite = np.isfinite(thresholds)
     fpr, tpr, thresholds = fpr[finite], tpr[finite], thresholds[finite]
-    best = np.flatnonzero(tpr >= target_recall)[0] if target_recall is not None else np.argmax(tpr - fpr)
-    chosen = int(best)
+    chosen = int(np.flatnonzero(tpr >= target_recall)[0] if target_recall is not None else np.argmax(tpr - fpr))
     if chosen + 1 == len(thresholds):
         return float(thresholds[chosen])
     edges = np.clip(thresholds[chosen:chosen + 2], 1e-12, 1 - 1e-12)
