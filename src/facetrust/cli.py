@@ -268,9 +268,9 @@ def map_command(
     with errors_exit_2():
         loaded = load_model(model or default_model_path())
         evaluation = evaluate_model(loaded, data)
-        summary = embedding_map(loaded, evaluation, evaluated_crops(loaded, evaluation), seed, out, data.name)
-    out.with_suffix(".json").write_text(json.dumps(summary["clusters"], indent=2), encoding="utf-8")
-    for cluster in summary["clusters"]:
+        clusters = embedding_map(loaded, evaluation, evaluated_crops(loaded, evaluation), seed, out, data.name)
+    out.with_suffix(".json").write_text(json.dumps(clusters, indent=2), encoding="utf-8")
+    for cluster in clusters:
         name = "noise" if cluster["cluster"] < 0 else f"cluster {cluster['cluster']}"
         typer.echo(f"{name}: {cluster['n']} faces, {cluster['fake_share']:.0%} fake, "
                    f"accuracy {cluster['accuracy']:.3f}")

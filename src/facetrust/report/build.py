@@ -76,7 +76,8 @@ def build_report(config: ReportConfig, progress: bool = True) -> dict:
     report["gallery"] = _gallery(primary, crops, config.gallery, images)
     report["explained"] = _explained(model, primary, crops, config, images)
     if config.embedding_map:
-        report["embedding_map"] = embedding_map(model, primary, crops, config.seed, images / "map.png", primary_name)
+        clusters = embedding_map(model, primary, crops, config.seed, images / "map.png", primary_name)
+        report["embedding_map"] = {"image": "img/map.png", "clusters": clusters}
     (out / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     (out / "index.html").write_text(render_html(report), encoding="utf-8")
     return report

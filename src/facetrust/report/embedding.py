@@ -12,8 +12,8 @@ from facetrust.report.plots import save_embedding_map
 
 
 def embedding_map(model: LoadedModel, evaluation: Evaluation, crops: list[np.ndarray], seed: int, path: Path,
-                  title: str) -> dict:
-    """Penultimate features → UMAP (2-D) → HDBSCAN clusters; how pure each cluster is."""
+                  title: str) -> list[dict]:
+    """Penultimate features → UMAP (2-D) → HDBSCAN clusters drawn at `path`; how pure each cluster is."""
     import umap
     from sklearn.cluster import HDBSCAN
 
@@ -22,8 +22,7 @@ def embedding_map(model: LoadedModel, evaluation: Evaluation, crops: list[np.nda
     clusters = HDBSCAN(min_cluster_size=max(5, len(crops) // 30), copy=True).fit_predict(points)
     predicted = (evaluation.p_fake >= evaluation.metrics["threshold"]).astype(int)
     save_embedding_map(path, points, evaluation.labels, predicted, clusters, title)
-    summary = [{"cluster": int(c), "n": int((clusters == c).sum()),
-                "fake_share": float(evaluation.labels[clusters == c].mean()),
-                "accuracy": float((predicted == evaluation.labels)[clusters == c].mean())}
-               for c in sorted(set(clusters.tolist()))]
-    return {"image": f"img/{path.name}", "clusters": summary}
+    return [{"cluster": int(c), "n": int((clusters == c).sum()),
+             "fake_share": float(evaluation.labels[clusters == c].mean()),
+             "accuracy": float((predicted == evaluation.labels)[clusters == c].mean())}
+            for c in sorted(set(clusters.tolist()))]

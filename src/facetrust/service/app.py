@@ -122,14 +122,12 @@ def create_app(settings: ServiceSettings, scanner: Scanner | None = None, store:
                                                               decided.model_info)
         if stored:
             return stored.to_dict()
-        fresh: list[ScanResult] = []
-
-        def scan_and_store() -> StoredScan:
-            fresh.append(decided.scan(data, name=name))
-            return store.add(fresh[0])
+        def scan_and_store() -> tuple[ScanResult, StoredScan]:
+            result = decided.scan(data, name=name)
+            return result, store.add(result)
 
         try:  # stored on the worker, so a scan that outlives its request still serves the retry
-            stored = await queue.run(scan_and_store, settings.timeout_seconds)
+            result, stored = await queue.run(scan_and_store, settings.timeout_seconds)
         except QueueFull:
             raise HTTPException(429, "the scan queue is full; retry shortly", {"Retry-After": "2"}) from None
         except TimeoutError:
@@ -138,7 +136,7 @@ def create_app(settings: ServiceSettings, scanner: Scanner | None = None, store:
             raise HTTPException(_status_for(exc), f"{name}: {exc.problem}") from exc
         record = stored.to_dict()
         if explain:  # heatmaps travel in the response only: the store keeps the verdict, not the pictures
-            for face_record, face in zip(record["faces"], fresh[0].faces, strict=True):
+            for face_record, face in zip(record["faces"], result.faces, strict=True):
                 if face.heatmap is not None:
                     face_record["heatmap"] = png_data_url(overlay(face.crop, face.heatmap))
         return record
