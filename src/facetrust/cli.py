@@ -399,13 +399,7 @@ def train_command(
         if given:
             raise typer.BadParameter(f"{', '.join('--' + n.replace('_', '-') for n in given)} would compete with "
                                      "the config file; put the setting in the file", param_hint="--config")
-        settings = yaml.safe_load(config.read_text(encoding="utf-8"))
-        if out:
-            settings["out"] = str(out)
-        unknown = set(settings) - set(TrainConfig.__dataclass_fields__)
-        if unknown:
-            raise typer.BadParameter(f"{config}: unknown settings {sorted(unknown)}", param_hint="--config")
-        train_config = TrainConfig(**settings)
+        train_config = _read_train_config(config, out)
     else:
         if data is None or out is None:
             raise typer.BadParameter("give --data and --out (or --config FILE)")
@@ -420,6 +414,19 @@ def train_command(
     if join_workers().leader:
         card = load_model(folder, backend="torch").card
         typer.echo(f"model written to {folder}; validation: {card['metrics']['val']['roc_auc']} ROC-AUC")
+
+
+def _read_train_config(path: Path, out: Path | None = None) -> TrainConfig:
+    """A `train --config` file as a TrainConfig; `out` replaces the file's output folder."""
+    settings = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(settings, dict):
+        raise typer.BadParameter(f"{path}: not a mapping of training settings", param_hint="--config")
+    if out:
+        settings["out"] = str(out)
+    unknown = set(settings) - set(TrainConfig.__dataclass_fields__)
+    if unknown:
+        raise typer.BadParameter(f"{path}: unknown settings {sorted(unknown)}", param_hint="--config")
+    return TrainConfig(**settings)
 
 
 @app.command()
@@ -521,6 +528,33 @@ def compare(
     typer.echo((out / "compare.md").read_text(encoding="utf-8"))
     failed = sum(row["status"] != "ok" for row in rows)
     typer.echo(f"{len(rows)} runs, {failed} failed; table, chart and runs in {out}")
+
+
+@app.command()
+def crossval(
+    config: Annotated[list[Path], typer.Option(help="A training recipe (`train --config` file); give two or more. "
+                                               "Their data must be the same.")],
+    out: Annotated[Path, typer.Option(help="Study folder: folds/, runs/, crossval.md/.csv/.json, crossval.png. "
+                                      "Re-run to resume.")],
+    folds: Annotated[int, typer.Option(help="Number of folds the train + val files are cut into.")] = 3,
+    seed: Annotated[int, typer.Option(help="Seed of the fold assignment (a hash of seed and group).")] = 0,
+    max_per_split: MaxPerSplitOpt = None,
+) -> None:
+    """Rank training recipes by k-fold cross-validation on train + val (the test split is never used)."""
+    from facetrust.studies import crossval as run_crossval
+
+    with errors_exit_2():
+        names = [path.stem for path in config]
+        if len(set(names)) != len(names):
+            raise FacetrustError(f"recipe file names must differ (they name the runs): {', '.join(names)}")
+        recipes = {path.stem: _read_train_config(path) for path in config}
+        if max_per_split:
+            recipes = {name: replace(c, max_per_split=max_per_split) for name, c in recipes.items()}
+        with resumable("finished folds and epochs are kept"):
+            result = run_crossval(recipes, folds, out, seed=seed)
+    typer.echo((out / "crossval.md").read_text(encoding="utf-8"))
+    typer.echo(f"best by mean validation ROC-AUC over {folds} folds: {result['best'] or 'none (a fold failed)'}; "
+               f"per-fold table in {out / 'crossval-folds.md'}")
 
 
 class _RawArgsCommand(TyperCommand):

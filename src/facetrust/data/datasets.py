@@ -88,9 +88,19 @@ def assign_splits(samples: list[Sample], val_fraction: float = 0.15, test_fracti
 
 def split_for_group(group: str, seed: int = 0, val_fraction: float = 0.15, test_fraction: float = 0.15) -> str:
     """"train", "val" or "test" from a hash of (seed, group): the same group always lands in the same split."""
-    digest = hashlib.sha256(f"{seed}:{group}".encode()).digest()
-    u = int.from_bytes(digest[:8], "big") / 2**64
+    u = _unit_hash(group, seed)
     return "test" if u < test_fraction else "val" if u < test_fraction + val_fraction else "train"
+
+
+def fold_for_group(group: str, folds: int, seed: int = 0) -> int:
+    """0..folds-1 from the same hash as the splits: a group never straddles two cross-validation folds."""
+    return min(int(_unit_hash(group, seed) * folds), folds - 1)
+
+
+def _unit_hash(group: str, seed: int) -> float:
+    """A number in [0, 1) fixed by (seed, group), the same on every machine and Python version."""
+    digest = hashlib.sha256(f"{seed}:{group}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
 
 
 def find_duplicates(samples: list[Sample], evaluated: tuple[str, ...] = ("val", "test")) -> tuple[
