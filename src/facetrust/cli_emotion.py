@@ -9,9 +9,11 @@ from typing import Annotated
 import typer
 
 from facetrust.cli_support import MaxPerSplitOpt, SeedOpt, crop_mode, errors_exit_2, resumable
+from facetrust.emotion.annotate import default_emotion_model_path
 from facetrust.emotion.evaluate import evaluate_emotion, write_emotion_evaluation
 from facetrust.emotion.training import EmotionTrainConfig, train_emotion
 from facetrust.models.checkpoint import load_model
+from facetrust.models.ensemble import check_members, member_spec
 
 emotion_app = typer.Typer(no_args_is_help=True, help="Facial expressions: angry, disgust, fear, happy, sad, "
                           "surprise, neutral.")
@@ -44,6 +46,32 @@ def train_command(
                                 max_per_split=max_per_split, name=name)
     with errors_exit_2(), resumable("finished epochs are saved"):
         folder = train_emotion(config)
+    _echo_card_metrics(folder)
+
+
+@emotion_app.command("ensemble")
+def ensemble_command(
+    data: Annotated[Path, typer.Option(help="The data the members were trained on (its selection split chooses "
+                                       "flip averaging and the temperature; every split is measured).")],
+    model: Annotated[list[Path], typer.Option(help="A trained expression model folder; give two or more.")],
+    out: Annotated[Path, typer.Option(help="Run folder; the ensemble is written to OUT/model.")],
+    name: Annotated[str | None, typer.Option(help="Model name for its card.")] = None,
+    max_per_split: MaxPerSplitOpt = None,
+) -> None:
+    """Average trained expression models (equal weights, nothing fitted but the temperature) into one model."""
+    with errors_exit_2():
+        members = [member_spec(folder) for folder in model]
+        check_members(members)
+        config = EmotionTrainConfig(
+            data=str(data), out=str(out), model="ensemble", epochs=0, color="rgb",
+            img_size=max(m["preprocess"]["size"] for m in members), max_per_split=max_per_split,
+            name=name or "ensemble-" + "+".join(m["name"] for m in members),
+            model_options={"members": members, "weights": [str(folder) for folder in model]})
+        folder = train_emotion(config)
+    _echo_card_metrics(folder)
+
+
+def _echo_card_metrics(folder: Path) -> None:
     card = load_model(folder, backend="torch").card
     for split, metrics in card["metrics"].items():
         typer.echo(f"{split}: accuracy {metrics['accuracy']:.4f}, macro-F1 {metrics['macro_f1']:.4f} "
@@ -54,7 +82,7 @@ def train_command(
 @emotion_app.command("evaluate")
 def evaluate_command(
     data: Annotated[Path, typer.Option(help="<label>/ folders (any subset of the classes) or the FER-2013 CSV.")],
-    model: Annotated[Path, typer.Option(help="Expression model folder.")],
+    model: Annotated[Path | None, typer.Option(help="Expression model folder (default: the bundled one).")] = None,
     face_mode: Annotated[str | None, typer.Option(
         "--face-mode", help="whole: images are face crops (the default for models trained on FER-2013); detect: "
         "find the largest face first.")] = None,
@@ -63,7 +91,7 @@ def evaluate_command(
 ) -> None:
     """Accuracy, macro-F1, per-class precision/recall and the confusion matrix on labelled faces."""
     with errors_exit_2():
-        loaded = load_model(model)
+        loaded = load_model(model or default_emotion_model_path())
         evaluation = evaluate_emotion(loaded, data, crop_mode(face_mode) if face_mode else None)
     if out:
         write_emotion_evaluation(evaluation, out, f"{loaded.name} on {data.name}")

@@ -1,0 +1,99 @@
+"""An ensemble of trained expression models as one model: one input, one card, one ONNX graph.
+
+Members differ in input size, colour and normalisation (fer's mini-Xception reads 64 px grey, a
+fine-tuned MobileNetV2 96 px RGB). The ensemble reads RGB in [0, 1] at the largest member size and
+gives each member its own resize, colour and normalisation inside the graph, then averages the
+members' log-probabilities (each at its own calibrated temperature) with equal weights: nothing is
+fitted, so the selection split stays a fair judge of whether the ensemble beats its members.
+Because it is an ordinary module, everything that handles one model (safetensors, cards, ONNX
+export, `scan --emotion`, `emotion evaluate`) handles an ensemble.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from facetrust.errors import FacetrustError
+from facetrust.models.preprocess import Preprocess
+from facetrust.models.registry import create_model, register_model
+from facetrust.models.weights_io import load_state_dict
+
+GRAY = (0.299, 0.587, 0.114)  # the weights Preprocess uses for grey models
+
+
+def member_spec(folder: str | Path) -> dict:
+    """What the ensemble needs to rebuild a trained model without its folder: architecture, options,
+    preprocessing and temperature, read from the model's card."""
+    card_path = Path(folder) / "model.json"
+    if not card_path.is_file():
+        raise FacetrustError(f"{folder}: not a facetrust model folder (no model.json)")
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    if card.get("task") != "emotion" or card.get("architecture") == "ensemble":
+        raise FacetrustError(f"{folder}: ensemble members must be single expression models")
+    return {"name": card["name"], "architecture": card["architecture"],
+            "options": card.get("architecture_options", {}), "preprocess": card["preprocess"],
+            "temperature": card["temperature"], "classes": card["classes"]}
+
+
+def check_members(members: list[dict]) -> None:
+    """Fail before anything is written when the members cannot form an ensemble."""
+    if len(members) < 2:
+        raise FacetrustError("an ensemble needs at least two member models")
+    if len({tuple(m["classes"]) for m in members}) != 1:
+        raise FacetrustError("ensemble members must predict the same classes in the same order")
+
+
+class _Member(nn.Module):
+    """One member behind its own preprocessing: RGB [0, 1] at any size in, log-probabilities out."""
+
+    def __init__(self, spec: dict, num_classes: int) -> None:
+        super().__init__()
+        preprocess = Preprocess.from_dict(spec["preprocess"])
+        self.size, self.gray = preprocess.size, preprocess.color == "gray"
+        if preprocess.color not in ("rgb", "gray"):
+            raise FacetrustError(f"{spec['name']}: colour mode {preprocess.color!r} is not supported in an ensemble")
+        mean = [sum(preprocess.mean) / 3] if self.gray else list(preprocess.mean)
+        std = [sum(preprocess.std) / 3] if self.gray else list(preprocess.std)
+        self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1), persistent=False)
+        self.temperature = float(spec["temperature"])
+        self.model = create_model(spec["architecture"], num_classes=num_classes, pretrained=False, **spec["options"])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-1] != self.size:
+            x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False)
+        if self.gray:
+            x = (x * torch.tensor(GRAY, dtype=x.dtype).view(1, 3, 1, 1)).sum(dim=1, keepdim=True)
+        return F.log_softmax(self.model((x - self.mean) / self.std) / self.temperature, dim=1)
+
+
+class Ensemble(nn.Module):
+    """Mean of the members' calibrated log-probabilities (the ensemble's logits)."""
+
+    def __init__(self, members: list[dict], num_classes: int) -> None:
+        super().__init__()
+        check_members(members)
+        self.members = nn.ModuleList(_Member(m, num_classes) for m in members)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([member(x) for member in self.members]).mean(dim=0)
+
+
+@register_model("ensemble", Preprocess(size=96, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), interpolation="bilinear"),
+                "equal-weight ensemble of trained expression models (`facetrust emotion ensemble`)")
+def build_ensemble(num_classes: int, pretrained: bool, members: list[dict], weights: list[str] | None = None,
+                   **_: object) -> nn.Module:
+    """`members` are `member_spec` dicts (kept in the card); with `pretrained`, `weights` are the member
+    folders whose trained weights are loaded (a saved ensemble loads its own safetensors instead)."""
+    model = Ensemble(members, num_classes)
+    if pretrained:
+        if not weights or len(weights) != len(members):
+            raise FacetrustError("give one trained model folder per ensemble member")
+        for member, folder in zip(model.members, weights, strict=True):
+            member.model.load_state_dict(load_state_dict(Path(folder) / "model.safetensors"), strict=True)
+    return model
