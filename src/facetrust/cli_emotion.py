@@ -71,6 +71,25 @@ def ensemble_command(
     _echo_card_metrics(folder)
 
 
+@emotion_app.command("study")
+def study_command(
+    data: Annotated[list[str], typer.Option(help="A labelled dataset; append :detect to find faces first (photos "
+                                            "that are not face crops). Repeat for several.")],
+    out: Annotated[Path, typer.Option(help="Study folder: study.md/.csv/.json, confusions-<model>.png, "
+                                      "<model>/<data>/metrics.json.")],
+    model: Annotated[list[Path] | None, typer.Option(help="Expression model folder; repeat to compare models "
+                                                     "in one run (default: the bundled one).")] = None,
+) -> None:
+    """Several expression models on several datasets in one run: e.g. real vs AI-generated faces."""
+    from facetrust.emotion.study import StudyData, run_study
+
+    with errors_exit_2():
+        datas = [StudyData.parse(text) for text in data]
+        run_study(model or [default_emotion_model_path()], datas, out)
+    typer.echo((out / "study.md").read_text(encoding="utf-8"))
+    typer.echo(f"confusion matrices and per-dataset metrics in {out}")
+
+
 def _echo_card_metrics(folder: Path) -> None:
     card = load_model(folder, backend="torch").card
     for split, metrics in card["metrics"].items():

@@ -96,3 +96,31 @@ def test_emotion_evaluate_defaults_to_the_bundled_model(tmp_path, shared_data):
     bundled = json.loads((default_emotion_model_path() / "model.json").read_text())
     metrics = json.loads(result.stdout)
     assert metrics["model"]["name"] == bundled["name"] and metrics["n"] == 6
+
+
+def test_study_compares_models_on_real_and_ai_faces_in_one_run(members, tmp_path, shared_data):
+    real = tmp_path / "fer_private"
+    for label in ("happy", "sad"):
+        (real / label).mkdir(parents=True)
+        for path in sorted((shared_data / "emotion/fer2013/private_test" / label).iterdir())[:4]:
+            shutil.copy(path, real / label / path.name)
+    ai = tmp_path / "ai"
+    for label in ("happy", "surprise"):
+        (ai / label).mkdir(parents=True)
+        for path in sorted((shared_data / "emotion/ai_sd15" / label).iterdir())[:2]:
+            shutil.copy(path, ai / label / path.name)
+    out = tmp_path / "study"
+    result = runner.invoke(app, ["emotion", "study", "--model", str(members[0]), "--model", str(members[1]),
+                                 "--data", str(real), "--data", f"{ai}:detect", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = json.loads((out / "study.json").read_text())
+    names = [json.loads((m / "model.json").read_text())["name"] for m in members]
+    assert [(r["model"], r["data"], r["face_mode"]) for r in rows] == [
+        (names[0], "fer_private", "whole"), (names[0], "ai", "detect"),
+        (names[1], "fer_private", "whole"), (names[1], "ai", "detect")]
+    alone = runner.invoke(app, ["emotion", "evaluate", "--data", str(real), "--model", str(members[1]), "--json"])
+    assert json.loads(alone.stdout)["accuracy"] == rows[2]["accuracy"]  # a study cell is `emotion evaluate`
+    assert rows[1]["n"] + rows[1]["no_face"] == 4 and "recall_surprise" in rows[1]
+    for name in names:
+        assert (out / f"confusions-{name}.png").stat().st_size > 10_000
+    assert "| fer_private |" in (out / "study.md").read_text().replace(f"| {names[0]} ", "")

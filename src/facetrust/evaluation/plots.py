@@ -129,10 +129,7 @@ def save_confusion_matrices(path: Path, panels: list[tuple[np.ndarray, list[str]
                                 squeeze=False)
     for panel_axes, (confusion, classes, title) in zip(axes[0], panels, strict=True):
         _draw_confusion(panel_axes, np.asarray(confusion), classes, title)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path)
 
 
 def _draw_confusion(axes: plt.Axes, confusion: np.ndarray, classes: list[str], title: str) -> None:
