@@ -45,10 +45,7 @@ def save_training_curves(path: Path, history: list[dict],
     right.set_xlabel("epoch")
     right.set_ylim(0.0 if min(h[k] for h in history for k in metrics) < 0.4 else 0.4, 1.0)
     right.legend()
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path)
 
 
 def save_figure(figure: plt.Figure, path: Path) -> Path:
@@ -102,10 +99,7 @@ def _line_plot(path: Path, x: np.ndarray, y: np.ndarray, xlabel: str, ylabel: st
     if diagonal:
         axes.plot([0, 1], [0, 1], linestyle="--", color="grey")
     axes.set(xlabel=xlabel, ylabel=ylabel, title=title, xlim=(0, 1), ylim=(0, 1.02))
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path)
 
 
 def _confusion(path: Path, confusion: np.ndarray, title: str, threshold: float) -> Path:
@@ -116,10 +110,7 @@ def save_confusion_matrix(path: Path, confusion: np.ndarray, classes: list[str],
     """Counts per (true, predicted) class, shaded by the share of each true class (row), so rare classes show."""
     figure, axes = plt.subplots(figsize=(2.5 + 0.75 * len(classes), 2 + 0.7 * len(classes)))
     _draw_confusion(axes, np.asarray(confusion), classes, title)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path)
 
 
 def save_confusion_matrices(path: Path, panels: list[tuple[np.ndarray, list[str], str]]) -> Path:
@@ -153,10 +144,7 @@ def _histogram(path: Path, labels: np.ndarray, p_fake: np.ndarray, threshold: fl
     axes.axvline(threshold, color="black", linestyle="--", label="threshold")
     axes.set(xlabel="P(fake)", ylabel="faces", title=f"{title}: scores")
     axes.legend()
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path)
 
 
 def save_encoding_norms(path: Path, labels: np.ndarray, encodings: np.ndarray, missing: dict[str, int],
@@ -172,7 +160,4 @@ def save_encoding_norms(path: Path, labels: np.ndarray, encodings: np.ndarray, m
                       label=f"{name}: n={len(chosen)}, mean {chosen.mean():.4f}, no face {missing.get(name, 0)}")
     axes.set(xlabel="L2 norm of the 128-d dlib face encoding", ylabel="images", title=title)
     axes.legend(fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path)

@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from facetrust.evaluation.plots import save_figure
 from facetrust.explain.heatmaps import overlay
 
 
@@ -35,8 +36,5 @@ def save_explanation(path: Path, crops: list[np.ndarray], heatmaps: list[np.ndar
         axes[1, k].set_title(f"{method}: what raised P(fake)", fontsize=8)
     for axis in axes.ravel():
         axis.axis("off")
-    figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path)

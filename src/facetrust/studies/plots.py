@@ -10,6 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from facetrust.evaluation.plots import save_figure
+
 CHART_METRICS = ("accuracy", "recall", "roc_auc")
 
 
@@ -33,10 +35,7 @@ def save_comparison_chart(path: Path, rows: list[dict], title: str) -> Path:
     axes.set_xlabel("score on the evaluated split")
     axes.set_title(title)
     axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)  # outside: never over a bar's label
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path)
 
 
 def save_grid_heatmap(path: Path, rows: list[dict], axes_names: list[str], metric: str, title: str,
@@ -66,7 +65,4 @@ def save_grid_heatmap(path: Path, rows: list[dict], axes_names: list[str], metri
         axes.set_xlabel(axes_names[1])
     axes.set_title(title, fontsize=10)
     figure.colorbar(image, ax=axes, label=metric.replace("_", " "))
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path)

@@ -9,6 +9,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from facetrust.evaluation.plots import save_figure
+
 
 def save_timeline(path: Path, record: dict) -> Path:
     """Draw from a video's verdict record (so it can be redrawn from saved JSON): per-frame P(fake) of each
@@ -36,7 +38,4 @@ def save_timeline(path: Path, record: dict) -> Path:
     axes.set(xlabel="time (s)", ylabel="P(fake) per frame", ylim=(-0.02, 1.02),
              title=f"{Path(record['input']).name}: {verdict}, tracks scored by {video['aggregation']}")
     axes.legend(loc="upper right", fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path)
