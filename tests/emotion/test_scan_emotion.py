@@ -15,6 +15,7 @@ from facetrust.faces.align import crop_box, reframe, whole_image
 runner = CliRunner()
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((REPO / "src/facetrust/detection/verdict.schema.json").read_text())
+BUNDLED = json.loads((REPO / "src/facetrust/weights/emotion/model.json").read_text())
 
 
 def test_scan_json_carries_expressions_and_matches_the_schema():
@@ -24,7 +25,7 @@ def test_scan_json_carries_expressions_and_matches_the_schema():
     assert len(records) == 7
     for record in records:
         jsonschema.validate(record, SCHEMA)
-        assert record["model"]["emotion"]["name"] == "fer-mini-xception"
+        assert record["model"]["emotion"]["name"] == BUNDLED["name"]
         emotion = record["faces"][0]["emotion"]
         assert set(emotion["scores"]) == set(EMOTIONS) and abs(sum(emotion["scores"].values()) - 1) < 1e-3
         assert emotion["label"] == max(emotion["scores"], key=emotion["scores"].get)
