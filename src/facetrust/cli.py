@@ -43,7 +43,7 @@ from facetrust.embeddings import encode_samples
 from facetrust.emotion.annotate import default_emotion_model_path
 from facetrust.errors import FacetrustError, MediaError
 from facetrust.evaluation.evaluate import evaluate_model, write_evaluation
-from facetrust.evaluation.plots import save_confusion_matrices, save_encoding_norms
+from facetrust.evaluation.plots import confusion_panel, save_confusion_matrices, save_encoding_norms
 from facetrust.explain import EXPLAIN_METHODS, save_explanation
 from facetrust.faces import DEFAULT_DETECTOR, FaceFinder, create_detector, list_detectors
 from facetrust.media.files import expand_inputs
@@ -655,11 +655,7 @@ def plot_confusions(
     panels = []
     for path in metrics:
         try:
-            saved = json.loads(path.read_text(encoding="utf-8"))
-            classes = saved.get("classes", ["real", "fake"])
-            accuracy = "-" if saved["accuracy"] is None else f"{saved['accuracy']:.3f}"
-            panels.append((np.array(saved["confusion"]), classes,
-                           f"{path.parent.name}: accuracy {accuracy}, n={saved['n']}"))
+            panels.append(confusion_panel(json.loads(path.read_text(encoding="utf-8")), path.parent.name))
         except (OSError, ValueError, KeyError) as exc:
             fail(f"{path}: not a metrics.json with a confusion matrix ({type(exc).__name__}: {exc})")
     out.parent.mkdir(parents=True, exist_ok=True)

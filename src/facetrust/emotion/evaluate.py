@@ -14,7 +14,7 @@ from tqdm import tqdm
 from facetrust.emotion.data import EmotionSample, clean, discover_emotions
 from facetrust.errors import FacetrustError
 from facetrust.evaluation.multiclass import multiclass_metrics
-from facetrust.evaluation.plots import save_confusion_matrix
+from facetrust.evaluation.plots import confusion_panel, save_confusion_matrix
 from facetrust.faces import CropMode
 from facetrust.models.checkpoint import LoadedModel
 
@@ -66,8 +66,5 @@ def write_emotion_evaluation(evaluation: EmotionEvaluation, out: Path, title: st
     """metrics.json and confusion.png."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(evaluation.metrics, indent=2), encoding="utf-8")
-    metrics = evaluation.metrics
-    accuracy = "-" if metrics["accuracy"] is None else f"{metrics['accuracy']:.3f}"
-    picture = save_confusion_matrix(out / "confusion.png", np.array(metrics["confusion"]), metrics["classes"],
-                                    f"{title}: accuracy {accuracy}, n={metrics['n']}")
+    picture = save_confusion_matrix(out / "confusion.png", *confusion_panel(evaluation.metrics, title))
     return [out / "metrics.json", picture]

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import get_args
 
-import numpy as np
 from tqdm import tqdm
 
 from facetrust.emotion.evaluate import evaluate_emotion, write_emotion_evaluation
 from facetrust.errors import FacetrustError
-from facetrust.evaluation.plots import save_confusion_matrices
+from facetrust.evaluation.plots import confusion_panel, save_confusion_matrices
 from facetrust.faces import CropMode
 from facetrust.models.checkpoint import load_model
 from facetrust.studies.tables import write_table
@@ -69,11 +68,8 @@ def run_study(models: list[Path], datas: list[StudyData], out: Path, progress: b
             evaluation = evaluate_emotion(model, data.path, data.face_mode, progress=progress)
             title = f"{model.name} on {data.name}"
             write_emotion_evaluation(evaluation, out / model.name / data.name, title)
-            metrics = evaluation.metrics
-            accuracy = "-" if metrics["accuracy"] is None else f"{metrics['accuracy']:.3f}"
-            panels.append((np.array(metrics["confusion"]), metrics["classes"],
-                           f"{model.name}\n{data.name}: accuracy {accuracy}, n={metrics['n']}"))
-            rows.append(_row(model.name, data.name, metrics))
+            panels.append(confusion_panel(evaluation.metrics, f"{model.name}\n{data.name}"))
+            rows.append(_row(model.name, data.name, evaluation.metrics))
         save_confusion_matrices(out / f"confusions-{model.name}.png", panels)
     recalls = tuple(dict.fromkeys(k for row in rows for k in row if k.startswith("recall_")))
     write_table(rows, out / "study", SUMMARY + recalls)

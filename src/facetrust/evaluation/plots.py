@@ -113,6 +113,13 @@ def save_confusion_matrix(path: Path, confusion: np.ndarray, classes: list[str],
     return save_figure(figure, path)
 
 
+def confusion_panel(metrics: dict, label: str) -> tuple[np.ndarray, list[str], str]:
+    """(confusion, classes, "label: accuracy A, n=N") from a metrics dict (binary ones have no class list)."""
+    accuracy = "-" if metrics["accuracy"] is None else f"{metrics['accuracy']:.3f}"
+    return (np.array(metrics["confusion"]), metrics.get("classes", ["real", "fake"]),
+            f"{label}: accuracy {accuracy}, n={metrics['n']}")
+
+
 def save_confusion_matrices(path: Path, panels: list[tuple[np.ndarray, list[str], str]]) -> Path:
     """Several confusion matrices side by side, e.g. one model on real and on AI-generated faces."""
     size = max(len(classes) for _, classes, _ in panels)

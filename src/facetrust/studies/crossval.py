@@ -76,14 +76,14 @@ def crossval(recipes: dict[str, TrainConfig], folds: int, out: Path, seed: int =
             folder, error = run_once(run, progress)
             summary = summarise(folder, timing=False) if folder else {"status": "failed", "error": error}
             rows.append({"recipe": name, "fold": k, **summary})
-    ranking = [_recipe_row(name, [r for r in rows if r["recipe"] == name], folds) for name in recipes]
+    ranking = [_recipe_row(name, [r for r in rows if r["recipe"] == name]) for name in recipes]
     complete = [r for r in ranking if r["folds_ok"] == folds]
     best = max(complete, key=lambda r: r["mean_" + CHOSEN_BY])["recipe"] if complete else None
     _write(out, rows, ranking, best, folds, seed)
     return {"rows": rows, "recipes": ranking, "best": best}
 
 
-def _recipe_row(name: str, rows: list[dict], folds: int) -> dict:
+def _recipe_row(name: str, rows: list[dict]) -> dict:
     """Mean and spread of validation ROC-AUC and accuracy over the folds that finished."""
     ok = [r for r in rows if r["status"] == "ok"]
     row: dict = {"recipe": name, "folds_ok": len(ok)}
