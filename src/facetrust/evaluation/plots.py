@@ -49,9 +49,10 @@ def save_training_curves(path: Path, history: list[dict],
 
 
 def save_figure(figure: plt.Figure, path: Path) -> Path:
-    """Lay out, write at 100 dpi and close (figures left open leak memory in long runs)."""
+    """Lay out, write at 100 dpi and close (figures left open leak memory in long runs). The saved area grows to
+    hold every title and label: tight_layout alone clips them around equal-aspect panels (confusion matrices)."""
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    figure.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(figure)
     return path
 
