@@ -24,7 +24,8 @@ def crops_and_encodings(astronaut):
     return crops, encodings
 
 
-@pytest.mark.parametrize("name", list_models())
+# The ensemble is built from trained member models; its export parity is tested in tests/emotion/test_ensemble.py.
+@pytest.mark.parametrize("name", [name for name in list_models() if name != "ensemble"])
 def test_every_registry_model_exports_with_matching_outputs(name, tmp_path, crops_and_encodings):
     torch.manual_seed(0)
     size = 64
