@@ -10,7 +10,15 @@ from facetrust.embeddings import encode_crops
 from facetrust.models import create_model, list_models
 from facetrust.models.checkpoint import load_model
 from facetrust.models.inference import batch_of, extra_inputs
-from facetrust.models.onnx_backend import PARITY_TOLERANCE, OnnxModule, export_onnx, max_p_difference
+from facetrust.models.onnx_backend import (
+    FEATURE_TOLERANCE,
+    PARITY_TOLERANCE,
+    OnnxModule,
+    export_onnx,
+    exports_features,
+    max_feature_difference,
+    max_p_difference,
+)
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import model_entry
 
@@ -35,8 +43,12 @@ def test_every_registry_model_exports_with_matching_outputs(name, tmp_path, crop
     path = export_onnx(module, preprocess.channels, size, tmp_path / f"{name}.onnx", needs_encodings)
     crops, encodings = crops_and_encodings
     inputs = (batch_of(preprocess, crops), *extra_inputs(encodings if needs_encodings else None, slice(None)))
-    difference = max_p_difference(module, OnnxModule(path), inputs)
+    runner = OnnxModule(path)
+    difference = max_p_difference(module, runner, inputs)
     assert difference <= PARITY_TOLERANCE, f"{name}: {difference}"
+    assert runner.has_features == exports_features(module), name
+    if runner.has_features:
+        assert max_feature_difference(module, runner, inputs[0]) <= FEATURE_TOLERANCE, name
 
 
 def test_bundled_model_runs_on_onnxruntime_and_says_so(astronaut):
@@ -47,3 +59,14 @@ def test_bundled_model_runs_on_onnxruntime_and_says_so(astronaut):
     fast, slow = onnx_scanner.scan(astronaut), torch_scanner.scan(astronaut)
     assert fast.model["backend"] == "onnxruntime" and slow.model["backend"] == "torch"
     assert np.allclose([f.p_fake for f in fast.faces], [f.p_fake for f in slow.faces], atol=PARITY_TOLERANCE)
+
+
+def test_features_for_video_tracks_come_from_onnxruntime_like_pytorch(crops_and_encodings):
+    crops = crops_and_encodings[0]
+    fast, slow = load_model(default_model_path()), load_model(default_model_path(), backend="torch")
+    assert fast.runner is not None and fast.runner.has_features
+    (fast_features, fast_logits), (slow_features, slow_logits) = fast.features(crops), slow.features(crops)
+    assert fast_features.shape == slow_features.shape == (len(crops), slow.module.num_features)
+    assert np.abs(fast_features - slow_features).max() <= FEATURE_TOLERANCE * max(1.0, np.abs(slow_features).max())
+    assert np.allclose(fast_logits, slow_logits, atol=1e-3)
+    assert np.allclose(fast_logits, fast.logits(crops), atol=1e-4)  # the head on the features is the logit

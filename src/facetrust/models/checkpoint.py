@@ -17,7 +17,7 @@ from facetrust.embeddings import encode_crops
 from facetrust.errors import FacetrustError
 from facetrust.faces import CropMode, FaceFinder
 from facetrust.models.inference import channels_last, predict_features, predict_logits, sigmoid
-from facetrust.models.onnx_backend import cached_onnx_runner, onnxruntime_available
+from facetrust.models.onnx_backend import cached_onnx_runner, exports_features, onnxruntime_available
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import create_model
 
@@ -81,8 +81,12 @@ class LoadedModel:
         return sigmoid(self.logits(crops, encodings), self.card["temperature"])
 
     def features(self, crops: list) -> tuple[np.ndarray, np.ndarray]:
-        """Per-crop penultimate features and logits from the PyTorch module (for temporal video models)."""
-        return predict_features(self.module, self.preprocess, crops, flip_tta=self.flip_tta)
+        """Per-crop penultimate features and logits (temporal video models, the report's embedding map), on
+        onnxruntime when the runner's graph exports them."""
+        if not exports_features(self.module):
+            raise FacetrustError(f"{self.card['architecture']}: no image-only feature extractor")
+        extractor = self.runner if getattr(self.runner, "has_features", False) else self.module
+        return predict_features(extractor, self.module.head, self.preprocess, crops, flip_tta=self.flip_tta)
 
     @property
     def name(self) -> str:

@@ -14,7 +14,7 @@ import facetrust.models.backbones
 import facetrust.models.simple  # noqa: F401  the image models must be registered before their fusion variants
 from facetrust.embeddings import ENCODING_INPUTS
 from facetrust.errors import FacetrustError
-from facetrust.models.heads import BackboneClassifier
+from facetrust.models.heads import BackboneClassifier, squeeze_single
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import create_model, model_entry, register_model
 
@@ -43,7 +43,7 @@ class EncodingClassifier(nn.Module):
 
     def forward(self, images: torch.Tensor, encodings: torch.Tensor) -> torch.Tensor:
         logits = self.head(self.branch(encodings))
-        return logits.squeeze(1) if logits.shape[1] == 1 else logits
+        return squeeze_single(logits)
 
     def freeze_backbone(self) -> None:
         raise FacetrustError("encoding_mlp has no image backbone to freeze")
@@ -63,7 +63,7 @@ class FusionClassifier(BackboneClassifier):
     def forward(self, images: torch.Tensor, encodings: torch.Tensor) -> torch.Tensor:
         joined = torch.cat([self.features(images), self.encoding_branch(encodings)], dim=1)
         logits = self.head(joined)
-        return logits.squeeze(1) if logits.shape[1] == 1 else logits
+        return squeeze_single(logits)
 
 
 @register_model("encoding_mlp", Preprocess(size=ENCODING_CROP_SIZE, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)),

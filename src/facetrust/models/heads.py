@@ -6,6 +6,11 @@ import torch
 from torch import nn
 
 
+def squeeze_single(logits: torch.Tensor) -> torch.Tensor:
+    """(B,) for a one-logit model, (B, C) otherwise: the output shape of every facetrust model."""
+    return logits.squeeze(1) if logits.shape[1] == 1 else logits
+
+
 class BackboneClassifier(nn.Module):
     """Features from `backbone`, then dropout and one linear layer. Output: (B,) if one class else (B, C).
 
@@ -27,9 +32,14 @@ class BackboneClassifier(nn.Module):
             images = images.expand(-1, 3, -1, -1)
         return self.backbone(images)
 
+    def logits_and_features(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The output and the penultimate features it came from (what temporal video models and the
+        report's embedding map read), in one pass."""
+        features = self.features(images)
+        return squeeze_single(self.head(features)), features
+
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        logits = self.head(self.features(images))
-        return logits.squeeze(1) if logits.shape[1] == 1 else logits
+        return self.logits_and_features(images)[0]
 
     def freeze_backbone(self) -> None:
         """Train the head only; the backbone's batch-norm statistics stay as pretrained."""

@@ -50,26 +50,24 @@ def predict_logits(module: nn.Module, preprocess: Preprocess, crops: Sequence[np
     return np.concatenate(outputs) if outputs else np.zeros(0, np.float32)
 
 
-def predict_features(module: nn.Module, preprocess: Preprocess, crops: Sequence[np.ndarray], batch_size: int = 32,
-                     flip_tta: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Penultimate-layer features and logits of an image model with a `features` method and a linear
-    `head` (every `BackboneClassifier`): what temporal video models read per frame. With `flip_tta`
+def predict_features(extractor: nn.Module, head: nn.Module, preprocess: Preprocess, crops: Sequence[np.ndarray],
+                     batch_size: int = 32, flip_tta: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Penultimate-layer features (from `extractor.features`: the PyTorch model or its onnxruntime graph)
+    and the logits its linear `head` gives them: what temporal video models read per frame. With `flip_tta`
     the features are averaged over the crop and its mirror (the head is linear, so the logit is too)."""
-    if not hasattr(module, "features") or getattr(module, "needs_encodings", False):
-        raise ValueError(f"{type(module).__name__} has no image-only feature extractor")
-    module.eval()
+    extractor.eval(), head.eval()
     features = []
     with torch.inference_mode():
         for start in range(0, len(crops), batch_size):
             batch = batch_of(preprocess, crops[start:start + batch_size])
-            values = module.features(batch).float()
+            values = extractor.features(batch).float()
             if flip_tta:
-                values = (values + module.features(batch.flip(-1)).float()) / 2
+                values = (values + extractor.features(batch.flip(-1)).float()) / 2
             features.append(values)
         if not features:
-            return np.zeros((0, module.num_features), np.float32), np.zeros(0, np.float32)
+            return np.zeros((0, head[-1].in_features), np.float32), np.zeros(0, np.float32)
         stacked = torch.cat(features)
-        logits = module.head(stacked).float().reshape(len(stacked), -1)[:, 0]
+        logits = head(stacked).float().reshape(len(stacked), -1)[:, 0]
     return stacked.numpy(), logits.numpy()
 
 

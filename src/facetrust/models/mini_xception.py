@@ -16,6 +16,7 @@ from torch import nn
 
 from facetrust.emotion.labels import EMOTIONS
 from facetrust.faces.weights import package_file
+from facetrust.models.heads import squeeze_single
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import register_model
 
@@ -85,7 +86,7 @@ class MiniXception(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         logits = self.classifier(self.blocks(self.stem(x))).mean(dim=(2, 3))
-        return logits.squeeze(1) if logits.shape[1] == 1 else logits
+        return squeeze_single(logits)
 
 
 def load_fer_weights(model: MiniXception) -> MiniXception:

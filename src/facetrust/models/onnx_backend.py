@@ -19,11 +19,30 @@ import torch
 from torch import nn
 
 from facetrust.embeddings import ENCODING_INPUTS
+from facetrust.models.heads import BackboneClassifier
 from facetrust.models.inference import sigmoid
 
 log = logging.getLogger(__name__)
 INPUT_NAMES = ("image", "encoding")
 PARITY_TOLERANCE = 1e-4  # largest accepted |P(fake) difference| between PyTorch and onnxruntime
+FEATURE_TOLERANCE = 1e-3  # largest accepted feature difference, relative to the largest feature
+
+
+def exports_features(module: nn.Module) -> bool:
+    """Image-only backbone models export their penultimate features beside the logit: they lie on the
+    logit's path, so the second output costs nothing, and video tracks and embedding maps need them."""
+    return isinstance(module, BackboneClassifier) and not getattr(module, "needs_encodings", False)
+
+
+class _LogitsAndFeatures(nn.Module):
+    """What is exported for such models: (logit, features) from one pass."""
+
+    def __init__(self, module: BackboneClassifier) -> None:
+        super().__init__()
+        self.module = module
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.module.logits_and_features(images)
 
 
 def onnxruntime_available() -> bool:
@@ -41,16 +60,19 @@ def example_inputs(channels: int, size: int, encodings: bool, batch: int = 2,
 
 
 def export_onnx(module: nn.Module, channels: int, size: int, path: Path, encodings: bool = False) -> Path:
-    """Export `module` (eval mode, one logit per image) with a dynamic batch dimension; atomic write."""
+    """Export `module` (eval mode) with a dynamic batch dimension: output "logit", and "features" where
+    `exports_features`; atomic write."""
     path.parent.mkdir(parents=True, exist_ok=True)
     example = example_inputs(channels, size, encodings)
     batch = torch.export.Dim("batch", min=1, max=4096)
     partial = path.with_suffix(f".{os.getpid()}.partial.onnx")  # processes may export the same model at once
-    module.eval()
     names = list(INPUT_NAMES[: len(example)])
+    with_features = exports_features(module)
+    graph = (_LogitsAndFeatures(module) if with_features else module).eval()
+    outputs = ["logit", "features"] if with_features else ["logit"]
     with warnings.catch_warnings():  # two inputs sharing the batch axis is what we mean, not a problem
         warnings.filterwarnings("ignore", message=".*shares the same shape constraints", category=UserWarning)
-        torch.onnx.export(module, example, str(partial), dynamo=True, input_names=names, output_names=["logit"],
+        torch.onnx.export(graph, example, str(partial), dynamo=True, input_names=names, output_names=outputs,
                           dynamic_shapes=tuple({0: batch} for _ in example), optimize=True, external_data=False,
                           verbose=False)
     os.replace(partial, path)
@@ -71,11 +93,19 @@ class OnnxModule(nn.Module):
         self.path = path
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.inputs = {i.name for i in self.session.get_inputs()}
+        self.has_features = "features" in {o.name for o in self.session.get_outputs()}
 
-    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+    def _run(self, output: str, inputs: tuple[torch.Tensor, ...]) -> torch.Tensor:
         feed = {name: np.ascontiguousarray(tensor.detach().float().numpy())
                 for name, tensor in zip(INPUT_NAMES, inputs, strict=False) if name in self.inputs}
-        return torch.from_numpy(self.session.run(["logit"], feed)[0])
+        return torch.from_numpy(self.session.run([output], feed)[0])
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return self._run("logit", inputs)
+
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        """Penultimate features, for graphs exported with them (`has_features`)."""
+        return self._run("features", (images,))
 
 
 def max_p_difference(module: nn.Module, runner: nn.Module, inputs: tuple[torch.Tensor, ...]) -> float:
@@ -86,21 +116,36 @@ def max_p_difference(module: nn.Module, runner: nn.Module, inputs: tuple[torch.T
     return float(np.abs(sigmoid(reference) - sigmoid(candidate)).max())
 
 
+def max_feature_difference(module: BackboneClassifier, runner: OnnxModule, images: torch.Tensor) -> float:
+    """Largest feature difference between PyTorch and the exported graph, relative to the largest feature."""
+    with torch.inference_mode():
+        reference = module.eval().features(images).float().numpy()
+        candidate = runner.features(images).float().numpy()
+    return float(np.abs(reference - candidate).max() / max(1.0, np.abs(reference).max()))
+
+
 def cached_onnx_runner(module: nn.Module, digest: str, channels: int, size: int, cache: Path,
                        encodings: bool = False) -> OnnxModule | None:
     """The onnxruntime runner for the weights whose hash is `digest`, exporting them on first use; None if
     that cannot be done faithfully (the caller then keeps PyTorch)."""
-    path = cache / "onnx" / f"{digest}-{channels}x{size}{'-enc' if encodings else ''}.onnx"
+    suffix = "-enc" if encodings else "-features" if exports_features(module) else ""
+    path = cache / "onnx" / f"{digest}-{channels}x{size}{suffix}.onnx"
     try:
         if not path.exists():
             log.warning("preparing the onnxruntime version of the model (once; it is cached in %s)", path.parent)
             export_onnx(module, channels, size, path, encodings)
         runner = OnnxModule(path)
-        difference = max_p_difference(module, runner, example_inputs(channels, size, encodings, batch=4))
+        inputs = example_inputs(channels, size, encodings, batch=4)
+        difference = max_p_difference(module, runner, inputs)
+        feature_difference = max_feature_difference(module, runner, inputs[0]) if runner.has_features else 0.0
     except Exception as exc:  # any export/runtime failure: PyTorch still gives the right answer, only slower
         log.warning("onnxruntime backend unavailable for %s (%s: %s); using PyTorch", path, type(exc).__name__, exc)
         return None
     if difference > PARITY_TOLERANCE:
         log.warning("onnxruntime differs from PyTorch by %.2g in P(fake) for %s; using PyTorch", difference, path)
+        return None
+    if feature_difference > FEATURE_TOLERANCE:
+        log.warning("onnxruntime differs from PyTorch by %.2g in features for %s; using PyTorch", feature_difference,
+                    path)
         return None
     return runner
