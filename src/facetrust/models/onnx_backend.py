@@ -84,12 +84,15 @@ class OnnxModule(nn.Module):
     encoding models, encodings in; logits out). Inputs the graph does not use (encoding_mlp ignores the
     image) are not fed."""
 
-    def __init__(self, path: Path, threads: int | None = None) -> None:
+    def __init__(self, path: Path, threads: int | None = None, spin: bool = True) -> None:
+        """`spin=False` stops idle intra-op threads from spin-waiting for work, leaving the cores to threads
+        that decode and find faces beside the classifier (`bench/scan_speed.py` measures both)."""
         super().__init__()
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or torch.get_num_threads()
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
         self.path = path
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.inputs = {i.name for i in self.session.get_inputs()}
