@@ -55,7 +55,8 @@ def predict_features(extractor: nn.Module, head: nn.Module, preprocess: Preproce
     """Penultimate-layer features (from `extractor.features`: the PyTorch model or its onnxruntime graph)
     and the logits its linear `head` gives them: what temporal video models read per frame. With `flip_tta`
     the features are averaged over the crop and its mirror (the head is linear, so the logit is too)."""
-    extractor.eval(), head.eval()
+    extractor.eval()
+    head.eval()
     features = []
     with torch.inference_mode():
         for start in range(0, len(crops), batch_size):
