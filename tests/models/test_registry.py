@@ -3,9 +3,10 @@ import timm
 import torch
 
 from facetrust.embeddings import ENCODING_INPUTS
+from facetrust.errors import FacetrustError
 from facetrust.models import create_model, list_models, model_entry
 from facetrust.models.backbones import imagenet_effnet_lite, imagenet_mobilenet_v2
-from facetrust.models.registry import check_model_options
+from facetrust.models.registry import check_trainable
 
 CATS = {"Egyptian cat", "tiger cat", "tabby, tabby cat"}
 
@@ -101,6 +102,13 @@ def test_fusion_freezes_only_the_image_backbone():
 
 
 def test_model_options_are_checked_against_the_builder():
-    check_model_options("fusion_cnn_enc", {"width", "encoding_units", "dropout"})
+    check_trainable("fusion_cnn_enc", {"width", "encoding_units", "dropout"})
     with pytest.raises(ValueError, match=r"no option\(s\) \['widht'\]; its options: channels, depth"):
-        check_model_options("cnn", {"widht"})
+        check_trainable("cnn", {"widht"})
+
+
+def test_the_ensemble_is_refused_for_training_and_points_to_how_it_is_built():
+    with pytest.raises(ValueError, match=r"not trained directly.*facetrust emotion ensemble"):
+        check_trainable("ensemble", {})
+    with pytest.raises(FacetrustError, match="facetrust emotion ensemble --model"):
+        create_model("ensemble", num_classes=7)

@@ -34,7 +34,7 @@ from facetrust.models import create_model, model_entry
 from facetrust.models.checkpoint import save_model
 from facetrust.models.inference import batch_of, channels_last, predict_logits
 from facetrust.models.preprocess import Preprocess
-from facetrust.models.registry import check_model_options
+from facetrust.models.registry import check_trainable
 from facetrust.settings_lock import pin_settings
 from facetrust.training.checkpointing import resume_run, save_last, write_history
 
@@ -90,7 +90,7 @@ def train_emotion(config: EmotionTrainConfig, progress: bool = True) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     pin_settings(out / "config.json", asdict(config), f"{out} holds a run with other settings")
     try:
-        check_model_options(config.model, config.model_options)
+        check_trainable(config.model, config.model_options)
     except ValueError as exc:
         raise FacetrustError(str(exc)) from None
     preprocess = emotion_preprocess(config)

@@ -85,11 +85,14 @@ class Ensemble(nn.Module):
 
 
 @register_model("ensemble", Preprocess(size=96, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), interpolation="bilinear"),
-                "equal-weight ensemble of trained expression models (`facetrust emotion ensemble`)")
-def build_ensemble(num_classes: int, pretrained: bool, members: list[dict], weights: list[str] | None = None,
-                   **_: object) -> nn.Module:
+                "equal-weight ensemble of trained expression models (`facetrust emotion ensemble`)", trainable=False)
+def build_ensemble(num_classes: int, pretrained: bool, members: list[dict] | None = None,
+                   weights: list[str] | None = None, **_: object) -> nn.Module:
     """`members` are `member_spec` dicts (kept in the card); with `pretrained`, `weights` are the member
     folders whose trained weights are loaded (a saved ensemble loads its own safetensors instead)."""
+    if not members:
+        raise FacetrustError("the ensemble is not trained: build it from trained expression models with "
+                             "`facetrust emotion ensemble --model RUN_A --model RUN_B`")
     model = Ensemble(members, num_classes)
     if pretrained:
         if not weights or len(weights) != len(members):

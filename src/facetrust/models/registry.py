@@ -21,6 +21,7 @@ class ModelEntry:
     description: str
     inputs: tuple[str, ...] = ("image",)
     extends: str | None = None  # the registered model whose options this one passes on (fusion models)
+    trainable: bool = True  # False for models assembled from trained ones (the expression ensemble)
 
     def options(self) -> set[str]:
         """Names of the options its builder understands (`model_options`, tuning grids): unknown ones would
@@ -39,11 +40,11 @@ _MODELS: dict[str, ModelEntry] = {}
 
 
 def register_model(name: str, preprocess: Preprocess, description: str, inputs: tuple[str, ...] = ("image",),
-                   extends: str | None = None) -> Callable:
+                   extends: str | None = None, trainable: bool = True) -> Callable:
     """Decorator for a builder `fn(num_classes, pretrained, **options) -> nn.Module`."""
 
     def add(build: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-        _MODELS[name] = ModelEntry(build, preprocess, description, inputs, extends)
+        _MODELS[name] = ModelEntry(build, preprocess, description, inputs, extends, trainable)
         return build
 
     return add
@@ -66,9 +67,13 @@ def create_model(name: str, num_classes: int = 1, pretrained: bool = True, **opt
     return model_entry(name).build(num_classes=num_classes, pretrained=pretrained, **options)
 
 
-def check_model_options(name: str, options: dict | set) -> None:
-    """Fail, naming the known ones, when `options` holds a name the model's builder does not take."""
-    known = model_entry(name).options()
+def check_trainable(name: str, options: dict | set) -> None:
+    """Fail before any data is read when the model cannot be trained, or, naming the known ones, when
+    `options` holds a name the model's builder does not take."""
+    entry = model_entry(name)
+    if not entry.trainable:
+        raise ValueError(f"model {name!r} is not trained directly: {entry.description}")
+    known = entry.options()
     unknown = set(options) - known
     if unknown:
         raise ValueError(f"model {name!r} has no option(s) {sorted(unknown)}; its options: {', '.join(sorted(known))}")

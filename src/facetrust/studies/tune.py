@@ -18,7 +18,7 @@ import yaml
 from tqdm import tqdm
 
 from facetrust.errors import FacetrustError
-from facetrust.models.registry import check_model_options
+from facetrust.models.registry import check_trainable
 from facetrust.studies.plots import save_grid_heatmap
 from facetrust.studies.runs import METRICS, run_once, summarise
 from facetrust.studies.tables import write_table
@@ -56,7 +56,7 @@ def cell_config(base: TrainConfig, cell: dict, out: Path) -> TrainConfig:
     training = {k: v for k, v in cell.items() if k in settings}
     options = {k: v for k, v in cell.items() if k not in settings}
     try:
-        check_model_options(base.model, options)
+        check_trainable(base.model, options)
     except ValueError as exc:
         raise FacetrustError(f"{exc}; training settings: {', '.join(sorted(settings))}") from None
     return replace(base, out=str(out), **training, model_options={**base.model_options, **options})

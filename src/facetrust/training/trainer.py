@@ -34,7 +34,7 @@ from facetrust.models import create_model, model_entry
 from facetrust.models.checkpoint import save_model
 from facetrust.models.inference import batch_of, channels_last, extra_inputs, predict_logits, sigmoid
 from facetrust.models.preprocess import Preprocess
-from facetrust.models.registry import check_model_options
+from facetrust.models.registry import check_trainable
 from facetrust.settings_lock import pin_settings
 from facetrust.training.checkpointing import resume_run, save_last, write_history
 from facetrust.training.distributed import Workers, join_workers
@@ -89,7 +89,7 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
     augment = _augment(config)
     preprocess = _preprocess(config)
     try:
-        check_model_options(config.model, config.model_options)
+        check_trainable(config.model, config.model_options)
     except ValueError as exc:
         raise FacetrustError(str(exc)) from None
     if not workers.leader:
