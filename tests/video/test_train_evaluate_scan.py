@@ -116,6 +116,25 @@ def test_scan_uses_the_bundled_video_model_by_default(small_ffpp):
     assert record["video"]["threshold"] == round(card["threshold"], 4)
 
 
+def test_a_videos_faces_go_through_the_image_model_once(small_ffpp, monkeypatch):
+    from facetrust.api import find_faces
+    from facetrust.detection.video_judge import judge_video
+
+    scanner = Scanner(frames=4)
+    found = find_faces(small_ffpp / "fake/Deepfakes_183_253.mp4", scanner.finder, frames=4)
+    calls = []
+    for name in ("features", "logits"):
+        original = getattr(scanner.model, name)
+        monkeypatch.setattr(scanner.model, name, lambda *a, _o=original, _n=name, **k: calls.append(_n) or _o(*a, **k))
+    [result] = scanner.judge([found])
+    assert calls == ["features"]  # P(fake) of every face and the temporal model's frame features: one pass
+    second_pass = judge_video(found, result.faces, scanner.model, scanner.video_model, scanner.threshold,
+                              scanner.uncertain_band)
+    assert calls == ["features", "features"]
+    assert [t.p_fake for t in result.video.tracks] == pytest.approx([t.p_fake for t in second_pass.tracks], abs=1e-5)
+    assert [t.p_fake_frames for t in result.video.tracks] == [t.p_fake_frames for t in second_pass.tracks]
+
+
 def test_frames_can_be_sampled_at_a_rate_capped_by_the_frame_count(small_ffpp):
     clip = small_ffpp / "real/youtube_183.mp4"  # 13 s
     every_two_seconds = Scanner(frames=8, fps=0.5, video_model=False).scan(clip).to_dict()

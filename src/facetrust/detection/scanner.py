@@ -17,6 +17,7 @@ from facetrust.explain import EXPLAIN_METHODS, face_heatmaps
 from facetrust.faces import CropMode
 from facetrust.media import DEFAULT_LIMITS, MediaLimits
 from facetrust.models.checkpoint import LoadedModel, load_model
+from facetrust.models.inference import sigmoid
 from facetrust.video.model import VideoModel, load_video_model
 
 BUNDLED_MODEL = Path(__file__).resolve().parents[1] / "weights" / "detector"
@@ -118,8 +119,14 @@ class Scanner:
         """Classify the faces of several inputs in one batch; each input's classify time is its share of
         the batch's time (by number of faces)."""
         located = [(k, frame, face) for k, found in enumerate(inputs) for frame in found.frames for face in frame.faces]
+        crops = [face.crop for _, _, face in located]
         started = time.perf_counter()
-        p_fake = self.model.p_fake([face.crop for _, _, face in located])
+        if self.video_model and any(found.kind == "video" for found in inputs):
+            # one pass gives the temporal model its frame features and every face its P(fake)
+            features, logits = self.model.features(crops)
+            p_fake = sigmoid(logits, self.model.card["temperature"])
+        else:
+            features, logits, p_fake = None, None, self.model.p_fake(crops)
         ms_per_face = 1000 * (time.perf_counter() - started) / max(len(located), 1)
         started = time.perf_counter()
         emotions = self.emotion.read([face for _, _, face in located],
@@ -135,8 +142,9 @@ class Scanner:
         started = time.perf_counter()
         explained = self._explain(inputs, verdicts, located)
         explain_ms = 1000 * (time.perf_counter() - started)
-        results = []
+        results, start = [], 0
         for found, faces in zip(inputs, verdicts, strict=True):
+            rows, start = slice(start, start + len(faces)), start + len(faces)
             timings = {**found.timings_ms, "classify": ms_per_face * len(faces)}
             if self.emotion:
                 timings["emotion"] = emotion_ms_per_face * len(faces)
@@ -145,7 +153,8 @@ class Scanner:
             video = None
             if found.kind == "video":
                 started = time.perf_counter()
-                video = judge_video(found, faces, self.model, self.video_model, self.threshold, self.uncertain_band)
+                video = judge_video(found, faces, self.model, self.video_model, self.threshold, self.uncertain_band,
+                                    None if features is None else (features[rows], logits[rows]))
                 timings["temporal"] = 1000 * (time.perf_counter() - started)
             timings["total"] = sum(timings.values())
             results.append(ScanResult(found.name, found.sha256, found.kind, found.width, found.height, faces,

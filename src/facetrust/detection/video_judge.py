@@ -20,17 +20,19 @@ MIN_TRACK_SHARE = 0.2
 
 
 def judge_video(found: FacesResult, faces: list[FaceVerdict], image_model: LoadedModel,
-                video_model: VideoModel | None, image_threshold: float, uncertain_band: float) -> VideoVerdict:
+                video_model: VideoModel | None, image_threshold: float, uncertain_band: float,
+                frame_features: tuple[np.ndarray, np.ndarray] | None = None) -> VideoVerdict:
     """Tracks with per-frame P(fake) and a track score; `faces` (in frame order) get their track id.
 
-    With a temporal video model the track score is its P(fake) from the image model's frame features;
+    With a temporal video model the track score is its P(fake) from the image model's frame features
+    (`frame_features` when the caller has them, in the order of `faces`; otherwise computed here);
     without one it is the mean of the frames' P(fake), judged at the image model's threshold.
     """
     positions = [(p, i) for p, frame in enumerate(found.frames) for i in range(len(frame.faces))]
     face_at = dict(zip(positions, faces, strict=True))
     tracks = link_tracks([[f.face.box for f in frame.faces] for frame in found.frames])
     if video_model is not None:
-        scores = video_model.p_fake(track_sequences(found, image_model, video_model.emotion, tracks))
+        scores = video_model.p_fake(track_sequences(found, image_model, video_model.emotion, tracks, frame_features))
         threshold, aggregation = video_model.card["threshold"], video_model.card["temporal"]
     else:
         scores = np.array([np.mean([face_at[m].p_fake for m in t.members]) for t in tracks])

@@ -66,15 +66,26 @@ class TrackSequence:
 
 
 def track_sequences(found: FacesResult, model: LoadedModel, emotion: EmotionReader | None = None,
-                    tracks: list[Track] | None = None) -> list[TrackSequence]:
-    """A sequence per face track of a scanned video (tracks linked here unless given)."""
+                    tracks: list[Track] | None = None,
+                    frame_features: tuple[np.ndarray, np.ndarray] | None = None) -> list[TrackSequence]:
+    """A sequence per face track of a scanned video (tracks linked here unless given).
+
+    `frame_features`: the image model's (features, logits) of every face in frame order, when the caller
+    already ran it (the scanner does, so a video's faces go through the network once).
+    """
     tracks = tracks if tracks is not None else link_tracks([[f.face.box for f in frame.faces]
                                                             for frame in found.frames])
     faces = [(found.frames[position], found.frames[position].faces[index])
              for track in tracks for position, index in track.members]
     if not faces:
         return []
-    features, logits = model.features([face.crop for _, face in faces])
+    if frame_features is None:
+        features, logits = model.features([face.crop for _, face in faces])
+    else:
+        row = {(p, i): r for r, (p, i) in enumerate((p, i) for p, frame in enumerate(found.frames)
+                                                    for i in range(len(frame.faces)))}
+        order = [row[member] for track in tracks for member in track.members]
+        features, logits = frame_features[0][order], frame_features[1][order]
     emotions = emotion.probabilities([face for _, face in faces], [(found.width, found.height)] * len(faces)
                                      ) if emotion else None
     sequences, start = [], 0
