@@ -6,7 +6,7 @@ from PIL import Image
 
 from facetrust.data import crops as crops_module
 from facetrust.data.crops import CropSettings, crop_dataset, read_journal
-from facetrust.errors import FacetrustError
+from facetrust.errors import DecodeTimeoutError, FacetrustError
 
 SETTINGS = CropSettings(size=96, frames_per_video=3)
 
@@ -89,6 +89,25 @@ def test_a_torn_journal_line_is_redone(dataset, tmp_path):
     journal.write_text("\n".join(lines[:-1]) + "\n" + lines[-1][: len(lines[-1]) // 2])
     again = crop_dataset(dataset, dest, SETTINGS, progress=False)
     assert again.skipped == 6 and again.ok + again.no_face + again.errors == 1
+
+
+def test_a_decoding_time_out_is_listed_and_tried_again_next_run(dataset, tmp_path, monkeypatch):
+    dest = tmp_path / "crops"
+    real_find = crops_module.find_faces_or_error
+
+    def slow_video(path, *args, **kwargs):
+        if path.suffix == ".mp4":
+            return DecodeTimeoutError(path.name, "decoding took longer than 120 s")
+        return real_find(path, *args, **kwargs)
+
+    monkeypatch.setattr(crops_module, "find_faces_or_error", slow_video)
+    first = crop_dataset(dataset, dest, SETTINGS, progress=False)
+    assert ("train/real/clip.mp4", "timeout", "clip.mp4: decoding took longer than 120 s") in first.problems
+    monkeypatch.setattr(crops_module, "find_faces_or_error", real_find)
+    again = crop_dataset(dataset, dest, SETTINGS, progress=False)
+    assert again.skipped == 6 and again.ok == 1 and again.crops == 3
+    assert not [p for p in again.problems if p[1] == "timeout"]
+    assert len([r for r in rows(dest) if r["source"] == "train/real/clip.mp4"]) == 3
 
 
 def test_changed_settings_are_refused(dataset, tmp_path):

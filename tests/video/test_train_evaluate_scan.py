@@ -135,6 +135,27 @@ def test_a_videos_faces_go_through_the_image_model_once(small_ffpp, monkeypatch)
     assert [t.p_fake_frames for t in result.video.tracks] == [t.p_fake_frames for t in second_pass.tracks]
 
 
+def test_a_decoding_time_out_is_not_cached_as_the_videos_outcome(small_ffpp, monkeypatch):
+    from facetrust.detection.scanner import default_model_path
+    from facetrust.errors import DecodeTimeoutError
+    from facetrust.models.checkpoint import load_model
+    from facetrust.video import features
+
+    clip = small_ffpp / "real/youtube_585.mp4"
+    cache = features.MainTrackCache(load_model(default_model_path()), frames=2)
+    real_find = features.find_faces
+
+    def too_slow(data, *args, name, **kwargs):
+        raise DecodeTimeoutError(name, "decoding took longer than 120 s")
+
+    monkeypatch.setattr(features, "find_faces", too_slow)
+    digest, outcome = cache.get(clip)
+    assert outcome == "youtube_585.mp4: decoding took longer than 120 s" and cache.cache.get(digest) is None
+    monkeypatch.setattr(features, "find_faces", real_find)
+    _, track = cache.get(clip)
+    assert len(track) == 2 and cache.cache.get(digest) is not None
+
+
 def test_frames_can_be_sampled_at_a_rate_capped_by_the_frame_count(small_ffpp):
     clip = small_ffpp / "real/youtube_183.mp4"  # 13 s
     every_two_seconds = Scanner(frames=8, fps=0.5, video_model=False).scan(clip).to_dict()

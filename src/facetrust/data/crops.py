@@ -2,7 +2,8 @@
 
 Each finished source file is appended to a journal (one JSON line, fsynced) after its crops are on
 disk, so an interrupted run loses at most the file in progress, and a re-run skips everything the
-journal lists. The manifest CSV is rebuilt from the journal at the end, and on interruption.
+journal lists except decoding time-outs (they depend on the machine's load, so they are tried again).
+The manifest CSV is rebuilt from the journal at the end, and on interruption.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from tqdm import tqdm
 
 from facetrust.api import find_faces_or_error
 from facetrust.data.layout import label_of, split_of
-from facetrust.errors import FacetrustError, MediaError
+from facetrust.errors import DecodeTimeoutError, FacetrustError, MediaError
 from facetrust.faces import DEFAULT_DETECTOR, FaceFinder
 from facetrust.faces.finder import CropMode
 from facetrust.media.files import media_files
@@ -71,7 +72,8 @@ def crop_dataset(src: str | Path, dest: str | Path, settings: CropSettings = Cro
     summary = CropSummary(total=len(files))
     finder = FaceFinder(settings.detector, mode=settings.mode, size=settings.size, margin=settings.margin,
                         all_faces=settings.all_faces)
-    todo = [f for f in files if f.relative_to(src).as_posix() not in done]
+    todo = [f for f in files if f.relative_to(src).as_posix() not in done
+            or done[f.relative_to(src).as_posix()]["status"] == "timeout"]
     summary.skipped = len(files) - len(todo)
     bar = tqdm(todo, desc="cropping", unit="file", disable=not progress)
     try:
@@ -121,7 +123,9 @@ def _crop_file(path: Path, relative: PurePath, finder: FaceFinder, settings: Cro
     entry: dict = {"source": relative.as_posix(), "crops": []}
     result = find_faces_or_error(path, finder, frames=settings.frames_per_video)
     if isinstance(result, MediaError):
-        return {**entry, "status": "error", "error": str(result)}
+        # a time-out depends on the machine's load, not the file: journalled, but tried again next run
+        status = "timeout" if isinstance(result, DecodeTimeoutError) else "error"
+        return {**entry, "status": status, "error": str(result)}
     for frame in result.frames:
         for k, found in enumerate(frame.faces):
             name = (f"{relative.name}.face{k}.png" if frame.index is None

@@ -17,7 +17,7 @@ import numpy as np
 from facetrust.api import FacesResult, find_faces
 from facetrust.cache import OutcomeCache
 from facetrust.emotion.annotate import EmotionReader
-from facetrust.errors import MediaError
+from facetrust.errors import DecodeTimeoutError, MediaError
 from facetrust.models.checkpoint import LoadedModel
 from facetrust.video.tracks import Track, link_tracks
 
@@ -127,7 +127,10 @@ class MainTrackCache:
         digest = hashlib.sha256(data).hexdigest()
         cached = self.cache.get(digest)
         if cached is None:
-            cached = self._extract(data, path.name)
+            try:
+                cached = self._extract(data, path.name)
+            except DecodeTimeoutError as exc:  # depends on the machine's load, not the file: not cached
+                return digest, str(exc)
             self.cache.put(digest, cached if isinstance(cached, str) else cached.pack())
             return digest, cached
         return digest, cached if isinstance(cached, str) else TrackSequence.unpack(cached, with_emotion=True)
@@ -135,6 +138,8 @@ class MainTrackCache:
     def _extract(self, data: bytes, name: str) -> TrackSequence | str:
         try:
             found = find_faces(data, self.finder, name=name, frames=self.frames)
+        except DecodeTimeoutError:
+            raise
         except MediaError as exc:
             return str(exc)
         track = main_track(track_sequences(found, self.model, self.emotion))
