@@ -112,7 +112,8 @@ def test_scan_says_which_model_and_thresholds_speak():
     result = runner.invoke(app, ["scan", str(examples / "scene_astronaut.jpg"), "--threshold", "0.5"])
     assert result.exit_code == 0, result.output
     first, verdict = result.stdout.splitlines()[:2]
-    assert first.startswith("model facetrust-effnet-lite0-k140") and "fake if P(fake) >= 0.60, real if < 0.40" in first
+    name = json.loads((examples.parent / "src/facetrust/weights/detector/model.json").read_text())["name"]
+    assert first.startswith(f"model {name}") and "fake if P(fake) >= 0.60, real if < 0.40" in first
     assert verdict.split(": ")[1].split(" ")[0] in ("REAL", "FAKE", "UNCERTAIN")
 
 
