@@ -30,19 +30,19 @@ test: setup system-packages
 bench: setup
 	$(BIN)/python bench/faces.py
 
-# Retrain the bundled detector from ../shared/data (about 45 minutes on 2 CPU cores), then update
-# the scores in src/facetrust/weights/detector/README.md from `facetrust evaluate`.
+# Retrain the bundled detector (the MobileNetV2 recipe, chosen by docs/STUDIES.md's cross-validation)
+# from ../shared/data (about 40 minutes on 2 CPU cores), then `make measure` for its card's scores.
 detector: setup
-	$(BIN)/facetrust train --config configs/detector.yaml
-	cp runs/detector/model/model.safetensors runs/detector/model/model.json runs/detector/history.csv \
-	   src/facetrust/weights/detector/
+	$(BIN)/facetrust train --config configs/detector-mobilenet.yaml
+	cp runs/detector-mobilenet/model/model.safetensors runs/detector-mobilenet/model/model.json \
+	   runs/detector-mobilenet/history.csv src/facetrust/weights/detector/
 
 # The bundled detector's scores on every held-out set its card reports (about 10 minutes; prints the table).
 measure: setup
 	scripts/measure_detector.sh
 
 # Retrain the bundled video model (temporal head over the bundled detector's frame features) on
-# ../shared/data/video/ffpp_c40 (about 30 minutes on 2 CPU cores, most of it face detection in the
+# ../shared/data/video/ffpp_c40 (10 minutes on 2 quiet CPU cores, 40 on busy ones, most of it face detection in the
 # sampled frames), then copy it into src/facetrust/weights/video. Numbers: docs/VIDEO.md.
 video-model: setup
 	$(BIN)/facetrust video train --data ../shared/data/video/ffpp_c40 --out runs/video --temporal gru,lstm,attention,mean

@@ -18,7 +18,10 @@ evaluate() {  # name, data folder
 }
 evaluate k140-test "$DATA/faces/k140/test"
 evaluate yonsei "$DATA/faces/yonsei"
-evaluate ai_sd15 "$DATA/emotion/ai_sd15"
+# Stable Diffusion faces are sorted by expression (happy/, sad/, surprise/): all fake, listed in a manifest
+{ echo "path,label"; find "$(cd "$DATA/emotion/ai_sd15" && pwd)" -type f \( -iname '*.png' -o -iname '*.jpg' \) \
+    | sort | sed 's/$/,fake/'; } > "$OUT/ai_sd15.csv"
+evaluate ai_sd15 "$OUT/ai_sd15.csv"
 evaluate ffpp_c40-crops "$OUT/ffpp_c40-crops"
 
 "$BIN/python" - "$OUT" <<'EOF'

@@ -16,7 +16,7 @@ SCHEMA = json.loads((REPO / "src/facetrust/detection/verdict.schema.json").read_
 
 def test_bundled_card_says_how_it_was_trained_and_what_it_scored():
     card = load_model(default_model_path()).card
-    assert card["architecture"] == "effnet_lite0" and card["preprocess"]["size"] == 256
+    assert card["architecture"] == "mobilenet_v2" and card["preprocess"]["size"] == 256
     assert card["training"]["config"]["data"].endswith("faces/k140")
     assert card["threshold_rule"].endswith("on validation")
     for split in ("val", "test"):
