@@ -110,5 +110,6 @@ def test_model_options_are_checked_against_the_builder():
 def test_the_ensemble_is_refused_for_training_and_points_to_how_it_is_built():
     with pytest.raises(ValueError, match=r"not trained directly.*facetrust emotion ensemble"):
         check_trainable("ensemble", {})
+    check_trainable("ensemble", {"members", "weights"}, epochs=0)  # `emotion ensemble` only finishes it
     with pytest.raises(FacetrustError, match="facetrust emotion ensemble --model"):
         create_model("ensemble", num_classes=7)

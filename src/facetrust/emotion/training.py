@@ -90,7 +90,7 @@ def train_emotion(config: EmotionTrainConfig, progress: bool = True) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     pin_settings(out / "config.json", asdict(config), f"{out} holds a run with other settings")
     try:
-        check_trainable(config.model, config.model_options)
+        check_trainable(config.model, config.model_options, config.epochs)
     except ValueError as exc:
         raise FacetrustError(str(exc)) from None
     preprocess = emotion_preprocess(config)

@@ -67,11 +67,11 @@ def create_model(name: str, num_classes: int = 1, pretrained: bool = True, **opt
     return model_entry(name).build(num_classes=num_classes, pretrained=pretrained, **options)
 
 
-def check_trainable(name: str, options: dict | set) -> None:
-    """Fail before any data is read when the model cannot be trained, or, naming the known ones, when
-    `options` holds a name the model's builder does not take."""
+def check_trainable(name: str, options: dict | set, epochs: int = 1) -> None:
+    """Fail before any data is read when the model cannot be trained for `epochs` (0: only finished, as
+    `emotion ensemble` does), or, naming the known ones, when `options` holds a name its builder does not take."""
     entry = model_entry(name)
-    if not entry.trainable:
+    if epochs > 0 and not entry.trainable:
         raise ValueError(f"model {name!r} is not trained directly: {entry.description}")
     known = entry.options()
     unknown = set(options) - known

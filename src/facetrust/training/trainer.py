@@ -89,7 +89,7 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
     augment = _augment(config)
     preprocess = _preprocess(config)
     try:
-        check_trainable(config.model, config.model_options)
+        check_trainable(config.model, config.model_options, config.epochs)
     except ValueError as exc:
         raise FacetrustError(str(exc)) from None
     if not workers.leader:
