@@ -18,10 +18,14 @@ evaluate() {  # name, data folder
 }
 evaluate k140-test "$DATA/faces/k140/test"
 evaluate yonsei "$DATA/faces/yonsei"
-# Stable Diffusion faces are sorted by expression (happy/, sad/, surprise/): all fake, listed in a manifest
-{ echo "path,label"; find "$(cd "$DATA/emotion/ai_sd15" && pwd)" -type f \( -iname '*.png' -o -iname '*.jpg' \) \
-    | sort | sed 's/$/,fake/'; } > "$OUT/ai_sd15.csv"
+listing() {  # name, folder sorted by expression, label of every image in it: a manifest for evaluate
+  { echo "path,label"; find "$(cd "$2" && pwd)" -type f \( -iname '*.png' -o -iname '*.jpg' \) \
+      | sort | sed "s/\$/,$3/"; } > "$OUT/$1.csv"
+}
+listing ai_sd15 "$DATA/emotion/ai_sd15" fake  # Stable Diffusion 1.5 faces
+listing ckplus "$DATA/emotion/ckplus" real    # CK+ posed expressions of real people (lab camera)
 evaluate ai_sd15 "$OUT/ai_sd15.csv"
+evaluate ckplus "$OUT/ckplus.csv"
 evaluate ffpp_c40-crops "$OUT/ffpp_c40-crops"
 
 "$BIN/python" - "$OUT" <<'EOF'
@@ -33,7 +37,7 @@ out = Path(sys.argv[1])
 keys = ["roc_auc", "ap", "accuracy", "precision", "recall", "fpr", "eer", "ece"]
 print("| data | n real / fake | ROC-AUC | AP | accuracy | precision | recall | FPR | EER | ECE |")
 print("|---|---|" + "---:|" * len(keys))
-for name in ["k140-test", "yonsei", "ai_sd15", "ffpp_c40-crops"]:
+for name in ["k140-test", "yonsei", "ai_sd15", "ckplus", "ffpp_c40-crops"]:
     m = json.loads((out / f"{name}.json").read_text())
     cells = ["-" if m.get(k) is None else f"{m[k]:.3f}" for k in keys]
     print(f"| {name} | {m['n_real']} / {m['n_fake']} | " + " | ".join(cells) + " |")
