@@ -55,6 +55,10 @@ class FacesResult:
     def face_count(self) -> int:
         return sum(len(f.faces) for f in self.frames)
 
+    def face_positions(self) -> list[tuple[int, int]]:
+        """(frame position, face index) of every face in frame order: the order its faces are scored in."""
+        return [(p, i) for p, frame in enumerate(self.frames) for i in range(len(frame.faces))]
+
     def to_dict(self) -> dict:
         record = {"input": self.name, "sha256": self.sha256, "kind": self.kind,
                   "width": self.width, "height": self.height, "notes": self.notes}

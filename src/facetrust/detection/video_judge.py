@@ -28,8 +28,7 @@ def judge_video(found: FacesResult, faces: list[FaceVerdict], image_model: Loade
     (`frame_features` when the caller has them, in the order of `faces`; otherwise computed here);
     without one it is the mean of the frames' P(fake), judged at the image model's threshold.
     """
-    positions = [(p, i) for p, frame in enumerate(found.frames) for i in range(len(frame.faces))]
-    face_at = dict(zip(positions, faces, strict=True))
+    face_at = dict(zip(found.face_positions(), faces, strict=True))
     tracks = link_tracks([[f.face.box for f in frame.faces] for frame in found.frames])
     if video_model is not None:
         scores = video_model.p_fake(track_sequences(found, image_model, video_model.emotion, tracks, frame_features))

@@ -82,8 +82,7 @@ def track_sequences(found: FacesResult, model: LoadedModel, emotion: EmotionRead
     if frame_features is None:
         features, logits = model.features([face.crop for _, face in faces])
     else:
-        row = {(p, i): r for r, (p, i) in enumerate((p, i) for p, frame in enumerate(found.frames)
-                                                    for i in range(len(frame.faces)))}
+        row = {position: r for r, position in enumerate(found.face_positions())}
         order = [row[member] for track in tracks for member in track.members]
         features, logits = frame_features[0][order], frame_features[1][order]
     emotions = emotion.probabilities([face for _, face in faces], [(found.width, found.height)] * len(faces)
