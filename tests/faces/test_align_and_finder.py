@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from facetrust.faces import FaceFinder, align_face, create_detector
+from facetrust.faces.align import crop_box, whole_image
 from facetrust.faces.types import Face
 
 
@@ -39,6 +40,15 @@ def test_box_only_face_falls_back_to_a_square_crop(astronaut):
     assert crop.shape == (64, 64, 3)
     expected = cv2.resize(astronaut[100:300, 50:250], (64, 64), interpolation=cv2.INTER_AREA)
     assert np.abs(crop.astype(int) - expected.astype(int)).mean() < 12
+
+
+def test_whole_image_shortcut_equals_the_warp(astronaut):
+    """A crop already at the model's size skips the warp; the pixels must be what the warp gives."""
+    square = astronaut[:256, 100:356]
+    shortcut = whole_image(square, 256)
+    assert shortcut is not square
+    assert np.array_equal(shortcut, crop_box(square, (0.0, 0.0, 256.0, 256.0), 256, margin=0.0))
+    assert whole_image(square, 128).shape == (128, 128, 3)
 
 
 def test_whole_mode_runs_no_detector_and_uses_the_image(cat):
