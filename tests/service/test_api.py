@@ -5,6 +5,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from facetrust.detection import Scanner
 from tests.service.conftest import client_for
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "src/facetrust/detection/verdict.schema.json").read_text())
@@ -153,6 +154,16 @@ def test_slow_scan_answers_504_but_its_result_serves_the_retry(scanner, store, r
             time.sleep(0.1)
         retry = upload(hurried, real_face)
         assert retry.status_code == 200 and retry.json()["stored"]["cached"] is True
+
+
+def test_decode_time_out_answers_504_not_a_bad_file_status(store, ffpp_real_video):
+    from facetrust.media import MediaLimits
+
+    with client_for(Scanner(frames=4, limits=MediaLimits(max_decode_seconds=0)), store) as slow:
+        response = upload(slow, ffpp_real_video)
+    assert response.status_code == 504, response.text
+    assert response.json()["detail"].startswith(f"{ffpp_real_video.name}: decoding took longer")
+    assert store.count() == 0
 
 
 def test_explain_on_request_returns_heatmaps_but_stores_only_the_verdict(client, store, real_face):

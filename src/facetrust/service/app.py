@@ -52,7 +52,7 @@ STATUS_FOR_ERROR: dict[type[MediaError], int] = {
     UnsupportedMediaError: 415,
     CorruptMediaError: 422,
     NoVideoStreamError: 422,
-    DecodeTimeoutError: 422,
+    DecodeTimeoutError: 504,  # the machine was too busy, not a bad file: the client may try again later
     ProcessingError: 500,
 }
 
