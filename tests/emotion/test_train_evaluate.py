@@ -8,7 +8,10 @@ from typer.testing import CliRunner
 from facetrust.cli import app
 from facetrust.detection import default_model_path
 from facetrust.emotion import EMOTIONS
-from facetrust.emotion.training import EmotionTrainConfig, train_emotion
+from facetrust.emotion.training import TTA_CHOICES, EmotionTrainConfig, load_emotion_splits, train_emotion
+from facetrust.evaluation.multiclass import multiclass_metrics
+from facetrust.models.checkpoint import load_model
+from facetrust.models.inference import predict_logits
 
 runner = CliRunner()
 
@@ -30,6 +33,18 @@ def test_card_says_how_it_was_chosen_and_what_it_scored(tiny_emotion_model):
     assert card["metrics"]["private_test"]["n"] == 60 and card["temperature"] > 0
     assert "across splits" in card["training"]["cleaning"]
     assert (tiny_emotion_model.parent / "curves.png").stat().st_size > 1000
+
+
+def test_test_time_augmentation_is_the_most_accurate_on_public_test(tiny_emotion_model):
+    card = json.loads((tiny_emotion_model / "model.json").read_text())
+    splits, _, _ = load_emotion_splits(EmotionTrainConfig(**card["training"]["config"]), progress=False)
+    model = load_model(tiny_emotion_model, backend="torch")
+    public = splits["public_test"]
+    accuracy = {tta: multiclass_metrics(public.labels, predict_logits(model.module, model.preprocess, public.images,
+                                                                      tta=tta), EMOTIONS)["accuracy"]
+                for tta in TTA_CHOICES}
+    assert card["tta"] in TTA_CHOICES and accuracy[card["tta"]] == max(accuracy.values())
+    assert card["metrics"]["public_test"]["accuracy"] == pytest.approx(accuracy[card["tta"]])
 
 
 def test_evaluate_json_keys_and_a_subset_of_classes(tiny_emotion_model, shared_data, tmp_path):

@@ -2,7 +2,7 @@
 
 Splits: FER-2013's own (`train`, `public_test` for model selection, `private_test` only measured), or
 train/val/test folders, or, for data without splits (CK+), a deterministic split by subject so that
-one person's frames never sit on both sides. Checkpoint, flip test-time augmentation and temperature
+one person's frames never sit on both sides. Checkpoint, test-time augmentation and temperature
 are chosen on the selection split; the test split is measured, never used to choose.
 """
 
@@ -32,7 +32,7 @@ from facetrust.evaluation.multiclass import multiclass_metrics
 from facetrust.evaluation.plots import save_training_curves
 from facetrust.models import create_model, model_entry
 from facetrust.models.checkpoint import save_model
-from facetrust.models.inference import batch_of, channels_last, predict_logits
+from facetrust.models.inference import TTA_MODES, batch_of, channels_last, predict_logits
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import check_trainable
 from facetrust.settings_lock import pin_settings
@@ -43,6 +43,7 @@ SELECTION_SPLITS = ("public_test", "val")
 # upscaled to 192 px), so faces found in other photos are cropped with no extra margin to look the same.
 FER_FRAMING_MARGIN = 0.0
 TEST_SPLITS = ("private_test", "test")
+TTA_CHOICES: tuple[str | None, ...] = (None, *TTA_MODES)  # cheapest first: ties go to it
 # Expressions survive mirroring, small tilts, shifts, zooms and lighting changes; not heavy JPEG or blur,
 # which erase the wrinkles that tell fear from surprise on 48-pixel faces.
 EMOTION_AUGMENT = Augment(flip=0.5, geometry=0.8, shift=0.1, rotate=12.0, scale=0.12, color=0.3, jpeg=0.0,
@@ -70,7 +71,7 @@ class EmotionTrainConfig:
     patience: int = 5
     seed: int = 0
     max_per_split: int | None = None
-    tta: bool | None = None  # flip TTA; None: only if it raises selection-split accuracy
+    tta: str | None = None  # "none", "flip" or "ten_crop"; None: the most accurate on the selection split
     model_options: dict = field(default_factory=dict)
     name: str | None = None
 
@@ -169,6 +170,13 @@ def load_emotion_splits(config: EmotionTrainConfig, progress: bool) -> tuple[dic
     return splits, report, roles
 
 
+def _tta(name: str) -> str | None:
+    """A configured test-time augmentation: "none" or one of TTA_MODES."""
+    if name != "none" and name not in TTA_MODES:
+        raise FacetrustError(f"unknown test-time augmentation {name!r}; use none, {', '.join(TTA_MODES)}")
+    return None if name == "none" else name
+
+
 def _class_weights(labels: np.ndarray) -> torch.Tensor:
     counts = np.bincount(labels, minlength=len(EMOTIONS)).astype(np.float64)
     weights = np.where(counts > 0, 1 / np.sqrt(np.maximum(counts, 1)), 0.0)
@@ -201,12 +209,12 @@ def _finish(out: Path, config: EmotionTrainConfig, model: nn.Module, preprocess:
             history: list[dict]) -> Path:
     """Flip TTA decision and temperature on the selection split, metrics for every split, the card."""
     selection = splits[roles["select"]]
-    options = (False, True) if config.tta is None else (config.tta,)
+    options = TTA_CHOICES if config.tta is None else (_tta(config.tta),)
     accuracy = {tta: multiclass_metrics(selection.labels, predict_logits(model, preprocess, selection.images,
-                                                                         config.batch_size, flip_tta=tta),
+                                                                         config.batch_size, tta=tta),
                                         EMOTIONS)["accuracy"] for tta in options}
-    tta = max(options, key=lambda t: accuracy[t])  # on a tie the first, i.e. no TTA
-    logits = {name: predict_logits(model, preprocess, split.images, config.batch_size, flip_tta=tta)
+    tta = max(options, key=lambda t: accuracy[t])  # on a tie the first, i.e. the cheapest
+    logits = {name: predict_logits(model, preprocess, split.images, config.batch_size, tta=tta)
               for name, split in splits.items()}
     temperature = fit_temperature(logits[roles["select"]], selection.labels)
     metrics = {name: multiclass_metrics(split.labels, softmax(logits[name] / temperature, axis=1), EMOTIONS)
@@ -223,7 +231,7 @@ def _finish(out: Path, config: EmotionTrainConfig, model: nn.Module, preprocess:
         "preprocess": preprocess.to_dict(),
         "faces": {"detector": "mtcnn", "mode": "whole", "size": preprocess.size, "margin": FER_FRAMING_MARGIN},
         "temperature": temperature,
-        "tta": "flip" if tta else None,
+        "tta": tta,
         "selection": {"split": roles["select"], "rule": "best accuracy"},
         "training": {"config": asdict(config), "roles": roles, "cleaning": report.summary(),
                      "splits": {name: {e: int((s.labels == k).sum()) for k, e in enumerate(EMOTIONS)}

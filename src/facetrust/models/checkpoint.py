@@ -59,8 +59,9 @@ class LoadedModel:
                           margin=faces["margin"], all_faces=all_faces)
 
     @property
-    def flip_tta(self) -> bool:
-        return self.card.get("tta") == "flip"
+    def tta(self) -> str | None:
+        """The test-time augmentation the card prescribes (`facetrust.models.inference.TTA_MODES`) or None."""
+        return self.card.get("tta")
 
     @property
     def needs_encodings(self) -> bool:
@@ -73,7 +74,7 @@ class LoadedModel:
         """
         if self.needs_encodings and encodings is None:
             encodings = encode_crops(crops, cached=False)
-        return predict_logits(self.runner or self.module, self.preprocess, crops, flip_tta=self.flip_tta,
+        return predict_logits(self.runner or self.module, self.preprocess, crops, tta=self.tta,
                               encodings=encodings if self.needs_encodings else None)
 
     def p_fake(self, crops: list, encodings: np.ndarray | None = None) -> np.ndarray:
@@ -86,7 +87,7 @@ class LoadedModel:
         if not exports_features(self.module):
             raise FacetrustError(f"{self.card['architecture']}: no image-only feature extractor")
         extractor = self.runner if getattr(self.runner, "has_features", False) else self.module
-        return predict_features(extractor, self.module.head, self.preprocess, crops, flip_tta=self.flip_tta)
+        return predict_features(extractor, self.module.head, self.preprocess, crops, tta=self.tta)
 
     @property
     def name(self) -> str:

@@ -243,7 +243,8 @@ def _finish(out: Path, config: TrainConfig, model: nn.Module, preprocess: Prepro
     """Decide on flip TTA, calibrate and choose the threshold on validation, measure every split, write the card."""
     tta, val_logits = _choose_flip(model, preprocess, splits["val"], config)
     logits = {name: val_logits if name == "val" else
-              predict_logits(model, preprocess, s.crops, config.batch_size, flip_tta=tta, encodings=s.encodings)
+              predict_logits(model, preprocess, s.crops, config.batch_size, tta="flip" if tta else None,
+                             encodings=s.encodings)
               for name, s in splits.items()}
     temperature = fit_temperature(logits["val"], splits["val"].labels)
     val_p = sigmoid(logits["val"], temperature)
@@ -296,7 +297,7 @@ def _choose_flip(model: nn.Module, preprocess: Preprocess, val: CropSet,
     """Flip TTA as configured, or only if averaging with the mirror image ranks validation faces better (it
     doubles inference cost); returns the choice and the validation logits under it, so they are not recomputed."""
     options = (False, True) if config.tta is None else (config.tta,)
-    logits = {tta: predict_logits(model, preprocess, val.crops, config.batch_size, flip_tta=tta,
+    logits = {tta: predict_logits(model, preprocess, val.crops, config.batch_size, tta="flip" if tta else None,
                                   encodings=val.encodings) for tta in options}
     auc = {tta: binary_metrics(val.labels, sigmoid(found))["roc_auc"] or 0.0 for tta, found in logits.items()}
     chosen = max(options, key=lambda tta: auc[tta])  # on a tie the first, i.e. no TTA (cheaper)
