@@ -44,6 +44,7 @@ def test_test_time_augmentation_is_the_most_accurate_on_public_test(tiny_emotion
                                                                       tta=tta), EMOTIONS)["accuracy"]
                 for tta in TTA_CHOICES}
     assert card["tta"] in TTA_CHOICES and accuracy[card["tta"]] == max(accuracy.values())
+    assert card["selection"]["tta_accuracy"] == pytest.approx({tta or "none": v for tta, v in accuracy.items()})
     assert card["metrics"]["public_test"]["accuracy"] == pytest.approx(accuracy[card["tta"]])
 
 

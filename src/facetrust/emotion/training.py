@@ -232,7 +232,8 @@ def _finish(out: Path, config: EmotionTrainConfig, model: nn.Module, preprocess:
         "faces": {"detector": "mtcnn", "mode": "whole", "size": preprocess.size, "margin": FER_FRAMING_MARGIN},
         "temperature": temperature,
         "tta": tta,
-        "selection": {"split": roles["select"], "rule": "best accuracy"},
+        "selection": {"split": roles["select"], "rule": "best accuracy",
+                      "tta_accuracy": {tta or "none": value for tta, value in accuracy.items()}},
         "training": {"config": asdict(config), "roles": roles, "cleaning": report.summary(),
                      "splits": {name: {e: int((s.labels == k).sum()) for k, e in enumerate(EMOTIONS)}
                                 for name, s in splits.items()},
