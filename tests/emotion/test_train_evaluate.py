@@ -9,6 +9,7 @@ from facetrust.cli import app
 from facetrust.detection import default_model_path
 from facetrust.emotion import EMOTIONS
 from facetrust.emotion.training import TTA_CHOICES, EmotionTrainConfig, load_emotion_splits, train_emotion
+from facetrust.errors import FacetrustError
 from facetrust.evaluation.multiclass import multiclass_metrics
 from facetrust.models.checkpoint import load_model
 from facetrust.models.inference import predict_logits
@@ -46,6 +47,13 @@ def test_test_time_augmentation_is_the_most_accurate_on_public_test(tiny_emotion
     assert card["tta"] in TTA_CHOICES and accuracy[card["tta"]] == max(accuracy.values())
     assert card["selection"]["tta_accuracy"] == pytest.approx({tta or "none": v for tta, v in accuracy.items()})
     assert card["metrics"]["public_test"]["accuracy"] == pytest.approx(accuracy[card["tta"]])
+
+
+def test_an_unknown_test_time_augmentation_fails_before_training(tmp_path, shared_data):
+    config = EmotionTrainConfig(data=str(shared_data / "emotion/fer2013"), out=str(tmp_path), model="cnn", tta="zoom")
+    with pytest.raises(FacetrustError, match="unknown test-time augmentation 'zoom'; use none, flip, ten_crop"):
+        train_emotion(config, progress=False)
+    assert not (tmp_path / "last.pt").exists()
 
 
 def test_evaluate_json_keys_and_a_subset_of_classes(tiny_emotion_model, shared_data, tmp_path):

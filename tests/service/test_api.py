@@ -6,6 +6,7 @@ import jsonschema
 import pytest
 
 from facetrust.detection import Scanner
+from facetrust.media import MediaLimits
 from tests.service.conftest import client_for
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "src/facetrust/detection/verdict.schema.json").read_text())
@@ -157,8 +158,6 @@ def test_slow_scan_answers_504_but_its_result_serves_the_retry(scanner, store, r
 
 
 def test_decode_time_out_answers_504_not_a_bad_file_status(store, ffpp_real_video):
-    from facetrust.media import MediaLimits
-
     with client_for(Scanner(frames=4, limits=MediaLimits(max_decode_seconds=0)), store) as slow:
         response = upload(slow, ffpp_real_video)
     assert response.status_code == 504, response.text

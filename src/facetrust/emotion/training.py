@@ -94,6 +94,7 @@ def train_emotion(config: EmotionTrainConfig, progress: bool = True) -> Path:
         check_trainable(config.model, config.model_options, config.epochs)
     except ValueError as exc:
         raise FacetrustError(str(exc)) from None
+    tta_options = _tta_options(config)  # a wrong name fails here, not after the training it would end
     preprocess = emotion_preprocess(config)
     splits, report, roles = load_emotion_splits(config, progress)
     torch.manual_seed(config.seed)
@@ -138,7 +139,7 @@ def train_emotion(config: EmotionTrainConfig, progress: bool = True) -> Path:
     if config.epochs == 0:  # as-is: e.g. fer's mini-Xception measured as a baseline under the same protocol
         save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out / "best.safetensors"))
     model.load_state_dict(load_file(str(out / "best.safetensors")))
-    return _finish(out, config, model, preprocess, splits, roles, report, state["history"])
+    return _finish(out, config, model, preprocess, splits, roles, report, state["history"], tta_options)
 
 
 def emotion_preprocess(config: EmotionTrainConfig) -> Preprocess:
@@ -170,11 +171,13 @@ def load_emotion_splits(config: EmotionTrainConfig, progress: bool) -> tuple[dic
     return splits, report, roles
 
 
-def _tta(name: str) -> str | None:
-    """A configured test-time augmentation: "none" or one of TTA_MODES."""
-    if name != "none" and name not in TTA_MODES:
-        raise FacetrustError(f"unknown test-time augmentation {name!r}; use none, {', '.join(TTA_MODES)}")
-    return None if name == "none" else name
+def _tta_options(config: EmotionTrainConfig) -> tuple[str | None, ...]:
+    """The test-time augmentations the selection split chooses among: all, or the configured one."""
+    if config.tta is None:
+        return TTA_CHOICES
+    if config.tta != "none" and config.tta not in TTA_MODES:
+        raise FacetrustError(f"unknown test-time augmentation {config.tta!r}; use none, {', '.join(TTA_MODES)}")
+    return (None if config.tta == "none" else config.tta,)
 
 
 def _class_weights(labels: np.ndarray) -> torch.Tensor:
@@ -206,10 +209,10 @@ def _train_epoch(model: nn.Module, data: EmotionSplit, preprocess: Preprocess, a
 
 def _finish(out: Path, config: EmotionTrainConfig, model: nn.Module, preprocess: Preprocess,
             splits: dict[str, EmotionSplit], roles: dict[str, str], report: CleaningReport,
-            history: list[dict]) -> Path:
-    """Flip TTA decision and temperature on the selection split, metrics for every split, the card."""
+            history: list[dict], options: tuple[str | None, ...]) -> Path:
+    """Test-time augmentation (among `options`) and temperature on the selection split, metrics for every
+    split, the card."""
     selection = splits[roles["select"]]
-    options = TTA_CHOICES if config.tta is None else (_tta(config.tta),)
     accuracy = {tta: multiclass_metrics(selection.labels, predict_logits(model, preprocess, selection.images,
                                                                          config.batch_size, tta=tta),
                                         EMOTIONS)["accuracy"] for tta in options}

@@ -243,8 +243,7 @@ def _finish(out: Path, config: TrainConfig, model: nn.Module, preprocess: Prepro
     """Decide on flip TTA, calibrate and choose the threshold on validation, measure every split, write the card."""
     tta, val_logits = _choose_flip(model, preprocess, splits["val"], config)
     logits = {name: val_logits if name == "val" else
-              predict_logits(model, preprocess, s.crops, config.batch_size, tta="flip" if tta else None,
-                             encodings=s.encodings)
+              predict_logits(model, preprocess, s.crops, config.batch_size, tta=tta, encodings=s.encodings)
               for name, s in splits.items()}
     temperature = fit_temperature(logits["val"], splits["val"].labels)
     val_p = sigmoid(logits["val"], temperature)
@@ -268,7 +267,7 @@ def _finish(out: Path, config: TrainConfig, model: nn.Module, preprocess: Prepro
         "threshold_rule": f"recall >= {config.target_recall} on validation" if config.target_recall
         else "best balanced accuracy on validation",
         "temperature": temperature,
-        "tta": "flip" if tta else None,
+        "tta": tta,
         "tta_rule": "as configured" if config.tta is not None else "flip only if it raises validation ROC-AUC",
         "training": {"config": asdict(config), "splits": {k: {"real": int((s.labels == 0).sum()),
                                                               "fake": int((s.labels == 1).sum())}
@@ -293,12 +292,12 @@ def _encoding_card(splits: dict[str, CropSet]) -> dict:
 
 
 def _choose_flip(model: nn.Module, preprocess: Preprocess, val: CropSet,
-                 config: TrainConfig) -> tuple[bool, np.ndarray]:
+                 config: TrainConfig) -> tuple[str | None, np.ndarray]:
     """Flip TTA as configured, or only if averaging with the mirror image ranks validation faces better (it
     doubles inference cost); returns the choice and the validation logits under it, so they are not recomputed."""
-    options = (False, True) if config.tta is None else (config.tta,)
-    logits = {tta: predict_logits(model, preprocess, val.crops, config.batch_size, tta="flip" if tta else None,
-                                  encodings=val.encodings) for tta in options}
+    options = (None, "flip") if config.tta is None else ("flip" if config.tta else None,)
+    logits = {tta: predict_logits(model, preprocess, val.crops, config.batch_size, tta=tta, encodings=val.encodings)
+              for tta in options}
     auc = {tta: binary_metrics(val.labels, sigmoid(found))["roc_auc"] or 0.0 for tta, found in logits.items()}
     chosen = max(options, key=lambda tta: auc[tta])  # on a tie the first, i.e. no TTA (cheaper)
     return chosen, logits[chosen]
