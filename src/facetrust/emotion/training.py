@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from scipy.special import softmax
 from torch import nn
 from tqdm import tqdm
@@ -31,7 +31,7 @@ from facetrust.evaluation import fit_temperature
 from facetrust.evaluation.multiclass import multiclass_metrics
 from facetrust.evaluation.plots import save_training_curves
 from facetrust.models import create_model, model_entry
-from facetrust.models.checkpoint import save_model
+from facetrust.models.checkpoint import save_model, save_weights
 from facetrust.models.inference import TTA_MODES, batch_of, channels_last, predict_logits
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import check_trainable
@@ -127,7 +127,7 @@ def train_emotion(config: EmotionTrainConfig, progress: bool = True) -> Path:
                                  "seconds": time.perf_counter() - started, "lr": schedule.get_last_lr()[0]})
         if metrics["accuracy"] > state["best"]:
             state["best"], state["bad_epochs"] = metrics["accuracy"], 0
-            save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out / "best.safetensors"))
+            save_weights(out / "best.safetensors", model)
         else:
             state["bad_epochs"] += 1
         state["epoch"] = epoch
@@ -137,7 +137,7 @@ def train_emotion(config: EmotionTrainConfig, progress: bool = True) -> Path:
                        f"{metrics['accuracy']:.4f}, macro-F1 {metrics['macro_f1']:.4f}, best {state['best']:.4f}")
     write_history(out, state["history"])
     if config.epochs == 0:  # as-is: e.g. fer's mini-Xception measured as a baseline under the same protocol
-        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out / "best.safetensors"))
+        save_weights(out / "best.safetensors", model)
     model.load_state_dict(load_file(str(out / "best.safetensors")))
     return _finish(out, config, model, preprocess, splits, roles, report, state["history"], tta_options)
 

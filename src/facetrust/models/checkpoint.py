@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -102,10 +103,17 @@ def save_model(folder: str | Path, module: nn.Module, card: dict) -> Path:
     """Write weights and card into `folder` (created if needed)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().contiguous() for k, v in module.state_dict().items()}
-    save_file(state, str(folder / WEIGHTS_FILE))
+    save_weights(folder / WEIGHTS_FILE, module)
     (folder / CARD_FILE).write_text(json.dumps({"format": CARD_FORMAT, **card}, indent=2), encoding="utf-8")
     return folder
+
+
+def save_weights(path: Path, module: nn.Module) -> None:
+    """Write a module's weights as safetensors through a temporary file: a run killed while it writes keeps
+    the previous complete file (say, the best epoch so far) instead of a truncated one."""
+    partial = path.with_name(path.name + ".partial")
+    save_file({k: v.detach().contiguous() for k, v in module.state_dict().items()}, str(partial))
+    os.replace(partial, path)
 
 
 def load_model(path: str | Path, backend: Backend = "auto") -> LoadedModel:

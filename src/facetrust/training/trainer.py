@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from timm.utils import ModelEmaV3
 from torch import nn
 from tqdm import tqdm
@@ -31,7 +31,7 @@ from facetrust.evaluation import binary_metrics, choose_threshold, fit_temperatu
 from facetrust.evaluation.plots import save_training_curves
 from facetrust.faces import DEFAULT_DETECTOR, FaceFinder
 from facetrust.models import create_model, model_entry
-from facetrust.models.checkpoint import save_model
+from facetrust.models.checkpoint import save_model, save_weights
 from facetrust.models.inference import batch_of, channels_last, extra_inputs, predict_logits, sigmoid
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import check_trainable
@@ -134,7 +134,7 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
         if score > state["best"]:
             state["best"], state["bad_epochs"] = score, 0
             if workers.leader:
-                save_file({k: v.contiguous() for k, v in judged.state_dict().items()}, str(out / "best.safetensors"))
+                save_weights(out / "best.safetensors", judged)
         else:
             state["bad_epochs"] += 1
         state["epoch"] = epoch

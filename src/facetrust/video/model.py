@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from facetrust.emotion.annotate import EmotionReader
 from facetrust.errors import FacetrustError
-from facetrust.models.checkpoint import CARD_FILE, CARD_FORMAT, WEIGHTS_FILE, LoadedModel, load_model
+from facetrust.models.checkpoint import CARD_FILE, CARD_FORMAT, WEIGHTS_FILE, LoadedModel, load_model, save_weights
 from facetrust.models.inference import sigmoid
 from facetrust.video.features import TrackSequence
 from facetrust.video.temporal import TemporalHead, pad_sequences
@@ -70,7 +70,7 @@ def save_video_model(folder: str | Path, head: TemporalHead, card: dict, image_m
     """Weights and card; the card points at `image_model` by relative path and weights sha256."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.detach().contiguous() for k, v in head.state_dict().items()}, str(folder / WEIGHTS_FILE))
+    save_weights(folder / WEIGHTS_FILE, head)
     reference = {"name": image_model.name, "version": image_model.version, "sha256": image_model.weights_sha256,
                  "path": os.path.relpath(image_model.folder, folder) if image_model.folder else None}
     card = {"format": CARD_FORMAT, "task": VIDEO_TASK, **card, "image_model": reference}
