@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from facetrust.atomic import atomic_write
+
 
 def cache_root() -> Path:
     return Path(os.environ.get("FACETRUST_CACHE_DIR") or Path.home() / ".cache" / "facetrust")
@@ -38,19 +40,18 @@ class OutcomeCache:
     def put(self, digest: str, outcome: np.ndarray | str) -> None:
         array_path, reason = self._paths(digest)
         array_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = array_path.with_name(f"{array_path.stem}.{os.getpid()}.tmp{self.suffix}")
         if isinstance(outcome, str):
-            tmp.write_text(json.dumps({"skipped": outcome}), encoding="utf-8")
-            os.replace(tmp, reason)
-        elif self._write(tmp, outcome):
-            os.replace(tmp, array_path)
+            with atomic_write(reason) as partial:
+                partial.write_text(json.dumps({"skipped": outcome}), encoding="utf-8")
+        else:
+            with atomic_write(array_path) as partial:
+                self._write(partial, outcome)
 
     def _read(self, path: Path) -> np.ndarray | None:
         return np.load(path)
 
-    def _write(self, path: Path, array: np.ndarray) -> bool:
+    def _write(self, path: Path, array: np.ndarray) -> None:
         np.save(path, array)
-        return True
 
     def _paths(self, digest: str) -> tuple[Path, Path]:
         base = self.folder / digest[:2] / digest

@@ -24,4 +24,5 @@ def test_an_interrupted_save_keeps_the_previous_weights(tmp_path, monkeypatch):
         checkpoint.save_weights(path, nn.Linear(4, 2))
 
     kept = load_file(str(path))
+    assert list(tmp_path.iterdir()) == [path]  # the truncated temporary file is gone too
     assert torch.equal(kept["weight"], first.weight.detach())

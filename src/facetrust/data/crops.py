@@ -18,6 +18,7 @@ import cv2
 from tqdm import tqdm
 
 from facetrust.api import find_faces_or_error
+from facetrust.atomic import atomic_write
 from facetrust.data.layout import label_of, split_of
 from facetrust.errors import DecodeTimeoutError, FacetrustError, MediaError
 from facetrust.faces import DEFAULT_DETECTOR, FaceFinder
@@ -156,9 +157,7 @@ def _count(summary: CropSummary, entry: dict) -> None:
 
 
 def _write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as handle:
+    with atomic_write(path) as partial, open(partial, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
-    os.replace(tmp, path)

@@ -51,8 +51,8 @@ class CropCache(OutcomeCache):
         crop = cv2.imread(str(path), cv2.IMREAD_COLOR)
         return None if crop is None else cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)
 
-    def _write(self, path: Path, array: np.ndarray) -> bool:
-        return bool(cv2.imwrite(str(path), cv2.cvtColor(array, cv2.COLOR_RGB2BGR)))
+    def _write(self, path: Path, array: np.ndarray) -> None:
+        cv2.imwrite(str(path), cv2.cvtColor(array, cv2.COLOR_RGB2BGR))  # False and no file: nothing is cached
 
 
 def crop_samples(samples: list[Sample], finder: FaceFinder, desc: str = "finding faces", progress: bool = True,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -13,6 +12,7 @@ import numpy as np
 from safetensors.torch import load, save_file
 from torch import nn
 
+from facetrust.atomic import atomic_write
 from facetrust.cache import cache_root
 from facetrust.embeddings import encode_crops
 from facetrust.errors import FacetrustError
@@ -104,16 +104,16 @@ def save_model(folder: str | Path, module: nn.Module, card: dict) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     save_weights(folder / WEIGHTS_FILE, module)
-    (folder / CARD_FILE).write_text(json.dumps({"format": CARD_FORMAT, **card}, indent=2), encoding="utf-8")
+    with atomic_write(folder / CARD_FILE) as partial:
+        partial.write_text(json.dumps({"format": CARD_FORMAT, **card}, indent=2), encoding="utf-8")
     return folder
 
 
 def save_weights(path: Path, module: nn.Module) -> None:
     """Write a module's weights as safetensors through a temporary file: a run killed while it writes keeps
     the previous complete file (say, the best epoch so far) instead of a truncated one."""
-    partial = path.with_name(path.name + ".partial")
-    save_file({k: v.detach().contiguous() for k, v in module.state_dict().items()}, str(partial))
-    os.replace(partial, path)
+    with atomic_write(path) as partial:
+        save_file({k: v.detach().contiguous() for k, v in module.state_dict().items()}, str(partial))
 
 
 def load_model(path: str | Path, backend: Backend = "auto") -> LoadedModel:

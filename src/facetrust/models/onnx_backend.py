@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
 import warnings
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from facetrust.atomic import atomic_write
 from facetrust.embeddings import ENCODING_INPUTS
 from facetrust.models.heads import BackboneClassifier
 from facetrust.models.inference import sigmoid
@@ -65,17 +65,16 @@ def export_onnx(module: nn.Module, channels: int, size: int, path: Path, encodin
     path.parent.mkdir(parents=True, exist_ok=True)
     example = example_inputs(channels, size, encodings)
     batch = torch.export.Dim("batch", min=1, max=4096)
-    partial = path.with_suffix(f".{os.getpid()}.partial.onnx")  # processes may export the same model at once
     names = list(INPUT_NAMES[: len(example)])
     with_features = exports_features(module)
     graph = (_LogitsAndFeatures(module) if with_features else module).eval()
     outputs = ["logit", "features"] if with_features else ["logit"]
-    with warnings.catch_warnings():  # two inputs sharing the batch axis is what we mean, not a problem
+    with warnings.catch_warnings(), atomic_write(path) as partial:  # processes may export the same model at once
+        # two inputs sharing the batch axis is what we mean, not a problem
         warnings.filterwarnings("ignore", message=".*shares the same shape constraints", category=UserWarning)
         torch.onnx.export(graph, example, str(partial), dynamo=True, input_names=names, output_names=outputs,
                           dynamic_shapes=tuple({0: batch} for _ in example), optimize=True, external_data=False,
                           verbose=False)
-    os.replace(partial, path)
     return path
 
 

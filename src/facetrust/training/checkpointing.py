@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 from pathlib import Path
 
 import torch
 from timm.utils import ModelEmaV3
 from torch import nn
 from tqdm import tqdm
+
+from facetrust.atomic import atomic_write
 
 
 def resume_run(out: Path, model: nn.Module, optimiser: torch.optim.Optimizer,
@@ -32,13 +33,12 @@ def resume_run(out: Path, model: nn.Module, optimiser: torch.optim.Optimizer,
 
 def save_last(out: Path, model: nn.Module, optimiser: torch.optim.Optimizer,
               schedule: torch.optim.lr_scheduler.LRScheduler, state: dict, ema: ModelEmaV3 | None) -> None:
-    tmp = out / "last.pt.tmp"
     saved = {"model": model.state_dict(), "optimiser": optimiser.state_dict(), "schedule": schedule.state_dict(),
              "state": state}
     if ema:
         saved["ema"] = ema.module.state_dict()
-    torch.save(saved, tmp)
-    os.replace(tmp, out / "last.pt")
+    with atomic_write(out / "last.pt") as partial:
+        torch.save(saved, partial)
 
 
 def write_history(out: Path, history: list[dict]) -> None:
