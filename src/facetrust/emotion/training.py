@@ -139,7 +139,7 @@ def train_emotion(config: EmotionTrainConfig, progress: bool = True) -> Path:
     if config.epochs == 0:  # as-is: e.g. fer's mini-Xception measured as a baseline under the same protocol
         save_weights(out / "best.safetensors", model)
     model.load_state_dict(load_file(str(out / "best.safetensors")))
-    return _finish(out, config, model, preprocess, splits, roles, report, state["history"], tta_options)
+    return _finish(out, config, model, preprocess, splits, roles, report, state["history"], tta_options, progress)
 
 
 def emotion_preprocess(config: EmotionTrainConfig) -> Preprocess:
@@ -209,16 +209,21 @@ def _train_epoch(model: nn.Module, data: EmotionSplit, preprocess: Preprocess, a
 
 def _finish(out: Path, config: EmotionTrainConfig, model: nn.Module, preprocess: Preprocess,
             splits: dict[str, EmotionSplit], roles: dict[str, str], report: CleaningReport,
-            history: list[dict], options: tuple[str | None, ...]) -> Path:
+            history: list[dict], options: tuple[str | None, ...], progress: bool) -> Path:
     """Test-time augmentation (among `options`) and temperature on the selection split, metrics for every
     split, the card."""
     selection = splits[roles["select"]]
-    accuracy = {tta: multiclass_metrics(selection.labels, predict_logits(model, preprocess, selection.images,
-                                                                         config.batch_size, tta=tta),
-                                        EMOTIONS)["accuracy"] for tta in options}
-    tta = max(options, key=lambda t: accuracy[t])  # on a tie the first, i.e. the cheapest
-    logits = {name: predict_logits(model, preprocess, split.images, config.batch_size, tta=tta)
-              for name, split in splits.items()}
+    accuracy, logits = {}, {}
+    with tqdm(total=len(options) + len(splits), desc=f"choosing test-time views on {roles['select']}, measuring "
+              "every split", unit="pass", disable=not progress) as passes:  # minutes of work after the last epoch
+        for option in options:
+            predicted = predict_logits(model, preprocess, selection.images, config.batch_size, tta=option)
+            accuracy[option] = multiclass_metrics(selection.labels, predicted, EMOTIONS)["accuracy"]
+            passes.update()
+        tta = max(options, key=lambda t: accuracy[t])  # on a tie the first, i.e. the cheapest
+        for name, split in splits.items():
+            logits[name] = predict_logits(model, preprocess, split.images, config.batch_size, tta=tta)
+            passes.update()
     temperature = fit_temperature(logits[roles["select"]], selection.labels)
     metrics = {name: multiclass_metrics(split.labels, softmax(logits[name] / temperature, axis=1), EMOTIONS)
                for name, split in splits.items()}
