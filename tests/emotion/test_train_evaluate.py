@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from facetrust.cli import app
 from facetrust.detection import default_model_path
-from facetrust.emotion import EMOTIONS
+from facetrust.emotion import EMOTIONS, training
 from facetrust.emotion.training import TTA_CHOICES, EmotionTrainConfig, load_emotion_splits, train_emotion
 from facetrust.errors import FacetrustError
 from facetrust.evaluation.multiclass import multiclass_metrics
@@ -23,7 +23,9 @@ def tiny_emotion_model(tmp_path_factory, shared_data):
     config = EmotionTrainConfig(data=str(shared_data / "emotion/fer2013"), out=str(out), model="cnn", epochs=2,
                                 batch_size=16, lr=3e-3, img_size=48, color="gray", max_per_split=60,
                                 model_options={"depth": 2, "width": 8})
-    return train_emotion(config, progress=False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(training, "TRAIN_MEASURED", 40)  # the card measures a sample of the training split
+        return train_emotion(config, progress=False)
 
 
 def test_card_says_how_it_was_chosen_and_what_it_scored(tiny_emotion_model):
@@ -31,7 +33,9 @@ def test_card_says_how_it_was_chosen_and_what_it_scored(tiny_emotion_model):
     assert card["task"] == "emotion" and card["classes"] == list(EMOTIONS)
     assert card["selection"]["split"] == "public_test" and card["training"]["roles"]["test"] == "private_test"
     assert set(card["metrics"]) == {"train", "public_test", "private_test"}
-    assert card["metrics"]["private_test"]["n"] == 60 and card["temperature"] > 0
+    assert card["metrics"]["private_test"]["n"] == card["metrics"]["public_test"]["n"] == 60
+    assert card["metrics"]["train"]["n"] == 40 and card["metrics"]["train"]["sampled_from"] == 60
+    assert card["temperature"] > 0
     assert "across splits" in card["training"]["cleaning"]
     assert (tiny_emotion_model.parent / "curves.png").stat().st_size > 1000
 
