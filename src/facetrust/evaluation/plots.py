@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +12,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.metrics import auc, average_precision_score, precision_recall_curve, roc_curve
+
+TITLE_WIDTH = 48  # characters per title line over a confusion matrix of about 7 classes
 
 
 def save_evaluation_plots(folder: Path, labels: np.ndarray, p_fake: np.ndarray, metrics: dict,
@@ -138,7 +141,9 @@ def _draw_confusion(axes: plt.Axes, confusion: np.ndarray, classes: list[str], t
         axes.text(column, row, str(count), ha="center", va="center", fontsize=14 if len(classes) < 4 else 9,
                   color="white" if shares[row, column] > 0.5 else "black")
     ticks = list(range(len(classes)))
-    axes.set(xticks=ticks, yticks=ticks, xlabel="predicted", ylabel="true", title=title)
+    # long model names (an ensemble's joins its members') would run into the next panel's title
+    wrapped = "\n".join(textwrap.fill(line, TITLE_WIDTH) for line in title.split("\n"))
+    axes.set(xticks=ticks, yticks=ticks, xlabel="predicted", ylabel="true", title=wrapped)
     axes.set_xticklabels(classes, rotation=45 if len(classes) > 3 else 0, ha="right" if len(classes) > 3 else "center")
     axes.set_yticklabels(classes)
 
