@@ -8,6 +8,8 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
 
+import numpy as np
+
 from facetrust.data.layout import label_of, split_of
 from facetrust.errors import FacetrustError
 from facetrust.media.files import media_files
@@ -128,6 +130,12 @@ def find_duplicates(samples: list[Sample], evaluated: tuple[str, ...] = ("val", 
             else:
                 kept.append(sample)
     return kept, report
+
+
+def sample_positions(count: int, limit: int, rng: np.random.Generator) -> list[int]:
+    """Positions of a random sample of at most `limit` of `count` items, in their original order: the one way
+    a split is capped (`max_per_split`) or sampled for measuring."""
+    return sorted(int(i) for i in rng.permutation(count)[:limit])
 
 
 def split_counts(samples: list[Sample]) -> dict[str, dict[str, int]]:

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 import facetrust
 from facetrust.data.augment import Augment
-from facetrust.data.datasets import split_for_group
+from facetrust.data.datasets import sample_positions, split_for_group
 from facetrust.emotion.data import CleaningReport, EmotionSample, clean, discover_emotions
 from facetrust.emotion.labels import EMOTIONS
 from facetrust.errors import FacetrustError
@@ -91,7 +91,7 @@ class EmotionSplit:
         """A seeded sample of at most `limit` faces (the split itself when it is no larger)."""
         if len(self.labels) <= limit:
             return self
-        keep = np.sort(np.random.default_rng(seed).permutation(len(self.labels))[:limit])
+        keep = sample_positions(len(self.labels), limit, np.random.default_rng(seed))
         return EmotionSplit([self.images[i] for i in keep], self.labels[keep], [self.samples[i] for i in keep])
 
 
@@ -175,7 +175,7 @@ def load_emotion_splits(config: EmotionTrainConfig, progress: bool) -> tuple[dic
     for name in (n for n in roles.values() if n):
         members = [s for s in samples if s.split == name]
         if config.max_per_split:
-            members = [members[i] for i in sorted(rng.permutation(len(members))[: config.max_per_split])]
+            members = [members[i] for i in sample_positions(len(members), config.max_per_split, rng)]
         images = [s.image() for s in tqdm(members, desc=f"reading {name}", unit="img", disable=not progress)]
         splits[name] = EmotionSplit(images, np.array([EMOTIONS.index(s.label) for s in members]), members)
     return splits, report, roles

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 import facetrust
 from facetrust.data.augment import Augment
-from facetrust.data.datasets import assign_splits, discover, find_duplicates, split_counts
+from facetrust.data.datasets import assign_splits, discover, find_duplicates, sample_positions, split_counts
 from facetrust.data.face_crops import CropSet, crop_samples
 from facetrust.embeddings import FaceEncoder, encode_crops
 from facetrust.errors import FacetrustError
@@ -177,7 +177,7 @@ def _load_splits(config: TrainConfig, preprocess: Preprocess, progress: bool) ->
                              f"{split_counts(samples)}")
     if config.max_per_split:
         rng = np.random.default_rng(config.seed)
-        by_split = {k: [v[i] for i in sorted(rng.permutation(len(v))[: config.max_per_split])]
+        by_split = {k: [v[i] for i in sample_positions(len(v), config.max_per_split, rng)]
                     for k, v in by_split.items()}
     if config.train_fraction < 1.0:
         by_split["train"] = _stratified_share(by_split["train"], config.train_fraction, config.seed)
