@@ -390,17 +390,24 @@ def train_command(
     ema_decay: Annotated[float | None, typer.Option(help="Select and ship an exponential moving average of the "
                                                     "weights with this decay (e.g. 0.995).")] = None,
     config: Annotated[Path | None, typer.Option(help="YAML/JSON file with these settings (then only --out "
-                                                "may be given beside it).")] = None,
+                                                "and --leave-out may be given beside it).")] = None,
+    leave_out: Annotated[str | None, typer.Option(help="With a multi-source --config: train without this family "
+                                                  "of sources (gan, diffusion, flux, swap).")] = None,
 ) -> None:
     """Train a real/fake detector; writes OUT/model (weights + card), curves.png and history.csv."""
     if config:
-        given = [name for name in ctx.params if name not in ("config", "out")
+        given = [name for name in ctx.params if name not in ("config", "out", "leave_out")
                  and getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"]
         if given:
             raise typer.BadParameter(f"{', '.join('--' + n.replace('_', '-') for n in given)} would compete with "
                                      "the config file; put the setting in the file", param_hint="--config")
         train_config = _read_train_config(config, out)
+        if leave_out:
+            train_config = replace(train_config, leave_out=leave_out,
+                                   name=f"{train_config.name or train_config.model}-without-{leave_out}")
     else:
+        if leave_out:
+            raise typer.BadParameter("--leave-out needs a --config that lists sources", param_hint="--leave-out")
         if data is None or out is None:
             raise typer.BadParameter("give --data and --out (or --config FILE)")
         train_config = TrainConfig(

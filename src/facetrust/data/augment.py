@@ -26,10 +26,13 @@ class Augment:
     jpeg_quality: tuple[int, int] = (50, 95)
     blur: float = 0.2
     rescale: float = 0.25  # probability of a down-and-up resize (loss of detail)
+    border: float = 0.0  # probability of blacking out the crop outside a random window around the face:
+    # aligned crops of tightly cut photos (UTKFace chips, DFDC crops) are black where the photo ended, so
+    # without this a black frame would tell the model which data set, and so which class, a face came from
 
     @classmethod
     def none(cls) -> Augment:
-        return cls(flip=0, geometry=0, shift=0, rotate=0, scale=0, color=0, jpeg=0, blur=0, rescale=0)
+        return cls(flip=0, geometry=0, shift=0, rotate=0, scale=0, color=0, jpeg=0, blur=0, rescale=0, border=0)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -45,6 +48,8 @@ class Augment:
             matrix[:, 2] += rng.uniform(-self.shift, self.shift, 2) * size
             crop = cv2.warpAffine(np.ascontiguousarray(crop), matrix, (size, size), flags=cv2.INTER_LINEAR,
                                   borderMode=cv2.BORDER_REFLECT_101)
+        if self.border and rng.random() < self.border:
+            crop = black_frame(crop, rng)
         if self.color:
             crop = _jitter_colour(crop, rng, self.color)
         if rng.random() < self.rescale:
@@ -56,6 +61,17 @@ class Augment:
         if rng.random() < self.jpeg:
             crop = jpeg_roundtrip(crop, int(rng.integers(*self.jpeg_quality, endpoint=True)))
         return np.ascontiguousarray(crop)
+
+
+def black_frame(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The crop with everything outside a random window black; the window keeps the central 40% (the face)."""
+    size = crop.shape[0]
+    low, high = int(0.3 * size), int(0.7 * size)
+    left, top = (int(v) for v in rng.integers(0, low + 1, 2))
+    right, bottom = (int(v) for v in rng.integers(high, size + 1, 2))
+    framed = np.zeros_like(crop)
+    framed[top:bottom, left:right] = crop[top:bottom, left:right]
+    return framed
 
 
 def jpeg_roundtrip(crop: np.ndarray, quality: int) -> np.ndarray:

@@ -20,12 +20,14 @@ SPLITS = ("train", "val", "test")
 
 @dataclass(frozen=True)
 class Sample:
-    """One labelled file. `group` ties files of one identity/video together so splits never separate them."""
+    """One labelled file. `group` ties files of one identity/video together so splits never separate them;
+    `source` names the data set it came from when a model trains on several (see `data.sources`)."""
 
     path: Path
     label: int
     split: str = ""
     group: str = ""
+    source: str = ""
 
 
 @dataclass

@@ -27,12 +27,14 @@ from facetrust.media import DEFAULT_LIMITS
 @dataclass
 class CropSet:
     """Crops (uint8 RGB, square) with their samples; `skipped` says which files gave no crop and why.
-    `encodings` (one row per crop) are filled in for models that read face encodings."""
+    `encodings` (one row per crop) are filled in for models that read face encodings, `shapes` (68 landmarks
+    by crop position) for the real crops that self-blended fakes are made from."""
 
     crops: list[np.ndarray] = field(default_factory=list)
     samples: list[Sample] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     encodings: np.ndarray | None = None
+    shapes: dict[int, np.ndarray] = field(default_factory=dict)
 
     @property
     def labels(self) -> np.ndarray:

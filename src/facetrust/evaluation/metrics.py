@@ -67,8 +67,10 @@ def expected_calibration_error(labels: np.ndarray, p_fake: np.ndarray, bins: int
     return float(error)
 
 
-def choose_threshold(labels: np.ndarray, p_fake: np.ndarray, target_recall: float | None = None) -> float:
-    """Decision threshold from validation data: best balanced accuracy, or the highest reaching a recall.
+def choose_threshold(labels: np.ndarray, p_fake: np.ndarray, target_recall: float | None = None,
+                     max_fpr: float | None = None) -> float:
+    """Decision threshold from validation data: best balanced accuracy, the highest reaching a recall, or the
+    lowest whose false-positive rate stays within `max_fpr` (the most fakes caught for a bounded false-alarm rate).
 
     Every threshold between the chosen validation score and the next lower one gives the same validation
     counts; the midpoint of that gap (in logit space) is returned rather than its upper edge, which would
@@ -82,7 +84,14 @@ def choose_threshold(labels: np.ndarray, p_fake: np.ndarray, target_recall: floa
     fpr, tpr, thresholds = roc_curve(labels, p_fake, drop_intermediate=False)
     finite = np.isfinite(thresholds)
     fpr, tpr, thresholds = fpr[finite], tpr[finite], thresholds[finite]
-    chosen = int(np.flatnonzero(tpr >= target_recall)[0] if target_recall is not None else np.argmax(tpr - fpr))
+    if target_recall is not None and max_fpr is not None:
+        raise ValueError("choose a threshold by a recall target or by a false-positive bound, not both")
+    if target_recall is not None:
+        chosen = int(np.flatnonzero(tpr >= target_recall)[0])
+    elif max_fpr is not None:
+        chosen = int(np.flatnonzero(fpr <= max_fpr)[-1])
+    else:
+        chosen = int(np.argmax(tpr - fpr))
     if chosen + 1 == len(thresholds):
         return float(thresholds[chosen])
     edges = np.clip(thresholds[chosen:chosen + 2], 1e-12, 1 - 1e-12)

@@ -6,6 +6,7 @@ from functools import cache
 
 import numpy as np
 
+from facetrust.faces.align import TEMPLATE_CENTRE
 from facetrust.faces.types import Face, Point
 from facetrust.faces.weights import package_file
 
@@ -25,6 +26,17 @@ def shape_68(image: np.ndarray, box: tuple[float, float, float, float]) -> np.nd
     rect = dlib.rectangle(*(round(v) for v in box))
     shape = _predictor()(image, rect)
     return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
+
+
+def crop_shape_68(crop: np.ndarray, margin: float) -> np.ndarray:
+    """dlib's 68 points of the face in an aligned crop (`align_face` with `margin`): the face square of the
+    alignment template is where the face is, so no detector runs."""
+    size = crop.shape[0]
+    shrink = 1.0 / (1.0 + margin)
+    cx, cy = TEMPLATE_CENTRE
+    box = ((0.5 - cx * shrink) * size, (0.5 - cy * shrink) * size,
+           (0.5 + (1 - cx) * shrink) * size, (0.5 + (1 - cy) * shrink) * size)
+    return shape_68(np.ascontiguousarray(crop), box)
 
 
 def landmarks_68(image: np.ndarray, box: tuple[float, float, float, float]) -> dict[str, Point]:

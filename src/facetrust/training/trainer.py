@@ -22,14 +22,17 @@ from torch import nn
 from tqdm import tqdm
 
 import facetrust
-from facetrust.data.augment import Augment
+from facetrust.data.augment import Augment, jpeg_roundtrip
 from facetrust.data.datasets import assign_splits, discover, find_duplicates, sample_positions, split_counts
 from facetrust.data.face_crops import CropSet, crop_samples
+from facetrust.data.sbi import self_blend
+from facetrust.data.sources import SELF_BLEND, per_source_auc, source_samples
 from facetrust.embeddings import FaceEncoder, encode_crops
 from facetrust.errors import FacetrustError
 from facetrust.evaluation import binary_metrics, choose_threshold, fit_temperature
 from facetrust.evaluation.plots import save_training_curves
 from facetrust.faces import DEFAULT_DETECTOR, FaceFinder
+from facetrust.faces.landmarks import crop_shape_68
 from facetrust.models import create_model, model_entry
 from facetrust.models.checkpoint import save_model, save_weights
 from facetrust.models.inference import batch_of, channels_last, extra_inputs, predict_logits, sigmoid
@@ -38,6 +41,7 @@ from facetrust.models.registry import check_trainable
 from facetrust.settings_lock import pin_settings
 from facetrust.training.checkpointing import resume_run, save_last, write_history
 from facetrust.training.distributed import Workers, join_workers
+from facetrust.training.epoch_plan import Draw, balanced, plan_labels, shuffled
 
 NO_FACE_RULE = "a crop where dlib finds no face gets a zero encoding and found-flag 0; it is kept, not dropped"
 
@@ -73,6 +77,17 @@ class TrainConfig:
     ema_decay: float | None = None  # validate, select and ship an exponential moving average of the weights
     model_options: dict = field(default_factory=dict)
     name: str | None = None
+    # Several data sets at once: `data` is their parent folder and `sources` maps each set's folder name to its
+    # family (facetrust.data.sources.FAMILIES). Each epoch draws at most `per_source` crops per source;
+    # `leave_out` drops one family from training (leave-one-family-out runs).
+    sources: dict[str, str] = field(default_factory=dict)
+    per_source: int = 300
+    leave_out: str | None = None
+    # Probability that a real training crop is followed by a self-blended fake of itself (data.sbi); the
+    # validation split then gains one fixed self-blend per real face, scored as its own source.
+    self_blend: float = 0.0
+    max_fpr: float | None = None  # threshold rule: most fakes caught with validation FPR at most this
+    init_weights: str | None = None  # start from a trained model of the same architecture (a .safetensors file)
 
 
 def train(config: TrainConfig, progress: bool = True) -> Path:
@@ -100,36 +115,42 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
     torch.manual_seed(config.seed)  # here, not earlier: building a face detector on a crop-cache miss draws numbers too
     model = create_model(config.model, pretrained=config.pretrained, channels=preprocess.channels,
                          size=preprocess.size, **config.model_options)
+    if config.init_weights:
+        model.load_state_dict(load_file(config.init_weights))
     channels_last(model)
     if config.freeze_backbone:
         model.freeze_backbone()
     parameters = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
-    steps_per_epoch = math.ceil(len(splits["train"].crops) / config.batch_size)
+    steps_per_epoch = math.ceil(len(_epoch_plan(splits["train"], config, 1)) / config.batch_size)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=config.lr, epochs=config.epochs,
                                                    steps_per_epoch=steps_per_epoch, pct_start=0.15)
     trained = workers.wrap(model)
     ema = ModelEmaV3(model, decay=config.ema_decay, use_warmup=True) if config.ema_decay else None
     state = resume_run(out, model, optimiser, schedule, ema)
-    train_labels = splits["train"].labels
-    pos_weight = torch.tensor((train_labels == 0).sum() / max((train_labels == 1).sum(), 1), dtype=torch.float32)
-    loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
 
     for epoch in range(state["epoch"] + 1, config.epochs + 1):
         if state["bad_epochs"] >= config.patience:
             break
         started = time.perf_counter()
-        train_loss = _train_epoch(trained, splits["train"], preprocess, augment, loss_fn, optimiser, schedule,
+        plan = _epoch_plan(splits["train"], config, epoch)
+        plan_targets = plan_labels(plan, splits["train"].labels)
+        pos_weight = torch.tensor((plan_targets == 0).sum() / max((plan_targets == 1).sum(), 1), dtype=torch.float32)
+        loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+        train_loss = _train_epoch(trained, splits["train"], plan, preprocess, augment, loss_fn, optimiser, schedule,
                                   config, epoch, progress, ema, workers)
         judged = ema.module if ema else model
         val_logits = predict_logits(judged, preprocess, splits["val"].crops, config.batch_size,
                                     encodings=splits["val"].encodings)
         val = binary_metrics(splits["val"].labels, sigmoid(val_logits))
         val_loss = float(loss_fn(torch.tensor(val_logits), torch.tensor(splits["val"].labels, dtype=torch.float32)))
-        score = val["roc_auc"] if val["roc_auc"] is not None else val["accuracy"]
+        by_source = _source_aucs(splits["val"], val_logits) if config.sources else {}
+        score = _selection_score(val, by_source)
         row = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "val_roc_auc": val["roc_auc"],
                "val_balanced_accuracy": val["balanced_accuracy"], "seconds": time.perf_counter() - started,
-               "lr": schedule.get_last_lr()[0]}
+               "lr": schedule.get_last_lr()[0],
+               **({"val_mean_source_auc": score} if by_source else {}),
+               **{f"val_auc_{name}": auc for name, auc in by_source.items()}}
         state["history"].append(row)
         if score > state["best"]:
             state["best"], state["bad_epochs"] = score, 0
@@ -141,8 +162,9 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
         if workers.leader:
             save_last(out, model, optimiser, schedule, state, ema)
         if progress:
+            sources = "".join(f", {name} {auc:.3f}" for name, auc in by_source.items())
             tqdm.write(f"epoch {epoch}: train loss {train_loss:.4f}, val loss {val_loss:.4f}, "
-                       f"val AUC {val['roc_auc']}, best {state['best']:.4f}")
+                       f"val AUC {val['roc_auc']}{sources}, best {state['best']:.4f}")
 
     workers.wait_for_all()
     if workers.leader:
@@ -170,7 +192,9 @@ def _preprocess(config: TrainConfig) -> Preprocess:
 
 def _load_splits(config: TrainConfig, preprocess: Preprocess, progress: bool) -> tuple[dict[str, CropSet], dict,
                                                                                           list]:
-    samples, report = find_duplicates(assign_splits(discover(config.data), seed=config.seed))
+    found = (source_samples(config.data, config.sources, config.leave_out) if config.sources
+             else assign_splits(discover(config.data), seed=config.seed))
+    samples, report = find_duplicates(found)
     by_split = {name: [s for s in samples if s.split == name] for name in ("train", "val", "test")}
     if not by_split["train"] or not by_split["val"]:
         raise FacetrustError(f"{config.data}: training needs train and validation images; found "
@@ -184,6 +208,8 @@ def _load_splits(config: TrainConfig, preprocess: Preprocess, progress: bool) ->
     finder = FaceFinder(config.detector, mode=config.face_mode, size=preprocess.size, margin=config.margin,
                         all_faces=False)
     splits = {name: crop_samples(items, finder, f"faces in {name}", progress) for name, items in by_split.items()}
+    if config.self_blend:
+        _prepare_self_blends(splits, config, progress)
     if model_entry(config.model).needs_encodings:
         for crop_set in splits.values():
             crop_set.encodings = encode_crops(crop_set.crops, progress=progress)
@@ -193,6 +219,50 @@ def _load_splits(config: TrainConfig, preprocess: Preprocess, progress: bool) ->
     duplicates = {"summary": report.summary(), "dropped": [str(p) for p in report.dropped]}
     skipped = [item for crop_set in splits.values() for item in crop_set.skipped]
     return splits, duplicates, skipped
+
+
+def _prepare_self_blends(splits: dict[str, CropSet], config: TrainConfig, progress: bool) -> None:
+    """Landmarks of every real crop (training blends are made from them each epoch), and one fixed self-blend
+    per real validation face added to validation as the source `sbi` (each next to its own original)."""
+    if config.face_mode != "detect":
+        raise FacetrustError("self-blending needs aligned face crops: set face_mode to detect")
+    for name in ("train", "val"):
+        crop_set = splits[name]
+        reals = [i for i, label in enumerate(crop_set.labels) if label == 0]
+        for i in tqdm(reals, desc=f"landmarks in {name}", unit="face", disable=not progress):
+            crop_set.shapes[i] = crop_shape_68(crop_set.crops[i], config.margin)
+    val = splits["val"]
+    for i, points in list(val.shapes.items()):
+        val.crops.append(blended_crop(val.crops[i], points, np.random.default_rng([config.seed, i, 2])))
+        val.samples.append(replace(val.samples[i], label=1, source=SELF_BLEND))
+
+
+def blended_crop(crop: np.ndarray, points: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A self-blended fake of `crop`, JPEG-compressed once at a random quality (the rng's first draw, so the real
+    crop it pairs with can be given the same quality from the same seed)."""
+    quality = int(rng.integers(70, 100, endpoint=True))
+    return jpeg_roundtrip(self_blend(crop, points, rng).image, quality)
+
+
+def _epoch_plan(data: CropSet, config: TrainConfig, epoch: int) -> list[Draw]:
+    rng = np.random.default_rng([config.seed, epoch])
+    if not config.sources:
+        return shuffled(len(data.crops), rng)
+    can_blend = np.array([i in data.shapes for i in range(len(data.crops))])
+    return balanced([s.source for s in data.samples], data.labels, config.per_source, config.self_blend,
+                    can_blend, rng)
+
+
+def _source_aucs(data: CropSet, logits: np.ndarray) -> dict[str, float]:
+    return per_source_auc([s.source for s in data.samples], data.labels, sigmoid(logits))
+
+
+def _selection_score(val: dict, by_source: dict[str, float]) -> float:
+    """What picks the epoch and the test-time views: with several sources the mean of their validation
+    ROC-AUCs (each source counts once, however large), else the validation ROC-AUC."""
+    if by_source:
+        return float(np.mean(list(by_source.values())))
+    return val["roc_auc"] if val["roc_auc"] is not None else val["accuracy"]
 
 
 def _stratified_share(samples: list, fraction: float, seed: int) -> list:
@@ -208,25 +278,24 @@ def _stratified_share(samples: list, fraction: float, seed: int) -> list:
     return [s for i, s in enumerate(samples) if i in kept]
 
 
-def _train_epoch(model: nn.Module, data: CropSet, preprocess: Preprocess, augment: Augment, loss_fn: nn.Module,
-                 optimiser: torch.optim.Optimizer, schedule: torch.optim.lr_scheduler.LRScheduler,
-                 config: TrainConfig, epoch: int, progress: bool, ema: ModelEmaV3 | None,
-                 workers: Workers) -> float:
-    """One pass over the training crops; returns the mean loss over this process's samples."""
+def _train_epoch(model: nn.Module, data: CropSet, plan: list[Draw], preprocess: Preprocess, augment: Augment,
+                 loss_fn: nn.Module, optimiser: torch.optim.Optimizer,
+                 schedule: torch.optim.lr_scheduler.LRScheduler, config: TrainConfig, epoch: int, progress: bool,
+                 ema: ModelEmaV3 | None, workers: Workers) -> float:
+    """One pass over the epoch's plan; returns the mean loss over this process's samples."""
     model.train()
-    order = np.random.default_rng([config.seed, epoch]).permutation(len(data.crops))
-    labels = torch.tensor(data.labels, dtype=torch.float32)
+    labels = torch.from_numpy(plan_labels(plan, data.labels))
     total, seen = 0.0, 0
-    batches = range(0, len(order), config.batch_size)
+    batches = range(0, len(plan), config.batch_size)
     for start in tqdm(batches, desc=f"epoch {epoch}/{config.epochs}", unit="batch", disable=not progress,
                       leave=False):
-        batch = order[start:start + config.batch_size]
-        if len(batch) < workers.world:
+        positions = np.arange(start, min(start + config.batch_size, len(plan)))
+        if len(positions) < workers.world:
             continue  # a last batch too small to give every process a sample: all of them skip it
-        index = workers.share(batch)
-        images = batch_of(preprocess, [augment(data.crops[i], np.random.default_rng([config.seed, epoch, i]))
-                                       for i in index])
-        loss = loss_fn(model(images, *extra_inputs(data.encodings, index)), labels[index])
+        mine = workers.share(positions)
+        index = [plan[k].index for k in mine]
+        images = batch_of(preprocess, [_training_view(data, plan, k, augment, config, epoch) for k in mine])
+        loss = loss_fn(model(images, *extra_inputs(data.encodings, index)), labels[mine])
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
@@ -238,6 +307,21 @@ def _train_epoch(model: nn.Module, data: CropSet, preprocess: Preprocess, augmen
     return total / max(seen, 1)
 
 
+def _training_view(data: CropSet, plan: list[Draw], position: int, augment: Augment, config: TrainConfig,
+                   epoch: int) -> np.ndarray:
+    """The augmented crop a plan position shows. A blend and the real crop it was made from (the draw before
+    it) get the same one JPEG, so compression says nothing about which of the two is fake."""
+    draw = plan[position]
+    crop = data.crops[draw.index]
+    partnered = draw.blended or (position + 1 < len(plan) and plan[position + 1] == Draw(draw.index, True))
+    if partnered:
+        rng = np.random.default_rng([config.seed, epoch, draw.index, 1])
+        blend = blended_crop(crop, data.shapes[draw.index], rng)
+        crop = blend if draw.blended else jpeg_roundtrip(crop, int(rng.integers(70, 100, endpoint=True)))
+    seed = [config.seed, epoch, draw.index, 2] if draw.blended else [config.seed, epoch, draw.index]
+    return augment(crop, np.random.default_rng(seed))
+
+
 def _finish(out: Path, config: TrainConfig, model: nn.Module, preprocess: Preprocess, splits: dict[str, CropSet],
             duplicates: dict, skipped: list, history: list[dict]) -> Path:
     """Decide on flip TTA, calibrate and choose the threshold on validation, measure every split, write the card."""
@@ -245,11 +329,16 @@ def _finish(out: Path, config: TrainConfig, model: nn.Module, preprocess: Prepro
     logits = {name: val_logits if name == "val" else
               predict_logits(model, preprocess, s.crops, config.batch_size, tta=tta, encodings=s.encodings)
               for name, s in splits.items()}
-    temperature = fit_temperature(logits["val"], splits["val"].labels)
-    val_p = sigmoid(logits["val"], temperature)
-    threshold = choose_threshold(splits["val"].labels, val_p, config.target_recall)
+    # Calibration and threshold read real data only: self-blends teach, but no user uploads one.
+    real_data = np.array([s.source != SELF_BLEND for s in splits["val"].samples])
+    val_labels = splits["val"].labels[real_data]
+    temperature = fit_temperature(logits["val"][real_data], val_labels)
+    val_p = sigmoid(logits["val"][real_data], temperature)
+    threshold = choose_threshold(val_labels, val_p, config.target_recall, config.max_fpr)
     metrics = {name: binary_metrics(s.labels, sigmoid(logits[name], temperature), threshold)
                for name, s in splits.items() if len(s.crops)}
+    by_source = {name: _source_metrics(s, sigmoid(logits[name], temperature), threshold)
+                 for name, s in splits.items() if len(s.crops)} if config.sources else None
     name = config.name or f"{config.model}-{Path(config.data).name}"
     card = {
         "name": name,
@@ -264,8 +353,7 @@ def _finish(out: Path, config: TrainConfig, model: nn.Module, preprocess: Prepro
         "faces": {"detector": config.detector, "mode": config.face_mode, "size": preprocess.size,
                   "margin": config.margin},
         "threshold": threshold,
-        "threshold_rule": f"recall >= {config.target_recall} on validation" if config.target_recall
-        else "best balanced accuracy on validation",
+        "threshold_rule": _threshold_rule(config),
         "temperature": temperature,
         "tta": tta,
         "tta_rule": "as configured" if config.tta is not None else "flip only if it raises validation ROC-AUC",
@@ -275,11 +363,31 @@ def _finish(out: Path, config: TrainConfig, model: nn.Module, preprocess: Prepro
                      "duplicates": duplicates, "skipped": skipped[:50], "skipped_count": len(skipped),
                      "epochs_run": len(history), "best_epoch": _best_epoch(history)},
         "metrics": metrics,
+        **({"metrics_by_source": by_source} if by_source else {}),
         "code_version": facetrust.__version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     save_training_curves(out / "curves.png", history)
     return save_model(out / "model", model, card)
+
+
+def _threshold_rule(config: TrainConfig) -> str:
+    if config.target_recall:
+        return f"recall >= {config.target_recall} on validation"
+    if config.max_fpr is not None:
+        return f"lowest with false-positive rate <= {config.max_fpr} on validation (self-blends excluded)"
+    return "best balanced accuracy on validation"
+
+
+def _source_metrics(data: CropSet, p_fake: np.ndarray, threshold: float) -> dict[str, dict]:
+    """Every source's own metrics at the threshold, and its per-source ROC-AUC (`data.sources.per_source_auc`)."""
+    sources = [s.source for s in data.samples]
+    aucs = per_source_auc(sources, data.labels, p_fake)
+    table = {}
+    for name in dict.fromkeys(sources):
+        own = np.array([source == name for source in sources])
+        table[name] = {**binary_metrics(data.labels[own], p_fake[own], threshold), "source_auc": aucs.get(name)}
+    return table
 
 
 def _encoding_card(splits: dict[str, CropSet]) -> dict:
@@ -298,7 +406,9 @@ def _choose_flip(model: nn.Module, preprocess: Preprocess, val: CropSet,
     options = (None, "flip") if config.tta is None else ("flip" if config.tta else None,)
     logits = {tta: predict_logits(model, preprocess, val.crops, config.batch_size, tta=tta, encodings=val.encodings)
               for tta in options}
-    auc = {tta: binary_metrics(val.labels, sigmoid(found))["roc_auc"] or 0.0 for tta, found in logits.items()}
+    auc = {tta: _selection_score(binary_metrics(val.labels, sigmoid(found)),
+                                 _source_aucs(val, found) if config.sources else {})
+           for tta, found in logits.items()}
     chosen = max(options, key=lambda tta: auc[tta])  # on a tie the first, i.e. no TTA (cheaper)
     return chosen, logits[chosen]
 

@@ -1,0 +1,96 @@
+"""Self-blended images (SBI; Shiohara & Yamasaki, CVPR 2022): fakes made from real faces only.
+
+A face is pasted onto itself after a mild colour, sharpness and scale change, inside a mask drawn from its
+own 68 landmarks. The result keeps identity, pose and expression, so the only thing that tells it from the
+original is what every face swap or composite also leaves behind: a blending boundary and a patch whose
+colour and frequency statistics differ slightly from their surroundings. A model trained on real faces and
+their self-blends learns that boundary without ever seeing a generator's output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+BLEND_RATIOS = (0.25, 0.5, 0.75, 1.0, 1.0, 1.0)  # the paper's draw: mostly full pastes, some faint ones
+
+
+@dataclass(frozen=True)
+class SelfBlend:
+    """A blended face (uint8 RGB) and the mask that made it (float32 in [0, 1], 0 where pixels are untouched)."""
+
+    image: np.ndarray
+    mask: np.ndarray
+
+
+def self_blend(face: np.ndarray, points: np.ndarray, rng: np.random.Generator) -> SelfBlend:
+    """Blend `face` (uint8 RGB, square) with an altered copy of itself inside a mask from its 68 `points`.
+
+    Pixels where the returned mask is 0 are exactly the input's; the caller applies the one JPEG.
+    """
+    mask = _blend_mask(face.shape[:2], points, rng) * rng.choice(BLEND_RATIOS)
+    source = _shift_and_scale(_alter(face, rng), rng)
+    weight = mask[..., None]
+    blended = face.astype(np.float32) * (1.0 - weight) + source.astype(np.float32) * weight
+    image = np.where(weight > 0, np.clip(np.rint(blended), 0, 255), face).astype(np.uint8)
+    return SelfBlend(image, mask.astype(np.float32))
+
+
+def _blend_mask(shape: tuple[int, int], points: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Convex hull of the landmarks (whole face, or the inner face without the jaw line's lower part),
+    grown or shrunk, elastically deformed and feathered by two blurs."""
+    height, width = shape
+    chosen = points if rng.random() < 0.5 else points[np.r_[2:15, 17:68]]
+    hull = cv2.convexHull(np.round(chosen).astype(np.int32))
+    mask = np.zeros((height, width), np.float32)
+    cv2.fillConvexPoly(mask, hull, 1.0)
+    kernel = max(1, int(rng.integers(1, max(2, width // 16))))
+    element = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kernel, kernel))
+    mask = cv2.dilate(mask, element) if rng.random() < 0.5 else cv2.erode(mask, element)
+    mask = _elastic(mask, rng)
+    for _ in range(2):
+        mask = cv2.GaussianBlur(mask, (0, 0), rng.uniform(width / 128, width / 24))
+    peak = float(mask.max())
+    return mask / peak if peak > 0 else mask
+
+
+def _elastic(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A smooth random displacement of the mask (its outline wobbles as a real swap's seam does)."""
+    height, width = mask.shape
+    strength, smoothness = width * rng.uniform(0.05, 0.15), width / 16
+    dx = cv2.GaussianBlur(rng.uniform(-1, 1, (height, width)).astype(np.float32), (0, 0), smoothness)
+    dy = cv2.GaussianBlur(rng.uniform(-1, 1, (height, width)).astype(np.float32), (0, 0), smoothness)
+    scale = strength / max(float(np.abs(dx).max()), float(np.abs(dy).max()), 1e-6)
+    grid_x, grid_y = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    return cv2.remap(mask, grid_x + dx * scale, grid_y + dy * scale, cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def _alter(face: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The pasted copy: shifted colour channels, hue/saturation/brightness/contrast, then softened or sharpened."""
+    pixels = face.astype(np.float32) + rng.uniform(-20, 20, 3).astype(np.float32)
+    hsv = cv2.cvtColor(np.clip(pixels, 0, 255).astype(np.uint8), cv2.COLOR_RGB2HSV).astype(np.float32)
+    hsv[..., 0] = (hsv[..., 0] + rng.uniform(-5, 5)) % 180
+    hsv[..., 1] = np.clip(hsv[..., 1] * rng.uniform(0.85, 1.15), 0, 255)
+    pixels = cv2.cvtColor(hsv.astype(np.uint8), cv2.COLOR_HSV2RGB).astype(np.float32)
+    pixels = (pixels - pixels.mean()) * rng.uniform(0.9, 1.1) + pixels.mean() * rng.uniform(0.9, 1.1)
+    altered = np.clip(pixels, 0, 255).astype(np.uint8)
+    size = face.shape[1], face.shape[0]
+    if rng.random() < 0.5:
+        small = (max(8, int(size[0] * rng.uniform(0.4, 0.8))), max(8, int(size[1] * rng.uniform(0.4, 0.8))))
+        return cv2.resize(cv2.resize(altered, small, interpolation=cv2.INTER_AREA), size,
+                          interpolation=cv2.INTER_LINEAR)
+    amount = rng.uniform(0.3, 1.0)
+    soft = cv2.GaussianBlur(altered, (0, 0), 1.0)
+    return cv2.addWeighted(altered, 1 + amount, soft, -amount, 0)
+
+
+def _shift_and_scale(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A small translation and zoom of the pasted copy, so features land slightly off their originals."""
+    height, width = image.shape[:2]
+    zoom = rng.uniform(0.95, 1.05)
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), 0.0, zoom)
+    matrix[:, 2] += rng.uniform(-0.03, 0.03, 2) * (width, height)
+    return cv2.warpAffine(image, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
