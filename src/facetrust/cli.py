@@ -564,6 +564,26 @@ def crossval(
                f"per-fold table in {out / 'crossval-folds.md'}")
 
 
+@app.command()
+def shortcuts(
+    config: Annotated[Path, typer.Option(help="A multi-source training recipe (`train --config` file with sources).")],
+    out: Annotated[Path, typer.Option(help="Folder for shortcuts.json and shortcuts.md.")],
+) -> None:
+    """Shortcut probes: real vs fake per data set from format-only features (docs/DETECTOR.md)."""
+    from facetrust.studies.shortcuts import markdown_table, probe_sources
+
+    with errors_exit_2():
+        recipe = _read_train_config(config)
+        if not recipe.sources:
+            raise FacetrustError(f"{config}: lists no sources; shortcut probes need a multi-source recipe")
+        results = probe_sources(Path(recipe.data), recipe.sources)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "shortcuts.json").write_text(json.dumps([r.to_dict() for r in results], indent=2), encoding="utf-8")
+    table = markdown_table(results)
+    (out / "shortcuts.md").write_text(table + "\n", encoding="utf-8")
+    typer.echo(table)
+
+
 class _RawArgsCommand(TyperCommand):
     """Keeps the raw arguments, so `--grid a=1,2 b=3,4 --grid c=5` can be grouped by grid (click cannot)."""
 

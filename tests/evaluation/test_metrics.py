@@ -79,3 +79,14 @@ def test_temperature_stays_finite_when_scores_point_the_wrong_way():
     t = fit_temperature(np.array([3.0, 2.0, -2.0, -3.0]), labels)
     assert np.isfinite(t) and t == pytest.approx(100, rel=0.01)
     assert binary_metrics(labels, 1 / (1 + np.exp(-np.array([3.0, 2.0, -2.0, -3.0]) / t)))["ece"] < 0.05
+
+
+def test_threshold_bounded_by_false_positive_rate_calls_at_most_that_share_of_reals_fake():
+    rng = np.random.default_rng(0)
+    labels = np.array([0] * 200 + [1] * 200)
+    p_fake = np.concatenate([rng.beta(2, 5, 200), rng.beta(5, 2, 200)])
+    threshold = choose_threshold(labels, p_fake, max_fpr=0.04)
+    fpr = (p_fake[labels == 0] >= threshold).mean()
+    assert fpr <= 0.04
+    looser = choose_threshold(labels, p_fake, max_fpr=0.2)
+    assert looser < threshold  # a looser bound catches more fakes

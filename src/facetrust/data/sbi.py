@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 BLEND_RATIOS = (0.25, 0.5, 0.75, 1.0, 1.0, 1.0)  # the paper's draw: mostly full pastes, some faint ones
+NEGLIGIBLE = 1 / 512
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ def self_blend(face: np.ndarray, points: np.ndarray, rng: np.random.Generator) -
     Pixels where the returned mask is 0 are exactly the input's; the caller applies the one JPEG.
     """
     mask = _blend_mask(face.shape[:2], points, rng) * rng.choice(BLEND_RATIOS)
+    mask[mask < NEGLIGIBLE] = 0.0  # the blurs' far tails: weights that could not move a pixel by one level
     source = _shift_and_scale(_alter(face, rng), rng)
     weight = mask[..., None]
     blended = face.astype(np.float32) * (1.0 - weight) + source.astype(np.float32) * weight

@@ -1,0 +1,53 @@
+"""Self-blended images: made from a real face's own landmarks, touching nothing outside the mask."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facetrust.data.sbi import self_blend
+from facetrust.faces import FaceFinder
+from facetrust.faces.landmarks import crop_shape_68
+
+
+@pytest.fixture(scope="module")
+def face_and_points(astronaut):
+    finder = FaceFinder("mtcnn", mode="detect", size=256, margin=0.3, all_faces=False)
+    crop = finder.find(astronaut)[0].crop
+    return crop, crop_shape_68(crop, 0.3)
+
+
+def test_landmarks_of_an_aligned_crop_sit_on_the_face(face_and_points):
+    _crop, points = face_and_points
+    assert points.shape == (68, 2)
+    eyes = points[36:48].mean(axis=0)
+    mouth = points[48:68].mean(axis=0)
+    assert 0.3 * 256 < eyes[0] < 0.7 * 256 and eyes[1] < mouth[1]  # eyes centred, above the mouth
+
+
+def test_pixels_outside_the_mask_are_unchanged_and_inside_some_change(face_and_points):
+    crop, points = face_and_points
+    for seed in range(5):
+        blend = self_blend(crop, points, np.random.default_rng(seed))
+        outside = blend.mask == 0
+        assert outside.any() and (~outside).any()
+        assert np.array_equal(blend.image[outside], crop[outside])
+        assert np.abs(blend.image.astype(int) - crop.astype(int))[~outside].mean() > 0.5
+        assert blend.mask.max() <= 1.0
+
+
+def test_a_seed_reproduces_a_sample_and_another_seed_does_not(face_and_points):
+    crop, points = face_and_points
+    first = self_blend(crop, points, np.random.default_rng(7))
+    again = self_blend(crop, points, np.random.default_rng(7))
+    other = self_blend(crop, points, np.random.default_rng(8))
+    assert np.array_equal(first.image, again.image) and np.array_equal(first.mask, again.mask)
+    assert not np.array_equal(first.image, other.image)
+
+
+def test_the_mask_covers_the_face_not_the_background(face_and_points):
+    crop, points = face_and_points
+    mask = self_blend(crop, points, np.random.default_rng(3)).mask
+    nose = points[30].round().astype(int)
+    assert mask[nose[1], nose[0]] > 0
+    assert mask[:8, :8].max() == 0 and mask[-8:, -8:].max() == 0

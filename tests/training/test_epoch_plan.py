@@ -1,0 +1,41 @@
+"""Balanced epochs over several sources, with self-blends paired to their originals."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from facetrust.training.epoch_plan import Draw, balanced, plan_labels, shuffled
+
+
+def _sources():
+    # big: 1000 real + 1000 fake; small: 40 fake only; reals: 300 real only
+    sources = ["big"] * 2000 + ["small"] * 40 + ["reals"] * 300
+    labels = np.array([0] * 1000 + [1] * 1000 + [1] * 40 + [0] * 300)
+    return sources, labels
+
+
+def test_no_source_dominates_and_paired_sources_give_both_classes_equally():
+    sources, labels = _sources()
+    plan = balanced(sources, labels, 200, 0.0, np.zeros(len(labels), bool), np.random.default_rng(0))
+    counts = Counter((sources[d.index], int(labels[d.index])) for d in plan)
+    assert counts == {("big", 0): 100, ("big", 1): 100, ("small", 1): 40, ("reals", 0): 200}
+    assert len({d.index for d in plan}) == len(plan)  # no crop twice in one epoch
+
+
+def test_blends_follow_their_own_real_crop_and_are_labelled_fake():
+    sources, labels = _sources()
+    can_blend = labels == 0
+    plan = balanced(sources, labels, 200, 0.5, can_blend, np.random.default_rng(1))
+    blends = [k for k, d in enumerate(plan) if d.blended]
+    assert len(blends) == round(0.5 * 300)  # half of the 300 reals drawn
+    assert all(plan[k - 1] == Draw(plan[k].index) and labels[plan[k].index] == 0 for k in blends)
+    targets = plan_labels(plan, labels)
+    assert all(targets[k] == 1 for k in blends)
+    assert len(balanced(sources, labels, 200, 0.5, can_blend, np.random.default_rng(2))) == len(plan)
+
+
+def test_one_data_set_trains_on_a_plain_shuffle_as_before():
+    rng_old, rng_new = np.random.default_rng([0, 3]), np.random.default_rng([0, 3])
+    assert [d.index for d in shuffled(50, rng_new)] == rng_old.permutation(50).tolist()
