@@ -90,3 +90,11 @@ def test_threshold_bounded_by_false_positive_rate_calls_at_most_that_share_of_re
     assert fpr <= 0.04
     looser = choose_threshold(labels, p_fake, max_fpr=0.2)
     assert looser < threshold  # a looser bound catches more fakes
+
+
+def test_tpr_at_5_percent_fpr_is_the_recall_at_the_strictest_point_with_at_most_5_percent_false_alarms():
+    labels = np.array([0] * 20 + [1] * 10)
+    # one real (5% of 20) scores above every fake but one; the other reals score lowest
+    p_fake = np.array([0.95] + [0.1] * 19 + [0.99] + [0.9] * 8 + [0.05])
+    assert binary_metrics(labels, p_fake)["tpr_at_5_fpr"] == pytest.approx(0.9)  # 9 of 10 fakes above 0.1
+    assert binary_metrics(labels[:20], p_fake[:20])["tpr_at_5_fpr"] is None

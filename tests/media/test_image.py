@@ -142,3 +142,19 @@ def test_exif_orientation_is_applied(astronaut):
     assert image.size == (256, 512)
     assert np.abs(image.pixels.astype(int) - astronaut[:, :256].astype(int)).mean() < 6
     assert any("EXIF orientation 6" in note for note in image.notes)
+
+
+@pytest.mark.parametrize("header", [b"\x89PNG\r\n\x1a\n", b"II*\x00", b"\xff\xd8\xff\xe2\x00\x10MPF\x00"],
+                         ids=["png", "tiff", "jpeg-mpo"])
+def test_a_corrupt_file_after_a_valid_signature_is_a_media_error_not_a_crash(header):
+    with pytest.raises((UnsupportedMediaError, CorruptMediaError), match=r"damaged\.img: "):
+        decode_image(read_input(header + bytes(64), "damaged.img"))
+
+
+def test_a_multi_picture_jpeg_decodes_its_first_picture(astronaut):
+    buffer = io.BytesIO()
+    Image.fromarray(astronaut).save(buffer, format="MPO", save_all=True,
+                                    append_images=[Image.fromarray(astronaut[::-1])])
+    image = decode_image(read_input(buffer.getvalue(), "stereo.mpo"))
+    assert image.format == "MPO" and image.pixels.shape == (512, 512, 3)
+    assert np.abs(image.pixels.astype(int) - astronaut.astype(int)).mean() < 4

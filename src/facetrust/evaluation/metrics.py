@@ -37,9 +37,17 @@ def binary_metrics(labels: np.ndarray, p_fake: np.ndarray, threshold: float = 0.
         "roc_auc": float(roc_auc_score(labels, p_fake)) if both_classes else None,
         "ap": float(average_precision_score(labels, p_fake)) if both_classes else None,
         "eer": equal_error_rate(labels, p_fake) if both_classes else None,
+        "tpr_at_5_fpr": tpr_at_fpr(labels, p_fake, 0.05) if both_classes else None,
         "ece": expected_calibration_error(labels, p_fake, ece_bins) if len(labels) else None,
         "confusion": [[tn, fp], [fn, tp]],  # rows: true real, true fake; columns: predicted real, fake
     }
+
+
+def tpr_at_fpr(labels: np.ndarray, p_fake: np.ndarray, fpr_limit: float) -> float:
+    """The share of fakes caught at the strictest operating point that calls at most `fpr_limit` of reals fake:
+    what a user who can afford that false-alarm rate gets, whatever threshold a model ships with."""
+    fpr, tpr, _ = roc_curve(labels, p_fake, drop_intermediate=False)
+    return float(tpr[fpr <= fpr_limit].max())
 
 
 def equal_error_rate(labels: np.ndarray, p_fake: np.ndarray) -> float:

@@ -13,7 +13,9 @@ from facetrust.errors import CorruptMediaError, MediaTooLargeError, UnsupportedM
 from facetrust.media.limits import DEFAULT_LIMITS, MediaLimits
 from facetrust.media.source import MediaInput
 
-ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF", "MPO")
+# Pillow's openers to try. Multi-picture JPEGs (MPO) come from the JPEG opener; naming "MPO" here made every
+# unrecognised file end in a raw KeyError (Pillow 13 registers no separate MPO opener).
+ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
 ALPHA_BACKGROUND = (255, 255, 255)
 
 
