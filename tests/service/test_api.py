@@ -63,6 +63,8 @@ def test_listing_filters_by_verdict_and_time(client, fake_face, real_face):
     assert client.get("/v1/scans", params={"limit": 0}).status_code == 422
     assert client.get("/v1/scans", params={"verdict": "maybe"}).status_code == 422
     assert client.get("/v1/scans/999999").status_code == 404
+    for beyond in (2**31, 2**63, 2**64 + 5):  # past the id column's range: not found, never a 500
+        assert client.get(f"/v1/scans/{beyond}").status_code == 404
 
 
 def test_threshold_option_changes_the_decision_and_is_stored_separately(client, store, real_face):

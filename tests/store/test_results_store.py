@@ -1,5 +1,5 @@
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import inspect
@@ -114,4 +114,24 @@ def test_upgrade_from_the_first_schema_keeps_rows(tmp_path):
     assert store.count() == 1
     assert store.find("f" * 64, result("f" * 64, 0.1).model) is not None  # old rows are scans without expressions
     assert {"emotion_model", "video_model"} <= {c["name"] for c in inspect(store.engine).get_columns("scans")}
+    store.close()
+
+
+def test_since_in_any_time_zone_means_the_same_moment(store_url):
+    store = ResultStore(store_url)
+    stored = store.add(result("d" * 64, 0.9))
+    east, west = timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-7))
+    before, after = stored.scanned_at - timedelta(minutes=30), stored.scanned_at + timedelta(minutes=30)
+    for zone in (UTC, east, west):
+        assert [s.id for s in store.list(since=before.astimezone(zone))] == [stored.id]
+        assert store.list(since=after.astimezone(zone)) == []
+    assert [s.id for s in store.list(since=before.replace(tzinfo=None))] == [stored.id]  # naive means UTC
+    store.close()
+
+
+@pytest.mark.parametrize("scan_id", [0, -1, 2**31, 2**63, 2**64 + 5])
+def test_an_id_outside_the_databases_integer_range_is_simply_not_found(store_url, scan_id):
+    store = ResultStore(store_url)
+    store.add(result("e" * 64, 0.9))
+    assert store.get(scan_id) is None
     store.close()

@@ -23,6 +23,7 @@ from facetrust.errors import FacetrustError
 from facetrust.store.schema import ScanRow
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MAX_ID = 2**31 - 1  # the scans.id column is a 32-bit integer in PostgreSQL (SQLite allows more)
 
 
 def decision_key(threshold: float, uncertain_band: float) -> tuple[float, float]:
@@ -105,6 +106,8 @@ class ResultStore:
         return _stored(row, cached=False)
 
     def get(self, scan_id: int) -> StoredScan | None:
+        if not 0 < scan_id <= MAX_ID:  # outside the id column's range no row can match (and drivers raise)
+            return None
         with self._session() as session:
             row = session.get(ScanRow, scan_id)
         return _stored(row, cached=True) if row else None
@@ -115,7 +118,7 @@ class ResultStore:
         if verdict:
             query = query.where(ScanRow.verdict == verdict)
         if since:
-            query = query.where(ScanRow.scanned_at >= _aware(since))
+            query = query.where(ScanRow.scanned_at >= _utc(since))
         with self._session() as session:
             return [_stored(row, cached=True) for row in session.scalars(query)]
 
@@ -159,6 +162,12 @@ def _sqlite_pragmas(connection, _record) -> None:
 
 def _stored(row: ScanRow, cached: bool) -> StoredScan:
     return StoredScan(row.id, row.record, _aware(row.scanned_at), cached)
+
+
+def _utc(moment: datetime) -> datetime:
+    """The same moment in UTC. SQLite keeps the UTC wall-clock time as text, with no offset, so a bound given in
+    another zone must be converted before comparing (naive bounds mean UTC, like everything stored)."""
+    return _aware(moment).astimezone(UTC)
 
 
 def _aware(moment: datetime) -> datetime:
