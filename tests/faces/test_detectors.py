@@ -69,3 +69,12 @@ def test_nms_keeps_the_best_of_overlapping_boxes():
 
 def test_grey_image_has_no_face():
     assert create_detector("mtcnn").detect(np.full((300, 400, 3), 128, np.uint8)) == []
+
+
+@pytest.mark.parametrize("name", ["mtcnn", "ssd", "dlib_hog"])
+@pytest.mark.parametrize("shape", [(8, 8), (12, 19), (19, 19), (20, 3000), (8, 40000), (40000, 8)],
+                         ids=lambda shape: f"{shape[0]}x{shape[1]}")
+def test_images_too_small_or_too_thin_to_hold_a_face_find_none(name, shape):
+    noise = np.random.default_rng(0).integers(0, 256, (*shape, 3), dtype=np.uint8)
+    assert create_detector(name).detect(noise) == []
+

@@ -61,9 +61,12 @@ class FaceDetector(ABC):
         return sorted(faces, key=lambda f: f.area, reverse=True)
 
     def _detect_resized(self, image: np.ndarray) -> list[Face]:
-        """Run `_detect` on a copy no longer than max_side and map the faces back."""
+        """Run `_detect` on a copy no longer than max_side and map the faces back. A copy narrower than the
+        smallest face searched for cannot hold one (and crashes MTCNN's cascade or OpenCV's resize): none."""
         height, width = image.shape[:2]
         factor = min(1.0, self.max_side / max(height, width))
+        if round(min(height, width) * factor) < self.min_face:
+            return []
         small = image if factor == 1.0 else cv2.resize(
             image, (round(width * factor), round(height * factor)), interpolation=cv2.INTER_AREA)
         return [f.scaled(1.0 / factor) for f in self._detect(np.ascontiguousarray(small))]
