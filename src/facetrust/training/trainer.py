@@ -221,6 +221,20 @@ def _load_splits(config: TrainConfig, preprocess: Preprocess, progress: bool) ->
     return splits, duplicates, skipped
 
 
+def validation_crops(config: TrainConfig, progress: bool = True) -> CropSet:
+    """The validation crops a run selects on (self-blends included when the run makes them), for scoring
+    another model by the same rule (`selection_score`)."""
+    splits, _duplicates, _skipped = _load_splits(config, _preprocess(config), progress)
+    return splits["val"]
+
+
+def selection_score(config: TrainConfig, val: CropSet, logits: np.ndarray) -> tuple[float, dict[str, float]]:
+    """The pre-registered score of validation logits (mean per-source ROC-AUC for several sources), and the
+    per-source ROC-AUCs behind it."""
+    by_source = _source_aucs(val, logits) if config.sources else {}
+    return _selection_score(binary_metrics(val.labels, sigmoid(logits)), by_source), by_source
+
+
 def _prepare_self_blends(splits: dict[str, CropSet], config: TrainConfig, progress: bool) -> None:
     """Landmarks of every real crop (training blends are made from them each epoch), and one fixed self-blend
     per real validation face added to validation as the source `sbi` (each next to its own original)."""

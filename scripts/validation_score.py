@@ -1,0 +1,36 @@
+"""Score a trained detector by a recipe's pre-registered selection rule on that recipe's validation crops.
+
+Usage: python scripts/validation_score.py --config configs/detector-general.yaml [--model DIR ...]
+(default: the bundled detector). Prints the mean per-source validation ROC-AUC and each source's: the
+number docs/DETECTOR.md's ship rule compares. Reads validation data only.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import yaml
+from scipy.special import logit
+
+from facetrust.detection import default_model_path
+from facetrust.models.checkpoint import load_model
+from facetrust.training.trainer import TrainConfig, selection_score, validation_crops
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, required=True)
+    parser.add_argument("--model", type=Path, action="append")
+    args = parser.parse_args()
+    config = TrainConfig(**yaml.safe_load(args.config.read_text(encoding="utf-8")))
+    val = validation_crops(config, progress=False)
+    for folder in args.model or [default_model_path()]:
+        model = load_model(folder)
+        score, by_source = selection_score(config, val, logit(model.p_fake(val.crops).clip(1e-7, 1 - 1e-7)))
+        sources = ", ".join(f"{name} {auc:.3f}" for name, auc in by_source.items())
+        print(f"{model.name} ({folder}): selection score {score:.4f} [{sources}]")
+
+
+if __name__ == "__main__":
+    main()
