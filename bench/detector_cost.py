@@ -1,0 +1,72 @@
+"""Per-crop inference cost of one detector against another, as a ratio measured in one run on the same crops.
+
+Usage: python bench/detector_cost.py --baseline DIR --candidate DIR [--data ../shared/data/faces/k140/test]
+                                     [--crops 128] [--repeats 5]
+Each model scores the same face crops (already in memory: face finding is not part of the cost) with its
+own card's settings (input size, flip averaging), on both backends; the two models take turns, and the
+median of the repeats is reported, so a busy machine slows both alike. Issue 23's goal: candidate / baseline
+at most 1.5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import describe_cpu
+
+from facetrust.api import find_faces
+from facetrust.media.files import media_files
+from facetrust.models.checkpoint import LoadedModel, load_model
+
+
+def crops_from(model: LoadedModel, data: Path, count: int) -> list[np.ndarray]:
+    finder = model.face_finder(all_faces=False)
+    crops = []
+    for path in sorted(media_files(data)):
+        faces = find_faces(path, finder).frames[0].faces
+        crops.extend(face.crop for face in faces[:1])
+        if len(crops) == count:
+            break
+    return crops
+
+
+def per_crop_ms(model: LoadedModel, crops: list[np.ndarray]) -> float:
+    started = time.perf_counter()
+    model.p_fake(crops)
+    return 1000 * (time.perf_counter() - started) / len(crops)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", type=Path, required=True)
+    parser.add_argument("--candidate", type=Path, required=True)
+    parser.add_argument("--data", type=Path, default=Path("../shared/data/faces/k140/test"))
+    parser.add_argument("--crops", type=int, default=128)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    print(describe_cpu())
+    print("| backend | baseline ms/crop | candidate ms/crop | candidate / baseline |")
+    print("|---|---:|---:|---:|")
+    for backend in ("torch", "onnxruntime"):
+        models = {name: load_model(folder, backend=backend)
+                  for name, folder in (("baseline", args.baseline), ("candidate", args.candidate))}
+        crops = {name: crops_from(model, args.data, args.crops) for name, model in models.items()}
+        times: dict[str, list[float]] = {name: [] for name in models}
+        for name, model in models.items():
+            per_crop_ms(model, crops[name][:16])  # warm-up
+        for _ in range(args.repeats):
+            for name, model in models.items():
+                times[name].append(per_crop_ms(model, crops[name]))
+        base, cand = (statistics.median(times[name]) for name in ("baseline", "candidate"))
+        print(f"| {backend} | {base:.2f} | {cand:.2f} | {cand / base:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
