@@ -158,3 +158,16 @@ def test_a_multi_picture_jpeg_decodes_its_first_picture(astronaut):
     image = decode_image(read_input(buffer.getvalue(), "stereo.mpo"))
     assert image.format == "MPO" and image.pixels.shape == (512, 512, 3)
     assert np.abs(image.pixels.astype(int) - astronaut.astype(int)).mean() < 4
+
+
+@pytest.mark.parametrize("value", [0, 9, 300])
+def test_an_exif_orientation_outside_1_to_8_is_ignored_and_said(astronaut, value):
+    stored = Image.fromarray(np.ascontiguousarray(astronaut[:, :256]))
+    exif = stored.getexif()
+    exif[0x0112] = value
+    buffer = io.BytesIO()
+    stored.save(buffer, format="PNG", exif=exif)
+    image = decode(buffer.getvalue())
+    assert np.array_equal(image.pixels, astronaut[:, :256])
+    assert any(f"EXIF orientation {value} is not a valid value" in note for note in image.notes)
+    assert not any("applied" in note for note in image.notes)

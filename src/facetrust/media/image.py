@@ -17,6 +17,7 @@ from facetrust.media.source import MediaInput
 # unrecognised file end in a raw KeyError (Pillow 13 registers no separate MPO opener).
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
 ALPHA_BACKGROUND = (255, 255, 255)
+VALID_ORIENTATIONS = range(1, 9)  # EXIF 0x0112: 1 as stored, 2-8 the mirrorings and quarter turns
 
 
 @dataclass
@@ -59,14 +60,18 @@ def decode_image(media: MediaInput, limits: MediaLimits = DEFAULT_LIMITS) -> Dec
     frames = getattr(image, "n_frames", 1)
     if frames > 1:
         notes.append(f"animated {image.format}: first of {frames} frames used")
+    orientation = _exif_orientation(image)
+    valid_orientation = orientation in VALID_ORIENTATIONS
     try:
         image.seek(0)
         image.load()
-        oriented = ImageOps.exif_transpose(image)
+        oriented = ImageOps.exif_transpose(image) if valid_orientation else image
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise CorruptMediaError(media.name, f"image data is damaged or truncated ({exc})") from exc
-    if oriented.size != image.size or _exif_orientation(image) not in (None, 1):
-        notes.append(f"EXIF orientation {_exif_orientation(image)} applied")
+    if orientation is not None and not valid_orientation:
+        notes.append(f"EXIF orientation {orientation!r} is not a valid value (1-8): ignored, pixels used as stored")
+    elif orientation not in (None, 1):
+        notes.append(f"EXIF orientation {orientation} applied")
     pixels = _to_rgb8(oriented, notes)
     return DecodedImage(pixels=pixels, format=image.format or "unknown", notes=notes)
 
