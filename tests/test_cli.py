@@ -138,6 +138,29 @@ def test_serve_refuses_a_public_address_without_a_token():
     assert result.exit_code == 2 and "set --token" in result.output
 
 
+def test_serve_reads_its_token_from_a_file_kept_out_of_the_process_list(tmp_path, monkeypatch):
+    import uvicorn
+
+    import facetrust.service
+
+    seen = {}
+    monkeypatch.setattr(facetrust.service, "create_app",
+                        lambda settings, store: seen.setdefault("token", settings.token))
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
+    monkeypatch.delenv("FACETRUST_TOKEN", raising=False)
+    secret = tmp_path / "token"
+    secret.write_text("s3cret-token\n")
+    db = ["--db", f"sqlite:///{tmp_path / 'scans.db'}"]
+    result = runner.invoke(app, ["serve", "--host", "0.0.0.0", "--token-file", str(secret), *db])
+    assert result.exit_code == 0, result.output
+    assert seen["token"] == "s3cret-token"
+    (tmp_path / "empty").write_text("\n")
+    empty = runner.invoke(app, ["serve", "--token-file", str(tmp_path / "empty"), *db])
+    assert empty.exit_code == 2 and "token file is empty" in empty.output
+    both = runner.invoke(app, ["serve", "--token", "x", "--token-file", str(secret), *db])
+    assert both.exit_code == 2 and "not both" in both.output
+
+
 def test_export_checks_the_onnx_model_against_pytorch_on_real_faces(tmp_path):
     from pathlib import Path
 

@@ -312,7 +312,9 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     db: Annotated[str, typer.Option(help="Results store: sqlite:///FILE or postgresql://user:pw@host/db.")] = (
         "sqlite:///facetrust.db"),
-    token: Annotated[str | None, typer.Option(envvar="FACETRUST_TOKEN", help="Bearer token required on /v1/*.")] = None,
+    token: Annotated[str | None, typer.Option(envvar="FACETRUST_TOKEN", help="Bearer token required on /v1/* "
+                                              "(visible in `ps`: prefer FACETRUST_TOKEN or --token-file).")] = None,
+    token_file: Annotated[Path | None, typer.Option(help="Read the bearer token from this file's first line.")] = None,
     model: Annotated[Path | None, typer.Option(help="Model folder (default: the bundled detector).")] = None,
     workers: Annotated[int, typer.Option(help="Scanning threads.")] = 1,
     max_pending: Annotated[int, typer.Option(help="Scans running or waiting before new ones get 429.")] = 8,
@@ -324,12 +326,28 @@ def serve(
 
     from facetrust.service import ServiceSettings, create_app
 
+    token = _service_token(token, token_file)
     if not _is_loopback(host) and not token:
         fail(f"binding to {host} exposes the service beyond this machine; set --token (or FACETRUST_TOKEN)")
     settings = ServiceSettings(db_url=db, model=str(model) if model else None, token=token,
                                max_upload_bytes=int(max_upload_mb * 1024 * 1024), workers=workers,
                                max_pending=max_pending, timeout_seconds=timeout)
     uvicorn.run(create_app(settings, store=_open_store(db)), host=host, port=port, log_level="info")
+
+
+def _service_token(token: str | None, token_file: Path | None) -> str | None:
+    """The token from --token / FACETRUST_TOKEN or from a file (whose contents never appear in a process list)."""
+    if token_file is None:
+        return token
+    if token:
+        fail("give the token one way: --token / FACETRUST_TOKEN or --token-file, not both")
+    try:
+        lines = token_file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"{token_file}: cannot read the token file ({exc})")
+    if not lines or not lines[0].strip():
+        fail(f"{token_file}: the token file is empty")
+    return lines[0].strip()
 
 
 def _is_loopback(host: str) -> bool:
