@@ -1,5 +1,6 @@
 import json
 import shutil
+from pathlib import Path
 
 from PIL import Image
 from typer.testing import CliRunner
@@ -131,6 +132,24 @@ def test_scan_with_a_store_skips_inputs_it_already_holds(tmp_path):
     assert second.exit_code == 0, second.output
     assert second.output.count("[stored scan #1]") == 1  # the first input came from the store
     assert ResultStore(db).count() == 2
+
+
+def test_a_file_name_that_is_not_utf8_is_stored_with_escapes_and_the_batch_goes_on(tmp_path):
+    import os
+    import shutil
+
+    from facetrust.store import ResultStore
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    shutil.copy(examples / "real_00003.jpg", os.fsdecode(bytes(folder) + b"/bad\xff name.jpg"))
+    shutil.copy(examples / "real_00020.jpg", folder / "good.jpg")
+    db = f"sqlite:///{tmp_path / 'scans.db'}"
+    result = runner.invoke(app, ["scan", str(folder), "--db", db])
+    assert result.exit_code == 0, result.output
+    names = sorted(s.record["input"] for s in ResultStore(db).list())
+    assert [Path(n).name for n in names] == ["bad\\xff name.jpg", "good.jpg"]
 
 
 def test_serve_refuses_a_public_address_without_a_token():

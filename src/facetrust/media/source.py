@@ -23,15 +23,26 @@ class MediaInput:
         return hashlib.sha256(self.data).hexdigest()
 
 
+def text_name(name: str) -> str:
+    """The name as valid UTF-8 text. A file name whose bytes are not UTF-8 reaches Python with lone surrogates
+    in it, which no database, JSON encoder or terminal accepts; those bytes become `\\xNN` escapes, so the
+    name can be stored and shown and still tells the file apart from any other."""
+    try:
+        raw = name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # surrogates that did not come from undecodable bytes
+        raw = name.encode("utf-8", "backslashreplace")
+    return raw.decode("utf-8", "backslashreplace")
+
+
 def read_input(source: str | Path | bytes, name: str | None = None,
                limits: MediaLimits = DEFAULT_LIMITS) -> MediaInput:
     """Read a file or wrap a buffer, refusing empty and oversized inputs before doing any work."""
     if isinstance(source, bytes | bytearray | memoryview):
         data = bytes(source)
-        label = name or "<bytes>"
+        label = text_name(name or "<bytes>")
     else:
         path = Path(source)
-        label = name or str(path)
+        label = text_name(name or str(path))
         if not path.exists():
             raise MediaError(label, "file not found")
         if not path.is_file():
