@@ -586,15 +586,21 @@ def crossval(
 def shortcuts(
     config: Annotated[Path, typer.Option(help="A multi-source training recipe (`train --config` file with sources).")],
     out: Annotated[Path, typer.Option(help="Folder for shortcuts.json and shortcuts.md.")],
+    extra: Annotated[list[str] | None, typer.Option(help="NAME=FOLDER: an evaluation-only set (real/, fake/) "
+                                                    "probed by 5-fold cross-validation; repeatable.")] = None,
 ) -> None:
     """Shortcut probes: real vs fake per data set from format-only features (docs/DETECTOR.md)."""
-    from facetrust.studies.shortcuts import markdown_table, probe_sources
+    from facetrust.studies.shortcuts import markdown_table, probe_folder, probe_sources
 
     with errors_exit_2():
         recipe = _read_train_config(config)
         if not recipe.sources:
             raise FacetrustError(f"{config}: lists no sources; shortcut probes need a multi-source recipe")
-        results = probe_sources(Path(recipe.data), recipe.sources)
+        folders = [item.split("=", 1) for item in extra or []]
+        if any(len(pair) != 2 for pair in folders):
+            raise FacetrustError("--extra takes NAME=FOLDER")
+        results = [*probe_sources(Path(recipe.data), recipe.sources),
+                   *(probe_folder(name, Path(folder)) for name, folder in folders)]
     out.mkdir(parents=True, exist_ok=True)
     (out / "shortcuts.json").write_text(json.dumps([r.to_dict() for r in results], indent=2), encoding="utf-8")
     table = markdown_table(results)

@@ -18,9 +18,10 @@ import cv2
 import numpy as np
 from PIL import Image
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 from tqdm import tqdm
 
-from facetrust.data.datasets import Sample
+from facetrust.data.datasets import Sample, discover
 from facetrust.data.sources import source_samples
 from facetrust.evaluation.metrics import binary_metrics
 
@@ -78,6 +79,20 @@ def probe_sources(root: Path, sources: dict[str, str], progress: bool = True, se
     features = np.stack([format_features(s.path, notes.get(f"{prefix}/{s.path.relative_to(root).as_posix()}", {}))
                          for s in tqdm(samples, desc="format features", unit="file", disable=not progress)])
     return [_probe(name, samples, features, seed) for name in sources]
+
+
+def probe_folder(name: str, folder: Path, seed: int = 0) -> ProbeResult:
+    """A probe for an evaluation-only set (real/ and fake/, no splits): 5-fold cross-validated ROC-AUC, folds
+    grouped by `Sample.group` (for frame crops: the video), reported as its test figure."""
+    samples = discover(folder)
+    features = np.stack([format_features(s.path, {}) for s in samples])
+    labels = np.array([s.label for s in samples])
+    folds = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed)
+    model = RandomForestClassifier(n_estimators=300, min_samples_leaf=2, random_state=seed, n_jobs=1)
+    p_fake = cross_val_predict(model, features, labels, groups=[s.group for s in samples], cv=folds,
+                               method="predict_proba")[:, 1]
+    return ProbeResult(name, "its own other class (5-fold cross-validation)", None,
+                       binary_metrics(labels, p_fake)["roc_auc"], len(samples))
 
 
 def _probe(name: str, samples: list[Sample], features: np.ndarray, seed: int) -> ProbeResult:
