@@ -39,3 +39,13 @@ def test_blends_follow_their_own_real_crop_and_are_labelled_fake():
 def test_one_data_set_trains_on_a_plain_shuffle_as_before():
     rng_old, rng_new = np.random.default_rng([0, 3]), np.random.default_rng([0, 3])
     assert [d.index for d in shuffled(50, rng_new)] == rng_old.permutation(50).tolist()
+
+
+def test_the_card_names_the_epoch_the_selection_score_kept():
+    from facetrust.training.trainer import _best_epoch
+
+    history = [{"epoch": 1, "val_roc_auc": 0.90, "val_mean_source_auc": 0.80},
+               {"epoch": 2, "val_roc_auc": 0.95, "val_mean_source_auc": 0.79},  # best pooled, not kept
+               {"epoch": 3, "val_roc_auc": 0.93, "val_mean_source_auc": 0.85}]
+    assert _best_epoch(history) == 3
+    assert _best_epoch([{k: v for k, v in h.items() if k != "val_mean_source_auc"} for h in history]) == 2

@@ -428,5 +428,7 @@ def _choose_flip(model: nn.Module, preprocess: Preprocess, val: CropSet,
 
 
 def _best_epoch(history: list[dict]) -> int | None:
-    scored = [h for h in history if h["val_roc_auc"] is not None]
-    return max(scored, key=lambda h: h["val_roc_auc"])["epoch"] if scored else None
+    """The epoch whose weights were kept: the first best by the score that selected them."""
+    key = "val_mean_source_auc" if history and "val_mean_source_auc" in history[0] else "val_roc_auc"
+    scored = [h for h in history if h[key] is not None]
+    return max(scored, key=lambda h: h[key])["epoch"] if scored else None
