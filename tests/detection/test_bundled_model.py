@@ -17,10 +17,14 @@ SCHEMA = json.loads((REPO / "src/facetrust/detection/verdict.schema.json").read_
 def test_bundled_card_says_how_it_was_trained_and_what_it_scored():
     card = load_model(default_model_path()).card
     assert card["architecture"] == "mobilenet_v2" and card["preprocess"]["size"] == 256
-    assert card["training"]["config"]["data"].endswith("faces/k140")
-    assert card["threshold_rule"].endswith("on validation")
+    config = card["training"]["config"]
+    assert {"k140", "sdfd", "sfhq_t2i", "dfdc_crops", "inswapper", "utkface"} <= set(config["sources"])
+    assert config["self_blend"] > 0 and card["faces"]["mode"] == "detect"
+    assert "on validation" in card["threshold_rule"] and config["max_fpr"] is not None
     for split in ("val", "test"):
-        assert card["metrics"][split]["roc_auc"] > 0.9
+        assert card["metrics"][split]["roc_auc"] > 0.85
+        scores = card["metrics_by_source"][split]
+        assert set(config["sources"]) <= set(scores) and "sbi" in card["metrics_by_source"]["val"]
 
 
 def test_scan_examples_with_the_bundled_model():
@@ -47,4 +51,4 @@ def test_bundled_weights_separate_real_from_fake(shared_data, tmp_path):
             shutil.copy(path, tmp_path / label / path.name)
     metrics = evaluate_model(load_model(default_model_path()), tmp_path, progress=False).metrics
     assert metrics["n_real"] == metrics["n_fake"] == 20
-    assert metrics["roc_auc"] > 0.85
+    assert metrics["roc_auc"] > 0.75  # untrained or wrongly loaded weights give about 0.5

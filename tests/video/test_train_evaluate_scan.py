@@ -104,23 +104,23 @@ def test_a_video_without_faces_is_no_face_not_an_error(trained):
     assert record["video"]["tracks"] == [] and len(record["video"]["frames"]) == 4
 
 
-def test_scan_uses_the_bundled_video_model_by_default(small_ffpp):
-    from facetrust.detection.scanner import default_video_model_path
+def test_without_a_bundled_video_model_a_video_is_judged_by_the_mean_of_its_frames(small_ffpp):
+    from facetrust.detection.scanner import DEFAULT_FRAMES, default_video_model_path
 
-    card = json.loads((default_video_model_path() / "model.json").read_text())
+    assert not default_video_model_path().exists()  # none ships until one is trained on the bundled detector
     scanner = Scanner()
-    assert scanner.frames == card["frames"] == 32
+    assert scanner.video_model is None and scanner.frames == DEFAULT_FRAMES
     record = Scanner(frames=4).scan(small_ffpp / "real/youtube_469.mp4").to_dict()
     jsonschema.validate(record, SCHEMA)
-    assert record["model"]["video"]["name"] == card["name"] and record["video"]["aggregation"] == "gru"
-    assert record["video"]["threshold"] == round(card["threshold"], 4)
+    assert record["video"]["aggregation"] == "mean_of_frames"
+    assert record["video"]["threshold"] == round(scanner.threshold, 4)
 
 
-def test_a_videos_faces_go_through_the_image_model_once(small_ffpp, monkeypatch):
+def test_a_videos_faces_go_through_the_image_model_once(small_ffpp, trained, monkeypatch):
     from facetrust.api import find_faces
     from facetrust.detection.video_judge import judge_video
 
-    scanner = Scanner(frames=4)
+    scanner = Scanner(frames=4, video_model=trained / "model")
     found = find_faces(small_ffpp / "fake/Deepfakes_183_253.mp4", scanner.finder, frames=4)
     calls = []
     for name in ("features", "logits"):
