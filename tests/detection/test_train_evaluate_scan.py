@@ -1,5 +1,6 @@
 """End to end on real images with a tiny model: train, resume, evaluate, scan (the CI path)."""
 
+import inspect
 import json
 from pathlib import Path
 
@@ -84,7 +85,7 @@ def test_interrupted_training_resumes_after_the_last_finished_epoch(shared_data,
     epochs_run: list[int] = []
 
     def interrupt_in_epoch_two(*args, **kwargs):
-        epoch = args[8]
+        epoch = inspect.signature(real_epoch).bind(*args, **kwargs).arguments["epoch"]
         if epoch == 2 and -2 not in epochs_run:
             epochs_run.append(-2)
             raise KeyboardInterrupt
