@@ -82,14 +82,17 @@ def probe_sources(root: Path, sources: dict[str, str], progress: bool = True, se
 
 
 def probe_folder(name: str, folder: Path, seed: int = 0) -> ProbeResult:
-    """A probe for an evaluation-only set (real/ and fake/, no splits): 5-fold cross-validated ROC-AUC, folds
-    grouped by `Sample.group` (for frame crops: the video), reported as its test figure."""
+    """A probe for an evaluation-only set (real/ and fake/, no splits): 5-fold cross-validated ROC-AUC, reported
+    as its test figure. Files in a subfolder of a class folder (the frames `facetrust crop` cuts from one
+    video) stay in one fold, so the probe cannot recognise a video instead of a class."""
     samples = discover(folder)
+    groups = [s.path.relative_to(folder).parent.as_posix() if len(s.path.relative_to(folder).parts) > 2
+              else s.group for s in samples]
     features = np.stack([format_features(s.path, {}) for s in samples])
     labels = np.array([s.label for s in samples])
     folds = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed)
     model = RandomForestClassifier(n_estimators=300, min_samples_leaf=2, random_state=seed, n_jobs=1)
-    p_fake = cross_val_predict(model, features, labels, groups=[s.group for s in samples], cv=folds,
+    p_fake = cross_val_predict(model, features, labels, groups=groups, cv=folds,
                                method="predict_proba")[:, 1]
     return ProbeResult(name, "its own other class (5-fold cross-validation)", None,
                        binary_metrics(labels, p_fake)["roc_auc"], len(samples))
