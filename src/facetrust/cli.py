@@ -443,15 +443,23 @@ def train_command(
 
 def _read_train_config(path: Path, out: Path | None = None) -> TrainConfig:
     """A `train --config` file as a TrainConfig; `out` replaces the file's output folder."""
-    settings = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(settings, dict):
-        raise typer.BadParameter(f"{path}: not a mapping of training settings", param_hint="--config")
+    settings = _train_settings(path)
     if out:
         settings["out"] = str(out)
     unknown = set(settings) - set(TrainConfig.__dataclass_fields__)
     if unknown:
         raise typer.BadParameter(f"{path}: unknown settings {sorted(unknown)}", param_hint="--config")
     return TrainConfig(**settings)
+
+
+def _train_settings(path: Path) -> dict:
+    """A recipe file's settings; `extends: OTHER.yaml` (relative to the file) starts from another recipe, so a
+    variant names only what it changes."""
+    settings = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(settings, dict):
+        raise typer.BadParameter(f"{path}: not a mapping of training settings", param_hint="--config")
+    base = settings.pop("extends", None)
+    return _train_settings(path.parent / base) | settings if base else settings
 
 
 @app.command()
