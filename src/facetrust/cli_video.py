@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from facetrust.cli_support import SeedOpt, errors_exit_2, resumable
+from facetrust.cli_support import SeedOpt, errors_exit_2, fail, resumable
 from facetrust.detection.scanner import default_video_model_path
 from facetrust.models.checkpoint import load_model
 from facetrust.video.evaluate import evaluate_video
@@ -60,13 +60,17 @@ def train_command(
 @video_app.command("evaluate")
 def evaluate_command(
     data: Annotated[Path, typer.Option(help="Folder with real/ and fake/ videos.")],
-    model: Annotated[Path | None, typer.Option(help="Video model folder (default: the bundled one).")] = None,
+    model: Annotated[Path | None, typer.Option(help="Video model folder (default: the bundled one, if one ships).")
+                     ] = None,
     image_model: Annotated[Path | None, typer.Option(help="The image model it reads (default: from its card).")
                            ] = None,
     out: Annotated[Path | None, typer.Option(help="Write report.json, report.md and roc.png here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
 ) -> None:
     """Video-level ROC-AUC, AP, accuracy, EER per method, beside mean and max of the frames' P(fake)."""
+    if model is None and not default_video_model_path().exists():
+        fail("no video model ships with this version (docs/VIDEO.md); give --model DIR, one trained by "
+             "`facetrust video train`")
     with errors_exit_2(), resumable("face tracks read so far are cached"):
         loaded = load_video_model(model or default_video_model_path(),
                                   load_model(image_model) if image_model else None)

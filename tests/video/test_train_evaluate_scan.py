@@ -114,6 +114,8 @@ def test_without_a_bundled_video_model_a_video_is_judged_by_the_mean_of_its_fram
     jsonschema.validate(record, SCHEMA)
     assert record["video"]["aggregation"] == "mean_of_frames"
     assert record["video"]["threshold"] == round(scanner.threshold, 4)
+    result = runner.invoke(app, ["video", "evaluate", "--data", str(small_ffpp)])
+    assert result.exit_code == 2 and "no video model ships" in result.output
 
 
 def test_a_videos_faces_go_through_the_image_model_once(small_ffpp, trained, monkeypatch):
