@@ -381,7 +381,8 @@ def _finish(out: Path, config: TrainConfig, model: nn.Module, preprocess: Prepro
         "code_version": facetrust.__version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    save_training_curves(out / "curves.png", history)
+    selection = ("val_mean_source_auc",) if config.sources else ()
+    save_training_curves(out / "curves.png", history, ("val_roc_auc", "val_balanced_accuracy", *selection))
     return save_model(out / "model", model, card)
 
 
