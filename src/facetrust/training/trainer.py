@@ -144,8 +144,7 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
                                     encodings=splits["val"].encodings)
         val = binary_metrics(splits["val"].labels, sigmoid(val_logits))
         val_loss = float(loss_fn(torch.tensor(val_logits), torch.tensor(splits["val"].labels, dtype=torch.float32)))
-        by_source = _source_aucs(splits["val"], val_logits) if config.sources else {}
-        score = _selection_score(val, by_source)
+        score, by_source = selection_score(config, splits["val"], val_logits)
         row = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "val_roc_auc": val["roc_auc"],
                "val_balanced_accuracy": val["balanced_accuracy"], "seconds": time.perf_counter() - started,
                "lr": schedule.get_last_lr()[0],
@@ -229,10 +228,13 @@ def validation_crops(config: TrainConfig, progress: bool = True) -> CropSet:
 
 
 def selection_score(config: TrainConfig, val: CropSet, logits: np.ndarray) -> tuple[float, dict[str, float]]:
-    """The pre-registered score of validation logits (mean per-source ROC-AUC for several sources), and the
-    per-source ROC-AUCs behind it."""
-    by_source = _source_aucs(val, logits) if config.sources else {}
-    return _selection_score(binary_metrics(val.labels, sigmoid(logits)), by_source), by_source
+    """What picks the epoch and the test-time views, and the per-source ROC-AUCs behind it: with several sources
+    the mean of their validation ROC-AUCs (each source counts once, however large), else the validation ROC-AUC."""
+    if config.sources:
+        by_source = per_source_auc([s.source for s in val.samples], val.labels, sigmoid(logits))
+        return float(np.mean(list(by_source.values()))), by_source
+    pooled = binary_metrics(val.labels, sigmoid(logits))
+    return (pooled["roc_auc"] if pooled["roc_auc"] is not None else pooled["accuracy"]), {}
 
 
 def _prepare_self_blends(splits: dict[str, CropSet], config: TrainConfig, progress: bool) -> None:
@@ -254,8 +256,12 @@ def _prepare_self_blends(splits: dict[str, CropSet], config: TrainConfig, progre
 def blended_crop(crop: np.ndarray, points: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A self-blended fake of `crop`, JPEG-compressed once at a random quality (the rng's first draw, so the real
     crop it pairs with can be given the same quality from the same seed)."""
-    quality = int(rng.integers(70, 100, endpoint=True))
+    quality = _blend_quality(rng)
     return jpeg_roundtrip(self_blend(crop, points, rng).image, quality)
+
+
+def _blend_quality(rng: np.random.Generator) -> int:
+    return int(rng.integers(70, 100, endpoint=True))
 
 
 def _epoch_plan(data: CropSet, config: TrainConfig, epoch: int) -> list[Draw]:
@@ -265,18 +271,6 @@ def _epoch_plan(data: CropSet, config: TrainConfig, epoch: int) -> list[Draw]:
     can_blend = np.array([i in data.shapes for i in range(len(data.crops))])
     return balanced([s.source for s in data.samples], data.labels, config.per_source, config.self_blend,
                     can_blend, rng)
-
-
-def _source_aucs(data: CropSet, logits: np.ndarray) -> dict[str, float]:
-    return per_source_auc([s.source for s in data.samples], data.labels, sigmoid(logits))
-
-
-def _selection_score(val: dict, by_source: dict[str, float]) -> float:
-    """What picks the epoch and the test-time views: with several sources the mean of their validation
-    ROC-AUCs (each source counts once, however large), else the validation ROC-AUC."""
-    if by_source:
-        return float(np.mean(list(by_source.values())))
-    return val["roc_auc"] if val["roc_auc"] is not None else val["accuracy"]
 
 
 def _stratified_share(samples: list, fraction: float, seed: int) -> list:
@@ -329,9 +323,9 @@ def _training_view(data: CropSet, plan: list[Draw], position: int, augment: Augm
     crop = data.crops[draw.index]
     partnered = draw.blended or (position + 1 < len(plan) and plan[position + 1] == Draw(draw.index, True))
     if partnered:
-        rng = np.random.default_rng([config.seed, epoch, draw.index, 1])
-        blend = blended_crop(crop, data.shapes[draw.index], rng)
-        crop = blend if draw.blended else jpeg_roundtrip(crop, int(rng.integers(70, 100, endpoint=True)))
+        rng = np.random.default_rng([config.seed, epoch, draw.index, 1])  # quality: the first draw for both
+        crop = (blended_crop(crop, data.shapes[draw.index], rng) if draw.blended
+                else jpeg_roundtrip(crop, _blend_quality(rng)))
     seed = [config.seed, epoch, draw.index, 2] if draw.blended else [config.seed, epoch, draw.index]
     return augment(crop, np.random.default_rng(seed))
 
@@ -421,9 +415,7 @@ def _choose_flip(model: nn.Module, preprocess: Preprocess, val: CropSet,
     options = (None, "flip") if config.tta is None else ("flip" if config.tta else None,)
     logits = {tta: predict_logits(model, preprocess, val.crops, config.batch_size, tta=tta, encodings=val.encodings)
               for tta in options}
-    auc = {tta: _selection_score(binary_metrics(val.labels, sigmoid(found)),
-                                 _source_aucs(val, found) if config.sources else {})
-           for tta, found in logits.items()}
+    auc = {tta: selection_score(config, val, found)[0] for tta, found in logits.items()}
     chosen = max(options, key=lambda tta: auc[tta])  # on a tie the first, i.e. no TTA (cheaper)
     return chosen, logits[chosen]
 
