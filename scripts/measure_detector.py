@@ -21,6 +21,7 @@ import numpy as np
 from facetrust.data.crops import CropSettings, crop_dataset
 from facetrust.detection import default_model_path
 from facetrust.evaluation.evaluate import evaluate_model, write_evaluation
+from facetrust.media.files import media_files
 from facetrust.models.checkpoint import load_model
 from facetrust.studies.shortcuts import manifest_notes
 
@@ -78,8 +79,7 @@ def _listing(folder: Path, label: str, manifest: Path) -> Path:
     with open(manifest, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["path", "label"])
-        writer.writerows([str(p.resolve()), label] for p in sorted(folder.rglob("*"))
-                         if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
+        writer.writerows([str(p.resolve()), label] for p in sorted(media_files(folder)))
     return manifest
 
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import yaml
 from scipy.special import logit
 
 from facetrust.detection import default_model_path
 from facetrust.models.checkpoint import load_model
-from facetrust.training.trainer import TrainConfig, selection_score, validation_crops
+from facetrust.training.trainer import read_config, selection_score, validation_crops
 
 
 def main() -> None:
@@ -23,7 +22,7 @@ def main() -> None:
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--model", type=Path, action="append")
     args = parser.parse_args()
-    config = TrainConfig(**yaml.safe_load(args.config.read_text(encoding="utf-8")))
+    config = read_config(args.config)
     val = validation_crops(config, progress=False)
     for folder in args.model or [default_model_path()]:
         model = load_model(folder)

@@ -102,15 +102,15 @@ def test_train_config_file_refuses_competing_flags_and_unknown_keys(tmp_path):
 
 
 def test_a_recipe_extends_another_and_names_only_what_it_changes(tmp_path):
-    from facetrust.cli import _read_train_config
+    from facetrust.training import read_config
 
     (tmp_path / "base.yaml").write_text("data: somewhere\nout: runs/x\nepochs: 14\nlr: 0.0005\n")
     (tmp_path / "variants").mkdir()
     variant = tmp_path / "variants/short.yaml"
     variant.write_text("extends: ../base.yaml\nepochs: 8\n")
-    config = _read_train_config(variant)
+    config = read_config(variant)
     assert (config.data, config.epochs, config.lr) == ("somewhere", 8, 0.0005)
-    repo_lofo = _read_train_config(Path(__file__).resolve().parents[1] / "configs/detector-general-lofo.yaml")
+    repo_lofo = read_config(Path(__file__).resolve().parents[1] / "configs/detector-general-lofo.yaml")
     assert repo_lofo.epochs == 8 and repo_lofo.sources and repo_lofo.self_blend == 0.5
 
 

@@ -14,7 +14,6 @@ import click
 import cv2
 import numpy as np
 import typer
-import yaml
 from tqdm import tqdm
 from typer.core import TyperCommand
 
@@ -54,7 +53,7 @@ from facetrust.report.build import ReportConfig, build_report, evaluated_crops
 from facetrust.report.degrade import DEGRADATIONS
 from facetrust.report.embedding import embedding_map
 from facetrust.store import ResultStore
-from facetrust.training import TrainConfig, train
+from facetrust.training import TrainConfig, read_config, train
 from facetrust.training.distributed import join_workers
 from facetrust.video.timeline import save_timeline
 
@@ -442,24 +441,11 @@ def train_command(
 
 
 def _read_train_config(path: Path, out: Path | None = None) -> TrainConfig:
-    """A `train --config` file as a TrainConfig; `out` replaces the file's output folder."""
-    settings = _train_settings(path)
-    if out:
-        settings["out"] = str(out)
-    unknown = set(settings) - set(TrainConfig.__dataclass_fields__)
-    if unknown:
-        raise typer.BadParameter(f"{path}: unknown settings {sorted(unknown)}", param_hint="--config")
-    return TrainConfig(**settings)
-
-
-def _train_settings(path: Path) -> dict:
-    """A recipe file's settings; `extends: OTHER.yaml` (relative to the file) starts from another recipe, so a
-    variant names only what it changes."""
-    settings = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(settings, dict):
-        raise typer.BadParameter(f"{path}: not a mapping of training settings", param_hint="--config")
-    base = settings.pop("extends", None)
-    return _train_settings(path.parent / base) | settings if base else settings
+    """A `train --config` file as a TrainConfig (`training.read_config`), its problems as usage errors."""
+    try:
+        return read_config(path, out)
+    except FacetrustError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--config") from None
 
 
 @app.command()

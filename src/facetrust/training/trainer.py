@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import yaml
 from safetensors.torch import load_file
 from timm.utils import ModelEmaV3
 from torch import nn
@@ -88,6 +89,26 @@ class TrainConfig:
     self_blend: float = 0.0
     max_fpr: float | None = None  # threshold rule: most fakes caught with validation FPR at most this
     init_weights: str | None = None  # start from a trained model of the same architecture (a .safetensors file)
+
+
+def read_config(path: Path, out: Path | None = None) -> TrainConfig:
+    """A recipe file (YAML or JSON) as a TrainConfig; `out` replaces its output folder. `extends: OTHER.yaml`
+    (relative to the file) starts from another recipe, so a variant names only what it changes."""
+    settings = _recipe_settings(path)
+    if out:
+        settings["out"] = str(out)
+    unknown = set(settings) - set(TrainConfig.__dataclass_fields__)
+    if unknown:
+        raise FacetrustError(f"{path}: unknown settings {sorted(unknown)}")
+    return TrainConfig(**settings)
+
+
+def _recipe_settings(path: Path) -> dict:
+    settings = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(settings, dict):
+        raise FacetrustError(f"{path}: not a mapping of training settings")
+    base = settings.pop("extends", None)
+    return _recipe_settings(path.parent / base) | settings if base else settings
 
 
 def train(config: TrainConfig, progress: bool = True) -> Path:
