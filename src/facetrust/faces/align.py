@@ -75,7 +75,11 @@ def reframe(found_crop: np.ndarray, box: tuple[float, float, float, float] | Non
 
 
 def _template_point(name: str, size: int, margin: float) -> tuple[float, float]:
-    x, y = TEMPLATE[name]
+    return template_to_crop(*TEMPLATE[name], size, margin)
+
+
+def template_to_crop(x: float, y: float, size: int, margin: float) -> tuple[float, float]:
+    """Where a point of the unit face square of the template lands in an aligned crop of `size` and `margin`."""
     cx, cy = TEMPLATE_CENTRE
     shrink = 1.0 / (1.0 + margin)
     return ((0.5 + (x - cx) * shrink) * size, (0.5 + (y - cy) * shrink) * size)

@@ -6,7 +6,7 @@ from functools import cache
 
 import numpy as np
 
-from facetrust.faces.align import TEMPLATE_CENTRE
+from facetrust.faces.align import template_to_crop
 from facetrust.faces.types import Face, Point
 from facetrust.faces.weights import package_file
 
@@ -32,10 +32,7 @@ def crop_shape_68(crop: np.ndarray, margin: float) -> np.ndarray:
     """dlib's 68 points of the face in an aligned crop (`align_face` with `margin`): the face square of the
     alignment template is where the face is, so no detector runs."""
     size = crop.shape[0]
-    shrink = 1.0 / (1.0 + margin)
-    cx, cy = TEMPLATE_CENTRE
-    box = ((0.5 - cx * shrink) * size, (0.5 - cy * shrink) * size,
-           (0.5 + (1 - cx) * shrink) * size, (0.5 + (1 - cy) * shrink) * size)
+    box = (*template_to_crop(0.0, 0.0, size, margin), *template_to_crop(1.0, 1.0, size, margin))
     return shape_68(np.ascontiguousarray(crop), box)
 
 
