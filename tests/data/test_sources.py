@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from facetrust.data.sources import per_source_auc, source_samples
+from facetrust.data.sources import per_source_auc, source_samples, well_sampled
 from facetrust.errors import FacetrustError
 
 
@@ -29,3 +29,9 @@ def test_two_class_sources_are_scored_within_themselves_and_one_class_sources_ag
     assert scores["a"] == 1.0
     assert scores["b"] == pytest.approx(0.75)  # against the reals of a and c: beats 3 of 4
     assert scores["c"] == 1.0  # c's reals against every fake
+
+
+def test_a_source_with_few_faces_of_a_class_is_not_well_sampled():
+    sources = ["big"] * 20 + ["small"] * 12 + ["fakes"] * 10
+    labels = np.array([0] * 10 + [1] * 10 + [0] * 2 + [1] * 10 + [1] * 10)
+    assert well_sampled(sources, labels, minimum=10) == ["big", "fakes"]

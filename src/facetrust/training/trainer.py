@@ -27,7 +27,7 @@ from facetrust.data.augment import Augment, jpeg_roundtrip
 from facetrust.data.datasets import assign_splits, discover, find_duplicates, sample_positions, split_counts
 from facetrust.data.face_crops import CropSet, crop_samples
 from facetrust.data.sbi import self_blend
-from facetrust.data.sources import SELF_BLEND, per_source_auc, source_samples
+from facetrust.data.sources import SELF_BLEND, per_source_auc, source_samples, well_sampled
 from facetrust.embeddings import FaceEncoder, encode_crops
 from facetrust.errors import FacetrustError
 from facetrust.evaluation import binary_metrics, choose_threshold, fit_temperature
@@ -250,10 +250,13 @@ def validation_crops(config: TrainConfig, progress: bool = True) -> CropSet:
 
 def selection_score(config: TrainConfig, val: CropSet, logits: np.ndarray) -> tuple[float, dict[str, float]]:
     """What picks the epoch and the test-time views, and the per-source ROC-AUCs behind it: with several sources
-    the mean of their validation ROC-AUCs (each source counts once, however large), else the validation ROC-AUC."""
+    the mean of the validation ROC-AUCs of the well-sampled sources (each counts once, however large), else the
+    validation ROC-AUC. Every source's AUC is returned, counted or not."""
     if config.sources:
-        by_source = per_source_auc([s.source for s in val.samples], val.labels, sigmoid(logits))
-        return float(np.mean(list(by_source.values()))), by_source
+        names = [s.source for s in val.samples]
+        by_source = per_source_auc(names, val.labels, sigmoid(logits))
+        counted = [by_source[name] for name in well_sampled(names, val.labels) if name in by_source]
+        return float(np.mean(counted)), by_source
     pooled = binary_metrics(val.labels, sigmoid(logits))
     return (pooled["roc_auc"] if pooled["roc_auc"] is not None else pooled["accuracy"]), {}
 
