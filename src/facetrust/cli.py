@@ -319,6 +319,9 @@ def serve(
     max_pending: Annotated[int, typer.Option(help="Scans running or waiting before new ones get 429.")] = 8,
     max_upload_mb: Annotated[float, typer.Option(help="Largest accepted upload, in MB.")] = 100.0,
     timeout: Annotated[float, typer.Option(help="Seconds a scan may take before the request gets 504.")] = 120.0,
+    allowed_host: Annotated[list[str] | None, typer.Option(
+        help="A name clients reach the server by (repeatable). Default: the loopback names when bound to "
+             "loopback (refuses DNS rebinding), any name otherwise (the token guards it).")] = None,
 ) -> None:
     """Run the HTTP API and the web page (open http://HOST:PORT/)."""
     import uvicorn
@@ -330,7 +333,8 @@ def serve(
         fail(f"binding to {host} exposes the service beyond this machine; set --token (or FACETRUST_TOKEN)")
     settings = ServiceSettings(db_url=db, model=str(model) if model else None, token=token,
                                max_upload_bytes=int(max_upload_mb * 1024 * 1024), workers=workers,
-                               max_pending=max_pending, timeout_seconds=timeout)
+                               max_pending=max_pending, timeout_seconds=timeout,
+                               allowed_hosts=_allowed_hosts(host, allowed_host))
     uvicorn.run(create_app(settings, store=_open_store(db)), host=host, port=port, log_level="info")
 
 
@@ -347,6 +351,14 @@ def _service_token(token: str | None, token_file: Path | None) -> str | None:
     if not lines or not lines[0].strip():
         fail(f"{token_file}: the token file is empty")
     return lines[0].strip()
+
+
+def _allowed_hosts(host: str, named: list[str] | None) -> tuple[str, ...] | None:
+    from facetrust.service.guard import LOOPBACK_HOSTS
+
+    if named:
+        return tuple(named)
+    return (*LOOPBACK_HOSTS, host) if _is_loopback(host) else None
 
 
 def _is_loopback(host: str) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -23,10 +25,22 @@ def store(tmp_path) -> ResultStore:
 
 
 def client_for(scanner: Scanner, store: ResultStore, **settings: object) -> TestClient:
-    return TestClient(create_app(ServiceSettings(**settings), scanner=scanner, store=store))
+    # A loopback Host, as a browser on this machine sends (the server refuses names it was not bound to).
+    return TestClient(create_app(ServiceSettings(**settings), scanner=scanner, store=store),
+                      base_url="http://localhost")
 
 
 @pytest.fixture
 def client(scanner, store) -> TestClient:
     with client_for(scanner, store) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def fake_face(shared_data) -> Path:
+    return sorted((shared_data / "faces/k140/test/fake").glob("*.jpg"))[0]
+
+
+@pytest.fixture
+def real_face(shared_data) -> Path:
+    return sorted((shared_data / "faces/k140/test/real").glob("*.jpg"))[0]

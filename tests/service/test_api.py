@@ -12,16 +12,6 @@ from tests.service.conftest import client_for
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "src/facetrust/detection/verdict.schema.json").read_text())
 
 
-@pytest.fixture
-def fake_face(shared_data) -> Path:
-    return sorted((shared_data / "faces/k140/test/fake").glob("*.jpg"))[0]
-
-
-@pytest.fixture
-def real_face(shared_data) -> Path:
-    return sorted((shared_data / "faces/k140/test/real").glob("*.jpg"))[0]
-
-
 def upload(client, path: Path, **form: object):
     return client.post("/v1/scan", files={"file": (path.name, path.read_bytes())}, data=form)
 

@@ -7,8 +7,7 @@ their content by the media layer, and scanned on worker threads behind a bounded
 from __future__ import annotations
 
 import hashlib
-import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,8 +15,10 @@ from pathlib import Path, PurePath
 from typing import Annotated, Literal
 
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
@@ -39,11 +40,12 @@ from facetrust.errors import (
 from facetrust.explain import overlay, png_data_url
 from facetrust.models import list_models
 from facetrust.service.body_limit import BodySizeLimit
+from facetrust.service.guard import LOOPBACK_HOSTS, RequestGuard
 from facetrust.service.work_queue import QueueFull, WorkQueue
 from facetrust.store import ResultStore, StoredScan
 
 STATIC = Path(__file__).resolve().parent / "static"
-BEARER = HTTPBearer(auto_error=False)  # module level: annotations are resolved from module globals
+BEARER = HTTPBearer(auto_error=False)  # documents the scheme in /docs; the check itself is in RequestGuard
 EXPLAIN_METHOD = "gradcam"  # heatmaps asked for through the API
 VerdictFilter = Literal["real", "fake", "uncertain", "no_face"]
 STATUS_FOR_ERROR: dict[type[MediaError], int] = {
@@ -59,7 +61,8 @@ STATUS_FOR_ERROR: dict[type[MediaError], int] = {
 
 @dataclass(frozen=True)
 class ServiceSettings:
-    """How the service runs. `token` (if set) must be sent as `Authorization: Bearer <token>` to /v1/*."""
+    """How the service runs. `token` (if set) must be sent as `Authorization: Bearer <token>` to /v1/*.
+    `allowed_hosts`: the names a request's Host header may carry (None: any, for a server behind a token)."""
 
     db_url: str = "sqlite:///facetrust.db"
     model: str | None = None  # model folder; None = the bundled detector
@@ -70,6 +73,7 @@ class ServiceSettings:
     timeout_seconds: float = 120.0
     frames: int | None = None  # frames sampled per video; None: the video model's (32 for the bundled one)
     emotion_model: str | None = None  # expression model folder; None = the bundled one
+    allowed_hosts: tuple[str, ...] | None = LOOPBACK_HOSTS
 
 
 def create_app(settings: ServiceSettings, scanner: Scanner | None = None, store: ResultStore | None = None) -> FastAPI:
@@ -87,8 +91,9 @@ def create_app(settings: ServiceSettings, scanner: Scanner | None = None, store:
     app = FastAPIOffline(title="facetrust", version=__version__, lifespan=lifespan,  # /docs without a CDN
                   description="Is this face real? Upload an image or video; get a verdict per face.")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + 64 * 1024)  # + multipart framing
+    app.add_middleware(RequestGuard, token=settings.token, allowed_hosts=settings.allowed_hosts)  # outermost
     app.state.scanner, app.state.store, app.state.queue = scanner, store, queue
-    authorised = Depends(_token_check(settings.token))
+    authorised = Depends(BEARER)
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
@@ -155,22 +160,21 @@ def create_app(settings: ServiceSettings, scanner: Scanner | None = None, store:
         return {"count": len(scans), "scans": [_summary(s) for s in scans]}
 
     @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return _error(request, exc.status_code, exc.detail, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(request, 422, jsonable_encoder(exc.errors()))
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
 
-def _token_check(token: str | None) -> Callable[..., None]:
-    """A dependency that accepts every request when no token is set, else only the right bearer token."""
-    def check(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> None:
-        if token is None:
-            return
-        if credentials is None or not secrets.compare_digest(credentials.credentials.encode(), token.encode()):
-            raise HTTPException(401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
-
-    return check
+def _error(request: Request, status: int, detail: object, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The API's one error shape (as RequestGuard's): the message and the request id the log names."""
+    return JSONResponse({"detail": detail, "request_id": getattr(request.state, "request_id", "")}, status,
+                        headers=headers)
 
 
 def _status_for(exc: MediaError) -> int:

@@ -1,0 +1,115 @@
+"""ASGI middleware in front of every request, before any body is read: a request id, the Host check against
+DNS rebinding, the bearer token, the cross-origin refusal, browser security headers, and one JSON error shape
+for everything that goes wrong, expected or not.
+
+Order matters and is why this is one middleware: a wrong token or a foreign Host is refused before the upload
+is received, and every answer (including a 500 from an exception no handler knew) gets the same headers,
+the same `{"detail": ..., "request_id": ...}` body and the request id the log line carries.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import uuid
+from urllib.parse import urlsplit
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("facetrust.service")
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+PAGE_POLICY = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+               "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+DOCS_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+               "img-src 'self' data:; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'")
+DOCS_PATHS = ("/docs", "/redoc")  # the offline API docs start their bundle with an inline script
+
+
+class RequestGuard:
+    """`allowed_hosts` None accepts any Host (a server bound beyond loopback, where the token guards it);
+    `token` None leaves /v1/* open, which `facetrust serve` allows on loopback only."""
+
+    def __init__(self, app: ASGIApp, token: str | None, allowed_hosts: tuple[str, ...] | None) -> None:
+        self.app = app
+        self.token = token
+        self.allowed_hosts = None if allowed_hosts is None else {h.lower() for h in allowed_hosts}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex[:16]
+        scope.setdefault("state", {})["request_id"] = request_id
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+        policy = DOCS_POLICY if scope["path"].startswith(DOCS_PATHS) else PAGE_POLICY
+        started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = [*message.get("headers", []), *_security_headers(request_id, policy)]
+            await send(message)
+
+        refusal = self._refusal(scope, headers)
+        if refusal:
+            status, detail, extra = refusal
+            await send_error(send_with_headers, status, detail, request_id, extra)
+            return
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            log.exception("request %s %s %s failed", request_id, scope["method"], scope["path"])
+            if not started:
+                await send_error(send_with_headers, 500, "internal error; quote this request id when reporting it",
+                                 request_id)
+
+    def _refusal(self, scope: Scope, headers: dict[str, str]) -> tuple[int, str, dict[str, str]] | None:
+        """Why this request is refused before it reaches the app (status, message, extra headers), or None."""
+        host = _host_name(headers.get("host", ""))
+        if self.allowed_hosts is not None and host not in self.allowed_hosts:
+            return 400, f"Host {headers.get('host', '')!r} is not a name this server answers to", {}
+        guarded = scope["path"].startswith("/v1/")
+        if guarded and self.token is not None and not _bearer_matches(headers.get("authorization", ""), self.token):
+            return 401, "missing or wrong bearer token", {"www-authenticate": "Bearer"}
+        if scope["method"] not in SAFE_METHODS and self.token is None and _cross_origin(headers):
+            return 403, "cross-origin requests that change state need the server to run with a token", {}
+        return None
+
+
+async def send_error(send: Send, status: int, detail: object, request_id: str,
+                     extra: dict[str, str] | None = None) -> None:
+    """The one error shape of the API: `{"detail": ..., "request_id": ...}` as JSON."""
+    body = json.dumps({"detail": detail, "request_id": request_id}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+               *((name.encode(), value.encode()) for name, value in (extra or {}).items())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _security_headers(request_id: str, policy: str) -> list[tuple[bytes, bytes]]:
+    return [(b"x-request-id", request_id.encode()), (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-referrer"),
+            (b"content-security-policy", policy.encode())]
+
+
+def _host_name(host_header: str) -> str:
+    """`example.org:8000` -> `example.org`; `[::1]:8000` -> `::1`."""
+    return (urlsplit(f"//{host_header}").hostname or "").lower()
+
+
+def _bearer_matches(authorization: str, token: str) -> bool:
+    scheme, _, credentials = authorization.partition(" ")
+    return scheme.lower() == "bearer" and secrets.compare_digest(credentials.strip().encode(), token.encode())
+
+
+def _cross_origin(headers: dict[str, str]) -> bool:
+    """A browser says where a request comes from: `Sec-Fetch-Site`, else `Origin` compared with `Host`."""
+    site = headers.get("sec-fetch-site")
+    if site is not None:
+        return site not in ("same-origin", "none")
+    origin = headers.get("origin")
+    return origin is not None and urlsplit(origin).netloc.lower() != headers.get("host", "").lower()
