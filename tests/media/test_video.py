@@ -7,6 +7,7 @@ import pytest
 
 from facetrust.errors import CorruptMediaError, MediaTooLargeError, NoVideoStreamError
 from facetrust.media import MediaLimits, probe_video, read_input, sample_frames, sample_times, sniff_kind
+from tests.corpus.craft import lying_frame_size_mkv, webm, with_duration, without_duration
 
 
 def test_probe_reads_real_ffpp_metadata(ffpp_real_video):
@@ -110,3 +111,35 @@ def test_decode_time_cap_stops_a_slow_decode():
     clip = read_input(make_video(frames=30), "slow.mp4")
     with pytest.raises(DecodeTimeoutError, match=r"slow\.mp4: decoding took longer than 0 s"):
         list(sample_frames(clip, count=10, limits=MediaLimits(max_decode_seconds=0)))
+
+
+def test_frames_larger_than_the_header_declares_are_refused_before_they_are_allocated():
+    # Item 7 of issue 25: the header says 64x64, the third frame is 3000x3000 (9 Mpx, above the 8.3 Mpx cap).
+    media = read_input(lying_frame_size_mkv(), "lying.mkv")
+    assert probe_video(media).width == 64
+    with pytest.raises(MediaTooLargeError, match=r"lying\.mkv: a frame is larger than the limit"):
+        list(sample_frames(media, count=4))
+
+
+def test_a_doctored_duration_still_yields_the_frames_the_stream_holds():
+    # Item 8: one second of video whose header claims 15 minutes; sampling by the header finds nothing.
+    media = read_input(with_duration(webm(frames=10), 900.0), "doctored.webm")
+    assert probe_video(media).duration == pytest.approx(900.0)
+    frames = list(sample_frames(media, count=4))
+    assert len(frames) == 4 and all(0 <= f.time < 1.0 for f in frames)
+
+
+def test_a_video_with_no_decodable_frame_is_an_error_not_an_empty_result():
+    data = bytearray(with_duration(webm(frames=10), 900.0))
+    cluster = data.index(b"\x1f\x43\xb6\x75")  # Matroska Cluster: every frame's data is after it
+    data[cluster + 4:] = bytes(len(data) - cluster - 4)
+    with pytest.raises(CorruptMediaError, match=r"broken\.webm: "):
+        list(sample_frames(read_input(bytes(data), "broken.webm"), count=4))
+
+
+def test_a_webm_without_a_duration_is_timed_from_its_packets():
+    # Item 9: live-recorded WebM files often have no Duration element.
+    media = read_input(without_duration(webm(frames=10)), "live.webm")
+    info = probe_video(media)
+    assert info.duration == pytest.approx(1.0) and info.frame_count == 10
+    assert len(list(sample_frames(media, count=4))) == 4

@@ -6,7 +6,7 @@ import io
 import math
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import av
 import numpy as np
@@ -72,20 +72,45 @@ def sample_times(info: VideoInfo, count: int | None = None, fps: float | None = 
 
 def sample_frames(media: MediaInput, count: int | None = None, fps: float | None = None,
                   max_frames: int = 300, limits: MediaLimits = DEFAULT_LIMITS) -> Iterator[VideoFrame]:
-    """Yield frames at uniformly sampled times, seeking over long gaps, within the decode-time cap."""
+    """Yield frames at uniformly sampled times, seeking over long gaps, within the decode-time cap.
+
+    The header's duration only places the targets: when it leads to no frame at all (a doctored header),
+    the stream is timed from its own packets and decoded in order, so a lying header cannot turn a video into
+    a clean `no_face`. A video with no decodable frame is an error."""
     deadline = time.monotonic() + limits.max_decode_seconds
     with _open(media) as container:
         info = _checked_info(media, container, limits)
+    found = False
+    for frame in _frames_at(media, info, sample_times(info, count, fps, max_frames), limits, deadline, seek=True):
+        found = True
+        yield frame
+    if found:
+        return
+    with _open(media) as container:
+        info = _packet_timed(media, container, info)
+    for frame in _frames_at(media, info, sample_times(info, count, fps, max_frames), limits, deadline, seek=False):
+        found = True
+        yield frame
+    if not found:
+        raise CorruptMediaError(media.name, "no video frame could be decoded")
+
+
+def _frames_at(media: MediaInput, info: VideoInfo, targets: list[float], limits: MediaLimits, deadline: float,
+               seek: bool) -> Iterator[VideoFrame]:
+    """The first frame at or after each target time; the decoder refuses any frame above the pixel cap before
+    allocating it (a header may declare a small size and the stream carry huge frames)."""
+    with _open(media) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        targets = sample_times(info, count=count, fps=fps, max_frames=max_frames)
+        stream.codec_context.options = {"max_pixels": str(limits.max_video_pixels)}
         decoded: Iterator[av.VideoFrame] | None = None
         position = -math.inf
         half_frame = 0.5 / info.fps
         try:
             for target in targets:
-                if decoded is None or target - position > SEEK_GAP_SECONDS:
-                    container.seek(int(target / stream.time_base), stream=stream, backward=True)
+                if decoded is None or (seek and target - position > SEEK_GAP_SECONDS):
+                    if seek:
+                        container.seek(int(target / stream.time_base), stream=stream, backward=True)
                     decoded = container.decode(stream)
                 for frame in decoded:
                     if time.monotonic() > deadline:
@@ -97,8 +122,26 @@ def sample_frames(media: MediaInput, count: int | None = None, fps: float | None
                         break
                 else:
                     return  # stream ended before this target: later targets cannot be reached either
+        except av.error.ArgumentError as exc:  # what the decoder's max_pixels check raises
+            raise MediaTooLargeError(
+                media.name, f"a frame is larger than the limit of {limits.max_video_pixels:,} pixels although the "
+                f"header declares {info.width}x{info.height} ({exc})") from exc
         except av.error.FFmpegError as exc:
             raise CorruptMediaError(media.name, f"video data is damaged ({exc})") from exc
+
+
+def _packet_timed(media: MediaInput, container: av.container.InputContainer, info: VideoInfo) -> VideoInfo:
+    """`info` with the duration and frame count the stream's packets show (demuxed, not decoded): for headers
+    that lack a duration or lie about it."""
+    stream = container.streams.video[0]
+    try:
+        times = [float(packet.pts * packet.time_base) for packet in container.demux(stream)
+                 if packet.pts is not None and packet.size]
+    except av.error.FFmpegError as exc:
+        raise CorruptMediaError(media.name, f"video data is damaged ({exc})") from exc
+    if not times:
+        raise CorruptMediaError(media.name, "the video stream holds no frames")
+    return replace(info, duration=max(times) - min(times) + 1 / info.fps, frame_count=len(times))
 
 
 def _open(media: MediaInput) -> av.container.InputContainer:
@@ -130,14 +173,15 @@ def _checked_info(media: MediaInput, container: av.container.InputContainer,
     frame_count = stream.frames or round(duration * fps)
     if duration <= 0 and frame_count > 0:
         duration = frame_count / fps
-    if duration <= 0:
-        raise CorruptMediaError(media.name, "cannot determine the video's duration")
-    if duration > limits.max_video_seconds:
-        raise MediaTooLargeError(
-            media.name, f"video lasts {duration:.0f} s, above the limit of {limits.max_video_seconds:.0f} s")
-    return VideoInfo(
+    info = VideoInfo(
         duration=duration, fps=fps, frame_count=frame_count, width=width, height=height,
         codec=stream.codec_context.name, has_audio=bool(container.streams.audio))
+    if duration <= 0:  # no duration in the header (e.g. a live-recorded WebM): count the packets instead
+        info = _packet_timed(media, container, info)
+    if info.duration > limits.max_video_seconds:
+        raise MediaTooLargeError(
+            media.name, f"video lasts {info.duration:.0f} s, above the limit of {limits.max_video_seconds:.0f} s")
+    return info
 
 
 def _duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float:
