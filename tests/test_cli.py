@@ -177,15 +177,15 @@ def test_serve_reads_its_token_from_a_file_kept_out_of_the_process_list(tmp_path
 
     seen = {}
     monkeypatch.setattr(facetrust.service, "create_app",
-                        lambda settings, store: seen.setdefault("token", settings.token))
+                        lambda settings, store: seen.setdefault("tokens", settings.tokens))
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
     monkeypatch.delenv("FACETRUST_TOKEN", raising=False)
     secret = tmp_path / "token"
-    secret.write_text("s3cret-token\n")
+    secret.write_text("s3cret-token\n\nanother-client\n")
     db = ["--db", f"sqlite:///{tmp_path / 'scans.db'}"]
     result = runner.invoke(app, ["serve", "--host", "0.0.0.0", "--token-file", str(secret), *db])
     assert result.exit_code == 0, result.output
-    assert seen["token"] == "s3cret-token"
+    assert seen["tokens"] == ("s3cret-token", "another-client")
     (tmp_path / "empty").write_text("\n")
     empty = runner.invoke(app, ["serve", "--token-file", str(tmp_path / "empty"), *db])
     assert empty.exit_code == 2 and "token file is empty" in empty.output

@@ -313,7 +313,8 @@ def serve(
         "sqlite:///facetrust.db"),
     token: Annotated[str | None, typer.Option(envvar="FACETRUST_TOKEN", help="Bearer token required on /v1/* "
                                               "(visible in `ps`: prefer FACETRUST_TOKEN or --token-file).")] = None,
-    token_file: Annotated[Path | None, typer.Option(help="Read the bearer token from this file's first line.")] = None,
+    token_file: Annotated[Path | None, typer.Option(help="Read bearer tokens from this file, one per line: each is "
+                                                    "a client that sees only its own scans.")] = None,
     model: Annotated[Path | None, typer.Option(help="Model folder (default: the bundled detector).")] = None,
     workers: Annotated[int, typer.Option(help="Scanning threads.")] = 1,
     max_pending: Annotated[int, typer.Option(help="Scans running or waiting before new ones get 429.")] = 8,
@@ -328,29 +329,31 @@ def serve(
 
     from facetrust.service import ServiceSettings, create_app
 
-    token = _service_token(token, token_file)
-    if not _is_loopback(host) and not token:
+    tokens = _service_tokens(token, token_file)
+    if not _is_loopback(host) and not tokens:
         fail(f"binding to {host} exposes the service beyond this machine; set --token (or FACETRUST_TOKEN)")
-    settings = ServiceSettings(db_url=db, model=str(model) if model else None, token=token,
+    settings = ServiceSettings(db_url=db, model=str(model) if model else None, tokens=tokens,
                                max_upload_bytes=int(max_upload_mb * 1024 * 1024), workers=workers,
                                max_pending=max_pending, timeout_seconds=timeout,
                                allowed_hosts=_allowed_hosts(host, allowed_host))
     uvicorn.run(create_app(settings, store=_open_store(db)), host=host, port=port, log_level="info")
 
 
-def _service_token(token: str | None, token_file: Path | None) -> str | None:
-    """The token from --token / FACETRUST_TOKEN or from a file (whose contents never appear in a process list)."""
+def _service_tokens(token: str | None, token_file: Path | None) -> tuple[str, ...]:
+    """The token from --token / FACETRUST_TOKEN, or the tokens of a file, one per line (a file's contents never
+    appear in a process list)."""
     if token_file is None:
-        return token
+        return (token,) if token else ()
     if token:
         fail("give the token one way: --token / FACETRUST_TOKEN or --token-file, not both")
     try:
         lines = token_file.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         fail(f"{token_file}: cannot read the token file ({exc})")
-    if not lines or not lines[0].strip():
+    tokens = tuple(dict.fromkeys(line.strip() for line in lines if line.strip()))
+    if not tokens:
         fail(f"{token_file}: the token file is empty")
-    return lines[0].strip()
+    return tokens
 
 
 def _allowed_hosts(host: str, named: list[str] | None) -> tuple[str, ...] | None:

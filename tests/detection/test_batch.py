@@ -36,6 +36,10 @@ def test_batch_scan_with_a_store_resumes(tmp_path):
     again = list(scan_many(scanner, images, store=store))  # as if the first run had stopped after 3 inputs
     assert [o.cached for o in again] == [True] * 3 + [False] * (len(images) - 3)
     assert store.count() == len(images)
+    copy = tmp_path / "renamed copy.jpg"  # the same bytes under another name are reported under that name
+    copy.write_bytes(images[0].read_bytes())
+    (found,) = scan_many(scanner, [copy], store=store)
+    assert found.cached and found.record["input"] == str(copy) and store.count() == len(images)
 
 
 def test_whole_face_mode_classifies_each_input_as_one_crop_without_detecting():

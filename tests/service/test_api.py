@@ -104,7 +104,7 @@ def test_the_api_takes_bytes_only(client):
 
 
 def test_bearer_token_guards_the_api_but_not_health(scanner, store):
-    with client_for(scanner, store, token="s3cret") as guarded:
+    with client_for(scanner, store, tokens=("s3cret",)) as guarded:
         assert guarded.get("/healthz").status_code == 200
         assert guarded.get("/v1/models").status_code == 401
         assert guarded.get("/v1/models", headers={"Authorization": "Bearer wrong"}).status_code == 401

@@ -16,7 +16,7 @@ SECURITY_HEADERS = ("x-content-type-options", "x-frame-options", "content-securi
 
 def test_an_unexpected_exception_answers_json_500_with_a_request_id_and_logs_the_traceback(
         client, store, real_face, monkeypatch, caplog):
-    def broken_store(_result):
+    def broken_store(*_args):
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(store, "add", broken_store)
@@ -45,7 +45,7 @@ def test_a_foreign_host_header_is_refused_on_a_loopback_server(client):
 
 
 def test_any_host_is_answered_when_no_host_list_is_set(scanner, store):
-    with client_for(scanner, store, token="s3cret", allowed_hosts=None) as public:
+    with client_for(scanner, store, tokens=("s3cret",), allowed_hosts=None) as public:
         response = public.get("/healthz", headers={"Host": "facetrust.example.org"})
         assert response.status_code == 200
 
@@ -62,7 +62,7 @@ def test_cross_origin_state_changes_are_refused_without_a_token(client, store):
 
 
 def test_cross_origin_requests_with_the_right_token_pass(scanner, store):
-    with client_for(scanner, store, token="s3cret") as guarded:
+    with client_for(scanner, store, tokens=("s3cret",)) as guarded:
         response = guarded.post("/v1/scan", files={"file": ("empty.jpg", b"")},
                                 headers={"Origin": "https://tool.example", "Authorization": "Bearer s3cret"})
         assert response.status_code == 400
@@ -103,5 +103,20 @@ def test_the_token_is_checked_before_the_body_is_read():
         sent.append(message)
 
     scope = {"type": "http", "method": "POST", "path": "/v1/scan", "headers": [(b"host", b"localhost")]}
-    asyncio.run(RequestGuard(app, token="s3cret", allowed_hosts=("localhost",))(scope, receive, send))
+    asyncio.run(RequestGuard(app, tokens=("s3cret",), allowed_hosts=("localhost",))(scope, receive, send))
     assert sent[0]["status"] == 401 and not received
+
+
+def test_each_client_sees_its_own_file_name_and_only_its_own_scans(scanner, store, real_face):
+    # Item 11 of issue 25: two clients upload the same bytes under different names.
+    data = real_face.read_bytes()
+    with client_for(scanner, store, tokens=("alice-token", "bob-token")) as server:
+        alice, bob = ({"Authorization": f"Bearer {who}-token"} for who in ("alice", "bob"))
+        first = server.post("/v1/scan", files={"file": ("alice.jpg", data)}, headers=alice).json()
+        second = server.post("/v1/scan", files={"file": ("bob.jpg", data)}, headers=bob).json()
+        assert second["input"] == "bob.jpg" and second["stored"]["cached"] and store.count() == 1
+        assert [s["input"] for s in server.get("/v1/scans", headers=bob).json()["scans"]] == ["bob.jpg"]
+        assert [s["input"] for s in server.get("/v1/scans", headers=alice).json()["scans"]] == ["alice.jpg"]
+        assert server.get(f"/v1/scans/{first['stored']['id']}", headers=bob).json()["input"] == "bob.jpg"
+        carol = server.post("/v1/scan", files={"file": ("x.jpg", data)}, headers={"Authorization": "Bearer carol"})
+        assert carol.status_code == 401

@@ -64,5 +64,5 @@ def _reset(url: str) -> None:
 
     engine = engine_for(url)
     with engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS scans, alembic_version"))
+        connection.execute(text("DROP TABLE IF EXISTS submissions, scans, alembic_version"))
     engine.dispose()

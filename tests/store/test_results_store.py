@@ -114,6 +114,7 @@ def test_upgrade_from_the_first_schema_keeps_rows(tmp_path):
     assert store.count() == 1
     assert store.find("f" * 64, result("f" * 64, 0.1).model) is not None  # old rows are scans without expressions
     assert {"emotion_model", "video_model"} <= {c["name"] for c in inspect(store.engine).get_columns("scans")}
+    assert [s.record["input"] for s in store.list()] == ["old.jpg"]  # each old scan is its own submission
     store.close()
 
 
@@ -134,4 +135,19 @@ def test_an_id_outside_the_databases_integer_range_is_simply_not_found(store_url
     store = ResultStore(store_url)
     store.add(result("e" * 64, 0.9))
     assert store.get(scan_id) is None
+    store.close()
+
+
+def test_the_same_bytes_under_another_name_are_listed_under_that_name(store_url):
+    # Item 11 of issue 25: content is judged once, but every submission keeps its own name and owner.
+    store = ResultStore(store_url)
+    first = store.add(result("f" * 64, 0.9), owner="alice")
+    found = store.find("f" * 64, first.record["model"])
+    again = store.submit(found, "holiday copy.jpg", owner="bob")
+    assert again.id == first.id and again.record["input"] == "holiday copy.jpg" and store.count() == 1
+    assert [s.record["input"] for s in store.list(owner="bob")] == ["holiday copy.jpg"]
+    assert [s.record["input"] for s in store.list(owner="alice")] == [f"{'f' * 64}.jpg"]
+    assert [s.record["input"] for s in store.list()] == ["holiday copy.jpg", f"{'f' * 64}.jpg"]
+    assert store.get(first.id, owner="bob").record["input"] == "holiday copy.jpg"
+    assert store.get(first.id, owner="carol") is None  # never submitted it: not theirs to see
     store.close()

@@ -51,6 +51,8 @@ def _prepare(scanner: Scanner, path: Path, store: ResultStore | None) -> FacesRe
     try:
         media = load_input(path, limits=scanner.limits)
         stored = store.find(media.sha256, scanner.model_info) if store else None
+        if stored:  # the same bytes under this file's own name
+            stored = store.submit(stored, media.name)
     except MediaError as exc:
         return exc
     except Exception as exc:  # a store or filesystem failure on one input must not stop the batch

@@ -88,4 +88,5 @@ def _stored(store: ResultStore | None, model_info: dict | None, path: Path) -> S
         media = load_input(path)
     except MediaError:
         return None
-    return store.find(media.sha256, model_info)
+    found = store.find(media.sha256, model_info)
+    return store.submit(found, media.name) if found else None

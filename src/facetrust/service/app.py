@@ -61,12 +61,13 @@ STATUS_FOR_ERROR: dict[type[MediaError], int] = {
 
 @dataclass(frozen=True)
 class ServiceSettings:
-    """How the service runs. `token` (if set) must be sent as `Authorization: Bearer <token>` to /v1/*.
+    """How the service runs. With `tokens`, /v1/* needs `Authorization: Bearer <one of them>`; each token is a
+    client that sees only its own submissions (without tokens everyone is the one local user).
     `allowed_hosts`: the names a request's Host header may carry (None: any, for a server behind a token)."""
 
     db_url: str = "sqlite:///facetrust.db"
     model: str | None = None  # model folder; None = the bundled detector
-    token: str | None = None
+    tokens: tuple[str, ...] = ()
     max_upload_bytes: int = 100 * 1024 * 1024
     workers: int = 1
     max_pending: int = 8
@@ -91,7 +92,7 @@ def create_app(settings: ServiceSettings, scanner: Scanner | None = None, store:
     app = FastAPIOffline(title="facetrust", version=__version__, lifespan=lifespan,  # /docs without a CDN
                   description="Is this face real? Upload an image or video; get a verdict per face.")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + 64 * 1024)  # + multipart framing
-    app.add_middleware(RequestGuard, token=settings.token, allowed_hosts=settings.allowed_hosts)  # outermost
+    app.add_middleware(RequestGuard, tokens=settings.tokens, allowed_hosts=settings.allowed_hosts)  # outermost
     app.state.scanner, app.state.store, app.state.queue = scanner, store, queue
     authorised = Depends(BEARER)
 
@@ -110,6 +111,7 @@ def create_app(settings: ServiceSettings, scanner: Scanner | None = None, store:
 
     @app.post("/v1/scan", dependencies=[authorised])
     async def scan(
+        request: Request,
         file: Annotated[UploadFile, File(description="An image or video (type sniffed from the bytes).")],
         threshold: Annotated[float | None, Form(ge=0.0, le=1.0, description="Decision threshold.")] = None,
         uncertain_band: Annotated[float | None, Form(ge=0.0, le=0.5)] = None,
@@ -123,13 +125,14 @@ def create_app(settings: ServiceSettings, scanner: Scanner | None = None, store:
             raise HTTPException(413, f"{name}: upload is larger than the limit of {settings.max_upload_bytes:,} bytes")
         decided = scanner.with_decision(threshold, uncertain_band).with_emotion(reader if emotion else None)
         decided = decided.with_explain(EXPLAIN_METHOD if explain else None)
+        owner = request.state.owner
         stored = None if explain else await run_in_threadpool(store.find, hashlib.sha256(data).hexdigest(),
                                                               decided.model_info)
         if stored:
-            return stored.to_dict()
+            return (await run_in_threadpool(store.submit, stored, name, owner)).to_dict()
         def scan_and_store() -> tuple[ScanResult, StoredScan]:
             result = decided.scan(data, name=name)
-            return result, store.add(result)
+            return result, store.add(result, owner)
 
         try:  # stored on the worker, so a scan that outlives its request still serves the retry
             result, stored = await queue.run(scan_and_store, settings.timeout_seconds)
@@ -147,16 +150,16 @@ def create_app(settings: ServiceSettings, scanner: Scanner | None = None, store:
         return record
 
     @app.get("/v1/scans/{scan_id}", dependencies=[authorised])
-    def stored_scan(scan_id: int) -> dict:
-        found = store.get(scan_id)
+    def stored_scan(request: Request, scan_id: int) -> dict:
+        found = store.get(scan_id, owner=request.state.owner)
         if found is None:
             raise HTTPException(404, f"no scan with id {scan_id}")
         return found.to_dict()
 
     @app.get("/v1/scans", dependencies=[authorised])
-    def stored_scans(verdict: VerdictFilter | None = None, since: datetime | None = None,
+    def stored_scans(request: Request, verdict: VerdictFilter | None = None, since: datetime | None = None,
                      limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict:
-        scans = store.list(verdict, since, limit)
+        scans = store.list(verdict, since, limit, owner=request.state.owner)
         return {"count": len(scans), "scans": [_summary(s) for s in scans]}
 
     @app.exception_handler(HTTPException)

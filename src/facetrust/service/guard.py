@@ -9,6 +9,7 @@ the same `{"detail": ..., "request_id": ...}` body and the request id the log li
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import secrets
@@ -30,11 +31,12 @@ DOCS_PATHS = ("/docs", "/redoc")  # the offline API docs start their bundle with
 
 class RequestGuard:
     """`allowed_hosts` None accepts any Host (a server bound beyond loopback, where the token guards it);
-    `token` None leaves /v1/* open, which `facetrust serve` allows on loopback only."""
+    no `tokens` leaves /v1/* open, which `facetrust serve` allows on loopback only. The request's owner (the
+    fingerprint of the token it carries, "" without tokens) goes to the app in `request.state.owner`."""
 
-    def __init__(self, app: ASGIApp, token: str | None, allowed_hosts: tuple[str, ...] | None) -> None:
+    def __init__(self, app: ASGIApp, tokens: tuple[str, ...], allowed_hosts: tuple[str, ...] | None) -> None:
         self.app = app
-        self.token = token
+        self.tokens = tokens
         self.allowed_hosts = None if allowed_hosts is None else {h.lower() for h in allowed_hosts}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -42,8 +44,9 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         request_id = uuid.uuid4().hex[:16]
-        scope.setdefault("state", {})["request_id"] = request_id
         headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+        token = _matching_token(headers.get("authorization", ""), self.tokens)
+        scope.setdefault("state", {}).update(request_id=request_id, owner=owner_of(token))
         policy = DOCS_POLICY if scope["path"].startswith(DOCS_PATHS) else PAGE_POLICY
         started = False
 
@@ -54,7 +57,7 @@ class RequestGuard:
                 message["headers"] = [*message.get("headers", []), *_security_headers(request_id, policy)]
             await send(message)
 
-        refusal = self._refusal(scope, headers)
+        refusal = self._refusal(scope, headers, token)
         if refusal:
             status, detail, extra = refusal
             await send_error(send_with_headers, status, detail, request_id, extra)
@@ -67,15 +70,16 @@ class RequestGuard:
                 await send_error(send_with_headers, 500, "internal error; quote this request id when reporting it",
                                  request_id)
 
-    def _refusal(self, scope: Scope, headers: dict[str, str]) -> tuple[int, str, dict[str, str]] | None:
+    def _refusal(self, scope: Scope, headers: dict[str, str], token: str | None
+                 ) -> tuple[int, str, dict[str, str]] | None:
         """Why this request is refused before it reaches the app (status, message, extra headers), or None."""
         host = _host_name(headers.get("host", ""))
         if self.allowed_hosts is not None and host not in self.allowed_hosts:
             return 400, f"Host {headers.get('host', '')!r} is not a name this server answers to", {}
         guarded = scope["path"].startswith("/v1/")
-        if guarded and self.token is not None and not _bearer_matches(headers.get("authorization", ""), self.token):
+        if guarded and self.tokens and token is None:
             return 401, "missing or wrong bearer token", {"www-authenticate": "Bearer"}
-        if scope["method"] not in SAFE_METHODS and self.token is None and _cross_origin(headers):
+        if scope["method"] not in SAFE_METHODS and not self.tokens and _cross_origin(headers):
             return 403, "cross-origin requests that change state need the server to run with a token", {}
         return None
 
@@ -101,9 +105,17 @@ def _host_name(host_header: str) -> str:
     return (urlsplit(f"//{host_header}").hostname or "").lower()
 
 
-def _bearer_matches(authorization: str, token: str) -> bool:
+def owner_of(token: str | None) -> str:
+    """Who a request belongs to in the store: a fingerprint of its token (never the token), "" without one."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16] if token else ""
+
+
+def _matching_token(authorization: str, tokens: tuple[str, ...]) -> str | None:
+    """The configured token the bearer header carries (every one compared in constant time), or None."""
     scheme, _, credentials = authorization.partition(" ")
-    return scheme.lower() == "bearer" and secrets.compare_digest(credentials.strip().encode(), token.encode())
+    sent = credentials.strip().encode()
+    matches = [token for token in tokens if secrets.compare_digest(sent, token.encode())]
+    return matches[0] if scheme.lower() == "bearer" and matches else None
 
 
 def _cross_origin(headers: dict[str, str]) -> bool:

@@ -1,13 +1,15 @@
 """ResultStore: keeps verdict records in SQL through SQLAlchemy, schema managed by Alembic.
 
 The same bytes scanned by the same model version with the same decision rule are stored once; a
-repeat scan finds the stored record instead of running the model again. SQLite (a file, the
-default) and PostgreSQL (`postgresql://...`, driver psycopg 3) are supported.
+repeat scan finds the stored record instead of running the model again. Every request is also kept as a
+submission with its own file name and owner, so a repeat under another name (or by another client) is
+listed under that name and no one sees someone else's. SQLite (a file, the default) and PostgreSQL
+(`postgresql://...`, driver psycopg 3) are supported.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from sqlalchemy.orm import sessionmaker
 
 from facetrust.detection.verdict import ScanResult
 from facetrust.errors import FacetrustError
-from facetrust.store.schema import ScanRow
+from facetrust.store.schema import ScanRow, SubmissionRow
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MAX_ID = 2**31 - 1  # the scans.id column is a 32-bit integer in PostgreSQL (SQLite allows more)
@@ -84,8 +86,14 @@ class ResultStore:
             row = session.scalars(query).first()
         return _stored(row, cached=True) if row else None
 
-    def add(self, result: ScanResult) -> StoredScan:
-        """Store a new record; if another writer stored the same scan first, return that one instead."""
+    def submit(self, stored: StoredScan, name: str, owner: str = "") -> StoredScan:
+        """Record that `owner` asked for this stored scan under `name`; the record returned carries that name."""
+        with self._session.begin() as session:
+            session.add(SubmissionRow(scan_id=stored.id, name=name[:1024], owner=owner, submitted_at=datetime.now(UTC)))
+        return replace(stored, record={**stored.record, "input": name})
+
+    def add(self, result: ScanResult, owner: str = "") -> StoredScan:
+        """Store a new record and its submission; if another writer stored the same scan first, submit that one."""
         model = result.model
         threshold, uncertain_band = decision_key(model["threshold"], model["uncertain_band"])
         row = ScanRow(sha256=result.sha256, name=result.input[:1024], size_bytes=result.size_bytes,
@@ -98,29 +106,40 @@ class ResultStore:
         try:
             with self._session.begin() as session:
                 session.add(row)
+                session.add(SubmissionRow(scan=row, name=row.name, owner=owner, submitted_at=row.scanned_at))
         except IntegrityError:
             existing = self.find(result.sha256, model)
             if existing is None:
                 raise
-            return existing
+            return self.submit(existing, result.input, owner)
         return _stored(row, cached=False)
 
-    def get(self, scan_id: int) -> StoredScan | None:
+    def get(self, scan_id: int, owner: str | None = None) -> StoredScan | None:
+        """A stored scan by id; with `owner`, only if that owner submitted it, under the name they used."""
         if not 0 < scan_id <= MAX_ID:  # outside the id column's range no row can match (and drivers raise)
             return None
         with self._session() as session:
-            row = session.get(ScanRow, scan_id)
-        return _stored(row, cached=True) if row else None
+            if owner is None:
+                row = session.get(ScanRow, scan_id)
+                return _stored(row, cached=True) if row else None
+            query = (select(SubmissionRow).where(SubmissionRow.scan_id == scan_id, SubmissionRow.owner == owner)
+                     .order_by(SubmissionRow.id.desc()).limit(1))
+            submission = session.scalars(query).first()
+        return _submitted(submission) if submission else None
 
-    def list(self, verdict: str | None = None, since: datetime | None = None, limit: int = 50) -> list[StoredScan]:
-        """Newest first, optionally only one verdict and/or scans at or after `since`."""
-        query = select(ScanRow).order_by(ScanRow.id.desc()).limit(limit)
+    def list(self, verdict: str | None = None, since: datetime | None = None, limit: int = 50,
+             owner: str | None = None) -> list[StoredScan]:
+        """Submissions, newest first, each under its own name: optionally one verdict, submitted at or after
+        `since`, and only one owner's."""
+        query = select(SubmissionRow).join(SubmissionRow.scan).order_by(SubmissionRow.id.desc()).limit(limit)
         if verdict:
             query = query.where(ScanRow.verdict == verdict)
         if since:
-            query = query.where(ScanRow.scanned_at >= _utc(since))
+            query = query.where(SubmissionRow.submitted_at >= _utc(since))
+        if owner is not None:
+            query = query.where(SubmissionRow.owner == owner)
         with self._session() as session:
-            return [_stored(row, cached=True) for row in session.scalars(query)]
+            return [_submitted(submission) for submission in session.scalars(query)]
 
     def count(self) -> int:
         with self._session() as session:
@@ -162,6 +181,10 @@ def _sqlite_pragmas(connection, _record) -> None:
 
 def _stored(row: ScanRow, cached: bool) -> StoredScan:
     return StoredScan(row.id, row.record, _aware(row.scanned_at), cached)
+
+
+def _submitted(submission: SubmissionRow) -> StoredScan:
+    return replace(_stored(submission.scan, cached=True), record={**submission.scan.record, "input": submission.name})
 
 
 def _utc(moment: datetime) -> datetime:

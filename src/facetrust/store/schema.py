@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, DateTime, Float, Integer, String, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 class Base(DeclarativeBase):
@@ -37,3 +37,17 @@ class ScanRow(Base):
     total_ms: Mapped[float] = mapped_column(Float)
     record: Mapped[dict] = mapped_column(JSON)
     scanned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class SubmissionRow(Base):
+    """One request to scan an input: the name it was sent under and who sent it (a token's fingerprint, or ""
+    for the local user), pointing at the content-addressed scan it got, new or found."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"), index=True)
+    name: Mapped[str] = mapped_column(String(1024))
+    owner: Mapped[str] = mapped_column(String(64), index=True, default="")
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    scan: Mapped[ScanRow] = relationship(lazy="joined")
