@@ -8,7 +8,7 @@ import sys
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TextIO
 
 import click
 import cv2
@@ -81,7 +81,7 @@ def faces(
         result = find_faces_or_error(path, finder, frames=frames)
         if isinstance(result, MediaError):
             failed += 1
-            _emit_error(result, as_json)
+            _emit_error(result, sys.stdout if as_json else None, only_records=as_json)
             continue
         if save_crops:
             _save_crops(result, path, save_crops)
@@ -190,7 +190,7 @@ def scan(
         for outcome in tqdm(outcomes, total=len(paths), unit="input", disable=not to_stdout, file=sys.stderr):
             if isinstance(outcome, MediaError):
                 failed += 1
-                _emit_error(outcome, to_stdout)
+                _emit_error(outcome, records, to_stdout)
                 continue
             record = outcome.to_dict()
             if explain:
@@ -738,10 +738,13 @@ def _finder(detector: str, mode: str, threshold: float | None, size: int, all_fa
     return FaceFinder(chosen, mode=crop_mode(mode), size=size, all_faces=all_faces)
 
 
-def _emit_error(exc: MediaError, as_json: bool) -> None:
-    if as_json:
-        typer.echo(json.dumps({"input": exc.source, "error": exc.problem, "error_type": type(exc).__name__}))
-    else:
+def _emit_error(exc: MediaError, records: TextIO | None, only_records: bool) -> None:
+    """A failed input is a line of the records (JSON Lines, so the file accounts for every input) and, unless
+    the records are what stdout shows, a line on stderr."""
+    if records:
+        records.write(json.dumps({"input": exc.source, "error": exc.problem, "error_type": type(exc).__name__}) + "\n")
+        records.flush()
+    if not only_records:
         typer.echo(f"{exc.source}: error: {exc.problem}", err=True)
 
 

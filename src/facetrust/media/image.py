@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 from dataclasses import dataclass, field
 
@@ -18,6 +19,10 @@ from facetrust.media.source import MediaInput
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
 ALPHA_BACKGROUND = (255, 255, 255)
 VALID_ORIENTATIONS = range(1, 9)  # EXIF 0x0112: 1 as stored, 2-8 the mirrorings and quarter turns
+# What Pillow's format plugins raise on damaged data besides OSError (found by tests/corpus/test_fuzz.py: a
+# TIFF without its width tag raises TypeError("Missing dimensions") from a KeyError).
+DAMAGED_DATA_ERRORS = (OSError, SyntaxError, ValueError, EOFError, TypeError, KeyError, IndexError, struct.error,
+                       ZeroDivisionError)
 
 
 @dataclass
@@ -40,11 +45,11 @@ def decode_image(media: MediaInput, limits: MediaLimits = DEFAULT_LIMITS) -> Dec
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(media.data), formats=ACCEPTED_FORMATS)
-    except UnidentifiedImageError as exc:
-        raise UnsupportedMediaError(media.name, "bytes are not a supported image") from exc
+    except UnidentifiedImageError as exc:  # the bytes were sniffed as an image format before this is called
+        raise CorruptMediaError(media.name, "starts like an image file but its data cannot be read") from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise MediaTooLargeError(media.name, f"image header declares too many pixels ({exc})") from exc
-    except (OSError, SyntaxError, ValueError) as exc:
+    except DAMAGED_DATA_ERRORS as exc:
         raise CorruptMediaError(media.name, f"cannot read image header ({exc})") from exc
 
     width, height = image.size
@@ -57,17 +62,17 @@ def decode_image(media: MediaInput, limits: MediaLimits = DEFAULT_LIMITS) -> Dec
             media.name, f"image is only {width}x{height} pixels; at least {limits.min_side} px per side needed")
 
     notes: list[str] = []
-    frames = getattr(image, "n_frames", 1)
-    if frames > 1:
-        notes.append(f"animated {image.format}: first of {frames} frames used")
-    orientation = _exif_orientation(image)
-    valid_orientation = orientation in VALID_ORIENTATIONS
-    try:
+    try:  # counting frames and reading EXIF may read the whole file (a PNG's EXIF can follow its pixels)
+        frames = getattr(image, "n_frames", 1)
+        orientation = _exif_orientation(image)
+        valid_orientation = orientation in VALID_ORIENTATIONS
         image.seek(0)
         image.load()
         oriented = ImageOps.exif_transpose(image) if valid_orientation else image
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except DAMAGED_DATA_ERRORS as exc:
         raise CorruptMediaError(media.name, f"image data is damaged or truncated ({exc})") from exc
+    if frames > 1:
+        notes.append(f"animated {image.format}: first of {frames} frames used")
     if orientation is not None and not valid_orientation:
         notes.append(f"EXIF orientation {orientation!r} is not a valid value (1-8): ignored, pixels used as stored")
     elif orientation not in (None, 1):

@@ -16,6 +16,7 @@ from facetrust.errors import (
     DecodeTimeoutError,
     MediaTooLargeError,
     NoVideoStreamError,
+    UnsupportedMediaError,
 )
 from facetrust.media.limits import DEFAULT_LIMITS, MediaLimits
 from facetrust.media.source import MediaInput
@@ -159,9 +160,13 @@ def _frame_time(frame: av.VideoFrame, stream: av.video.stream.VideoStream) -> fl
 
 def _checked_info(media: MediaInput, container: av.container.InputContainer,
                   limits: MediaLimits) -> VideoInfo:
+    if not container.streams:  # e.g. an MP4 cut before its index (moov), which most muxers write last
+        raise CorruptMediaError(media.name, "the container lists no streams at all: damaged or truncated")
     if not container.streams.video:
         raise NoVideoStreamError(media.name, "container has no video stream")
     stream = container.streams.video[0]
+    if stream.codec_context is None:  # FFmpeg has no decoder for the codec the stream names
+        raise UnsupportedMediaError(media.name, "the video stream's codec is unknown or damaged; nothing can decode it")
     width, height = stream.codec_context.width, stream.codec_context.height
     if not width or not height:
         raise CorruptMediaError(media.name, "video stream has no frame size")
