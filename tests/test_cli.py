@@ -203,3 +203,14 @@ def test_export_checks_the_onnx_model_against_pytorch_on_real_faces(tmp_path):
     assert out.stat().st_size > 1_000_000 and "max |P(fake) difference| vs PyTorch on 7 faces" in result.output
     refused = runner.invoke(app, ["export", "--out", str(out), "--images", str(examples), "--format", "tflite"])
     assert refused.exit_code == 2
+
+
+def test_a_file_named_on_the_command_line_that_cannot_be_read_fails_only_itself(tmp_path):
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    (tmp_path / "dangling.jpg").symlink_to(tmp_path / "gone.jpg")
+    result = runner.invoke(app, ["scan", str(tmp_path / "missing.jpg"), str(tmp_path / "dangling.jpg"),
+                                 str(examples / "real_00003.jpg"), "--json", "-"])
+    records = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert result.exit_code == 1 and len(records) == 3
+    assert [(r["error_type"], r["error"]) for r in records[:2]] == [("MediaError", "file not found")] * 2
+    assert records[2]["verdict"] in {"real", "fake", "uncertain"}
