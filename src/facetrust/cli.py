@@ -125,13 +125,15 @@ def scan(
     threshold: Annotated[float | None, typer.Option(help="Decision threshold (default: the model's).")] = None,
     uncertain_band: Annotated[float, typer.Option(help="Half-width of the 'uncertain' band around it.")] = 0.1,
     frames: Annotated[int | None, typer.Option(help="Frames sampled uniformly from each video (default: the "
-                                               "video model's, 32 for the bundled one).")] = None,
+                                               "video model's, else 16).")] = None,
     fps: Annotated[float | None, typer.Option(help="Sample videos at this rate instead, at most --frames "
                                               "frames.")] = None,
     video_model: Annotated[Path | None, typer.Option(help="Temporal model scoring each video's face tracks "
-                                                     "(default: the bundled one with the bundled detector).")] = None,
+                                                     "(default: none is bundled today, so each track is scored "
+                                                     "by the mean of its frames' P(fake)).")] = None,
     temporal: Annotated[bool, typer.Option("--temporal/--mean-of-frames", help="Score face tracks with the "
-                                           "temporal model, or by the mean of their frames' P(fake).")] = True,
+                                           "temporal model (when there is one), or by the mean of their "
+                                           "frames' P(fake).")] = True,
     timeline: Annotated[Path | None, typer.Option(help="Draw each video's P(fake) over time into this PNG "
                                                   "(several videos: NAME-<video>.png).")] = None,
     explain: Annotated[Path | None, typer.Option(help="Write a heatmap picture per input into this folder (every "

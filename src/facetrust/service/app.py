@@ -72,7 +72,7 @@ class ServiceSettings:
     workers: int = 1
     max_pending: int = 8
     timeout_seconds: float = 120.0
-    frames: int | None = None  # frames sampled per video; None: the video model's (32 for the bundled one)
+    frames: int | None = None  # frames sampled per video; None: the video model's, else 16
     emotion_model: str | None = None  # expression model folder; None = the bundled one
     allowed_hosts: tuple[str, ...] | None = LOOPBACK_HOSTS
 
