@@ -157,6 +157,9 @@ def scan(
                                           "expression model).")] = False,
     emotion_model: Annotated[Path | None, typer.Option(help="Read expressions with this model instead "
                                                        "(implies --emotion).")] = None,
+    provenance: Annotated[bool, typer.Option("--provenance/--no-provenance", help="Also report what each file "
+                                             "declares about its origin: Content Credentials (C2PA), XMP "
+                                             "digital source type, generator metadata, EXIF.")] = True,
 ) -> None:
     """Say for each face whether it is real or fake. Exit code 1 if any input failed."""
     if engine not in ("local", "ray"):
@@ -166,7 +169,7 @@ def scan(
                             frames=frames, face_mode=crop_mode(face_mode) if face_mode else None,
                             emotion=str(expressions) if expressions else None,
                             video_model=str(video_model) if video_model and temporal else None if temporal else False,
-                            explain=explain_method if explain else None, fps=fps)
+                            explain=explain_method if explain else None, fps=fps, provenance=provenance)
     if explain and engine == "ray":
         fail("--explain runs with the local engine only")
     with errors_exit_2():
@@ -780,6 +783,10 @@ def _describe_scan(record: dict) -> str:
     if record.get("stored", {}).get("cached"):
         head += f" [stored scan #{record['stored']['id']}]"
     lines = [head]
+    provenance = record.get("provenance")
+    if provenance and (provenance["finding"] != "none" or provenance["error"]):
+        lines.append(f"  provenance: {provenance['statement']}"
+                     + (f" (unreadable: {provenance['error']})" if provenance["error"] else ""))
     if video:
         for track in video["tracks"]:
             frames = track["p_fake_frames"]

@@ -58,7 +58,7 @@ def _prepare(scanner: Scanner, path: Path, store: ResultStore | None) -> FacesRe
     except Exception as exc:  # a store or filesystem failure on one input must not stop the batch
         return ProcessingError(str(path), f"unexpected {type(exc).__name__}: {exc}")
     return stored or find_faces_or_error(media, scanner.finder, frames=scanner.frames, limits=scanner.limits,
-                                        fps=scanner.fps)
+                                        fps=scanner.fps, provenance=scanner.provenance)
 
 
 def _finish(scanner: Scanner, ready: list[FacesResult | StoredScan | MediaError],

@@ -56,7 +56,7 @@ class Scanner:
                  all_faces: bool = True, frames: int | None = None, limits: MediaLimits = DEFAULT_LIMITS,
                  face_mode: CropMode | None = None, emotion: str | Path | LoadedModel | None = None,
                  video_model: str | Path | VideoModel | Literal[False] | None = None,
-                 explain: str | None = None, fps: float | None = None) -> None:
+                 explain: str | None = None, fps: float | None = None, provenance: bool = True) -> None:
         self.model = model if isinstance(model, LoadedModel) else load_model(model or default_model_path())
         card = self.model.card
         self.emotion = EmotionReader(emotion, card["faces"]["margin"]) if emotion else None
@@ -67,6 +67,7 @@ class Scanner:
         self.frames = frames or (self.video_model.card["frames"] if self.video_model else DEFAULT_FRAMES)
         self.limits = limits
         self.fps = fps
+        self.provenance = provenance  # read what each file declares about its origin (C2PA, XMP, generators)
         if explain is not None and explain not in EXPLAIN_METHODS:
             raise FacetrustError(f"unknown explanation method {explain!r}; choose from {', '.join(EXPLAIN_METHODS)}")
         self.explain = explain
@@ -112,7 +113,8 @@ class Scanner:
 
     def scan(self, source: Source, name: str | None = None) -> ScanResult:
         """Scan one image or video; a MediaError names the input if it cannot be read."""
-        found = find_faces(source, self.finder, name=name, frames=self.frames, limits=self.limits, fps=self.fps)
+        found = find_faces(source, self.finder, name=name, frames=self.frames, limits=self.limits, fps=self.fps,
+                           provenance=self.provenance)
         return self.judge([found])[0]
 
     def judge(self, inputs: list[FacesResult]) -> list[ScanResult]:
@@ -158,7 +160,8 @@ class Scanner:
                 timings["temporal"] = 1000 * (time.perf_counter() - started)
             timings["total"] = sum(timings.values())
             results.append(ScanResult(found.name, found.sha256, found.kind, found.width, found.height, faces,
-                                      self.model_info, timings, found.notes, found.size_bytes, video))
+                                      self.model_info, timings, found.notes, found.size_bytes, video,
+                                      found.provenance))
         return results
 
     def _explain(self, inputs: list[FacesResult], verdicts: list[list[FaceVerdict]], located: list) -> int:
@@ -191,6 +194,7 @@ class ScanSettings:
     video_model: str | Literal[False] | None = None  # a video model folder; False: mean of frames; None: bundled
     explain: str | None = None  # a heatmap method
     fps: float | None = None  # sample videos at this rate (frames = the cap)
+    provenance: bool = True  # read C2PA, XMP and generator metadata beside the pixels
 
     def scanner(self) -> Scanner:
         return Scanner(**asdict(self))

@@ -117,6 +117,7 @@ class ScanResult:
     notes: list[str] = field(default_factory=list)
     size_bytes: int = 0
     video: VideoVerdict | None = None
+    provenance: dict | None = None  # what the file declares about its origin (`facetrust.provenance`)
 
     @property
     def p_fake(self) -> float | None:
@@ -151,4 +152,9 @@ class ScanResult:
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "notes": self.notes,
         }
-        return record | {"video": self.video.to_dict()} if self.video is not None else record
+        if self.video is not None:
+            record["video"] = self.video.to_dict()
+        if self.provenance is not None:  # evidence beside the pixels, and one line that states both
+            record["provenance"] = self.provenance
+            record["summary"] = f"pixels: {self.verdict}; provenance: {self.provenance['statement']}"
+        return record

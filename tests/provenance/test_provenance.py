@@ -1,0 +1,94 @@
+"""Provenance beside the pixels (issue 29): signed, tampered, generator-tagged, XMP-tagged, stripped and
+malformed files, made by tests/provenance/make_files.py, read directly and through the CLI."""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from pathlib import Path
+
+import jsonschema
+import pytest
+from typer.testing import CliRunner
+
+from facetrust.cli import app
+from facetrust.provenance import read_provenance
+from tests.provenance import make_files
+
+SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "src/facetrust/detection/verdict.schema.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("provenance")
+    paths = {}
+    for name, make in make_files.FILES.items():
+        paths[name] = folder / name
+        paths[name].write_bytes(make())
+    return paths
+
+
+@pytest.mark.parametrize(("name", "finding"), [
+    ("ai_signed.jpg", "declared_ai"), ("camera_signed.jpg", "camera_signed"), ("edited_signed.png", "declared_edited"),
+    ("tampered_ai.jpg", "declared_ai"), ("a1111.png", "declared_ai"), ("comfyui.png", "declared_ai"),
+    ("xmp_ai.jpg", "declared_ai"), ("xmp_camera.jpg", "none"), ("stripped.jpg", "none"),
+])
+def test_each_kind_of_file_gets_its_finding(files, name, finding):
+    provenance = read_provenance(files[name].read_bytes())
+    assert provenance.finding == finding, provenance.statement
+    assert provenance.errors == []
+
+
+def test_a_signed_ai_image_names_its_generator_and_a_valid_signature(files):
+    credentials = read_provenance(files["ai_signed.jpg"].read_bytes()).content_credentials
+    assert credentials.claim_generator.startswith("Test Image Generator") and credentials.signer
+    assert credentials.signature_valid and not credentials.trusted  # a throwaway test root is on no trust list
+    assert credentials.digital_source_types == ["trainedAlgorithmicMedia"]
+
+
+def test_pixels_changed_after_signing_make_the_signature_invalid(files):
+    provenance = read_provenance(files["tampered_ai.jpg"].read_bytes())
+    assert not provenance.content_credentials.signature_valid
+    assert "assertion.dataHash.mismatch" in provenance.content_credentials.failures
+    assert "INVALID" in provenance.statement
+
+
+def test_generator_chunks_are_kept_and_named(files):
+    provenance = read_provenance(files["a1111.png"].read_bytes())
+    assert "Steps: 30" in provenance.png_text["parameters"] and "AUTOMATIC1111" in provenance.statement
+
+
+@pytest.mark.parametrize("name", ["malformed_manifest.jpg", "xmp_malformed.jpg"])
+def test_a_malformed_block_is_an_error_in_the_result_not_an_exception(files, name):
+    provenance = read_provenance(files[name].read_bytes())
+    assert provenance.errors and provenance.finding == "none"
+
+
+def test_a_text_chunk_zip_bomb_stops_at_the_cap():
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    bomb = zlib.compress(b"A" * (64 << 20), 9)  # 64 MB of text in about 64 kB
+    header = chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+    png = b"\x89PNG\r\n\x1a\n" + header + chunk(b"zTXt", b"parameters\x00\x00" + bomb)
+    provenance = read_provenance(png + chunk(b"IEND", b""))
+    assert provenance.errors and "exceed" in provenance.errors[0]
+
+
+def test_the_cli_reports_provenance_in_the_record_and_the_summary_line(files):
+    result = CliRunner().invoke(app, ["scan", str(files["ai_signed.jpg"]), str(files["stripped.jpg"]),
+                                      str(files["malformed_manifest.jpg"]), "--json", "-", "--no-provenance"])
+    assert all("provenance" not in json.loads(line) for line in result.stdout.splitlines())
+    result = CliRunner().invoke(app, ["scan", str(files["ai_signed.jpg"]), str(files["stripped.jpg"]),
+                                      str(files["malformed_manifest.jpg"]), "--json", "-"])
+    assert result.exit_code == 0, result.output
+    ai, stripped, malformed = (json.loads(line) for line in result.stdout.splitlines())
+    for record in (ai, stripped, malformed):
+        jsonschema.validate(record, SCHEMA)
+    assert ai["provenance"]["finding"] == "declared_ai" and ai["provenance"]["c2pa"]["signature_valid"]
+    assert ai["summary"] == f"pixels: {ai['verdict']}; provenance: {ai['provenance']['statement']}"
+    assert stripped["provenance"]["finding"] == "none"
+    assert malformed["provenance"]["error"] and malformed["verdict"] != "no_face"  # the scan itself succeeded
+    human = CliRunner().invoke(app, ["scan", str(files["ai_signed.jpg"])]).output
+    assert "provenance: declared AI by Test Image Generator" in human
