@@ -92,3 +92,18 @@ def test_the_cli_reports_provenance_in_the_record_and_the_summary_line(files):
     assert malformed["provenance"]["error"] and malformed["verdict"] != "no_face"  # the scan itself succeeded
     human = CliRunner().invoke(app, ["scan", str(files["ai_signed.jpg"])]).output
     assert "provenance: declared AI by Test Image Generator" in human
+
+
+def test_the_api_returns_stores_and_filters_by_provenance(client, store, files):
+    answers = {name: client.post("/v1/scan", files={"file": (name, files[name].read_bytes())}).json()
+               for name in ("ai_signed.jpg", "tampered_ai.jpg", "camera_signed.jpg", "stripped.jpg")}
+    assert answers["ai_signed.jpg"]["provenance"]["finding"] == "declared_ai"
+    assert answers["tampered_ai.jpg"]["provenance"]["c2pa"]["signature_valid"] is False
+    stored = client.get(f"/v1/scans/{answers['camera_signed.jpg']['stored']['id']}").json()
+    assert stored["provenance"] == answers["camera_signed.jpg"]["provenance"]  # the database keeps the block
+    declared = client.get("/v1/scans", params={"provenance": "declared_ai"}).json()["scans"]
+    assert sorted(s["input"] for s in declared) == ["ai_signed.jpg", "tampered_ai.jpg"]
+    assert all(s["provenance"] == "declared_ai" for s in declared)
+    assert [s["input"] for s in client.get("/v1/scans", params={"provenance": "none"}).json()["scans"]] == [
+        "stripped.jpg"]
+    assert client.get("/v1/scans", params={"provenance": "forged"}).status_code == 422

@@ -48,6 +48,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 BEARER = HTTPBearer(auto_error=False)  # documents the scheme in /docs; the check itself is in RequestGuard
 EXPLAIN_METHOD = "gradcam"  # heatmaps asked for through the API
 VerdictFilter = Literal["real", "fake", "uncertain", "no_face"]
+ProvenanceFilter = Literal["declared_ai", "declared_edited", "camera_signed", "none"]
 STATUS_FOR_ERROR: dict[type[MediaError], int] = {
     EmptyMediaError: 400,
     MediaTooLargeError: 413,
@@ -158,8 +159,9 @@ def create_app(settings: ServiceSettings, scanner: Scanner | None = None, store:
 
     @app.get("/v1/scans", dependencies=[authorised])
     def stored_scans(request: Request, verdict: VerdictFilter | None = None, since: datetime | None = None,
-                     limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict:
-        scans = store.list(verdict, since, limit, owner=request.state.owner)
+                     limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                     provenance: ProvenanceFilter | None = None) -> dict:
+        scans = store.list(verdict, since, limit, owner=request.state.owner, provenance=provenance)
         return {"count": len(scans), "scans": [_summary(s) for s in scans]}
 
     @app.exception_handler(HTTPException)
@@ -189,4 +191,5 @@ def _summary(scan: StoredScan) -> dict:
     return {"id": scan.id, "scanned_at": scan.scanned_at.isoformat(), "input": record["input"],
             "sha256": record["sha256"], "kind": record["kind"], "verdict": record["verdict"],
             "p_fake": record["p_fake"], "faces": len(record["faces"]),
+            "provenance": (record.get("provenance") or {}).get("finding"),
             "model": {"name": record["model"]["name"], "version": record["model"]["version"]}}

@@ -101,6 +101,7 @@ class ResultStore:
                       threshold=threshold, uncertain_band=uncertain_band, emotion_model=emotion_key(model),
                       video_model=video_key(model),
                       verdict=result.verdict, p_fake=result.p_fake,
+                      provenance=result.provenance["finding"] if result.provenance else None,
                       face_count=len(result.faces), total_ms=result.timings_ms.get("total", 0.0),
                       record=result.to_dict(), scanned_at=datetime.now(UTC))
         try:
@@ -128,12 +129,14 @@ class ResultStore:
         return _submitted(submission) if submission else None
 
     def list(self, verdict: str | None = None, since: datetime | None = None, limit: int = 50,
-             owner: str | None = None) -> list[StoredScan]:
-        """Submissions, newest first, each under its own name: optionally one verdict, submitted at or after
-        `since`, and only one owner's."""
+             owner: str | None = None, provenance: str | None = None) -> list[StoredScan]:
+        """Submissions, newest first, each under its own name: optionally one verdict, one provenance finding,
+        submitted at or after `since`, and only one owner's."""
         query = select(SubmissionRow).join(SubmissionRow.scan).order_by(SubmissionRow.id.desc()).limit(limit)
         if verdict:
             query = query.where(ScanRow.verdict == verdict)
+        if provenance:
+            query = query.where(ScanRow.provenance == provenance)
         if since:
             query = query.where(SubmissionRow.submitted_at >= _utc(since))
         if owner is not None:

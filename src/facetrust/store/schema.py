@@ -32,6 +32,7 @@ class ScanRow(Base):
     emotion_model: Mapped[str] = mapped_column(String(300), default="")  # "name@version" or "" (no expressions)
     video_model: Mapped[str] = mapped_column(String(300), default="")  # "name@version/frames" or "" (mean of frames)
     verdict: Mapped[str] = mapped_column(String(16), index=True)
+    provenance: Mapped[str | None] = mapped_column(String(20), index=True, nullable=True)  # the finding, if read
     p_fake: Mapped[float | None] = mapped_column(Float, nullable=True)
     face_count: Mapped[int] = mapped_column(Integer)
     total_ms: Mapped[float] = mapped_column(Float)
