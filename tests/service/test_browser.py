@@ -51,3 +51,27 @@ def test_upload_shows_verdict_and_face_box(browser, shared_data, tmp_path):
         assert screenshot.stat().st_size > 10_000
         assert not problems, problems
         print(f"screenshot: {screenshot}")
+
+
+def test_the_page_shows_provenance_and_filters_by_it(browser, tmp_path):
+    from playwright.sync_api import expect
+
+    from tests.provenance.make_files import ai_signed_jpeg, stripped_jpeg
+
+    (tmp_path / "ai_signed.jpg").write_bytes(ai_signed_jpeg())
+    (tmp_path / "plain.jpg").write_bytes(stripped_jpeg())
+    with running_server(f"sqlite:///{tmp_path / 'scans.db'}", tmp_path / "server.log") as base:
+        page = browser.new_page(viewport={"width": 1100, "height": 1400})
+        problems: list[str] = []
+        page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+        page.goto(base + "/")
+        page.wait_for_selector("#model-info:has-text('model facetrust')")
+        for name in ("plain.jpg", "ai_signed.jpg"):
+            page.set_input_files("#file-input", str(tmp_path / name))
+            page.wait_for_selector(f"#overall:has-text('{name}')", timeout=60_000)
+        statement = page.wait_for_selector("#provenance:not([hidden]) #provenance-statement")
+        assert "declared AI by Test Image Generator" in statement.inner_text()
+        page.select_option("#provenance-filter", "declared_ai")
+        expect(page.locator("#scans tbody tr")).to_have_count(1)  # (the page's CSP forbids wait_for_function's eval)
+        assert "ai_signed.jpg" in page.inner_text("#scans tbody") and "plain.jpg" not in page.inner_text("#scans tbody")
+        assert not problems, problems

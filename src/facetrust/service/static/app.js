@@ -59,6 +59,7 @@ function show(record, imageUrl) {
   $("#overall").append(badge, ` ${record.input}: ${summary}` +
     ` — model ${record.model.name}, threshold ${record.model.threshold}` +
     (record.stored ? `, scan #${record.stored.id}` : ""));
+  showProvenance(record.provenance);
   showImage(record, imageUrl);
   showTimeline(record);
   const rows = record.faces.map((face, k) => {
@@ -70,6 +71,13 @@ function show(record, imageUrl) {
   });
   $("#faces tbody").innerHTML = rows.join("");
   $("#record").textContent = JSON.stringify(record, null, 2);
+}
+
+function showProvenance(provenance) {
+  $("#provenance").hidden = !provenance;
+  if (!provenance) { return; }
+  $("#provenance").className = `provenance ${provenance.finding}`;
+  $("#provenance-statement").textContent = provenance.statement + (provenance.error ? ` (unreadable: ${provenance.error})` : "");
 }
 
 function heatmap(face) {
@@ -121,12 +129,15 @@ function showTimeline(record) {
 
 async function loadHistory() {
   const verdict = $("#verdict-filter").value;
+  const provenance = $("#provenance-filter").value;
   try {
-    const listing = await api(`/v1/scans?limit=25${verdict ? `&verdict=${verdict}` : ""}`);
+    const listing = await api(`/v1/scans?limit=25${verdict ? `&verdict=${verdict}` : ""}` +
+      `${provenance ? `&provenance=${provenance}` : ""}`);
     $("#scans tbody").innerHTML = listing.scans.map((s) =>
       `<tr data-id="${s.id}"><td>${s.id}</td><td>${new Date(s.scanned_at).toLocaleString()}</td>` +
       `<td>${escapeHtml(s.input)}</td><td><span class="badge ${s.verdict}">${s.verdict}</span></td>` +
-      `<td>${percent(s.p_fake)}</td><td>${s.faces}</td></tr>`).join("");
+      `<td>${percent(s.p_fake)}</td><td>${s.faces}</td><td>${escapeHtml((s.provenance || "").replace("_", " "))}</td></tr>`
+    ).join("");
   } catch (error) {
     setStatus(`could not load past scans: ${error.message}`, true);
   }
@@ -169,6 +180,7 @@ document.addEventListener("DOMContentLoaded", () => {
     if (event.dataTransfer.files[0]) { scan(event.dataTransfer.files[0]); }
   });
   $("#verdict-filter").addEventListener("change", loadHistory);
+  $("#provenance-filter").addEventListener("change", loadHistory);
   $("#scans tbody").addEventListener("click", (event) => {
     const row = event.target.closest("tr");
     if (row) { openStored(row.dataset.id); }
