@@ -117,3 +117,21 @@ def test_map_command_draws_the_embedding_and_lists_clusters(shared_data, tmp_pat
     clusters = json.loads((tmp_path / "map.json").read_text())
     assert sum(c["n"] for c in clusters) == 24 and "map written to" in result.output
     assert (tmp_path / "map.png").stat().st_size > 20_000
+
+
+def test_the_report_counts_what_the_files_declare_about_their_origin(report, tmp_path):
+    from facetrust.evaluation.evaluate import Evaluation
+    from facetrust.report.build import provenance_counts
+    from tests.provenance.make_files import ai_signed_jpeg, malformed_manifest_jpeg, stripped_jpeg
+
+    saved = json.loads((report / "report.json").read_text())
+    counted = sum(sum(of_class.values()) for of_class in saved["provenance"].values())
+    assert counted == saved["datasets"][saved["primary"]]["n"]  # every evaluated file, by class
+    assert "Provenance declared by the files" in (report / "index.html").read_text()
+    paths = []
+    made = {"ai.jpg": ai_signed_jpeg, "plain.jpg": stripped_jpeg, "broken.jpg": malformed_manifest_jpeg}
+    for name, make in made.items():
+        (tmp_path / name).write_bytes(make())
+        paths.append(str(tmp_path / name))
+    evaluation = Evaluation({}, np.array([1, 0, 1]), np.zeros(3), paths, [])
+    assert provenance_counts(evaluation) == {"real": {"none": 1}, "fake": {"declared_ai": 1, "unreadable": 1}}

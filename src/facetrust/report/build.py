@@ -26,6 +26,7 @@ from facetrust.evaluation.metrics import binary_metrics, expected_calibration_er
 from facetrust.evaluation.plots import save_pr_overlay, save_roc_overlay
 from facetrust.explain import face_heatmaps, overlay
 from facetrust.models.checkpoint import LoadedModel, load_model
+from facetrust.provenance import read_provenance
 from facetrust.report.attributes import FaceAttributes, user_groups
 from facetrust.report.degrade import DEGRADATIONS, degrade_samples
 from facetrust.report.embedding import embedding_map
@@ -72,6 +73,7 @@ def build_report(config: ReportConfig, progress: bool = True) -> dict:
     report["robustness"] = _robustness(model, config, primary_name, out, progress)
     save_robustness(images / "robustness.png", report["robustness"], report["datasets"][primary_name])
     report["groups"] = _groups(model, config, primary, progress)
+    report["provenance"] = provenance_counts(primary)
     crops = evaluated_crops(model, primary)
     report["gallery"] = _gallery(primary, crops, config.gallery, images)
     report["explained"] = _explained(model, primary, crops, config, images)
@@ -81,6 +83,18 @@ def build_report(config: ReportConfig, progress: bool = True) -> dict:
     (out / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     (out / "index.html").write_text(render_html(report), encoding="utf-8")
     return report
+
+
+def provenance_counts(evaluation: Evaluation) -> dict[str, dict[str, int]]:
+    """How many evaluated files of each class declare what origin (`facetrust.provenance` finding; files whose
+    metadata could not be read count as "unreadable"): whether a set's fakes say what they are."""
+    counts: dict[str, dict[str, int]] = {"real": {}, "fake": {}}
+    for path, label in zip(evaluation.paths, evaluation.labels, strict=True):
+        found = read_provenance(Path(path).read_bytes())
+        finding = "unreadable" if found.errors else found.finding
+        of_class = counts["fake" if label else "real"]
+        of_class[finding] = of_class.get(finding, 0) + 1
+    return counts
 
 
 def _public(metrics: dict) -> dict:

@@ -55,6 +55,15 @@ clean.</p>
 <td class="num">{{ g.n_fake }}</td><td class="num">{{ fmt(g.accuracy) }}</td><td class="num">{{ fmt(g.fpr) }}</td>
 <td class="num">{{ fmt(g.fnr) }}</td><td class="num">{{ fmt(g.roc_auc) }}</td></tr>{% endfor %}</table>{% endfor %}
 
+<h2>Provenance declared by the files</h2>
+<p>What the evaluated files of {{ r.primary }} say about their origin (Content Credentials, XMP digital source type,
+generator metadata): evidence beside the pixels. Most files carry none; re-encoded data sets usually lose it.</p>
+<table><tr><th>class</th>{% for f in ["declared_ai", "declared_edited", "camera_signed", "none", "unreadable"] %}
+<th>{{ f.replace("_", " ") }}</th>{% endfor %}</tr>
+{% for label, counts in r.provenance.items() %}<tr><td>{{ label }}</td>{% for f in ["declared_ai", "declared_edited",
+"camera_signed", "none", "unreadable"] %}<td class="num">{{ counts.get(f, 0) }}</td>{% endfor %}</tr>{% endfor %}
+</table>
+
 <h2>Worst errors</h2>
 {% for kind, title in [("false_positives", "Real faces called fake (highest P(fake) first)"),
                        ("false_negatives", "Fakes called real (lowest P(fake) first)")] %}<h3>{{ title }}</h3>
