@@ -244,8 +244,13 @@ def _load_splits(config: TrainConfig, preprocess: Preprocess, progress: bool) ->
 def validation_crops(config: TrainConfig, progress: bool = True) -> CropSet:
     """The validation crops a run selects on (self-blends included when the run makes them), for scoring
     another model by the same rule (`selection_score`)."""
+    return split_crops(config, ("val",), progress)["val"]
+
+
+def split_crops(config: TrainConfig, names: tuple[str, ...], progress: bool = True) -> dict[str, CropSet]:
+    """A recipe's face crops of the named splits, exactly as its training run sees them."""
     splits, _duplicates, _skipped = _load_splits(config, _preprocess(config), progress)
-    return splits["val"]
+    return {name: splits[name] for name in names}
 
 
 def selection_score(config: TrainConfig, val: CropSet, logits: np.ndarray) -> tuple[float, dict[str, float]]:
