@@ -1,3 +1,3 @@
-"""The HTTP door's fixtures are the service tests' own: one loaded model, a fresh store per test."""
+"""The HTTP door shares the service tests' loaded model."""
 
-from tests.service.conftest import client, scanner, store  # noqa: F401
+from tests.service.conftest import scanner  # noqa: F401
