@@ -1,5 +1,6 @@
 """The web page in a real browser: headless Debian Chromium driven by Playwright against a real server."""
 
+import contextlib
 import shutil
 from pathlib import Path
 
@@ -28,16 +29,23 @@ def browser():
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def test_upload_shows_verdict_and_face_box(browser, shared_data, tmp_path):
-    # A 600x600 photo from the data (the face is detected, not the whole image), then the bundled
-    # public-domain example, whose page is the screenshot used in docs/SERVICE.md.
-    faces = [sorted((shared_data / "faces/yonsei/real").glob("*.jpg"))[0], EXAMPLES / "scene_astronaut.jpg"]
+@contextlib.contextmanager
+def opened_page(browser, tmp_path: Path):
+    """The page of a fresh server, loaded; yields it and the list its console errors go to."""
     with running_server(f"sqlite:///{tmp_path / 'scans.db'}", tmp_path / "server.log") as base:
         page = browser.new_page(viewport={"width": 1100, "height": 1400})
         problems: list[str] = []
         page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
         page.goto(base + "/")
         page.wait_for_selector("#model-info:has-text('model facetrust')")
+        yield page, problems
+
+
+def test_upload_shows_verdict_and_face_box(browser, shared_data, tmp_path):
+    # A 600x600 photo from the data (the face is detected, not the whole image), then the bundled
+    # public-domain example, whose page is the screenshot used in docs/SERVICE.md.
+    faces = [sorted((shared_data / "faces/yonsei/real").glob("*.jpg"))[0], EXAMPLES / "scene_astronaut.jpg"]
+    with opened_page(browser, tmp_path) as (page, problems):
         for face in faces:
             page.set_input_files("#file-input", str(face))
             verdict = page.wait_for_selector(f"#overall:has-text('{face.name}') #overall-verdict", timeout=60_000)
@@ -60,12 +68,7 @@ def test_the_page_shows_provenance_and_filters_by_it(browser, tmp_path):
 
     (tmp_path / "ai_signed.jpg").write_bytes(ai_signed_jpeg())
     (tmp_path / "plain.jpg").write_bytes(stripped_jpeg())
-    with running_server(f"sqlite:///{tmp_path / 'scans.db'}", tmp_path / "server.log") as base:
-        page = browser.new_page(viewport={"width": 1100, "height": 1400})
-        problems: list[str] = []
-        page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-        page.goto(base + "/")
-        page.wait_for_selector("#model-info:has-text('model facetrust')")
+    with opened_page(browser, tmp_path) as (page, problems):
         for name in ("plain.jpg", "ai_signed.jpg"):
             page.set_input_files("#file-input", str(tmp_path / name))
             page.wait_for_selector(f"#overall:has-text('{name}')", timeout=60_000)
