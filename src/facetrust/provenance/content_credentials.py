@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import c2pa
 
@@ -34,10 +34,7 @@ class ContentCredentials:
     digital_source_types: list[str] = field(default_factory=list)  # the IPTC term at the end of each URI
 
     def to_dict(self) -> dict:
-        return {"claim_generator": self.claim_generator, "signer": self.signer, "issuer": self.issuer,
-                "signature_valid": self.signature_valid, "trusted": self.trusted,
-                "validation_state": self.validation_state, "failures": self.failures, "actions": self.actions,
-                "digital_source_types": self.digital_source_types}
+        return asdict(self)
 
 
 def read_content_credentials(data: bytes, mime: str) -> ContentCredentials | None:

@@ -90,7 +90,7 @@ class ResultStore:
         """Record that `owner` asked for this stored scan under `name`; the record returned carries that name."""
         with self._session.begin() as session:
             session.add(SubmissionRow(scan_id=stored.id, name=name[:1024], owner=owner, submitted_at=datetime.now(UTC)))
-        return replace(stored, record={**stored.record, "input": name})
+        return _named(stored, name)
 
     def add(self, result: ScanResult, owner: str = "") -> StoredScan:
         """Store a new record and its submission; if another writer stored the same scan first, submit that one."""
@@ -187,7 +187,12 @@ def _stored(row: ScanRow, cached: bool) -> StoredScan:
 
 
 def _submitted(submission: SubmissionRow) -> StoredScan:
-    return replace(_stored(submission.scan, cached=True), record={**submission.scan.record, "input": submission.name})
+    return _named(_stored(submission.scan, cached=True), submission.name)
+
+
+def _named(stored: StoredScan, name: str) -> StoredScan:
+    """The stored scan as the submission under `name` sees it: the shared record with that input name."""
+    return replace(stored, record={**stored.record, "input": name})
 
 
 def _utc(moment: datetime) -> datetime:
