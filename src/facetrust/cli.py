@@ -122,8 +122,12 @@ def crop(
 def scan(
     inputs: Annotated[list[Path], typer.Argument(help="Image/video files or folders (walked recursively).")],
     model: Annotated[Path | None, typer.Option(help="Model folder (default: the bundled detector).")] = None,
-    threshold: Annotated[float | None, typer.Option(help="Decision threshold (default: the model's).")] = None,
-    uncertain_band: Annotated[float, typer.Option(help="Half-width of the 'uncertain' band around it.")] = 0.1,
+    threshold: Annotated[float | None, typer.Option(help="Decision threshold for faces and images (default: the "
+                                                    "model's).")] = None,
+    video_threshold: Annotated[float | None, typer.Option(help="Decision threshold for videos (default: the video "
+                                                          "model's, else the image model's).")] = None,
+    uncertain_band: Annotated[float | None, typer.Option(help="Half-width of the 'uncertain' band around both "
+                                                         "thresholds (default: 0.1).")] = None,
     frames: Annotated[int | None, typer.Option(help="Frames sampled uniformly from each video (default: the "
                                                "video model's, else 16).")] = None,
     fps: Annotated[float | None, typer.Option(help="Sample videos at this rate instead, at most --frames "
@@ -165,7 +169,8 @@ def scan(
     if engine not in ("local", "ray"):
         raise typer.BadParameter(f"{engine!r} is not one of local, ray", param_hint="--engine")
     expressions = emotion_model or (default_emotion_model_path() if emotion else None)
-    settings = ScanSettings(model=str(model) if model else None, threshold=threshold, uncertain_band=uncertain_band,
+    settings = ScanSettings(model=str(model) if model else None, threshold=threshold, video_threshold=video_threshold,
+                            uncertain_band=uncertain_band,
                             frames=frames, face_mode=crop_mode(face_mode) if face_mode else None,
                             emotion=str(expressions) if expressions else None,
                             video_model=str(video_model) if video_model and temporal else None if temporal else False,

@@ -1,16 +1,34 @@
 import pytest
 
-from facetrust.detection import FaceVerdict, ScanResult, verdict_for
+from facetrust.detection import DecisionRule, FaceVerdict, ScanResult
+from facetrust.errors import FacetrustError
 
 
 @pytest.mark.parametrize(("p", "expected"), [(0.05, "real"), (0.39, "real"), (0.4, "uncertain"), (0.55, "uncertain"),
                                              (0.6, "fake"), (0.99, "fake")])
 def test_uncertain_band_around_the_threshold(p, expected):
-    assert verdict_for(p, threshold=0.5, uncertain_band=0.1) == expected
+    assert DecisionRule(threshold=0.5, uncertain_band=0.1).verdict(p) == expected
 
 
 def test_no_band_means_a_plain_threshold():
-    assert verdict_for(0.5, 0.5, 0.0) == "fake" and verdict_for(0.4999, 0.5, 0.0) == "real"
+    rule = DecisionRule(0.5, 0.0)
+    assert rule.verdict(0.5) == "fake" and rule.verdict(0.4999) == "real"
+
+
+def test_an_overridden_threshold_is_marked_as_the_users_and_a_band_alone_is_not():
+    card = DecisionRule(0.7362)
+    assert card.to_dict() == {"threshold": 0.7362, "uncertain_band": 0.1, "threshold_source": "model"}
+    assert card.overridden(uncertain_band=0.0).source == "model"
+    chosen = card.overridden(threshold=0.3)
+    assert (chosen.threshold, chosen.uncertain_band, chosen.source) == (0.3, 0.1, "override")
+    assert chosen.overridden() == chosen
+
+
+@pytest.mark.parametrize(("threshold", "band", "named"), [(1.5, 0.1, "threshold 1.5"), (-0.1, 0.1, "threshold -0.1"),
+                                                          (0.5, 0.6, "uncertain band 0.6")])
+def test_a_rule_outside_the_probability_scale_is_refused_by_name(threshold, band, named):
+    with pytest.raises(FacetrustError, match=named):
+        DecisionRule(threshold, band)
 
 
 def face(p, verdict):

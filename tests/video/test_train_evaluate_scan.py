@@ -87,6 +87,35 @@ def test_scan_a_real_clip_gives_tracks_a_video_verdict_and_a_timeline(trained, s
     assert Image.open(timeline).size[0] > 500
 
 
+def scan_record(clip: Path, *options: str) -> dict:
+    result = runner.invoke(app, ["scan", str(clip), "--uncertain-band", "0", "--json", "-", *options])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("temporal", [True, False], ids=["video-model", "mean-of-frames"])
+def test_a_threshold_override_changes_exactly_the_verdicts_it_names(trained, small_ffpp, temporal):
+    clip = small_ffpp / "real/youtube_183.mp4"
+    judge = ["--video-model", str(trained / "model")] if temporal else ["--mean-of-frames"]
+    default = scan_record(clip, *judge)
+    faces = scan_record(clip, *judge, "--threshold", "0")
+    video = scan_record(clip, *judge, "--video-threshold", "0")
+
+    def face_verdicts(record: dict) -> list[str]:
+        return [face["verdict"] for face in record["faces"]]
+
+    assert set(face_verdicts(faces)) == {"fake"} and face_verdicts(video) == face_verdicts(default)
+    assert faces["video"] == default["video"] and faces["model"]["video"] == default["model"]["video"]
+    assert faces["model"]["threshold"] == 0 and faces["model"]["threshold_source"] == "override"
+    assert video["video"]["verdict"] == "fake" and video["video"]["threshold"] == 0
+    assert video["video"]["threshold_source"] == video["model"]["video"]["threshold_source"] == "override"
+    assert default["video"]["threshold_source"] == default["model"]["threshold_source"] == "model"
+    assert video["model"]["threshold"] == default["model"]["threshold"]
+    assert {default["video"]["verdict"], *face_verdicts(default)} != {"fake"}  # so the overrides changed something
+    for record in (default, faces, video):
+        jsonschema.validate(record, SCHEMA)
+
+
 def test_mean_of_frames_is_the_fallback_without_a_temporal_model(small_ffpp):
     record = Scanner(frames=3, video_model=False).scan(small_ffpp / "fake/FaceSwap_469_481.mp4").to_dict()
     track = record["video"]["tracks"][0]
@@ -113,7 +142,7 @@ def test_without_a_bundled_video_model_a_video_is_judged_by_the_mean_of_its_fram
     record = Scanner(frames=4).scan(small_ffpp / "real/youtube_469.mp4").to_dict()
     jsonschema.validate(record, SCHEMA)
     assert record["video"]["aggregation"] == "mean_of_frames"
-    assert record["video"]["threshold"] == round(scanner.threshold, 4)
+    assert record["video"]["threshold"] == round(scanner.model.card["threshold"], 4)
     result = runner.invoke(app, ["video", "evaluate", "--data", str(small_ffpp)])
     assert result.exit_code == 2 and "no video model ships" in result.output
 
@@ -130,8 +159,7 @@ def test_a_videos_faces_go_through_the_image_model_once(small_ffpp, trained, mon
         monkeypatch.setattr(scanner.model, name, lambda *a, _o=original, _n=name, **k: calls.append(_n) or _o(*a, **k))
     [result] = scanner.judge([found])
     assert calls == ["features"]  # P(fake) of every face and the temporal model's frame features: one pass
-    second_pass = judge_video(found, result.faces, scanner.model, scanner.video_model, scanner.threshold,
-                              scanner.uncertain_band)
+    second_pass = judge_video(found, result.faces, scanner.model, scanner.video_model, scanner.video_decision)
     assert calls == ["features", "features"]
     assert [t.p_fake for t in result.video.tracks] == pytest.approx([t.p_fake for t in second_pass.tracks], abs=1e-5)
     assert [t.p_fake_frames for t in result.video.tracks] == [t.p_fake_frames for t in second_pass.tracks]

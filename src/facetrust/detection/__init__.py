@@ -1,6 +1,7 @@
 """Scoring faces as real or fake: verdict records and the scanner that produces them."""
 
+from facetrust.detection.decision import DecisionRule
 from facetrust.detection.scanner import Scanner, default_model_path
-from facetrust.detection.verdict import FaceVerdict, ScanResult, verdict_for
+from facetrust.detection.verdict import FaceVerdict, ScanResult
 
-__all__ = ["FaceVerdict", "ScanResult", "Scanner", "default_model_path", "verdict_for"]
+__all__ = ["DecisionRule", "FaceVerdict", "ScanResult", "Scanner", "default_model_path"]

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Literal
 
 from facetrust.api import FacesResult, Source, find_faces
-from facetrust.detection.verdict import FaceVerdict, ScanResult, verdict_for
-from facetrust.detection.video_judge import judge_video
+from facetrust.detection.decision import DecisionRule
+from facetrust.detection.verdict import FaceVerdict, ScanResult
+from facetrust.detection.video_judge import judge_video, video_rule
 from facetrust.emotion.annotate import EmotionReader
 from facetrust.errors import FacetrustError
 from facetrust.explain import EXPLAIN_METHODS, face_heatmaps
@@ -22,7 +23,6 @@ from facetrust.video.model import VideoModel, load_video_model
 
 BUNDLED_MODEL = Path(__file__).resolve().parents[1] / "weights" / "detector"
 BUNDLED_VIDEO_MODEL = Path(__file__).resolve().parents[1] / "weights" / "video"
-DEFAULT_UNCERTAIN_BAND = 0.1
 DEFAULT_FRAMES = 16
 
 
@@ -39,8 +39,9 @@ def default_model_path() -> Path:
 class Scanner:
     """Holds a loaded model and the face finder matching how it was trained; call `scan` per input.
 
-    `threshold` defaults to the one chosen on validation data and stored in the model card;
-    `uncertain_band` widens it into a band where the verdict is "uncertain" rather than a guess.
+    `threshold` (faces) and `video_threshold` (videos) default to the ones chosen on validation data and stored
+    in the image and video model cards; each overrides only its own verdicts. `uncertain_band` widens both
+    into a band where the verdict is "uncertain" rather than a guess.
     `face_mode` overrides the card's crop mode ("whole": every input is one face crop, no detector).
     `emotion`, an expression model (folder or loaded), adds each face's expression to the record.
     `video_model` scores the face tracks of videos: a temporal model folder (or loaded), False for the
@@ -52,18 +53,19 @@ class Scanner:
     """
 
     def __init__(self, model: str | Path | LoadedModel | None = None, threshold: float | None = None,
-                 uncertain_band: float = DEFAULT_UNCERTAIN_BAND, detector: str | None = None,
+                 uncertain_band: float | None = None, detector: str | None = None,
                  all_faces: bool = True, frames: int | None = None, limits: MediaLimits = DEFAULT_LIMITS,
                  face_mode: CropMode | None = None, emotion: str | Path | LoadedModel | None = None,
                  video_model: str | Path | VideoModel | Literal[False] | None = None,
-                 explain: str | None = None, fps: float | None = None, provenance: bool = True) -> None:
+                 explain: str | None = None, fps: float | None = None, provenance: bool = True,
+                 video_threshold: float | None = None) -> None:
         self.model = model if isinstance(model, LoadedModel) else load_model(model or default_model_path())
         card = self.model.card
         self.emotion = EmotionReader(emotion, card["faces"]["margin"]) if emotion else None
-        self.threshold = card["threshold"] if threshold is None else threshold
-        self.uncertain_band = uncertain_band
+        self.decision = DecisionRule(card["threshold"]).overridden(threshold, uncertain_band)
         self.finder = self.model.face_finder(all_faces, detector, face_mode)
         self.video_model = self._video_model(video_model, bundled_detector=model is None)
+        self.video_decision = video_rule(self.model, self.video_model, uncertain_band).overridden(video_threshold)
         self.frames = frames or (self.video_model.card["frames"] if self.video_model else DEFAULT_FRAMES)
         self.limits = limits
         self.fps = fps
@@ -85,18 +87,19 @@ class Scanner:
     def model_info(self) -> dict:
         card = self.model.card
         info = {"name": card["name"], "version": card["version"], "architecture": card["architecture"],
-                "threshold": round(self.threshold, 4), "uncertain_band": self.uncertain_band,
-                "temperature": round(card["temperature"], 4), "tta": card.get("tta"), "backend": self.model.backend}
-        video = self.video_model.info if self.video_model else {"aggregation": "mean_of_frames",
-                                                                 "threshold": round(self.threshold, 4)}
-        info["video"] = video | {"frames": self.frames} | ({"fps": self.fps} if self.fps else {})
+                **self.decision.to_dict(), "temperature": round(card["temperature"], 4), "tta": card.get("tta"),
+                "backend": self.model.backend}
+        video = self.video_model.info if self.video_model else {"aggregation": "mean_of_frames"}
+        info["video"] = (video | self.video_decision.to_dict() | {"frames": self.frames}
+                         | ({"fps": self.fps} if self.fps else {}))
         return info | {"emotion": self.emotion.info} if self.emotion else info
 
-    def with_decision(self, threshold: float | None = None, uncertain_band: float | None = None) -> Scanner:
-        """The same loaded model and face finder with another decision rule (cheap: nothing is reloaded)."""
+    def with_decision(self, threshold: float | None = None, uncertain_band: float | None = None,
+                      video_threshold: float | None = None) -> Scanner:
+        """The same loaded models and face finder with overridden decision rules (cheap: nothing is reloaded)."""
         other = copy.copy(self)
-        other.threshold = self.threshold if threshold is None else threshold
-        other.uncertain_band = self.uncertain_band if uncertain_band is None else uncertain_band
+        other.decision = self.decision.overridden(threshold, uncertain_band)
+        other.video_decision = self.video_decision.overridden(video_threshold, uncertain_band)
         return other
 
     def with_emotion(self, reader: EmotionReader | None) -> Scanner:
@@ -139,7 +142,7 @@ class Scanner:
         for (k, frame, face), p, emotion in zip(located, p_fake, emotions, strict=True):
             verdicts[k].append(FaceVerdict(
                 box=face.face.box, detection_score=face.face.score, source=face.source, p_fake=float(p),
-                verdict=verdict_for(float(p), self.threshold, self.uncertain_band), landmarks=face.face.landmarks,
+                verdict=self.decision.verdict(float(p)), landmarks=face.face.landmarks,
                 frame_index=frame.index, time=frame.time, emotion=emotion))
         started = time.perf_counter()
         explained = self._explain(inputs, verdicts, located)
@@ -155,7 +158,7 @@ class Scanner:
             video = None
             if found.kind == "video":
                 started = time.perf_counter()
-                video = judge_video(found, faces, self.model, self.video_model, self.threshold, self.uncertain_band,
+                video = judge_video(found, faces, self.model, self.video_model, self.video_decision,
                                     None if features is None else (features[rows], logits[rows]))
                 timings["temporal"] = 1000 * (time.perf_counter() - started)
             timings["total"] = sum(timings.values())
@@ -186,8 +189,9 @@ class ScanSettings:
     """What a worker needs to build the same `Scanner` as the caller (a model path, not a loaded model)."""
 
     model: str | None = None
-    threshold: float | None = None
-    uncertain_band: float = DEFAULT_UNCERTAIN_BAND
+    threshold: float | None = None  # faces and images; None: the model card's
+    video_threshold: float | None = None  # videos; None: the video model's card (else the image model's)
+    uncertain_band: float | None = None  # None: DecisionRule's default
     frames: int | None = None
     face_mode: CropMode | None = None
     emotion: str | None = None  # an expression model folder

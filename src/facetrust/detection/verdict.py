@@ -6,21 +6,12 @@ The schema is documented in docs/VERDICT_SCHEMA.md and checked by tests/detectio
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 
-Verdict = Literal["real", "fake", "uncertain"]
+from facetrust.detection.decision import DecisionRule, Verdict
+
 SCHEMA_VERSION = "1"
-
-
-def verdict_for(p_fake: float, threshold: float, uncertain_band: float) -> Verdict:
-    """fake at or above threshold + band, real below threshold - band, uncertain in between."""
-    if p_fake >= threshold + uncertain_band:
-        return "fake"
-    if p_fake < threshold - uncertain_band:
-        return "real"
-    return "uncertain"
 
 
 @dataclass
@@ -85,7 +76,7 @@ class VideoVerdict:
     frames: list[tuple[int, float]]  # (index, time) of every sampled frame
     tracks: list[TrackVerdict]
     aggregation: str  # the temporal model's kind, or "mean_of_frames"
-    threshold: float
+    rule: DecisionRule  # the video decision rule the tracks were judged by
 
     @property
     def deciding(self) -> TrackVerdict | None:
@@ -94,7 +85,7 @@ class VideoVerdict:
     def to_dict(self) -> dict:
         deciding = self.deciding
         return {"frames": [{"index": i, "time": round(t, 3)} for i, t in self.frames],
-                "aggregation": self.aggregation, "threshold": round(self.threshold, 4),
+                "aggregation": self.aggregation, **self.rule.to_dict(),
                 "p_fake": None if deciding is None else round(deciding.p_fake, 4),
                 "verdict": "no_face" if deciding is None else deciding.verdict,
                 "deciding_track": None if deciding is None else deciding.id,

@@ -8,7 +8,8 @@ import math
 import numpy as np
 
 from facetrust.api import FacesResult
-from facetrust.detection.verdict import FaceVerdict, TrackVerdict, VideoVerdict, verdict_for
+from facetrust.detection.decision import DecisionRule
+from facetrust.detection.verdict import FaceVerdict, TrackVerdict, VideoVerdict
 from facetrust.models.checkpoint import LoadedModel
 from facetrust.video.features import track_sequences
 from facetrust.video.model import VideoModel
@@ -20,22 +21,23 @@ MIN_TRACK_SHARE = 0.2
 
 
 def judge_video(found: FacesResult, faces: list[FaceVerdict], image_model: LoadedModel,
-                video_model: VideoModel | None, image_threshold: float, uncertain_band: float,
+                video_model: VideoModel | None, rule: DecisionRule,
                 frame_features: tuple[np.ndarray, np.ndarray] | None = None) -> VideoVerdict:
-    """Tracks with per-frame P(fake) and a track score; `faces` (in frame order) get their track id.
+    """Tracks with per-frame P(fake) and a track score judged by `rule` (`video_rule`); `faces` (in frame order)
+    get their track id.
 
     With a temporal video model the track score is its P(fake) from the image model's frame features
     (`frame_features` when the caller has them, in the order of `faces`; otherwise computed here);
-    without one it is the mean of the frames' P(fake), judged at the image model's threshold.
+    without one it is the mean of the frames' P(fake).
     """
     face_at = dict(zip(found.face_positions(), faces, strict=True))
     tracks = link_tracks([[f.face.box for f in frame.faces] for frame in found.frames])
     if video_model is not None:
         scores = video_model.p_fake(track_sequences(found, image_model, video_model.emotion, tracks, frame_features))
-        threshold, aggregation = video_model.card["threshold"], video_model.card["temporal"]
+        aggregation = video_model.card["temporal"]
     else:
         scores = np.array([np.mean([face_at[m].p_fake for m in t.members]) for t in tracks])
-        threshold, aggregation = image_threshold, "mean_of_frames"
+        aggregation = "mean_of_frames"
     needed = max(1, math.ceil(MIN_TRACK_SHARE * len(found.frames)))
     longest = max((len(t.members) for t in tracks), default=0)
     verdicts = []
@@ -46,6 +48,14 @@ def judge_video(found: FacesResult, faces: list[FaceVerdict], image_model: Loade
         emotions = [f.emotion["label"] for f in members] if all(f.emotion for f in members) else None
         verdicts.append(TrackVerdict(
             track.id, [f.frame_index for f in members], [f.time for f in members], [f.p_fake for f in members],
-            float(score), verdict_for(float(score), threshold, uncertain_band),
+            float(score), rule.verdict(float(score)),
             votes=len(track.members) >= min(needed, longest), emotions=emotions))
-    return VideoVerdict([(f.index, f.time) for f in found.frames], verdicts, aggregation, threshold)
+    return VideoVerdict([(f.index, f.time) for f in found.frames], verdicts, aggregation, rule)
+
+
+def video_rule(image_model: LoadedModel, video_model: VideoModel | None,
+               uncertain_band: float | None = None) -> DecisionRule:
+    """The video decision rule before any override: the temporal model's threshold, or without one the image
+    model's (a track's score is then the mean of its frames' P(fake), on the image model's scale)."""
+    card = video_model.card if video_model is not None else image_model.card
+    return DecisionRule(card["threshold"]).overridden(uncertain_band=uncertain_band)

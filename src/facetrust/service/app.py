@@ -114,7 +114,9 @@ def create_app(settings: ServiceSettings, scanner: Scanner | None = None, store:
     async def scan(
         request: Request,
         file: Annotated[UploadFile, File(description="An image or video (type sniffed from the bytes).")],
-        threshold: Annotated[float | None, Form(ge=0.0, le=1.0, description="Decision threshold.")] = None,
+        threshold: Annotated[float | None, Form(ge=0.0, le=1.0, description="Decision threshold for faces.")] = None,
+        video_threshold: Annotated[float | None, Form(ge=0.0, le=1.0, description="Decision threshold for a "
+                                                      "video's verdict.")] = None,
         uncertain_band: Annotated[float | None, Form(ge=0.0, le=0.5)] = None,
         emotion: Annotated[bool, Form(description="Also read each face's expression.")] = False,
         explain: Annotated[bool, Form(description="Add a Grad-CAM heatmap per face (image) or for the most "
@@ -124,7 +126,8 @@ def create_app(settings: ServiceSettings, scanner: Scanner | None = None, store:
         name = PurePath(file.filename or "upload").name[:255] or "upload"
         if len(data) > settings.max_upload_bytes:
             raise HTTPException(413, f"{name}: upload is larger than the limit of {settings.max_upload_bytes:,} bytes")
-        decided = scanner.with_decision(threshold, uncertain_band).with_emotion(reader if emotion else None)
+        decided = scanner.with_decision(threshold, uncertain_band, video_threshold).with_emotion(
+            reader if emotion else None)
         decided = decided.with_explain(EXPLAIN_METHOD if explain else None)
         owner = request.state.owner
         stored = None if explain else await run_in_threadpool(store.find, hashlib.sha256(data).hexdigest(),

@@ -41,12 +41,14 @@ def emotion_key(model: dict) -> str:
 
 def video_key(model: dict) -> str:
     """How a record's `model` block judges videos: "name@version/frames" of the temporal model, or
-    "mean_of_frames/frames" ("" for records made before videos were judged by tracks)."""
+    "mean_of_frames/frames" ("" for records made before videos were judged by tracks), with the video threshold
+    when a user overrode it."""
     video = model.get("video")
     if not video:
         return ""
     rate = f"@{video['fps']}fps" if video.get("fps") else ""
-    return f"{video.get('name', video['aggregation'])}@{video.get('version', '')}/{video['frames']}{rate}"
+    chosen = f"@t{decision_key(video['threshold'], 0.0)[0]}" if video.get("threshold_source") == "override" else ""
+    return f"{video.get('name', video['aggregation'])}@{video.get('version', '')}/{video['frames']}{rate}{chosen}"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ async function scan(file) {
   const form = new FormData();
   form.append("file", file);
   if ($("#threshold").value !== "") { form.append("threshold", $("#threshold").value); }
+  if ($("#video-threshold").value !== "") { form.append("video_threshold", $("#video-threshold").value); }
   form.append("uncertain_band", $("#uncertain-band").value || "0.1");
   form.append("emotion", $("#emotion").checked ? "true" : "false");
   form.append("explain", $("#explain").checked ? "true" : "false");
@@ -164,6 +165,7 @@ async function loadModel() {
     $("#model-info").textContent = `model ${info.name} (${info.version}): fake if P(fake) ≥ ` +
       `${(info.threshold + info.uncertain_band).toFixed(2)}, real if < ${(info.threshold - info.uncertain_band).toFixed(2)}`;
     $("#threshold").placeholder = info.threshold.toFixed(2);
+    $("#video-threshold").placeholder = info.video.threshold.toFixed(2);
   } catch (error) {
     $("#model-info").textContent = `model unknown: ${error.message}`;
   }

@@ -1,0 +1,50 @@
+"""The decision rule: how a calibrated P(fake) becomes real / fake / uncertain, and where its threshold came from.
+
+Face verdicts and video verdicts each have their own rule, built once from their model's card and changed only
+by an explicit override (`--threshold` for faces, `--video-threshold` for videos), so a record always says
+which threshold decided it and whether a person chose it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from facetrust.errors import FacetrustError
+
+Verdict = Literal["real", "fake", "uncertain"]
+ThresholdSource = Literal["model", "override"]
+DEFAULT_UNCERTAIN_BAND = 0.1
+MAX_UNCERTAIN_BAND = 0.5
+RECORD_DIGITS = 4  # thresholds and bands as records show them
+
+
+@dataclass(frozen=True)
+class DecisionRule:
+    """fake at or above threshold + band, real below threshold - band, uncertain in between."""
+
+    threshold: float
+    uncertain_band: float = DEFAULT_UNCERTAIN_BAND
+    source: ThresholdSource = "model"  # "model": chosen on the model's validation data; "override": by the user
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.threshold <= 1.0:
+            raise FacetrustError(f"threshold {self.threshold} is outside 0-1 (it is a P(fake))")
+        if not 0.0 <= self.uncertain_band <= MAX_UNCERTAIN_BAND:
+            raise FacetrustError(f"uncertain band {self.uncertain_band} is outside 0-{MAX_UNCERTAIN_BAND}")
+
+    def overridden(self, threshold: float | None = None, uncertain_band: float | None = None) -> DecisionRule:
+        """This rule with what the user set; a threshold they set is marked as theirs."""
+        rule = self if uncertain_band is None else replace(self, uncertain_band=uncertain_band)
+        return rule if threshold is None else replace(rule, threshold=threshold, source="override")
+
+    def verdict(self, p_fake: float) -> Verdict:
+        if p_fake >= self.threshold + self.uncertain_band:
+            return "fake"
+        if p_fake < self.threshold - self.uncertain_band:
+            return "real"
+        return "uncertain"
+
+    def to_dict(self) -> dict:
+        return {"threshold": round(self.threshold, RECORD_DIGITS),
+                "uncertain_band": round(self.uncertain_band, RECORD_DIGITS), "threshold_source": self.source}
