@@ -17,7 +17,9 @@ import typer
 from tqdm import tqdm
 from typer.core import TyperCommand
 
-from facetrust.api import FacesResult, find_faces_or_error
+from facetrust.batch.local import scan_many
+from facetrust.batch.ray_engine import scan_on_ray
+from facetrust.bundled import default_emotion_model_path, default_model_path
 from facetrust.cli_emotion import emotion_app
 from facetrust.cli_support import (
     DetectorOpt,
@@ -33,18 +35,14 @@ from facetrust.cli_support import (
 from facetrust.cli_video import video_app
 from facetrust.data.crops import CropSettings, crop_dataset
 from facetrust.data.datasets import assign_splits, discover
-from facetrust.detection import default_model_path
-from facetrust.detection.batch import scan_many
-from facetrust.detection.ray_scan import scan_on_ray
 from facetrust.detection.scanner import Scanner, ScanSettings
 from facetrust.detection.verdict import ScanResult
 from facetrust.embeddings import encode_samples
-from facetrust.emotion.annotate import default_emotion_model_path
 from facetrust.errors import FacetrustError, MediaError
-from facetrust.evaluation.evaluate import evaluate_model, write_evaluation
 from facetrust.evaluation.plots import confusion_panel, save_confusion_matrices, save_encoding_norms
 from facetrust.explain import EXPLAIN_METHODS, save_explanation
 from facetrust.faces import DEFAULT_DETECTOR, FaceFinder, create_detector, list_detectors
+from facetrust.faces.stage import FacesResult, find_faces_or_error
 from facetrust.media.files import expand_inputs
 from facetrust.models import list_models, model_entry
 from facetrust.models.checkpoint import load_model
@@ -53,6 +51,7 @@ from facetrust.report.build import ReportConfig, build_report, evaluated_crops
 from facetrust.report.degrade import DEGRADATIONS
 from facetrust.report.embedding import embedding_map
 from facetrust.store import ResultStore
+from facetrust.studies.evaluate import evaluate_model, write_evaluation
 from facetrust.training import TrainConfig, read_config, train
 from facetrust.training.distributed import join_workers
 from facetrust.video.timeline import save_timeline

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
+from facetrust.bundled import default_emotion_model_path
 from facetrust.cli_support import MaxPerSplitOpt, SeedOpt, crop_mode, errors_exit_2, resumable
-from facetrust.emotion.annotate import default_emotion_model_path
 from facetrust.emotion.evaluate import evaluate_emotion, write_emotion_evaluation
 from facetrust.emotion.training import EmotionTrainConfig, train_emotion
 from facetrust.models.checkpoint import load_model

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
+from facetrust.bundled import default_video_model_path
 from facetrust.cli_support import SeedOpt, errors_exit_2, fail, resumable
-from facetrust.detection.scanner import default_video_model_path
 from facetrust.models.checkpoint import load_model
 from facetrust.video.evaluate import evaluate_video
 from facetrust.video.model import load_video_model

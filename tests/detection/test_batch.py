@@ -4,8 +4,8 @@ from pathlib import Path
 
 import numpy as np
 
+from facetrust.batch.local import scan_many
 from facetrust.detection import Scanner
-from facetrust.detection.batch import scan_many
 from facetrust.errors import MediaError
 from facetrust.store import ResultStore
 

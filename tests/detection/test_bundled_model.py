@@ -6,8 +6,8 @@ from pathlib import Path
 import jsonschema
 from typer.testing import CliRunner
 
+from facetrust.bundled import default_model_path
 from facetrust.cli import app
-from facetrust.detection import default_model_path
 from facetrust.models.checkpoint import load_model
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,7 +43,7 @@ def test_bundled_weights_separate_real_from_fake(shared_data, tmp_path):
     """A sample of k140/test (never trained or selected on): fails if the weights did not load right."""
     import shutil
 
-    from facetrust.evaluation.evaluate import evaluate_model
+    from facetrust.studies.evaluate import evaluate_model
 
     for label in ("real", "fake"):
         (tmp_path / label).mkdir()

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from facetrust.batch.local import scan_many
+from facetrust.batch.ray_engine import scan_on_ray
 from facetrust.cli import app
-from facetrust.detection.batch import scan_many
-from facetrust.detection.ray_scan import scan_on_ray
 from facetrust.detection.scanner import ScanSettings
 from facetrust.errors import MediaError
 from facetrust.store import ResultStore

@@ -10,8 +10,8 @@ import torch
 import torch.nn.functional as F
 from typer.testing import CliRunner
 
+from facetrust.bundled import default_emotion_model_path
 from facetrust.cli import app
-from facetrust.emotion.annotate import default_emotion_model_path
 from facetrust.emotion.training import EmotionTrainConfig, train_emotion
 from facetrust.models.checkpoint import load_model
 from facetrust.models.inference import batch_of
@@ -77,7 +77,7 @@ def test_ensemble_runs_on_onnxruntime_like_pytorch(ensemble, shared_data):
 
 
 def test_ensemble_refuses_a_single_or_a_detector_member(members, tmp_path, shared_data):
-    from facetrust.detection import default_model_path
+    from facetrust.bundled import default_model_path
 
     base = ["emotion", "ensemble", "--data", str(shared_data / "emotion/fer2013"), "--out", str(tmp_path / "e")]
     result = runner.invoke(app, [*base, "--model", str(members[0])])

@@ -7,8 +7,9 @@ import jsonschema
 import numpy as np
 from typer.testing import CliRunner
 
+from facetrust.bundled import default_model_path
 from facetrust.cli import app
-from facetrust.detection import Scanner, default_model_path
+from facetrust.detection import Scanner
 from facetrust.emotion import EMOTIONS
 from facetrust.faces.align import crop_box, reframe, whole_image
 

@@ -5,8 +5,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from facetrust.bundled import default_model_path
 from facetrust.cli import app
-from facetrust.detection import default_model_path
 from facetrust.emotion import EMOTIONS, training
 from facetrust.emotion.training import TTA_CHOICES, EmotionTrainConfig, load_emotion_splits, train_emotion
 from facetrust.errors import FacetrustError

@@ -10,8 +10,8 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from facetrust.api import find_faces
+from facetrust.bundled import default_model_path
 from facetrust.cli import app
-from facetrust.detection import default_model_path
 from facetrust.errors import FacetrustError
 from facetrust.explain import face_heatmaps
 from facetrust.models.checkpoint import load_model

@@ -33,3 +33,9 @@ def test_output_shape_and_tf_same_pooling():
     assert model(torch.zeros(2, 1, 64, 64)).shape == (2, 7)
     pooled = model.blocks[0].main[-1](torch.arange(16.0).reshape(1, 1, 4, 4))
     np.testing.assert_array_equal(pooled[0, 0].numpy(), [[10, 11], [14, 15]])  # padding bottom/right only
+
+
+def test_the_packaged_classes_are_the_expression_vocabulary():
+    from facetrust.models.mini_xception import FER2013_CLASSES
+
+    assert len(EMOTIONS) == FER2013_CLASSES

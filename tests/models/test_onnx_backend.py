@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from facetrust.detection import Scanner, default_model_path
+from facetrust.bundled import default_model_path
+from facetrust.detection import Scanner
 from facetrust.embeddings import encode_crops
 from facetrust.models import create_model, list_models
 from facetrust.models.checkpoint import load_model

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from facetrust.bundled import default_model_path
 from facetrust.cli import app
-from facetrust.detection import default_model_path
-from facetrust.evaluation.evaluate import evaluate_model
 from facetrust.models.checkpoint import load_model
 from facetrust.report.attributes import user_groups
 from facetrust.report.degrade import DEGRADATIONS, file_rng
+from facetrust.studies.evaluate import evaluate_model
 
 runner = CliRunner()
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -120,8 +120,8 @@ def test_map_command_draws_the_embedding_and_lists_clusters(shared_data, tmp_pat
 
 
 def test_the_report_counts_what_the_files_declare_about_their_origin(report, tmp_path):
-    from facetrust.evaluation.evaluate import Evaluation
     from facetrust.report.build import provenance_counts
+    from facetrust.studies.evaluate import Evaluation
     from tests.provenance.make_files import ai_signed_jpeg, malformed_manifest_jpeg, stripped_jpeg
 
     saved = json.loads((report / "report.json").read_text())

@@ -134,7 +134,8 @@ def test_a_video_without_faces_is_no_face_not_an_error(trained):
 
 
 def test_without_a_bundled_video_model_a_video_is_judged_by_the_mean_of_its_frames(small_ffpp):
-    from facetrust.detection.scanner import DEFAULT_FRAMES, default_video_model_path
+    from facetrust.bundled import default_video_model_path
+    from facetrust.detection.scanner import DEFAULT_FRAMES
 
     assert not default_video_model_path().exists()  # none ships until one is trained on the bundled detector
     scanner = Scanner()
@@ -166,7 +167,7 @@ def test_a_videos_faces_go_through_the_image_model_once(small_ffpp, trained, mon
 
 
 def test_a_decoding_time_out_is_not_cached_as_the_videos_outcome(small_ffpp, monkeypatch):
-    from facetrust.detection.scanner import default_model_path
+    from facetrust.bundled import default_model_path
     from facetrust.errors import DecodeTimeoutError
     from facetrust.models.checkpoint import load_model
     from facetrust.video import features

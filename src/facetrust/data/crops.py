@@ -17,12 +17,12 @@ from pathlib import Path, PurePath
 import cv2
 from tqdm import tqdm
 
-from facetrust.api import find_faces_or_error
 from facetrust.atomic import atomic_write
 from facetrust.data.layout import label_of, split_of
 from facetrust.errors import DecodeTimeoutError, FacetrustError, MediaError
 from facetrust.faces import DEFAULT_DETECTOR, FaceFinder
 from facetrust.faces.finder import CropMode
+from facetrust.faces.stage import find_faces_or_error
 from facetrust.media.files import media_files
 from facetrust.settings_lock import pin_settings
 

@@ -16,11 +16,11 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from facetrust.api import find_faces_or_error
 from facetrust.cache import OutcomeCache
 from facetrust.data.datasets import Sample
 from facetrust.errors import MediaError
 from facetrust.faces import FaceFinder
+from facetrust.faces.stage import find_faces_or_error
 from facetrust.media import DEFAULT_LIMITS
 
 

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
-from facetrust.api import FacesResult, Source, find_faces
+from facetrust.bundled import default_model_path, default_video_model_path
 from facetrust.detection.decision import DecisionRule
 from facetrust.detection.verdict import FaceVerdict, ScanResult
 from facetrust.detection.video_judge import judge_video, video_rule
@@ -16,24 +16,13 @@ from facetrust.emotion.annotate import EmotionReader
 from facetrust.errors import FacetrustError
 from facetrust.explain import EXPLAIN_METHODS, face_heatmaps
 from facetrust.faces import CropMode
+from facetrust.faces.stage import FacesResult, Source, find_faces
 from facetrust.media import DEFAULT_LIMITS, MediaLimits
 from facetrust.models.checkpoint import LoadedModel, load_model
 from facetrust.models.inference import sigmoid
 from facetrust.video.model import VideoModel, load_video_model
 
-BUNDLED_MODEL = Path(__file__).resolve().parents[1] / "weights" / "detector"
-BUNDLED_VIDEO_MODEL = Path(__file__).resolve().parents[1] / "weights" / "video"
 DEFAULT_FRAMES = 16
-
-
-def default_video_model_path() -> Path:
-    """The temporal video model that ships with facetrust, reading the bundled detector's frame features."""
-    return BUNDLED_VIDEO_MODEL
-
-
-def default_model_path() -> Path:
-    """The detector that ships with facetrust (see its model.json card)."""
-    return BUNDLED_MODEL
 
 
 class Scanner:

@@ -7,9 +7,9 @@ import math
 
 import numpy as np
 
-from facetrust.api import FacesResult
 from facetrust.detection.decision import DecisionRule
 from facetrust.detection.verdict import FaceVerdict, TrackVerdict, VideoVerdict
+from facetrust.faces.stage import FacesResult
 from facetrust.models.checkpoint import LoadedModel
 from facetrust.video.features import track_sequences
 from facetrust.video.model import VideoModel

@@ -13,17 +13,11 @@ from pathlib import Path
 import numpy as np
 from scipy.special import softmax
 
+from facetrust.bundled import default_emotion_model_path
 from facetrust.errors import FacetrustError
 from facetrust.faces import FoundFace
 from facetrust.faces.align import reframe
 from facetrust.models.checkpoint import LoadedModel, load_model
-
-BUNDLED_EMOTION_MODEL = Path(__file__).resolve().parents[1] / "weights" / "emotion"
-
-
-def default_emotion_model_path() -> Path:
-    """The expression model that ships with facetrust (see its model.json card)."""
-    return BUNDLED_EMOTION_MODEL
 
 
 class EmotionReader:

@@ -14,11 +14,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from facetrust.emotion.labels import EMOTIONS
 from facetrust.faces.weights import package_file
 from facetrust.models.heads import squeeze_single
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import register_model
+
+# The packaged weights' classes: FER-2013's angry, disgust, fear, happy, sad, surprise, neutral (the order of
+# facetrust.emotion.labels.EMOTIONS, which sits above this layer).
+FER2013_CLASSES = 7
 
 KERAS_BN_EPS = 1e-3
 
@@ -77,7 +80,7 @@ class _Block(nn.Module):
 class MiniXception(nn.Module):
     """Logits (B, num_classes) for (B, 1, 64, 64) grey faces."""
 
-    def __init__(self, num_classes: int = len(EMOTIONS), in_channels: int = 1) -> None:
+    def __init__(self, num_classes: int = FER2013_CLASSES, in_channels: int = 1) -> None:
         super().__init__()
         self.stem = nn.Sequential(nn.Conv2d(in_channels, 8, 3, bias=False), _bn(8), nn.ReLU(inplace=True),
                                   nn.Conv2d(8, 8, 3, bias=False), _bn(8), nn.ReLU(inplace=True))
@@ -154,11 +157,11 @@ def _copy(module: nn.Module, values: dict[str, np.ndarray]) -> None:
 @register_model("mini_xception", Preprocess(size=64, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), color="gray",
                                             interpolation="bilinear"),
                 "fer's FER-2013 mini-Xception (emotion baseline); weights from the fer package")
-def build_mini_xception(num_classes: int = len(EMOTIONS), pretrained: bool = True, channels: int = 1,
+def build_mini_xception(num_classes: int = FER2013_CLASSES, pretrained: bool = True, channels: int = 1,
                         **_: object) -> nn.Module:
     model = MiniXception(num_classes, channels)
     if pretrained:
-        if num_classes != len(EMOTIONS) or channels != 1:
+        if num_classes != FER2013_CLASSES or channels != 1:
             raise ValueError("fer's mini-Xception weights are for 7 classes and grey input")
         load_fer_weights(model)
     return model

@@ -19,11 +19,11 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from facetrust.api import find_faces_or_error
 from facetrust.cache import OutcomeCache
 from facetrust.emotion.annotate import EmotionReader
 from facetrust.errors import FacetrustError, MediaError
 from facetrust.faces.landmarks import shape_68
+from facetrust.faces.stage import find_faces_or_error
 from facetrust.models.checkpoint import LoadedModel
 
 VALENCE = {"happy": "positive", "surprise": "positive", "angry": "negative", "disgust": "negative",

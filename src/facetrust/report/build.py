@@ -18,10 +18,9 @@ import cv2
 import numpy as np
 
 import facetrust
+from facetrust.bundled import default_model_path
 from facetrust.data.datasets import Sample, discover
 from facetrust.data.face_crops import CropCache, crop_samples
-from facetrust.detection.scanner import default_model_path
-from facetrust.evaluation.evaluate import Evaluation, evaluate_model
 from facetrust.evaluation.metrics import binary_metrics, expected_calibration_error
 from facetrust.evaluation.plots import save_pr_overlay, save_roc_overlay
 from facetrust.explain import face_heatmaps, overlay
@@ -32,6 +31,7 @@ from facetrust.report.degrade import DEGRADATIONS, degrade_samples
 from facetrust.report.embedding import embedding_map
 from facetrust.report.html import render_html
 from facetrust.report.plots import save_reliability, save_robustness
+from facetrust.studies.evaluate import Evaluation, evaluate_model
 
 MIN_GROUP = 30  # fewer faces than this (or fewer than 5 of a class for AUC) is too small to judge
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from facetrust.evaluation.evaluate import Evaluation
 from facetrust.models.checkpoint import LoadedModel
 from facetrust.report.plots import save_embedding_map
+from facetrust.studies.evaluate import Evaluation
 
 
 def embedding_map(model: LoadedModel, evaluation: Evaluation, crops: list[np.ndarray], seed: int, path: Path,

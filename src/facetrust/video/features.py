@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from facetrust.api import FacesResult, find_faces
 from facetrust.cache import OutcomeCache
 from facetrust.emotion.annotate import EmotionReader
 from facetrust.errors import DecodeTimeoutError, MediaError
+from facetrust.faces.stage import FacesResult, find_faces
 from facetrust.models.checkpoint import LoadedModel
 from facetrust.video.tracks import Track, link_tracks
 

@@ -99,7 +99,7 @@ def load_video_model(path: str | Path, image_model: LoadedModel | None = None) -
 
 
 def _find_image_model(folder: Path, reference: dict) -> LoadedModel:
-    from facetrust.detection.scanner import default_model_path
+    from facetrust.bundled import default_model_path
 
     candidates = [folder / reference["path"]] if reference.get("path") else []
     for candidate in [*candidates, default_model_path()]:

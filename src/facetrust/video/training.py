@@ -25,7 +25,7 @@ from torch import nn
 from tqdm import tqdm
 
 import facetrust
-from facetrust.detection.scanner import default_model_path
+from facetrust.bundled import default_model_path
 from facetrust.errors import FacetrustError
 from facetrust.evaluation import fit_temperature
 from facetrust.evaluation.metrics import choose_threshold

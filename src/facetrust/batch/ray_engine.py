@@ -15,10 +15,10 @@ import pickle
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from facetrust.api import load_input
-from facetrust.detection.batch import Outcome, scan_many
+from facetrust.batch.local import Outcome, scan_many
 from facetrust.detection.scanner import ScanSettings
 from facetrust.errors import MediaError, MissingComponentError
+from facetrust.faces.stage import load_input
 from facetrust.store import ResultStore, StoredScan
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from facetrust.api import FacesResult, find_faces_or_error, load_input
 from facetrust.detection.scanner import Scanner
 from facetrust.detection.verdict import ScanResult
 from facetrust.errors import MediaError, ProcessingError
+from facetrust.faces.stage import FacesResult, find_faces_or_error, load_input
 from facetrust.store import ResultStore, StoredScan
 
 Outcome = ScanResult | StoredScan | MediaError

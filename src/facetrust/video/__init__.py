@@ -1,0 +1,1 @@
+"""Videos: face tracks, temporal models, video training, evaluation and timelines."""
