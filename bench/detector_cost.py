@@ -21,7 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import describe_cpu
 
-from facetrust.api import find_faces
+from facetrust.faces.stage import find_faces
 from facetrust.media.files import media_files
 from facetrust.models.checkpoint import LoadedModel, load_model
 

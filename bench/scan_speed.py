@@ -25,10 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from facetrust.api import find_faces
-from facetrust.detection import Scanner, default_model_path
-from facetrust.detection.batch import scan_many
+from facetrust.batch.local import scan_many
+from facetrust.bundled import default_model_path
+from facetrust.detection import Scanner
 from facetrust.faces import CropMode
+from facetrust.faces.stage import find_faces
 from facetrust.media.files import media_files
 from facetrust.models.checkpoint import LoadedModel, load_model
 from facetrust.models.onnx_backend import OnnxModule

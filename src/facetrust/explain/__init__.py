@@ -1,6 +1,12 @@
-"""Evidence for a verdict: where in the face crop the detector looked (class-activation heatmaps)."""
+"""Evidence for a verdict: where in the face crop the detector looked (class-activation heatmaps).
+Names load on first use."""
 
-from facetrust.explain.figure import png_data_url, save_explanation
-from facetrust.explain.heatmaps import EXPLAIN_METHODS, face_heatmaps, overlay
+from facetrust.lazy import lazy_exports
+
+EXPLAIN_METHODS = ("gradcam", "gradcam++", "xgradcam")  # facetrust.explain.heatmaps maps each to its CAM class
 
 __all__ = ["EXPLAIN_METHODS", "face_heatmaps", "overlay", "png_data_url", "save_explanation"]
+
+__getattr__ = lazy_exports(__name__, {
+    "face_heatmaps": "facetrust.explain.heatmaps", "overlay": "facetrust.explain.heatmaps",
+    "png_data_url": "facetrust.explain.figure", "save_explanation": "facetrust.explain.figure"})

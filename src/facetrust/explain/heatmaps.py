@@ -16,10 +16,11 @@ from pytorch_grad_cam import GradCAM, GradCAMPlusPlus, XGradCAM
 from torch import nn
 
 from facetrust.errors import FacetrustError
+from facetrust.explain import EXPLAIN_METHODS
 from facetrust.models.checkpoint import LoadedModel
 from facetrust.models.inference import batch_of
 
-EXPLAIN_METHODS = {"gradcam": GradCAM, "gradcam++": GradCAMPlusPlus, "xgradcam": XGradCAM}
+CAMS = dict(zip(EXPLAIN_METHODS, (GradCAM, GradCAMPlusPlus, XGradCAM), strict=True))
 
 
 class _FakeLogit(nn.Module):
@@ -50,7 +51,7 @@ def face_heatmaps(model: LoadedModel, crops: Sequence[np.ndarray], method: str =
     module = model.module.eval()
     wrapped = _FakeLogit(module)
     maps: list[np.ndarray] = []
-    with EXPLAIN_METHODS[method](model=wrapped, target_layers=[last_convolution(module)]) as cam:
+    with CAMS[method](model=wrapped, target_layers=[last_convolution(module)]) as cam:
         for start in range(0, len(crops), batch_size):
             chunk = crops[start:start + batch_size]
             batch = batch_of(model.preprocess, chunk).contiguous()

@@ -8,12 +8,12 @@ from typing import Literal
 
 import numpy as np
 
+from facetrust.faces import DEFAULT_DETECTOR
 from facetrust.faces.align import align_face, whole_image
 from facetrust.faces.detectors import FaceDetector, create_detector
 from facetrust.faces.types import Face
 
 CropMode = Literal["auto", "detect", "whole"]
-DEFAULT_DETECTOR = "mtcnn"
 # In auto mode, one face whose box spans at least this fraction of both image sides means the input
 # is already a face crop (as in most datasets): the whole image is used instead of a re-crop.
 FILLS_IMAGE = 0.45

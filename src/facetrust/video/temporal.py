@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-TEMPORAL_KINDS = ("gru", "lstm", "attention", "mean")
+from facetrust.video import TEMPORAL_KINDS
 
 
 class TemporalHead(nn.Module):

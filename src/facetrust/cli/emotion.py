@@ -9,11 +9,7 @@ from typing import Annotated
 import typer
 
 from facetrust.bundled import default_emotion_model_path
-from facetrust.cli_support import MaxPerSplitOpt, SeedOpt, crop_mode, errors_exit_2, resumable
-from facetrust.emotion.evaluate import evaluate_emotion, write_emotion_evaluation
-from facetrust.emotion.training import EmotionTrainConfig, train_emotion
-from facetrust.models.checkpoint import load_model
-from facetrust.models.ensemble import check_members, member_spec
+from facetrust.cli.support import MaxPerSplitOpt, SeedOpt, crop_mode, errors_exit_2, resumable
 
 emotion_app = typer.Typer(no_args_is_help=True, help="Facial expressions: angry, disgust, fear, happy, sad, "
                           "surprise, neutral.")
@@ -40,6 +36,8 @@ def train_command(
     name: Annotated[str | None, typer.Option(help="Model name for its card (default: architecture and data).")] = None,
 ) -> None:
     """Train an expression model; selection on public_test (or val), private_test (or test) only measured."""
+    from facetrust.emotion.training import EmotionTrainConfig, train_emotion
+
     config = EmotionTrainConfig(data=str(data), out=str(out), model=model, epochs=epochs, batch_size=batch_size,
                                 lr=lr, img_size=img_size, color=color, freeze_backbone=freeze_backbone,
                                 augment=augment, pretrained=pretrained, label_smoothing=label_smoothing, seed=seed,
@@ -59,6 +57,9 @@ def ensemble_command(
     max_per_split: MaxPerSplitOpt = None,
 ) -> None:
     """Average trained expression models (equal weights, nothing fitted but the temperature) into one model."""
+    from facetrust.emotion.training import EmotionTrainConfig, train_emotion
+    from facetrust.models.ensemble import check_members, member_spec
+
     with errors_exit_2():
         members = [member_spec(folder) for folder in model]
         check_members(members)
@@ -91,6 +92,8 @@ def study_command(
 
 
 def _echo_card_metrics(folder: Path) -> None:
+    from facetrust.models.checkpoint import load_model
+
     card = load_model(folder, backend="torch").card
     for split, metrics in card["metrics"].items():
         sample = f" sampled from {metrics['sampled_from']}" if "sampled_from" in metrics else ""
@@ -110,6 +113,9 @@ def evaluate_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
 ) -> None:
     """Accuracy, macro-F1, per-class precision/recall and the confusion matrix on labelled faces."""
+    from facetrust.emotion.evaluate import evaluate_emotion, write_emotion_evaluation
+    from facetrust.models.checkpoint import load_model
+
     with errors_exit_2():
         loaded = load_model(model or default_emotion_model_path())
         evaluation = evaluate_emotion(loaded, data, crop_mode(face_mode) if face_mode else None)

@@ -9,13 +9,8 @@ from typing import Annotated
 import typer
 
 from facetrust.bundled import default_video_model_path
-from facetrust.cli_support import SeedOpt, errors_exit_2, fail, resumable
-from facetrust.models.checkpoint import load_model
-from facetrust.video.evaluate import evaluate_video
-from facetrust.video.model import load_video_model
-from facetrust.video.report import report_markdown
-from facetrust.video.temporal import TEMPORAL_KINDS
-from facetrust.video.training import VideoTrainConfig, train_video
+from facetrust.cli.support import SeedOpt, errors_exit_2, fail, resumable
+from facetrust.video import TEMPORAL_KINDS
 
 video_app = typer.Typer(no_args_is_help=True, help="Video deepfakes: temporal models over face tracks.")
 
@@ -48,6 +43,8 @@ def train_command(
     seed: SeedOpt = 0,
 ) -> None:
     """Cross-validate temporal models against mean/max of frames, then train the first on every video."""
+    from facetrust.video.training import VideoTrainConfig, train_video
+
     config = VideoTrainConfig(data=str(data), out=str(out), temporal=_kinds(temporal),
                               image_model=str(image_model) if image_model else None, frames=frames, folds=folds,
                               epochs=epochs, lr=lr, hidden=hidden, emotion=emotion, seed=seed)
@@ -68,6 +65,11 @@ def evaluate_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
 ) -> None:
     """Video-level ROC-AUC, AP, accuracy, EER per method, beside mean and max of the frames' P(fake)."""
+    from facetrust.models.checkpoint import load_model
+    from facetrust.video.evaluate import evaluate_video
+    from facetrust.video.model import load_video_model
+    from facetrust.video.report import report_markdown
+
     if model is None and not default_video_model_path().exists():
         fail("no video model ships with this version (docs/VIDEO.md); give --model DIR, one trained by "
              "`facetrust video train`")
