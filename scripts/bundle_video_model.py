@@ -11,7 +11,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from facetrust.detection.scanner import default_model_path, default_video_model_path
+from facetrust.bundled import default_model_path, default_video_model_path
 from facetrust.models.checkpoint import CARD_FILE, WEIGHTS_FILE, load_model
 
 

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
+from facetrust.bundled import default_model_path
 from facetrust.data.crops import CropSettings, crop_dataset
-from facetrust.detection import default_model_path
-from facetrust.evaluation.evaluate import evaluate_model, write_evaluation
 from facetrust.media.files import media_files
 from facetrust.models.checkpoint import load_model
+from facetrust.studies.evaluate import evaluate_model, write_evaluation
 from facetrust.studies.shortcuts import manifest_notes
 
 PACK = ("k140", "gan512", "stylegan3", "sdfd", "realorai_game", "sfhq_t2i", "ecuador_flux", "dfdc_crops",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from scipy.special import logit
 
-from facetrust.detection import default_model_path
+from facetrust.bundled import default_model_path
 from facetrust.models.checkpoint import load_model
 from facetrust.training.trainer import read_config, selection_score, validation_crops
 
