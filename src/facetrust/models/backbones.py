@@ -80,3 +80,24 @@ def build_mobilenet_v2(num_classes: int = 1, pretrained: bool = True, dropout: f
     model = imagenet_mobilenet_v2(pretrained)
     backbone = nn.Sequential(model.features, nn.AdaptiveAvgPool2d(1), nn.Flatten())
     return BackboneClassifier(backbone, model.last_channel, num_classes, dropout)
+
+
+@register_model("mobilenet_v2_patch", Preprocess(size=224, mean=IMAGENET_MEAN, std=IMAGENET_STD,
+                                                 interpolation="bilinear"),
+                "MobileNetV2 cut after `blocks` blocks: a classifier of small patches, averaged (ImageNet weights)")
+def build_mobilenet_v2_patch(num_classes: int = 1, pretrained: bool = True, dropout: float = 0.2, blocks: int = 7,
+                             width: int = 256, **_: object) -> nn.Module:
+    """Only the first `blocks` of MobileNetV2's 19 feature blocks (7: a receptive field of about 60 px), then a
+    1x1 convolution scoring each location and a global average: the crop's logit is the mean of local patch
+    logits. A truncated network cannot see whole-face layout, only local texture and seams, which Chai et al.
+    (ECCV 2020, "What makes fake images detectable?") found to carry over to generators a model never saw."""
+    features = imagenet_mobilenet_v2(pretrained).features[:blocks]
+    channels = _output_channels(features)
+    local = nn.Sequential(nn.Conv2d(channels, width, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU6(inplace=True))
+    backbone = nn.Sequential(features, local, nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    return BackboneClassifier(backbone, width, num_classes, dropout)
+
+
+def _output_channels(blocks: nn.Sequential) -> int:
+    with torch.no_grad():
+        return int(blocks.eval()(torch.zeros(1, 3, 64, 64)).shape[1])
