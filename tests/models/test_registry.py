@@ -113,3 +113,19 @@ def test_the_ensemble_is_refused_for_training_and_points_to_how_it_is_built():
     check_trainable("ensemble", {"members", "weights"}, epochs=0)  # `emotion ensemble` only finishes it
     with pytest.raises(FacetrustError, match="facetrust emotion ensemble --model"):
         create_model("ensemble", num_classes=7)
+
+
+def test_the_patch_model_scores_local_patches_with_imagenet_blocks():
+    model = create_model("mobilenet_v2_patch", blocks=7).eval()
+    full = imagenet_mobilenet_v2().features[:7]
+    for ours, theirs in zip(model.backbone[0].state_dict().values(), full.state_dict().values(), strict=True):
+        assert torch.equal(ours, theirs)  # the packaged ImageNet weights, not random ones
+    local = torch.nn.Sequential(model.backbone[0], model.backbone[1])  # the score map before the average
+    image = torch.rand(1, 3, 256, 256)
+    changed = image.clone()
+    changed[:, :, :64, :64] = 0  # the top-left corner only
+    with torch.no_grad():
+        before, after = local(image), local(changed)
+    assert before.shape[-2:] == (32, 32)
+    assert torch.equal(before[..., 16:, 16:], after[..., 16:, 16:])  # far locations never see the corner
+    assert not torch.equal(before[..., :4, :4], after[..., :4, :4])
