@@ -76,7 +76,7 @@ def main() -> None:
     args = parser.parse_args()
     paths = media_files(args.data)[: args.limit]
     eager = load_model(args.model, backend="torch")
-    print(f"{len(paths)} inputs from {args.data}, model {eager.name} ({eager.card['architecture']}, "
+    print(f"{len(paths)} inputs from {args.data}, model {eager.name} ({eager.card.architecture}, "
           f"{eager.preprocess.size} px)")
     print("| setting | pipeline | seconds | inputs/s | ratio |\n|---|---|---:|---:|---:|")
     crops: list[np.ndarray] = []

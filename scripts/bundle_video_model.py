@@ -6,27 +6,27 @@ Refuses a model trained on another image model's features than the bundled detec
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 from pathlib import Path
 
 from facetrust.bundled import default_model_path, default_video_model_path
-from facetrust.models.checkpoint import CARD_FILE, WEIGHTS_FILE, load_model
+from facetrust.models.card import VideoCard, read_card, write_card
+from facetrust.models.checkpoint import WEIGHTS_FILE, load_model
 
 
 def main(source: Path) -> None:
-    card = json.loads((source / CARD_FILE).read_text(encoding="utf-8"))
+    card = read_card(source, VideoCard)
+    reference = card.image_model
     detector = load_model(default_model_path(), backend="torch")
-    if card["image_model"]["sha256"] != detector.weights_sha256:
-        sys.exit(f"{source}: trained on {card['image_model']['name']} {card['image_model']['version']}, "
+    if reference["sha256"] != detector.weights_sha256:
+        sys.exit(f"{source}: trained on {reference['name']} {reference['version']}, "
                  f"not on the bundled detector {detector.name} {detector.version}")
     target = default_video_model_path()
     target.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source / WEIGHTS_FILE, target / WEIGHTS_FILE)
-    card["image_model"]["path"] = "../detector"
-    (target / CARD_FILE).write_text(json.dumps(card, indent=2), encoding="utf-8")
-    print(f"bundled {card['name']} {card['version']} in {target}")
+    write_card(target, card.model_copy(update={"image_model": {**reference, "path": "../detector"}}))
+    print(f"bundled {card.name} {card.version} in {target}")
 
 
 if __name__ == "__main__":

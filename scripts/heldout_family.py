@@ -31,7 +31,7 @@ def main() -> None:
     config = replace(read_config(args.config), leave_out=None, self_blend=0.0)  # every source, no blends
     held_out = [name for name, family in config.sources.items() if family == args.family]
     model = load_model(args.model)
-    threshold = model.card["threshold"]
+    threshold = model.card.threshold
     for split, crops in split_crops(config, ("val", "test"), progress=False).items():
         names = [sample.source for sample in crops.samples]
         p_fake = model.p_fake(crops.crops)

@@ -50,9 +50,9 @@ def main() -> None:
         print(f"measured {name}", flush=True)
     rows = {name: e.metrics for name, e in results.items()}
     (args.out / "summary.json").write_text(json.dumps({"model": model.name, "version": model.version,
-                                                       "threshold": model.card["threshold"], "sets": rows},
+                                                       "threshold": model.card.threshold, "sets": rows},
                                                       indent=2), encoding="utf-8")
-    print(f"\n{model.name} ({model.version}), threshold {model.card['threshold']:.3f}\n")
+    print(f"\n{model.name} ({model.version}), threshold {model.card.threshold:.3f}\n")
     print(_table(rows, probes))
     aucs = [rows[f"{name}/test"]["roc_auc"] for name in TWO_CLASS_NEW]
     print(f"\nmean ROC-AUC over the new two-class test splits ({', '.join(TWO_CLASS_NEW)}): {np.mean(aucs):.3f}, "

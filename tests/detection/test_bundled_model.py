@@ -16,15 +16,16 @@ SCHEMA = json.loads((REPO / "src/facetrust/detection/verdict.schema.json").read_
 
 def test_bundled_card_says_how_it_was_trained_and_what_it_scored():
     card = load_model(default_model_path()).card
-    assert card["architecture"] == "mobilenet_v2" and card["preprocess"]["size"] == 256
-    config = card["training"]["config"]
+    assert card.task == "detector"  # upgraded: the bundled card predates the field
+    assert card.architecture == "mobilenet_v2" and card.preprocess.size == 256
+    config = card.training["config"]
     assert {"k140", "sdfd", "sfhq_t2i", "dfdc_crops", "inswapper", "utkface"} <= set(config["sources"])
-    assert config["self_blend"] > 0 and card["faces"]["mode"] == "detect"
-    assert "on validation" in card["threshold_rule"] and config["max_fpr"] is not None
+    assert config["self_blend"] > 0 and card.faces.mode == "detect"
+    assert "on validation" in card.threshold_rule and config["max_fpr"] is not None
     for split in ("val", "test"):
-        assert card["metrics"][split]["roc_auc"] > 0.85
-        scores = card["metrics_by_source"][split]
-        assert set(config["sources"]) <= set(scores) and "sbi" in card["metrics_by_source"]["val"]
+        assert card.metrics[split]["roc_auc"] > 0.85
+        scores = card.metrics_by_source[split]
+        assert set(config["sources"]) <= set(scores) and "sbi" in card.metrics_by_source["val"]
 
 
 def test_scan_examples_with_the_bundled_model():

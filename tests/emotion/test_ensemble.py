@@ -61,7 +61,7 @@ def test_ensemble_is_the_mean_of_its_members_calibrated_log_probabilities(member
         member = load_model(folder, backend="torch")
         with torch.no_grad():
             logits = member.module(batch_of(member.preprocess, crops))
-        expected.append(F.log_softmax(logits / member.card["temperature"], dim=1))
+        expected.append(F.log_softmax(logits / member.card.temperature, dim=1))
     whole = load_model(ensemble, backend="torch")
     with torch.no_grad():
         got = whole.module(batch_of(whole.preprocess, crops))

@@ -43,10 +43,13 @@ def test_hot_regions_matter_more_to_the_model_than_cold_ones(model):
 
 
 def test_models_without_convolutions_cannot_be_explained(model):
+    from dataclasses import replace
+
     from facetrust.models.checkpoint import LoadedModel
     from facetrust.models.registry import create_model
 
-    dense = LoadedModel(create_model("ffnn"), {**model.card, "preprocess": {**model.card["preprocess"], "size": 64}})
+    small = replace(model.card.preprocess, size=64)
+    dense = LoadedModel(create_model("ffnn"), model.card.model_copy(update={"preprocess": small}))
     with pytest.raises(FacetrustError, match="heatmaps need an image model with convolutions"):
         face_heatmaps(dense, [np.zeros((64, 64, 3), np.uint8)])
 

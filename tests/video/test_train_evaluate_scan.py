@@ -143,7 +143,7 @@ def test_without_a_bundled_video_model_a_video_is_judged_by_the_mean_of_its_fram
     record = Scanner(frames=4).scan(small_ffpp / "real/youtube_469.mp4").to_dict()
     jsonschema.validate(record, SCHEMA)
     assert record["video"]["aggregation"] == "mean_of_frames"
-    assert record["video"]["threshold"] == round(scanner.model.card["threshold"], 4)
+    assert record["video"]["threshold"] == round(scanner.model.card.threshold, 4)
     result = runner.invoke(app, ["video", "evaluate", "--data", str(small_ffpp)])
     assert result.exit_code == 2 and "no video model ships" in result.output
 

@@ -95,7 +95,7 @@ def _echo_card_metrics(folder: Path) -> None:
     from facetrust.models.checkpoint import load_model
 
     card = load_model(folder, backend="torch").card
-    for split, metrics in card["metrics"].items():
+    for split, metrics in card.metrics.items():
         sample = f" sampled from {metrics['sampled_from']}" if "sampled_from" in metrics else ""
         typer.echo(f"{split}: accuracy {metrics['accuracy']:.4f}, macro-F1 {metrics['macro_f1']:.4f} "
                    f"(n={metrics['n']}{sample})")

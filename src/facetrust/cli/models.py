@@ -23,7 +23,7 @@ def models() -> None:
     bundled = default_model_path()
     if (bundled / "model.json").exists():
         card = load_model(bundled).card
-        typer.echo(f"bundled detector: {card['name']} {card['version']} at {bundled}")
+        typer.echo(f"bundled detector: {card.name} {card.version} at {bundled}")
 
 
 def export(

@@ -80,4 +80,4 @@ def train_command(
         folder = train(train_config)
     if join_workers().leader:
         card = load_model(folder, backend="torch").card
-        typer.echo(f"model written to {folder}; validation: {card['metrics']['val']['roc_auc']} ROC-AUC")
+        typer.echo(f"model written to {folder}; validation: {card.metrics['val']['roc_auc']} ROC-AUC")

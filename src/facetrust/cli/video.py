@@ -80,7 +80,7 @@ def evaluate_command(
     if as_json:
         typer.echo(json.dumps({k: v for k, v in result.items() if k != "videos"}, indent=2))
         return
-    typer.echo(f"{loaded.card['name']} on {data}: {result['n_real']} real, {result['n_fake']} fake videos")
+    typer.echo(f"{loaded.card.name} on {data}: {result['n_real']} real, {result['n_fake']} fake videos")
     typer.echo(report_markdown(result))
     if result.get("note"):
         typer.echo(f"note: {result['note']}")

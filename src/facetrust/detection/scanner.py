@@ -50,12 +50,12 @@ class Scanner:
                  video_threshold: float | None = None) -> None:
         self.model = model if isinstance(model, LoadedModel) else load_model(model or default_model_path())
         card = self.model.card
-        self.emotion = EmotionReader(emotion, card["faces"]["margin"]) if emotion else None
-        self.decision = DecisionRule(card["threshold"]).overridden(threshold, uncertain_band)
+        self.emotion = EmotionReader(emotion, card.faces.margin) if emotion else None
+        self.decision = DecisionRule(card.threshold).overridden(threshold, uncertain_band)
         self.finder = self.model.face_finder(all_faces, detector, face_mode)
         self.video_model = self._video_model(video_model, bundled_detector=model is None)
         self.video_decision = video_rule(self.model, self.video_model, uncertain_band).overridden(video_threshold)
-        self.frames = frames or (self.video_model.card["frames"] if self.video_model else DEFAULT_FRAMES)
+        self.frames = frames or (self.video_model.card.frames if self.video_model else DEFAULT_FRAMES)
         self.limits = limits
         self.fps = fps
         self.provenance = provenance  # read what each file declares about its origin (C2PA, XMP, generators)
@@ -75,8 +75,8 @@ class Scanner:
     @property
     def model_info(self) -> dict:
         card = self.model.card
-        info = {"name": card["name"], "version": card["version"], "architecture": card["architecture"],
-                **self.decision.to_dict(), "temperature": round(card["temperature"], 4), "tta": card.get("tta"),
+        info = {"name": card.name, "version": card.version, "architecture": card.architecture,
+                **self.decision.to_dict(), "temperature": round(card.temperature, 4), "tta": card.tta,
                 "backend": self.model.backend}
         video = self.video_model.info if self.video_model else {"aggregation": "mean_of_frames"}
         info["video"] = (video | self.video_decision.to_dict() | {"frames": self.frames}
@@ -118,7 +118,7 @@ class Scanner:
         if self.video_model and any(found.kind == "video" for found in inputs):
             # one pass gives the temporal model its frame features and every face its P(fake)
             features, logits = self.model.features(crops)
-            p_fake = sigmoid(logits, self.model.card["temperature"])
+            p_fake = sigmoid(logits, self.model.card.temperature)
         else:
             features, logits, p_fake = None, None, self.model.p_fake(crops)
         ms_per_face = 1000 * (time.perf_counter() - started) / max(len(located), 1)

@@ -34,7 +34,7 @@ def judge_video(found: FacesResult, faces: list[FaceVerdict], image_model: Loade
     tracks = link_tracks([[f.face.box for f in frame.faces] for frame in found.frames])
     if video_model is not None:
         scores = video_model.p_fake(track_sequences(found, image_model, video_model.emotion, tracks, frame_features))
-        aggregation = video_model.card["temporal"]
+        aggregation = video_model.card.temporal
     else:
         scores = np.array([np.mean([face_at[m].p_fake for m in t.members]) for t in tracks])
         aggregation = "mean_of_frames"
@@ -58,4 +58,4 @@ def video_rule(image_model: LoadedModel, video_model: VideoModel | None,
     """The video decision rule before any override: the temporal model's threshold, or without one the image
     model's (a track's score is then the mean of its frames' P(fake), on the image model's scale)."""
     card = video_model.card if video_model is not None else image_model.card
-    return DecisionRule(card["threshold"]).overridden(uncertain_band=uncertain_band)
+    return DecisionRule(card.threshold).overridden(uncertain_band=uncertain_band)

@@ -25,29 +25,29 @@ class EmotionReader:
 
     def __init__(self, model: str | Path | LoadedModel | None, detector_margin: float) -> None:
         self.model = model if isinstance(model, LoadedModel) else load_model(model or default_emotion_model_path())
-        if self.model.card.get("task") != "emotion":
+        if self.model.card.task != "emotion":
             raise FacetrustError(f"{self.model.name} is not an expression model (its card has no task 'emotion')")
         self.detector_margin = detector_margin
 
     @property
     def info(self) -> dict:
         card = self.model.card
-        return {"name": card["name"], "version": card["version"], "architecture": card["architecture"],
-                "temperature": round(card["temperature"], 4), "tta": card.get("tta"), "backend": self.model.backend}
+        return {"name": card.name, "version": card.version, "architecture": card.architecture,
+                "temperature": round(card.temperature, 4), "tta": card.tta, "backend": self.model.backend}
 
     @property
     def classes(self) -> list[str]:
-        return self.model.card["classes"]
+        return self.model.card.classes
 
     def probabilities(self, faces: list[FoundFace], image_sizes: list[tuple[int, int]]) -> np.ndarray:
         """(faces, classes) calibrated expression probabilities; `image_sizes` are the (width, height) of
         the images the faces were found in."""
         if not faces:
             return np.zeros((0, len(self.classes)))
-        card = self.model.card["faces"]
+        crop = self.model.card.faces
         crops = [reframe(f.crop, f.face.box if f.source == "whole" else None, image_size, self.detector_margin,
-                         card["margin"], card["size"]) for f, image_size in zip(faces, image_sizes, strict=True)]
-        return softmax(self.model.logits(crops) / self.model.card["temperature"], axis=1)
+                         crop.margin, crop.size) for f, image_size in zip(faces, image_sizes, strict=True)]
+        return softmax(self.model.logits(crops) / self.model.card.temperature, axis=1)
 
     def read(self, faces: list[FoundFace], image_sizes: list[tuple[int, int]]) -> list[dict]:
         """{"label": most likely expression, "scores": {expression: probability}} per face."""

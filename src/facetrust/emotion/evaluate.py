@@ -34,9 +34,9 @@ def evaluate_emotion(model: LoadedModel, data: str | Path, face_mode: CropMode |
     `face_mode` "detect" or "auto" the largest face is found first and images without one are counted
     under `no_face`.
     """
-    if model.card.get("task") != "emotion":
+    if model.card.task != "emotion":
         raise FacetrustError(f"{model.name} is not an expression model (its card has no task 'emotion')")
-    classes = model.card["classes"]
+    classes = model.card.classes
     samples, report = clean(discover_emotions(data))
     not_scored = Counter(s.label for s in samples if s.label not in classes)
     samples = [s for s in samples if s.label in classes]
@@ -51,7 +51,7 @@ def evaluate_emotion(model: LoadedModel, data: str | Path, face_mode: CropMode |
         else:
             no_face += 1
     labels = np.array([classes.index(s.label) for s in kept], dtype=int)
-    probabilities = softmax(model.logits(crops) / model.card["temperature"], axis=1) if crops else np.zeros(
+    probabilities = softmax(model.logits(crops) / model.card.temperature, axis=1) if crops else np.zeros(
         (0, len(classes)))
     metrics = multiclass_metrics(labels, probabilities, classes)
     metrics |= {"not_scored": dict(not_scored), "no_face": no_face, "cleaning": report.summary(),

@@ -31,6 +31,7 @@ from facetrust.evaluation import fit_temperature
 from facetrust.evaluation.multiclass import multiclass_metrics
 from facetrust.evaluation.plots import save_training_curves
 from facetrust.models import create_model, model_entry
+from facetrust.models.card import ModelCard
 from facetrust.models.checkpoint import save_model, save_weights
 from facetrust.models.inference import TTA_MODES, batch_of, channels_last, predict_logits
 from facetrust.models.preprocess import Preprocess
@@ -268,4 +269,4 @@ def _finish(out: Path, config: EmotionTrainConfig, model: nn.Module, preprocess:
     }
     if history:
         save_training_curves(out / "curves.png", history, ("val_accuracy", "val_macro_f1"))
-    return save_model(out / "model", model, card)
+    return save_model(out / "model", model, ModelCard.model_validate(card))

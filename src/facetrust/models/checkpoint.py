@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -17,14 +16,13 @@ from facetrust.cache import cache_root
 from facetrust.embeddings import encode_crops
 from facetrust.errors import FacetrustError
 from facetrust.faces import CropMode, FaceFinder
+from facetrust.models.card import CARD_FILE, ModelCard, read_card, write_card
 from facetrust.models.inference import channels_last, predict_features, predict_logits, sigmoid
 from facetrust.models.onnx_backend import cached_onnx_runner, exports_features, onnxruntime_available
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import create_model
 
-CARD_FORMAT = "facetrust-model/1"
 WEIGHTS_FILE = "model.safetensors"
-CARD_FILE = "model.json"
 
 
 Backend = Literal["auto", "onnxruntime", "torch"]
@@ -39,7 +37,7 @@ class LoadedModel:
     """
 
     module: nn.Module
-    card: dict
+    card: ModelCard
     runner: nn.Module | None = None
     folder: Path | None = None
     weights_sha256: str = ""  # of model.safetensors: what a temporal video model's card is tied to
@@ -50,23 +48,23 @@ class LoadedModel:
 
     @property
     def preprocess(self) -> Preprocess:
-        return Preprocess.from_dict(self.card["preprocess"])
+        return self.card.preprocess
 
     def face_finder(self, all_faces: bool, detector: str | None = None, mode: CropMode | None = None) -> FaceFinder:
         """A face finder that crops as this model's training crops were made (detector and mode overridable:
         mode "whole" skips detection for inputs that are face crops already)."""
-        faces = self.card["faces"]
-        return FaceFinder(detector or faces["detector"], mode=mode or faces["mode"], size=faces["size"],
-                          margin=faces["margin"], all_faces=all_faces)
+        faces = self.card.faces
+        return FaceFinder(detector or faces.detector, mode=mode or faces.mode, size=faces.size,
+                          margin=faces.margin, all_faces=all_faces)
 
     @property
     def tta(self) -> str | None:
         """The test-time augmentation the card prescribes (`facetrust.models.inference.TTA_MODES`) or None."""
-        return self.card.get("tta")
+        return self.card.tta
 
     @property
     def needs_encodings(self) -> bool:
-        return "encoding" in self.card.get("inputs", ["image"])
+        return self.card.reads_encodings
 
     def logits(self, crops: list, encodings: np.ndarray | None = None) -> np.ndarray:
         """Logits for face crops exactly as the card prescribes (preprocessing, test-time augmentation).
@@ -80,32 +78,31 @@ class LoadedModel:
 
     def p_fake(self, crops: list, encodings: np.ndarray | None = None) -> np.ndarray:
         """Calibrated P(fake) for face crops: sigmoid(logit / temperature)."""
-        return sigmoid(self.logits(crops, encodings), self.card["temperature"])
+        return sigmoid(self.logits(crops, encodings), self.card.temperature)
 
     def features(self, crops: list) -> tuple[np.ndarray, np.ndarray]:
         """Per-crop penultimate features and logits (temporal video models, the report's embedding map), on
         onnxruntime when the runner's graph exports them."""
         if not exports_features(self.module):
-            raise FacetrustError(f"{self.card['architecture']}: no image-only feature extractor")
+            raise FacetrustError(f"{self.card.architecture}: no image-only feature extractor")
         extractor = self.runner if getattr(self.runner, "has_features", False) else self.module
         return predict_features(extractor, self.module.head, self.preprocess, crops, tta=self.tta)
 
     @property
     def name(self) -> str:
-        return self.card["name"]
+        return self.card.name
 
     @property
     def version(self) -> str:
-        return self.card["version"]
+        return self.card.version
 
 
-def save_model(folder: str | Path, module: nn.Module, card: dict) -> Path:
+def save_model(folder: str | Path, module: nn.Module, card: ModelCard) -> Path:
     """Write weights and card into `folder` (created if needed)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     save_weights(folder / WEIGHTS_FILE, module)
-    with atomic_write(folder / CARD_FILE) as partial:
-        partial.write_text(json.dumps({"format": CARD_FORMAT, **card}, indent=2), encoding="utf-8")
+    write_card(folder, card)
     return folder
 
 
@@ -127,11 +124,9 @@ def load_model(path: str | Path, backend: Backend = "auto") -> LoadedModel:
     card_path, weights_path = folder / CARD_FILE, folder / WEIGHTS_FILE
     if not card_path.is_file() or not weights_path.is_file():
         raise FacetrustError(f"{path}: not a facetrust model (needs {CARD_FILE} and {WEIGHTS_FILE})")
-    card = json.loads(card_path.read_text(encoding="utf-8"))
-    if card.get("format") != CARD_FORMAT:
-        raise FacetrustError(f"{card_path}: unknown card format {card.get('format')!r}")
-    module = create_model(card["architecture"], num_classes=len(card["classes"]) if len(card["classes"]) > 2 else 1,
-                          pretrained=False, **card.get("architecture_options", {}))
+    card = read_card(folder, ModelCard)
+    module = create_model(card.architecture, num_classes=len(card.classes) if len(card.classes) > 2 else 1,
+                          pretrained=False, **card.architecture_options)
     weights = weights_path.read_bytes()  # read once: loaded here, hashed to key the ONNX export
     module.load_state_dict(load(weights), strict=True)
     loaded = LoadedModel(module.eval(), card, folder=folder, weights_sha256=hashlib.sha256(weights).hexdigest())

@@ -11,7 +11,6 @@ export, `scan --emotion`, `emotion evaluate`) handles an ensemble.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import torch
@@ -19,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from facetrust.errors import FacetrustError
+from facetrust.models.card import CARD_FILE, ModelCard, read_card
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import create_model, register_model
 from facetrust.models.weights_io import load_state_dict
@@ -29,15 +29,13 @@ GRAY = (0.299, 0.587, 0.114)  # the weights Preprocess uses for grey models
 def member_spec(folder: str | Path) -> dict:
     """What the ensemble needs to rebuild a trained model without its folder: architecture, options,
     preprocessing and temperature, read from the model's card."""
-    card_path = Path(folder) / "model.json"
-    if not card_path.is_file():
-        raise FacetrustError(f"{folder}: not a facetrust model folder (no model.json)")
-    card = json.loads(card_path.read_text(encoding="utf-8"))
-    if card.get("task") != "emotion" or card.get("architecture") == "ensemble":
+    if not (Path(folder) / CARD_FILE).is_file():
+        raise FacetrustError(f"{folder}: not a facetrust model folder (no {CARD_FILE})")
+    card = read_card(Path(folder), ModelCard)
+    if card.task != "emotion" or card.architecture == "ensemble":
         raise FacetrustError(f"{folder}: ensemble members must be single expression models")
-    return {"name": card["name"], "architecture": card["architecture"],
-            "options": card.get("architecture_options", {}), "preprocess": card["preprocess"],
-            "temperature": card["temperature"], "classes": card["classes"]}
+    return {"name": card.name, "architecture": card.architecture, "options": card.architecture_options,
+            "preprocess": card.preprocess.to_dict(), "temperature": card.temperature, "classes": card.classes}
 
 
 def check_members(members: list[dict]) -> None:

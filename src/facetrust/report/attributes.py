@@ -60,7 +60,7 @@ class FaceAttributes:
 
     def __init__(self, model: LoadedModel) -> None:
         self.finder = model.face_finder(all_faces=False)
-        self.emotion = EmotionReader(None, model.card["faces"]["margin"])
+        self.emotion = EmotionReader(None, model.card.faces.margin)
         self.cache = OutcomeCache("face-attributes", {"faces": self.finder.settings(),
                                                       "emotion": self.emotion.model.version, "format": 2})
 

@@ -61,8 +61,8 @@ def build_report(config: ReportConfig, progress: bool = True) -> dict:
     model = load_model(config.model or default_model_path())
     evaluations = {Path(d).name or d: evaluate_model(model, d, progress=progress) for d in config.data}
     primary_name, primary = next(iter(evaluations.items()))
-    report: dict = {"model": {"name": model.name, "version": model.version, "architecture": model.card["architecture"],
-                              "threshold": model.card["threshold"], "temperature": model.card["temperature"]},
+    report: dict = {"model": {"name": model.name, "version": model.version, "architecture": model.card.architecture,
+                              "threshold": model.card.threshold, "temperature": model.card.temperature},
                     "config": asdict(config), "code_version": facetrust.__version__,
                     "date": datetime.now(UTC).isoformat(timespec="seconds"), "primary": primary_name,
                     "datasets": {name: _public(e.metrics) for name, e in evaluations.items()}}
@@ -103,7 +103,7 @@ def _public(metrics: dict) -> dict:
 
 def _calibration(model: LoadedModel, evaluation: Evaluation, images: Path) -> dict:
     """ECE and reliability with and without the model's temperature (the logit is recovered from P(fake))."""
-    temperature = model.card["temperature"]
+    temperature = model.card.temperature
     p = np.clip(evaluation.p_fake, 1e-7, 1 - 1e-7)
     logits = temperature * np.log(p / (1 - p))
     before = 1 / (1 + np.exp(-logits))

@@ -81,7 +81,7 @@ class ServiceSettings:
 def create_app(settings: ServiceSettings, scanner: Scanner | None = None, store: ResultStore | None = None) -> FastAPI:
     """Build the app; `scanner` and `store` may be passed in (tests share one loaded model)."""
     scanner = scanner or Scanner(settings.model, frames=settings.frames)
-    reader = EmotionReader(settings.emotion_model, scanner.model.card["faces"]["margin"])
+    reader = EmotionReader(settings.emotion_model, scanner.model.card.faces.margin)
     store = store or ResultStore(settings.db_url)
     queue = WorkQueue(settings.workers, settings.max_pending)
 

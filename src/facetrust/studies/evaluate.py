@@ -37,7 +37,7 @@ def evaluate_model(model: LoadedModel, data: str | Path, threshold: float | None
     crops = crop_samples(samples, finder, "faces", progress, CropCache(finder, crop_cache) if crop_cache else None)
     encodings = encode_crops(crops.crops, progress=progress) if model.needs_encodings else None  # cached
     p_fake = model.p_fake(crops.crops, encodings)
-    metrics = binary_metrics(crops.labels, p_fake, model.card["threshold"] if threshold is None else threshold)
+    metrics = binary_metrics(crops.labels, p_fake, model.card.threshold if threshold is None else threshold)
     metrics |= {"skipped": len(crops.skipped), "duplicates": duplicates.summary(),
                 "model": {"name": model.name, "version": model.version}}
     return Evaluation(metrics, crops.labels, p_fake, [str(s.path) for s in crops.samples], crops.skipped)

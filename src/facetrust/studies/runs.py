@@ -60,17 +60,17 @@ def summarise(folder: Path, timing: bool = True) -> dict:
 def _measure(folder: Path, timing: bool) -> dict:
     model = load_model(folder)
     card = model.card
-    split = "test" if "test" in card["metrics"] else "val"
-    metrics = card["metrics"][split]
+    split = "test" if "test" in card.metrics else "val"
+    metrics = card.metrics[split]
     row = {"status": "ok", "evaluated_on": split, **{k: metrics[k] for k in METRICS},
-           "val_roc_auc": card["metrics"]["val"]["roc_auc"], "threshold": card["threshold"],
+           "val_roc_auc": card.metrics["val"]["roc_auc"], "threshold": card.threshold,
            "seconds_per_epoch": _seconds_per_epoch(folder.parent / "history.csv"),
            "parameters": sum(p.numel() for p in model.module.parameters()),
            "backend": model.backend}
     if "encodings" in card:  # how many evaluated faces the encoding branch saw as "dlib found no face"
-        row["no_face_encodings"] = card["encodings"]["no_face"].get(split, 0)
+        row["no_face_encodings"] = card.encodings["no_face"].get(split, 0)
     if timing:
-        row["inference_ms"] = _inference_ms(model, card["training"]["config"])
+        row["inference_ms"] = _inference_ms(model, card.training["config"])
     return row
 
 

@@ -35,6 +35,7 @@ from facetrust.evaluation.plots import save_training_curves
 from facetrust.faces import DEFAULT_DETECTOR, FaceFinder
 from facetrust.faces.landmarks import crop_shape_68
 from facetrust.models import create_model, model_entry
+from facetrust.models.card import ModelCard
 from facetrust.models.checkpoint import save_model, save_weights
 from facetrust.models.inference import batch_of, channels_last, extra_inputs, predict_logits, sigmoid
 from facetrust.models.preprocess import Preprocess
@@ -406,7 +407,7 @@ def _finish(out: Path, config: TrainConfig, model: nn.Module, preprocess: Prepro
     }
     selection = ("val_mean_source_auc",) if config.sources else ()
     save_training_curves(out / "curves.png", history, ("val_roc_auc", "val_balanced_accuracy", *selection))
-    return save_model(out / "model", model, card)
+    return save_model(out / "model", model, ModelCard.model_validate(card))
 
 
 def _threshold_rule(config: TrainConfig) -> str:

@@ -17,17 +17,17 @@ def evaluate_video(model: VideoModel, data: str | Path, out: Path | None = None,
     model's mean and max of per-frame P(fake) on the same videos; per manipulation method when file names
     tell it. Videos the model was trained on are counted in `seen_in_training` (their scores flatter it)."""
     image_model = model.image_model
-    videos = read_main_tracks(discover_videos(data), image_model, model.card["frames"], progress)
+    videos = read_main_tracks(discover_videos(data), image_model, model.card.frames, progress)
     if not videos.samples:
         raise FacetrustError(f"{data}: no video with a face to evaluate ({len(videos.skipped)} skipped)")
-    image_p = [sigmoid(t.logits, image_model.card["temperature"]) for t in videos.tracks]
+    image_p = [sigmoid(t.logits, image_model.card.temperature) for t in videos.tracks]
     scores = aggregate_scores(image_p, videos.tracks)
-    thresholds = aggregate_thresholds(scores, image_model.card["threshold"])
-    name = f"{model.card['temporal']} (model)"
+    thresholds = aggregate_thresholds(scores, image_model.card.threshold)
+    name = f"{model.card.temporal} (model)"
     scores = {name: model.p_fake(videos.tracks), **scores}
-    thresholds[name] = model.card["threshold"]
-    report = video_report(videos.samples, scores, thresholds, image_p, image_model.card["threshold"])
-    trained_on = set(model.card.get("videos_sha256", []))
+    thresholds[name] = model.card.threshold
+    report = video_report(videos.samples, scores, thresholds, image_p, image_model.card.threshold)
+    trained_on = set(model.card.videos_sha256)
     seen = sum(digest in trained_on for digest in videos.digests)
     main = report["aggregations"][name]
     result = {key: main[key] for key in ("video_auc", "ap", "accuracy", "eer", "precision", "recall", "f1",

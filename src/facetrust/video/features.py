@@ -114,9 +114,9 @@ class MainTrackCache:
 
     def __init__(self, model: LoadedModel, frames: int) -> None:
         self.model, self.frames = model, frames
-        self.emotion = EmotionReader(None, model.card["faces"]["margin"])
+        self.emotion = EmotionReader(None, model.card.faces.margin)
         self.finder = model.face_finder(all_faces=True)
-        settings = {"image_model": model.weights_sha256, "faces": model.card["faces"], "frames": frames,
+        settings = {"image_model": model.weights_sha256, "faces": model.card.faces.model_dump(), "frames": frames,
                     "emotion": self.emotion.model.version, "format": 1}
         self.cache = OutcomeCache("video-main-tracks", settings)
 

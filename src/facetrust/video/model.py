@@ -7,7 +7,6 @@ that, the bundled detector if its weights match; a mismatch is an error, never a
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,12 +17,11 @@ from safetensors.torch import load_file
 
 from facetrust.emotion.annotate import EmotionReader
 from facetrust.errors import FacetrustError
-from facetrust.models.checkpoint import CARD_FILE, CARD_FORMAT, WEIGHTS_FILE, LoadedModel, load_model, save_weights
+from facetrust.models.card import CARD_FILE, VideoCard, read_card, write_card
+from facetrust.models.checkpoint import WEIGHTS_FILE, LoadedModel, load_model, save_weights
 from facetrust.models.inference import sigmoid
 from facetrust.video.features import TrackSequence
 from facetrust.video.temporal import TemporalHead, pad_sequences
-
-VIDEO_TASK = "video"
 
 
 @dataclass
@@ -31,26 +29,26 @@ class VideoModel:
     """A temporal head and the image model whose per-frame features it reads."""
 
     head: TemporalHead
-    card: dict
+    card: VideoCard
     image_model: LoadedModel
     emotion: EmotionReader | None = None  # when the frames' inputs include expression probabilities
 
     @property
     def with_emotion(self) -> bool:
-        return "emotion" in self.card["frame_inputs"]
+        return "emotion" in self.card.frame_inputs
 
     def logits(self, sequences: list[TrackSequence]) -> np.ndarray:
         return track_logits(self.head, sequences, self.with_emotion) if sequences else np.zeros(0)
 
     def p_fake(self, sequences: list[TrackSequence]) -> np.ndarray:
         """Calibrated P(fake) per track: sigmoid(logit / temperature)."""
-        return sigmoid(self.logits(sequences), self.card["temperature"])
+        return sigmoid(self.logits(sequences), self.card.temperature)
 
     @property
     def info(self) -> dict:
-        return {"aggregation": self.card["temporal"], "name": self.card["name"], "version": self.card["version"],
-                "threshold": round(self.card["threshold"], 4), "temperature": round(self.card["temperature"], 4),
-                "frames": self.card["frames"]}
+        card = self.card
+        return {"aggregation": card.temporal, "name": card.name, "version": card.version,
+                "threshold": round(card.threshold, 4), "temperature": round(card.temperature, 4), "frames": card.frames}
 
 
 def track_logits(head: TemporalHead, tracks: list[TrackSequence], with_emotion: bool) -> np.ndarray:
@@ -61,9 +59,9 @@ def track_logits(head: TemporalHead, tracks: list[TrackSequence], with_emotion: 
         return head(batch, mask).numpy()
 
 
-def head_from_card(card: dict) -> TemporalHead:
-    options = card["temporal_options"]
-    return TemporalHead(options["in_features"], card["temporal"], options["hidden"], options["dropout"])
+def head_from_card(card: VideoCard) -> TemporalHead:
+    options = card.temporal_options
+    return TemporalHead(options["in_features"], card.temporal, options["hidden"], options["dropout"])
 
 
 def save_video_model(folder: str | Path, head: TemporalHead, card: dict, image_model: LoadedModel) -> Path:
@@ -73,8 +71,7 @@ def save_video_model(folder: str | Path, head: TemporalHead, card: dict, image_m
     save_weights(folder / WEIGHTS_FILE, head)
     reference = {"name": image_model.name, "version": image_model.version, "sha256": image_model.weights_sha256,
                  "path": os.path.relpath(image_model.folder, folder) if image_model.folder else None}
-    card = {"format": CARD_FORMAT, "task": VIDEO_TASK, **card, "image_model": reference}
-    (folder / CARD_FILE).write_text(json.dumps(card, indent=2), encoding="utf-8")
+    write_card(folder, VideoCard.model_validate({**card, "task": "video", "image_model": reference}))
     return folder
 
 
@@ -84,16 +81,15 @@ def load_video_model(path: str | Path, image_model: LoadedModel | None = None) -
     card_path = folder / CARD_FILE
     if not card_path.is_file() or not (folder / WEIGHTS_FILE).is_file():
         raise FacetrustError(f"{folder}: not a facetrust model (needs {CARD_FILE} and {WEIGHTS_FILE})")
-    card = json.loads(card_path.read_text(encoding="utf-8"))
-    if card.get("task") != VIDEO_TASK:
-        raise FacetrustError(f"{folder}: not a video model (its card has no task 'video')")
-    image_model = image_model or _find_image_model(folder, card["image_model"])
-    if image_model.weights_sha256 != card["image_model"]["sha256"]:
-        raise FacetrustError(f"{folder}: trained on the features of {card['image_model']['name']} "
-                             f"{card['image_model']['version']}, not of {image_model.name} {image_model.version}")
+    card = read_card(folder, VideoCard)
+    reference = card.image_model
+    image_model = image_model or _find_image_model(folder, reference)
+    if image_model.weights_sha256 != reference["sha256"]:
+        raise FacetrustError(f"{folder}: trained on the features of {reference['name']} "
+                             f"{reference['version']}, not of {image_model.name} {image_model.version}")
     head = head_from_card(card)
     head.load_state_dict(load_file(str(folder / WEIGHTS_FILE)), strict=True)
-    emotion = (EmotionReader(None, image_model.card["faces"]["margin"]) if "emotion" in card["frame_inputs"]
+    emotion = (EmotionReader(None, image_model.card.faces.margin) if "emotion" in card.frame_inputs
                else None)
     return VideoModel(head.eval(), card, image_model, emotion)
 

@@ -151,15 +151,15 @@ def train_video(config: VideoTrainConfig, progress: bool = True) -> Path:
     if len(set(data.labels.tolist())) < 2:
         raise FacetrustError(f"{config.data}: need real and fake videos with faces to train a video model")
     folds = identity_folds(data.samples, config.folds)
-    image_p = [sigmoid(t.logits, image_model.card["temperature"]) for t in data.tracks]
+    image_p = [sigmoid(t.logits, image_model.card.temperature) for t in data.tracks]
     scores = aggregate_scores(image_p, data.tracks)
-    thresholds = aggregate_thresholds(scores, image_model.card["threshold"])
+    thresholds = aggregate_thresholds(scores, image_model.card.threshold)
     oof = {}
     for kind in tqdm(config.temporal, desc="cross-validation", unit="model", disable=not progress):
         oof[kind] = out_of_fold_logits(data, folds, kind, config)
         scores[kind] = sigmoid(oof[kind])
         thresholds[kind] = 0.5
-    report = video_report(data.samples, scores, thresholds, image_p, image_model.card["threshold"])
+    report = video_report(data.samples, scores, thresholds, image_p, image_model.card.threshold)
     report |= {"folds": config.folds, "fold_of": {s.path.name: f for s, f in zip(data.samples, folds, strict=True)},
                "skipped": data.skipped, "frames": config.frames,
                "feature_seconds": round(time.perf_counter() - started, 1)}
