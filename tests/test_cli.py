@@ -2,6 +2,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -99,6 +100,20 @@ def test_train_config_file_refuses_competing_flags_and_unknown_keys(tmp_path):
     config.write_text(f"data: somewhere\nout: {tmp_path / 'run'}\nepoch: 3\n")
     result = runner.invoke(app, ["train", "--config", str(config)])
     assert result.exit_code == 2 and "unknown settings ['epoch']" in flat(result.output)
+
+
+@pytest.mark.parametrize(("setting", "named"), [
+    ("face_mode: sideways", "face_mode: Input should be 'auto', 'detect' or 'whole' (got 'sideways')"),
+    ("margin: wide", "margin: Input should be a valid number"),
+    ("detector: hog9000", "detector: Value error, unknown face detector 'hog9000'"),
+    ("epochs: many", "epochs: Input should be a valid integer"),
+])
+def test_a_bad_recipe_value_is_refused_naming_its_key(tmp_path, setting, named):
+    config = tmp_path / "c.yaml"
+    config.write_text(f"data: somewhere\nout: {tmp_path / 'run'}\n{setting}\n")
+    result = runner.invoke(app, ["train", "--config", str(config)])
+    assert result.exit_code == 2 and named in flat(result.output)
+    assert not (tmp_path / "run").exists()
 
 
 def test_a_recipe_extends_another_and_names_only_what_it_changes(tmp_path):

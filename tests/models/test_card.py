@@ -7,7 +7,8 @@ import pytest
 
 from facetrust.bundled import default_emotion_model_path, default_model_path
 from facetrust.errors import FacetrustError
-from facetrust.models.card import CARD_FILE, FaceCrop, ModelCard, VideoCard, read_card, write_card
+from facetrust.faces.face_crop import FaceCrop
+from facetrust.models.card import CARD_FILE, ModelCard, VideoCard, read_card, write_card
 
 
 def test_the_bundled_cards_load_and_the_detector_card_is_upgraded():

@@ -18,22 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from facetrust.atomic import atomic_write
 from facetrust.errors import FacetrustError
-from facetrust.faces.finder import CropMode
+from facetrust.faces.face_crop import FaceCrop
 from facetrust.models.preprocess import Preprocess
 
 CARD_FORMAT = "facetrust-model/1"
 CARD_FILE = "model.json"
-
-
-class FaceCrop(BaseModel):
-    """How a model's face crops are made: the face detector, the crop mode, the crop size and the margin."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    detector: str
-    mode: CropMode
-    size: int = Field(gt=0)
-    margin: float = Field(ge=0)
 
 
 class _Card(BaseModel):

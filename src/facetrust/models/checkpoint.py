@@ -53,9 +53,7 @@ class LoadedModel:
     def face_finder(self, all_faces: bool, detector: str | None = None, mode: CropMode | None = None) -> FaceFinder:
         """A face finder that crops as this model's training crops were made (detector and mode overridable:
         mode "whole" skips detection for inputs that are face crops already)."""
-        faces = self.card.faces
-        return FaceFinder(detector or faces.detector, mode=mode or faces.mode, size=faces.size,
-                          margin=faces.margin, all_faces=all_faces)
+        return self.card.faces.finder(all_faces, detector, mode)
 
     @property
     def tta(self) -> str | None:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import yaml
+from pydantic import TypeAdapter, ValidationError
 from safetensors.torch import load_file
 from timm.utils import ModelEmaV3
 from torch import nn
@@ -32,7 +33,8 @@ from facetrust.embeddings import FaceEncoder, encode_crops
 from facetrust.errors import FacetrustError
 from facetrust.evaluation import binary_metrics, choose_threshold, fit_temperature
 from facetrust.evaluation.plots import save_training_curves
-from facetrust.faces import DEFAULT_DETECTOR, FaceFinder
+from facetrust.faces import DEFAULT_DETECTOR, CropMode
+from facetrust.faces.face_crop import FaceCrop
 from facetrust.faces.landmarks import crop_shape_68
 from facetrust.models import create_model, model_entry
 from facetrust.models.card import ModelCard
@@ -68,7 +70,7 @@ class TrainConfig:
     patience: int = 4
     seed: int = 0
     detector: str = DEFAULT_DETECTOR
-    face_mode: str = "auto"
+    face_mode: CropMode = "auto"
     margin: float = 0.3
     target_recall: float | None = None
     # Flip test-time augmentation (average each crop's score with its mirror image's) for the final scores
@@ -101,7 +103,30 @@ def read_config(path: Path, out: Path | None = None) -> TrainConfig:
     unknown = set(settings) - set(TrainConfig.__dataclass_fields__)
     if unknown:
         raise FacetrustError(f"{path}: unknown settings {sorted(unknown)}")
-    return TrainConfig(**settings)
+    try:
+        config = TypeAdapter(TrainConfig).validate_python(settings)
+        face_crop(config, config.img_size or model_entry(config.model).preprocess.size)
+    except ValidationError as exc:
+        raise FacetrustError(f"{path}: {_problems(exc)}") from None
+    return config
+
+
+# FaceCrop's fields as a recipe names them
+_RECIPE_KEYS = {"detector": "detector", "mode": "face_mode", "size": "img_size", "margin": "margin"}
+
+
+def _problems(exc: ValidationError) -> str:
+    """Each bad setting by the key a recipe gives it, with what is wrong with its value."""
+    named = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"])
+        named.append(f"{_RECIPE_KEYS.get(key, key)}: {error['msg']} (got {error['input']!r})")
+    return "; ".join(named)
+
+
+def face_crop(config: TrainConfig, size: int) -> FaceCrop:
+    """The recipe's face crops (`size`: the model's input size), validated."""
+    return FaceCrop(detector=config.detector, mode=config.face_mode, size=size, margin=config.margin)
 
 
 def _recipe_settings(path: Path) -> dict:
@@ -226,8 +251,7 @@ def _load_splits(config: TrainConfig, preprocess: Preprocess, progress: bool) ->
                     for k, v in by_split.items()}
     if config.train_fraction < 1.0:
         by_split["train"] = _stratified_share(by_split["train"], config.train_fraction, config.seed)
-    finder = FaceFinder(config.detector, mode=config.face_mode, size=preprocess.size, margin=config.margin,
-                        all_faces=False)
+    finder = face_crop(config, preprocess.size).finder(all_faces=False)
     splits = {name: crop_samples(items, finder, f"faces in {name}", progress) for name, items in by_split.items()}
     if config.self_blend:
         _prepare_self_blends(splits, config, progress)
@@ -388,8 +412,7 @@ def _finish(out: Path, config: TrainConfig, model: nn.Module, preprocess: Prepro
         "inputs": list(model_entry(config.model).inputs),
         **_encoding_card(splits),
         "preprocess": preprocess.to_dict(),
-        "faces": {"detector": config.detector, "mode": config.face_mode, "size": preprocess.size,
-                  "margin": config.margin},
+        "faces": face_crop(config, preprocess.size).model_dump(),
         "threshold": threshold,
         "threshold_rule": _threshold_rule(config),
         "temperature": temperature,
