@@ -33,7 +33,8 @@ from facetrust.data.sources import SELF_BLEND, per_source_auc, well_sampled
 from facetrust.faces.landmarks import crop_shape_68
 from facetrust.models.backbones import imagenet_effnet_lite, imagenet_mobilenet_v2
 from facetrust.models.preprocess import IMAGENET_MEAN, IMAGENET_STD, Preprocess
-from facetrust.training.trainer import blended_crop, read_config, split_crops
+from facetrust.training import read_config
+from facetrust.training.trainer import blended_crop, split_crops
 
 C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1)
 

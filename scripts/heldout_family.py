@@ -19,7 +19,8 @@ import numpy as np
 
 from facetrust.data.sources import per_source_auc, well_sampled
 from facetrust.models.checkpoint import load_model
-from facetrust.training.trainer import read_config, split_crops
+from facetrust.training import read_config
+from facetrust.training.trainer import split_crops
 
 
 def main() -> None:

@@ -14,7 +14,8 @@ from scipy.special import logit
 
 from facetrust.bundled import default_model_path
 from facetrust.models.checkpoint import load_model
-from facetrust.training.trainer import read_config, selection_score, validation_crops
+from facetrust.training import read_config
+from facetrust.training.trainer import selection_score, validation_crops
 
 
 def main() -> None:

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
-from pydantic import TypeAdapter, ValidationError
 from safetensors.torch import load_file
 from timm.utils import ModelEmaV3
 from torch import nn
@@ -33,8 +31,6 @@ from facetrust.embeddings import FaceEncoder, encode_crops
 from facetrust.errors import FacetrustError
 from facetrust.evaluation import binary_metrics, choose_threshold, fit_temperature
 from facetrust.evaluation.plots import save_training_curves
-from facetrust.faces import DEFAULT_DETECTOR, CropMode
-from facetrust.faces.face_crop import FaceCrop
 from facetrust.faces.landmarks import crop_shape_68
 from facetrust.models import create_model, model_entry
 from facetrust.models.card import ModelCard
@@ -46,95 +42,21 @@ from facetrust.settings_lock import pin_settings
 from facetrust.training.checkpointing import resume_run, save_last, write_history
 from facetrust.training.distributed import Workers, join_workers
 from facetrust.training.epoch_plan import Draw, balanced, plan_labels, shuffled
+from facetrust.training.recipe import TrainConfig, face_crop, threshold_rule
 
 NO_FACE_RULE = "a crop where dlib finds no face gets a zero encoding and found-flag 0; it is kept, not dropped"
 
 
-@dataclass
-class TrainConfig:
-    """Everything that defines a training run (saved as config.json in the output folder)."""
-
-    data: str
-    out: str
-    model: str = "effnet_lite0"
-    epochs: int = 10
-    batch_size: int = 32
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    img_size: int | None = None
-    color: str = "rgb"
-    pretrained: bool = True
-    freeze_backbone: bool = False
-    augment: bool = True
-    augment_options: dict = field(default_factory=dict)  # overrides of Augment's fields, e.g. {"jpeg": 0.2}
-    patience: int = 4
-    seed: int = 0
-    detector: str = DEFAULT_DETECTOR
-    face_mode: CropMode = "auto"
-    margin: float = 0.3
-    target_recall: float | None = None
-    # Flip test-time augmentation (average each crop's score with its mirror image's) for the final scores
-    # (calibration, threshold, card metrics, scanning); None: only if it raises validation ROC-AUC.
-    tta: bool | None = None
-    max_per_split: int | None = None
-    train_fraction: float = 1.0  # train on this seeded, label-stratified share of the training split
-    ema_decay: float | None = None  # validate, select and ship an exponential moving average of the weights
-    model_options: dict = field(default_factory=dict)
-    name: str | None = None
-    # Several data sets at once: `data` is their parent folder and `sources` maps each set's folder name to its
-    # family (facetrust.data.sources.FAMILIES). Each epoch draws at most `per_source` crops per source;
-    # `leave_out` drops one family from training (leave-one-family-out runs).
-    sources: dict[str, str] = field(default_factory=dict)
-    per_source: int = 300
-    leave_out: str | None = None
-    # Probability that a real training crop is followed by a self-blended fake of itself (data.sbi); the
-    # validation split then gains one fixed self-blend per real face, scored as its own source.
-    self_blend: float = 0.0
-    max_fpr: float | None = None  # threshold rule: most fakes caught with validation FPR at most this
-    init_weights: str | None = None  # start from a trained model of the same architecture (a .safetensors file)
 
 
-def read_config(path: Path, out: Path | None = None) -> TrainConfig:
-    """A recipe file (YAML or JSON) as a TrainConfig; `out` replaces its output folder. `extends: OTHER.yaml`
-    (relative to the file) starts from another recipe, so a variant names only what it changes."""
-    settings = _recipe_settings(path)
-    if out:
-        settings["out"] = str(out)
-    unknown = set(settings) - set(TrainConfig.__dataclass_fields__)
-    if unknown:
-        raise FacetrustError(f"{path}: unknown settings {sorted(unknown)}")
-    try:
-        config = TypeAdapter(TrainConfig).validate_python(settings)
-        face_crop(config, config.img_size or model_entry(config.model).preprocess.size)
-    except ValidationError as exc:
-        raise FacetrustError(f"{path}: {_problems(exc)}") from None
-    return config
 
 
-# FaceCrop's fields as a recipe names them
-_RECIPE_KEYS = {"detector": "detector", "mode": "face_mode", "size": "img_size", "margin": "margin"}
 
 
-def _problems(exc: ValidationError) -> str:
-    """Each bad setting by the key a recipe gives it, with what is wrong with its value."""
-    named = []
-    for error in exc.errors():
-        key = ".".join(str(part) for part in error["loc"])
-        named.append(f"{_RECIPE_KEYS.get(key, key)}: {error['msg']} (got {error['input']!r})")
-    return "; ".join(named)
 
 
-def face_crop(config: TrainConfig, size: int) -> FaceCrop:
-    """The recipe's face crops (`size`: the model's input size), validated."""
-    return FaceCrop(detector=config.detector, mode=config.face_mode, size=size, margin=config.margin)
 
 
-def _recipe_settings(path: Path) -> dict:
-    settings = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(settings, dict):
-        raise FacetrustError(f"{path}: not a mapping of training settings")
-    base = settings.pop("extends", None)
-    return _recipe_settings(path.parent / base) | settings if base else settings
 
 
 def train(config: TrainConfig, progress: bool = True) -> Path:
@@ -414,7 +336,7 @@ def _finish(out: Path, config: TrainConfig, model: nn.Module, preprocess: Prepro
         "preprocess": preprocess.to_dict(),
         "faces": face_crop(config, preprocess.size).model_dump(),
         "threshold": threshold,
-        "threshold_rule": _threshold_rule(config),
+        "threshold_rule": threshold_rule(config),
         "temperature": temperature,
         "tta": tta,
         "tta_rule": "as configured" if config.tta is not None else "flip only if it raises validation ROC-AUC",
@@ -431,14 +353,6 @@ def _finish(out: Path, config: TrainConfig, model: nn.Module, preprocess: Prepro
     selection = ("val_mean_source_auc",) if config.sources else ()
     save_training_curves(out / "curves.png", history, ("val_roc_auc", "val_balanced_accuracy", *selection))
     return save_model(out / "model", model, ModelCard.model_validate(card))
-
-
-def _threshold_rule(config: TrainConfig) -> str:
-    if config.target_recall:
-        return f"recall >= {config.target_recall} on validation"
-    if config.max_fpr is not None:
-        return f"lowest with false-positive rate <= {config.max_fpr} on validation (self-blends excluded)"
-    return "best balanced accuracy on validation"
 
 
 def _source_metrics(data: CropSet, p_fake: np.ndarray, threshold: float) -> dict[str, dict]:

@@ -1,0 +1,114 @@
+"""A training recipe: every setting of a detector training run, read from YAML or JSON and validated once.
+
+A recipe may `extends:` another and name only what it changes. A bad value is refused when the recipe is read,
+named by its key (`facetrust train --config` exits 2 with that message), never deep inside a run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from pydantic import TypeAdapter, ValidationError
+
+from facetrust.errors import FacetrustError
+from facetrust.faces import DEFAULT_DETECTOR, CropMode
+from facetrust.faces.face_crop import FaceCrop
+from facetrust.models import model_entry
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (saved as config.json in the output folder)."""
+
+    data: str
+    out: str
+    model: str = "effnet_lite0"
+    epochs: int = 10
+    batch_size: int = 32
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    img_size: int | None = None
+    color: str = "rgb"
+    pretrained: bool = True
+    freeze_backbone: bool = False
+    augment: bool = True
+    augment_options: dict = field(default_factory=dict)  # overrides of Augment's fields, e.g. {"jpeg": 0.2}
+    patience: int = 4
+    seed: int = 0
+    detector: str = DEFAULT_DETECTOR
+    face_mode: CropMode = "auto"
+    margin: float = 0.3
+    target_recall: float | None = None
+    # Flip test-time augmentation (average each crop's score with its mirror image's) for the final scores
+    # (calibration, threshold, card metrics, scanning); None: only if it raises validation ROC-AUC.
+    tta: bool | None = None
+    max_per_split: int | None = None
+    train_fraction: float = 1.0  # train on this seeded, label-stratified share of the training split
+    ema_decay: float | None = None  # validate, select and ship an exponential moving average of the weights
+    model_options: dict = field(default_factory=dict)
+    name: str | None = None
+    # Several data sets at once: `data` is their parent folder and `sources` maps each set's folder name to its
+    # family (facetrust.data.sources.FAMILIES). Each epoch draws at most `per_source` crops per source;
+    # `leave_out` drops one family from training (leave-one-family-out runs).
+    sources: dict[str, str] = field(default_factory=dict)
+    per_source: int = 300
+    leave_out: str | None = None
+    # Probability that a real training crop is followed by a self-blended fake of itself (data.sbi); the
+    # validation split then gains one fixed self-blend per real face, scored as its own source.
+    self_blend: float = 0.0
+    max_fpr: float | None = None  # threshold rule: most fakes caught with validation FPR at most this
+    init_weights: str | None = None  # start from a trained model of the same architecture (a .safetensors file)
+
+
+def read_config(path: Path, out: Path | None = None) -> TrainConfig:
+    """A recipe file (YAML or JSON) as a TrainConfig; `out` replaces its output folder. `extends: OTHER.yaml`
+    (relative to the file) starts from another recipe, so a variant names only what it changes."""
+    settings = _recipe_settings(path)
+    if out:
+        settings["out"] = str(out)
+    unknown = set(settings) - set(TrainConfig.__dataclass_fields__)
+    if unknown:
+        raise FacetrustError(f"{path}: unknown settings {sorted(unknown)}")
+    try:
+        config = TypeAdapter(TrainConfig).validate_python(settings)
+        face_crop(config, config.img_size or model_entry(config.model).preprocess.size)
+    except ValidationError as exc:
+        raise FacetrustError(f"{path}: {_problems(exc)}") from None
+    return config
+
+
+# FaceCrop's fields as a recipe names them
+_RECIPE_KEYS = {"detector": "detector", "mode": "face_mode", "size": "img_size", "margin": "margin"}
+
+
+def _problems(exc: ValidationError) -> str:
+    """Each bad setting by the key a recipe gives it, with what is wrong with its value."""
+    named = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"])
+        named.append(f"{_RECIPE_KEYS.get(key, key)}: {error['msg']} (got {error['input']!r})")
+    return "; ".join(named)
+
+
+def face_crop(config: TrainConfig, size: int) -> FaceCrop:
+    """The recipe's face crops (`size`: the model's input size), validated."""
+    return FaceCrop(detector=config.detector, mode=config.face_mode, size=size, margin=config.margin)
+
+
+def _recipe_settings(path: Path) -> dict:
+    settings = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(settings, dict):
+        raise FacetrustError(f"{path}: not a mapping of training settings")
+    base = settings.pop("extends", None)
+    return _recipe_settings(path.parent / base) | settings if base else settings
+
+
+def threshold_rule(config: TrainConfig) -> str:
+    """The recipe's threshold rule in words, for the model card."""
+    if config.target_recall:
+        return f"recall >= {config.target_recall} on validation"
+    if config.max_fpr is not None:
+        return f"lowest with false-positive rate <= {config.max_fpr} on validation (self-blends excluded)"
+    return "best balanced accuracy on validation"
