@@ -9,7 +9,6 @@ are chosen on the selection split; the test split is measured, never used to cho
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,7 +36,8 @@ from facetrust.models.inference import TTA_MODES, batch_of, channels_last, predi
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import check_trainable
 from facetrust.settings_lock import pin_settings
-from facetrust.training.checkpointing import resume_run, save_last, write_history
+from facetrust.training.checkpointing import write_history
+from facetrust.training.loop import Judged, Optimisation, run_epochs
 
 SELECTION_SPLITS = ("public_test", "val")
 # FER-2013 faces fill their 48x48 frame: MTCNN's box spans 0.99 of the side (median over 100 public_test faces,
@@ -121,36 +121,29 @@ def train_emotion(config: EmotionTrainConfig, progress: bool = True) -> Path:
                                                                              / config.batch_size), pct_start=0.15)
     loss_fn = nn.CrossEntropyLoss(weight=_class_weights(splits["train"].labels) if config.class_weights else None,
                                   label_smoothing=config.label_smoothing)
-    state = resume_run(out, model, optimiser, schedule, None)
     augment = EMOTION_AUGMENT if config.augment else Augment.none()
     selection = splits[roles["select"]]
-    for epoch in range(state["epoch"] + 1, config.epochs + 1):
-        if state["bad_epochs"] >= config.patience:
-            break
-        started = time.perf_counter()
-        train_loss = _train_epoch(model, splits["train"], preprocess, augment, loss_fn, optimiser, schedule, config,
-                                  epoch, progress)
-        logits = predict_logits(model, preprocess, selection.images, config.batch_size)
+
+    def train_epoch(epoch: int) -> float:
+        return _train_epoch(model, splits["train"], preprocess, augment, loss_fn, optimiser, schedule, config, epoch,
+                            progress)
+
+    def judge(judged: nn.Module, _epoch: int) -> Judged:
+        logits = predict_logits(judged, preprocess, selection.images, config.batch_size)
         metrics = multiclass_metrics(selection.labels, logits, EMOTIONS)
         loss = float(loss_fn(torch.from_numpy(logits), torch.from_numpy(selection.labels)))
-        state["history"].append({"epoch": epoch, "train_loss": train_loss, "val_loss": loss,
-                                 "val_accuracy": metrics["accuracy"], "val_macro_f1": metrics["macro_f1"],
-                                 "seconds": time.perf_counter() - started, "lr": schedule.get_last_lr()[0]})
-        if metrics["accuracy"] > state["best"]:
-            state["best"], state["bad_epochs"] = metrics["accuracy"], 0
-            save_weights(out / "best.safetensors", model)
-        else:
-            state["bad_epochs"] += 1
-        state["epoch"] = epoch
-        save_last(out, model, optimiser, schedule, state, None)
-        if progress:
-            tqdm.write(f"epoch {epoch}: train loss {train_loss:.4f}, {roles['select']} loss {loss:.4f}, accuracy "
-                       f"{metrics['accuracy']:.4f}, macro-F1 {metrics['macro_f1']:.4f}, best {state['best']:.4f}")
-    write_history(out, state["history"])
+        return Judged(metrics["accuracy"], {"val_loss": loss, "val_accuracy": metrics["accuracy"],
+                                            "val_macro_f1": metrics["macro_f1"]},
+                      f"{roles['select']} loss {loss:.4f}, accuracy {metrics['accuracy']:.4f}, "
+                      f"macro-F1 {metrics['macro_f1']:.4f}")
+
+    history = run_epochs(out, Optimisation(model, optimiser, schedule), config.epochs, config.patience, train_epoch,
+                         judge, progress=progress)
+    write_history(out, history)
     if config.epochs == 0:  # as-is: e.g. fer's mini-Xception measured as a baseline under the same protocol
         save_weights(out / "best.safetensors", model)
     model.load_state_dict(load_file(str(out / "best.safetensors")))
-    return _finish(out, config, model, preprocess, splits, roles, report, state["history"], tta_options, progress)
+    return _finish(out, config, model, preprocess, splits, roles, report, history, tta_options, progress)
 
 
 def emotion_preprocess(config: EmotionTrainConfig) -> Preprocess:

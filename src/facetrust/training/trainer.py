@@ -9,7 +9,6 @@ test split, when present, is only measured, never used to choose anything.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,14 +33,15 @@ from facetrust.evaluation.plots import save_training_curves
 from facetrust.faces.landmarks import crop_shape_68
 from facetrust.models import create_model, model_entry
 from facetrust.models.card import ModelCard
-from facetrust.models.checkpoint import save_model, save_weights
+from facetrust.models.checkpoint import save_model
 from facetrust.models.inference import batch_of, channels_last, extra_inputs, predict_logits, sigmoid
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import check_trainable
 from facetrust.settings_lock import pin_settings
-from facetrust.training.checkpointing import resume_run, save_last, write_history
+from facetrust.training.checkpointing import write_history
 from facetrust.training.distributed import Workers, join_workers
 from facetrust.training.epoch_plan import Draw, balanced, plan_labels, shuffled
+from facetrust.training.loop import Judged, Optimisation, run_epochs
 from facetrust.training.recipe import TrainConfig, face_crop, threshold_rule
 
 NO_FACE_RULE = "a crop where dlib finds no face gets a zero encoding and found-flag 0; it is kept, not dropped"
@@ -96,49 +96,33 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
                                                    steps_per_epoch=steps_per_epoch, pct_start=0.15)
     trained = workers.wrap(model)
     ema = ModelEmaV3(model, decay=config.ema_decay, use_warmup=True) if config.ema_decay else None
-    state = resume_run(out, model, optimiser, schedule, ema)
+    run = Optimisation(model, optimiser, schedule, ema)
 
-    for epoch in range(state["epoch"] + 1, config.epochs + 1):
-        if state["bad_epochs"] >= config.patience:
-            break
-        started = time.perf_counter()
-        plan = _epoch_plan(splits["train"], config, epoch)
-        plan_targets = plan_labels(plan, splits["train"].labels)
-        pos_weight = torch.tensor((plan_targets == 0).sum() / max((plan_targets == 1).sum(), 1), dtype=torch.float32)
-        loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
-        train_loss = _train_epoch(trained, splits["train"], plan, preprocess, augment, loss_fn, optimiser, schedule,
-                                  config, epoch, progress, ema, workers)
-        judged = ema.module if ema else model
+    def train_epoch(epoch: int) -> float:
+        plan, loss_fn = _epoch_plan_and_loss(splits["train"], config, epoch)
+        return _train_epoch(trained, splits["train"], plan, preprocess, augment, loss_fn, optimiser, schedule,
+                            config, epoch, progress, ema, workers)
+
+    def judge(judged: nn.Module, epoch: int) -> Judged:
         val_logits = predict_logits(judged, preprocess, splits["val"].crops, config.batch_size,
                                     encodings=splits["val"].encodings)
         val = binary_metrics(splits["val"].labels, sigmoid(val_logits))
+        _plan, loss_fn = _epoch_plan_and_loss(splits["train"], config, epoch)
         val_loss = float(loss_fn(torch.tensor(val_logits), torch.tensor(splits["val"].labels, dtype=torch.float32)))
         score, by_source = selection_score(config, splits["val"], val_logits)
-        row = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "val_roc_auc": val["roc_auc"],
-               "val_balanced_accuracy": val["balanced_accuracy"], "seconds": time.perf_counter() - started,
-               "lr": schedule.get_last_lr()[0],
-               **({"val_mean_source_auc": score} if by_source else {}),
-               **{f"val_auc_{name}": auc for name, auc in by_source.items()}}
-        state["history"].append(row)
-        if score > state["best"]:
-            state["best"], state["bad_epochs"] = score, 0
-            if workers.leader:
-                save_weights(out / "best.safetensors", judged)
-        else:
-            state["bad_epochs"] += 1
-        state["epoch"] = epoch
-        if workers.leader:
-            save_last(out, model, optimiser, schedule, state, ema)
-        if progress:
-            sources = "".join(f", {name} {auc:.3f}" for name, auc in by_source.items())
-            tqdm.write(f"epoch {epoch}: train loss {train_loss:.4f}, val loss {val_loss:.4f}, "
-                       f"val AUC {val['roc_auc']}{sources}, best {state['best']:.4f}")
+        metrics = {"val_loss": val_loss, "val_roc_auc": val["roc_auc"],
+                   "val_balanced_accuracy": val["balanced_accuracy"],
+                   **({"val_mean_source_auc": score} if by_source else {}),
+                   **{f"val_auc_{name}": auc for name, auc in by_source.items()}}
+        sources = "".join(f", {name} {auc:.3f}" for name, auc in by_source.items())
+        return Judged(score, metrics, f"val loss {val_loss:.4f}, val AUC {val['roc_auc']}{sources}")
 
+    history = run_epochs(out, run, config.epochs, config.patience, train_epoch, judge, workers.leader, progress)
     workers.wait_for_all()
     if workers.leader:
-        write_history(out, state["history"])
+        write_history(out, history)
         model.load_state_dict(load_file(str(out / "best.safetensors")))
-        _finish(out, config, model, preprocess, splits, duplicates, skipped, state["history"])
+        _finish(out, config, model, preprocess, splits, duplicates, skipped, history)
     workers.wait_for_all()
     return out / "model"
 
@@ -238,6 +222,14 @@ def blended_crop(crop: np.ndarray, points: np.ndarray, rng: np.random.Generator)
 
 def _blend_quality(rng: np.random.Generator) -> int:
     return int(rng.integers(70, 100, endpoint=True))
+
+
+def _epoch_plan_and_loss(data: CropSet, config: TrainConfig, epoch: int) -> tuple[list[Draw], nn.Module]:
+    """The epoch's plan and its loss, fake examples weighted so both classes count alike in this plan."""
+    plan = _epoch_plan(data, config, epoch)
+    targets = plan_labels(plan, data.labels)
+    pos_weight = torch.tensor((targets == 0).sum() / max((targets == 1).sum(), 1), dtype=torch.float32)
+    return plan, nn.BCEWithLogitsLoss(pos_weight=pos_weight)
 
 
 def _epoch_plan(data: CropSet, config: TrainConfig, epoch: int) -> list[Draw]:
