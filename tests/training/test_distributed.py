@@ -35,5 +35,5 @@ def test_two_process_ddp_training_matches_one_process(shared_data, tmp_path):
     for name in single:  # equal up to the order floating-point sums are taken in
         np.testing.assert_allclose(ddp[name], single[name], rtol=1e-3, atol=1e-5, err_msg=name)
     cards = [load_model(tmp_path / run / "model", backend="torch").card for run in ("single", "ddp")]
-    assert cards[0]["metrics"]["val"]["roc_auc"] == pytest.approx(cards[1]["metrics"]["val"]["roc_auc"], abs=1e-6)
-    assert cards[0]["threshold"] == pytest.approx(cards[1]["threshold"], abs=1e-4)
+    assert cards[0].metrics["val"]["roc_auc"] == pytest.approx(cards[1].metrics["val"]["roc_auc"], abs=1e-6)
+    assert cards[0].threshold == pytest.approx(cards[1].threshold, abs=1e-4)

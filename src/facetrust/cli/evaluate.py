@@ -56,7 +56,6 @@ def report(
     Grad-CAM and an embedding map, as HTML and JSON."""
     from facetrust.report.build import ReportConfig, build_report
     from facetrust.report.degrade import DEGRADATIONS
-    from facetrust.report.embedding import embedding_map
 
     chosen = tuple(d.strip() for d in degradations.split(",") if d.strip()) if degradations else tuple(DEGRADATIONS)
     unknown = [d for d in chosen if d not in DEGRADATIONS]

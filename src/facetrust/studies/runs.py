@@ -67,7 +67,7 @@ def _measure(folder: Path, timing: bool) -> dict:
            "seconds_per_epoch": _seconds_per_epoch(folder.parent / "history.csv"),
            "parameters": sum(p.numel() for p in model.module.parameters()),
            "backend": model.backend}
-    if "encodings" in card:  # how many evaluated faces the encoding branch saw as "dlib found no face"
+    if card.reads_encodings:  # how many evaluated faces the encoding branch saw as "dlib found no face"
         row["no_face_encodings"] = card.encodings["no_face"].get(split, 0)
     if timing:
         row["inference_ms"] = _inference_ms(model, card.training["config"])
