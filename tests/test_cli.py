@@ -229,3 +229,13 @@ def test_a_file_named_on_the_command_line_that_cannot_be_read_fails_only_itself(
     assert result.exit_code == 1 and len(records) == 3
     assert [(r["error_type"], r["error"]) for r in records[:2]] == [("MediaError", "file not found")] * 2
     assert records[2]["verdict"] in {"real", "fake", "uncertain"}
+
+
+def test_the_command_line_loads_no_heavy_library_until_a_command_runs():
+    import subprocess
+    import sys
+
+    probe = ("import sys; import facetrust.cli; "
+             "print(sorted(m for m in ('torch', 'cv2', 'numpy', 'timm', 'sklearn', 'matplotlib') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"  # what keeps `facetrust --help` fast (bench/cli_startup.py measures it)
