@@ -115,3 +115,13 @@ def test_changed_settings_are_refused(dataset, tmp_path):
     crop_dataset(dataset, dest, SETTINGS, progress=False)
     with pytest.raises(FacetrustError, match="size: 96 -> 128"):
         crop_dataset(dataset, dest, CropSettings(size=128, frames_per_video=3), progress=False)
+
+
+@pytest.mark.parametrize(("settings", "named"), [(CropSettings(margin=-0.5), "margin"),
+                                                 (CropSettings(mode="sideways"), "mode"),
+                                                 (CropSettings(detector="hog9000"), "detector")])
+def test_bad_crop_settings_are_named_before_anything_is_written(tmp_path, settings, named):
+    (tmp_path / "src").mkdir()
+    with pytest.raises(FacetrustError, match=f"crop settings: {named}"):
+        crop_dataset(tmp_path / "src", tmp_path / "dest", settings)
+    assert not (tmp_path / "dest").exists()

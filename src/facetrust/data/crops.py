@@ -15,13 +15,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePath
 
 import cv2
+from pydantic import ValidationError
 from tqdm import tqdm
 
 from facetrust.atomic import atomic_write
 from facetrust.data.layout import label_of, split_of
 from facetrust.errors import DecodeTimeoutError, FacetrustError, MediaError
-from facetrust.faces import DEFAULT_DETECTOR, FaceFinder
-from facetrust.faces.finder import CropMode
+from facetrust.faces import DEFAULT_DETECTOR
+from facetrust.faces.face_crop import FaceCrop
+from facetrust.faces.finder import CropMode, FaceFinder
 from facetrust.faces.stage import find_faces_or_error
 from facetrust.media.files import media_files
 from facetrust.settings_lock import pin_settings
@@ -45,6 +47,13 @@ class CropSettings:
     frames_per_video: int = 16
     all_faces: bool = False
 
+    def face_crop(self) -> FaceCrop:
+        """The crops these settings make, validated (a bad detector, mode, size or margin is named)."""
+        try:
+            return FaceCrop(detector=self.detector, mode=self.mode, size=self.size, margin=self.margin)
+        except ValidationError as exc:
+            raise FacetrustError(f"crop settings: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from None
+
 
 @dataclass
 class CropSummary:
@@ -66,13 +75,12 @@ def crop_dataset(src: str | Path, dest: str | Path, settings: CropSettings = Cro
     src, dest = Path(src), Path(dest)
     if not src.is_dir():
         raise FacetrustError(f"{src}: not a folder")
+    finder = settings.face_crop().finder(all_faces=settings.all_faces)  # a bad setting fails before anything is written
     dest.mkdir(parents=True, exist_ok=True)
     pin_settings(dest / SETTINGS, asdict(settings), f"{dest} holds crops made with other settings")
     done = read_journal(dest / JOURNAL)
     files = media_files(src)
     summary = CropSummary(total=len(files))
-    finder = FaceFinder(settings.detector, mode=settings.mode, size=settings.size, margin=settings.margin,
-                        all_faces=settings.all_faces)
     todo = [f for f in files if f.relative_to(src).as_posix() not in done
             or done[f.relative_to(src).as_posix()]["status"] == "timeout"]
     summary.skipped = len(files) - len(todo)
