@@ -40,7 +40,7 @@ from facetrust.errors import (
 from facetrust.explain import overlay, png_data_url
 from facetrust.models import list_models
 from facetrust.service.body_limit import BodySizeLimit
-from facetrust.service.guard import LOOPBACK_HOSTS, RequestGuard
+from facetrust.service.guard import LOOPBACK_HOSTS, RequestGuard, error_body
 from facetrust.service.work_queue import QueueFull, WorkQueue
 from facetrust.store import ResultStore, StoredScan
 
@@ -180,9 +180,8 @@ def create_app(settings: ServiceSettings, scanner: Scanner | None = None, store:
 
 
 def _error(request: Request, status: int, detail: object, headers: dict[str, str] | None = None) -> JSONResponse:
-    """The API's one error shape (as RequestGuard's): the message and the request id the log names."""
-    return JSONResponse({"detail": detail, "request_id": getattr(request.state, "request_id", "")}, status,
-                        headers=headers)
+    """`error_body` from inside the application."""
+    return JSONResponse(error_body(detail, getattr(request.state, "request_id", "")), status, headers=headers)
 
 
 def _status_for(exc: MediaError) -> int:

@@ -84,10 +84,15 @@ class RequestGuard:
         return None
 
 
+def error_body(detail: object, request_id: str) -> dict:
+    """The one error shape of the API: what went wrong and the request id the log names."""
+    return {"detail": detail, "request_id": request_id}
+
+
 async def send_error(send: Send, status: int, detail: object, request_id: str,
                      extra: dict[str, str] | None = None) -> None:
-    """The one error shape of the API: `{"detail": ..., "request_id": ...}` as JSON."""
-    body = json.dumps({"detail": detail, "request_id": request_id}).encode()
+    """`error_body` as a raw ASGI response (for refusals made before the application runs)."""
+    body = json.dumps(error_body(detail, request_id)).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                *((name.encode(), value.encode()) for name, value in (extra or {}).items())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
