@@ -142,8 +142,10 @@ def _preprocess(config: TrainConfig) -> Preprocess:
     return replace(base, size=config.img_size or base.size, color=config.color)  # type: ignore[arg-type]
 
 
-def _load_splits(config: TrainConfig, preprocess: Preprocess, progress: bool) -> tuple[dict[str, CropSet], dict,
-                                                                                          list]:
+def _load_splits(config: TrainConfig, preprocess: Preprocess, progress: bool,
+                 wanted: tuple[str, ...] = ("train", "val", "test")) -> tuple[dict[str, CropSet], dict, list]:
+    """The `wanted` splits' face crops (with landmarks and self-blends, encodings when the recipe needs them); the
+    splits and their sampling are decided over all files first, so a split is the same whichever are wanted."""
     found = (source_samples(config.data, config.sources, config.leave_out) if config.sources
              else assign_splits(discover(config.data), seed=config.seed))
     samples, report = find_duplicates(found)
@@ -158,13 +160,14 @@ def _load_splits(config: TrainConfig, preprocess: Preprocess, progress: bool) ->
     if config.train_fraction < 1.0:
         by_split["train"] = _stratified_share(by_split["train"], config.train_fraction, config.seed)
     finder = face_crop(config, preprocess.size).finder(all_faces=False)
-    splits = {name: crop_samples(items, finder, f"faces in {name}", progress) for name, items in by_split.items()}
+    splits = {name: crop_samples(items, finder, f"faces in {name}", progress) for name, items in by_split.items()
+              if name in wanted}
     if config.self_blend:
         _prepare_self_blends(splits, config, progress)
     if model_entry(config.model).needs_encodings:
         for crop_set in splits.values():
             crop_set.encodings = encode_crops(crop_set.crops, progress=progress)
-    for name in ("train", "val"):
+    for name in [n for n in ("train", "val") if n in wanted]:
         if len(set(splits[name].labels.tolist())) < 2:
             raise FacetrustError(f"{config.data}: the {name} split needs both real and fake faces")
     duplicates = {"summary": report.summary(), "dropped": [str(p) for p in report.dropped]}
@@ -180,8 +183,7 @@ def validation_crops(config: TrainConfig, progress: bool = True) -> CropSet:
 
 def split_crops(config: TrainConfig, names: tuple[str, ...], progress: bool = True) -> dict[str, CropSet]:
     """A recipe's face crops of the named splits, exactly as its training run sees them."""
-    splits, _duplicates, _skipped = _load_splits(config, _preprocess(config), progress)
-    return {name: splits[name] for name in names}
+    return _load_splits(config, _preprocess(config), progress, names)[0]
 
 
 def selection_score(config: TrainConfig, val: CropSet, logits: np.ndarray) -> tuple[float, dict[str, float]]:
@@ -202,12 +204,12 @@ def _prepare_self_blends(splits: dict[str, CropSet], config: TrainConfig, progre
     per real validation face added to validation as the source `sbi` (each next to its own original)."""
     if config.face_mode != "detect":
         raise FacetrustError("self-blending needs aligned face crops: set face_mode to detect")
-    for name in ("train", "val"):
+    for name in [n for n in ("train", "val") if n in splits]:
         crop_set = splits[name]
         reals = [i for i, label in enumerate(crop_set.labels) if label == 0]
         for i in tqdm(reals, desc=f"landmarks in {name}", unit="face", disable=not progress):
             crop_set.shapes[i] = crop_shape_68(crop_set.crops[i], config.margin)
-    val = splits["val"]
+    val = splits.get("val", CropSet())
     for i, points in list(val.shapes.items()):
         val.crops.append(blended_crop(val.crops[i], points, np.random.default_rng([config.seed, i, 2])))
         val.samples.append(replace(val.samples[i], label=1, source=SELF_BLEND))
