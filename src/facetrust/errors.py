@@ -49,3 +49,14 @@ class ProcessingError(MediaError):
 
 class MissingComponentError(FacetrustError):
     """An optional package or its weight file is not installed."""
+
+
+def validation_problems(errors: list[dict], renamed: dict[str, str] | None = None) -> str:
+    """Pydantic's validation errors as one line: each bad field (by the name the user wrote, via `renamed`), what
+    is wrong with it, and the value given (except for a missing field, which has none)."""
+    problems = []
+    for error in errors:
+        field = ".".join(str(part) for part in error["loc"])
+        given = "" if error["type"] == "missing" else f" (got {error['input']!r})"
+        problems.append(f"{(renamed or {}).get(field, field)}: {error['msg']}{given}")
+    return "; ".join(problems)

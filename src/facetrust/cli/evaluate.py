@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from facetrust.bundled import default_model_path
-from facetrust.cli.support import errors_exit_2, fail, fmt
+from facetrust.cli.support import errors_exit_2, fail
 
 
 def evaluate(
@@ -68,7 +68,7 @@ def report(
     with errors_exit_2():
         built = build_report(config)
     for name, metrics in built["datasets"].items():
-        typer.echo(f"{name}: ROC-AUC {fmt(metrics['roc_auc'])}, accuracy {fmt(metrics['accuracy'])}, "
+        typer.echo(f"{name}: ROC-AUC {_fmt(metrics['roc_auc'])}, accuracy {_fmt(metrics['accuracy'])}, "
                    f"n={metrics['n']}")
     typer.echo(f"report written to {out / 'index.html'}")
 
@@ -132,3 +132,7 @@ def plot_confusions(
     out.parent.mkdir(parents=True, exist_ok=True)
     save_confusion_matrices(out, panels)
     typer.echo(f"wrote {out} ({len(panels)} confusion matrices)")
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"

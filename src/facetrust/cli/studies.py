@@ -19,7 +19,6 @@ from facetrust.cli.support import (
     SeedOpt,
     crop_mode,
     errors_exit_2,
-    names,
     read_train_config,
     resumable,
 )
@@ -52,7 +51,7 @@ def compare(
     from facetrust.training import TrainConfig
 
     with errors_exit_2():
-        specs = plan(names(models), names(color), [int(v) for v in names(img_size)] if img_size else [None])
+        specs = plan(_names(models), _names(color), [int(v) for v in _names(img_size)] if img_size else [None])
         base = TrainConfig(data=str(data), out=str(out), epochs=epochs, batch_size=batch_size, lr=lr,
                            train_fraction=fraction, augment=augment, seed=seed, max_per_split=max_per_split,
                            detector=detector, face_mode=crop_mode(face_mode))
@@ -175,3 +174,7 @@ def _grids(raw: list[str]) -> list[list[str]]:
     if any(not g for g in grids):
         raise FacetrustError("each --grid needs at least one NAME=V1,V2 axis")
     return grids
+
+
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]

@@ -77,10 +77,6 @@ def open_store(url: str) -> ResultStore:
         fail(f"cannot open the results store {url}: {exc}")
 
 
-def fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
-
-
 def read_train_config(path: Path, out: Path | None = None) -> TrainConfig:
     """A `train --config` file as a TrainConfig (`training.read_config`), its problems as usage errors."""
     from facetrust.training import read_config
@@ -89,7 +85,3 @@ def read_train_config(path: Path, out: Path | None = None) -> TrainConfig:
         return read_config(path, out)
     except FacetrustError as exc:
         raise typer.BadParameter(str(exc), param_hint="--config") from None
-
-
-def names(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]

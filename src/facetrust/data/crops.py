@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from facetrust.atomic import atomic_write
 from facetrust.data.layout import label_of, split_of
-from facetrust.errors import DecodeTimeoutError, FacetrustError, MediaError
+from facetrust.errors import DecodeTimeoutError, FacetrustError, MediaError, validation_problems
 from facetrust.faces import DEFAULT_DETECTOR
 from facetrust.faces.face_crop import FaceCrop
 from facetrust.faces.finder import CropMode, FaceFinder
@@ -52,7 +52,7 @@ class CropSettings:
         try:
             return FaceCrop(detector=self.detector, mode=self.mode, size=self.size, margin=self.margin)
         except ValidationError as exc:
-            raise FacetrustError(f"crop settings: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from None
+            raise FacetrustError(f"crop settings: {validation_problems(exc.errors())}") from None
 
 
 @dataclass

@@ -54,7 +54,7 @@ class Scanner:
         self.decision = DecisionRule(card.threshold).overridden(threshold, uncertain_band)
         self.finder = self.model.face_finder(all_faces, detector, face_mode)
         self.video_model = self._video_model(video_model, bundled_detector=model is None)
-        self.video_decision = video_rule(self.model, self.video_model, uncertain_band).overridden(video_threshold)
+        self.video_decision = video_rule(self.model, self.video_model).overridden(video_threshold, uncertain_band)
         self.frames = frames or (self.video_model.card.frames if self.video_model else DEFAULT_FRAMES)
         self.limits = limits
         self.fps = fps

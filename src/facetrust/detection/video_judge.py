@@ -53,9 +53,7 @@ def judge_video(found: FacesResult, faces: list[FaceVerdict], image_model: Loade
     return VideoVerdict([(f.index, f.time) for f in found.frames], verdicts, aggregation, rule)
 
 
-def video_rule(image_model: LoadedModel, video_model: VideoModel | None,
-               uncertain_band: float | None = None) -> DecisionRule:
+def video_rule(image_model: LoadedModel, video_model: VideoModel | None) -> DecisionRule:
     """The video decision rule before any override: the temporal model's threshold, or without one the image
     model's (a track's score is then the mean of its frames' P(fake), on the image model's scale)."""
-    card = video_model.card if video_model is not None else image_model.card
-    return DecisionRule(card.threshold).overridden(uncertain_band=uncertain_band)
+    return DecisionRule((video_model or image_model).card.threshold)

@@ -92,12 +92,7 @@ def build_mobilenet_v2_patch(num_classes: int = 1, pretrained: bool = True, drop
     logits. A truncated network cannot see whole-face layout, only local texture and seams, which Chai et al.
     (ECCV 2020, "What makes fake images detectable?") found to carry over to generators a model never saw."""
     features = imagenet_mobilenet_v2(pretrained).features[:blocks]
-    channels = _output_channels(features)
+    channels = features[-1].out_channels
     local = nn.Sequential(nn.Conv2d(channels, width, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU6(inplace=True))
     backbone = nn.Sequential(features, local, nn.AdaptiveAvgPool2d(1), nn.Flatten())
     return BackboneClassifier(backbone, width, num_classes, dropout)
-
-
-def _output_channels(blocks: nn.Sequential) -> int:
-    with torch.no_grad():
-        return int(blocks.eval()(torch.zeros(1, 3, 64, 64)).shape[1])

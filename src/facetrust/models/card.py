@@ -17,7 +17,7 @@ from typing import Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from facetrust.atomic import atomic_write
-from facetrust.errors import FacetrustError
+from facetrust.errors import FacetrustError, validation_problems
 from facetrust.faces.face_crop import FaceCrop
 from facetrust.models.preprocess import Preprocess
 
@@ -89,8 +89,7 @@ def read_card(folder: Path, kind: type[Card]) -> Card:
     try:
         return kind.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors())
-        raise FacetrustError(f"{path}: malformed model card ({problems})") from None
+        raise FacetrustError(f"{path}: malformed model card ({validation_problems(exc.errors())})") from None
 
 
 def write_card(folder: Path, card: ModelCard | VideoCard) -> None:

@@ -6,16 +6,17 @@ named by its key (`facetrust train --config` exits 2 with that message), never d
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from facetrust.errors import FacetrustError
+from facetrust.errors import FacetrustError, validation_problems
 from facetrust.faces import DEFAULT_DETECTOR, CropMode
 from facetrust.faces.face_crop import FaceCrop
 from facetrust.models import model_entry
+from facetrust.models.preprocess import Preprocess
 
 
 @dataclass
@@ -73,28 +74,28 @@ def read_config(path: Path, out: Path | None = None) -> TrainConfig:
         raise FacetrustError(f"{path}: unknown settings {sorted(unknown)}")
     try:
         config = TypeAdapter(TrainConfig).validate_python(settings)
-        face_crop(config, config.img_size or model_entry(config.model).preprocess.size)
+        face_crop(config)
     except ValidationError as exc:
-        raise FacetrustError(f"{path}: {_problems(exc)}") from None
+        raise FacetrustError(f"{path}: {validation_problems(exc.errors(), _RECIPE_KEYS)}") from None
+    except ValueError as exc:  # an architecture neither registered nor in timm
+        raise FacetrustError(f"{path}: model: {exc}") from None
     return config
 
 
 # FaceCrop's fields as a recipe names them
-_RECIPE_KEYS = {"detector": "detector", "mode": "face_mode", "size": "img_size", "margin": "margin"}
+_RECIPE_KEYS = {"mode": "face_mode", "size": "img_size"}
 
 
-def _problems(exc: ValidationError) -> str:
-    """Each bad setting by the key a recipe gives it, with what is wrong with its value."""
-    named = []
-    for error in exc.errors():
-        key = ".".join(str(part) for part in error["loc"])
-        named.append(f"{_RECIPE_KEYS.get(key, key)}: {error['msg']} (got {error['input']!r})")
-    return "; ".join(named)
+def preprocess_of(config: TrainConfig) -> Preprocess:
+    """The model's input as the recipe sets it: the architecture's preprocessing at the recipe's size and colour."""
+    base = model_entry(config.model).preprocess
+    return replace(base, size=config.img_size or base.size, color=config.color)  # type: ignore[arg-type]
 
 
-def face_crop(config: TrainConfig, size: int) -> FaceCrop:
-    """The recipe's face crops (`size`: the model's input size), validated."""
-    return FaceCrop(detector=config.detector, mode=config.face_mode, size=size, margin=config.margin)
+def face_crop(config: TrainConfig) -> FaceCrop:
+    """The recipe's face crops (as large as the model's input), validated."""
+    return FaceCrop(detector=config.detector, mode=config.face_mode, size=preprocess_of(config).size,
+                    margin=config.margin)
 
 
 def _recipe_settings(path: Path) -> dict:

@@ -42,21 +42,9 @@ from facetrust.training.checkpointing import write_history
 from facetrust.training.distributed import Workers, join_workers
 from facetrust.training.epoch_plan import Draw, balanced, plan_labels, shuffled
 from facetrust.training.loop import Judged, Optimisation, run_epochs
-from facetrust.training.recipe import TrainConfig, face_crop, threshold_rule
+from facetrust.training.recipe import TrainConfig, face_crop, preprocess_of, threshold_rule
 
 NO_FACE_RULE = "a crop where dlib finds no face gets a zero encoding and found-flag 0; it is kept, not dropped"
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 def train(config: TrainConfig, progress: bool = True) -> Path:
@@ -71,7 +59,7 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
         out.mkdir(parents=True, exist_ok=True)
         pin_settings(out / "config.json", asdict(config), f"{out} holds a run with other settings")
     augment = _augment(config)
-    preprocess = _preprocess(config)
+    preprocess = preprocess_of(config)
     try:
         check_trainable(config.model, config.model_options, config.epochs)
     except ValueError as exc:
@@ -137,11 +125,6 @@ def _augment(config: TrainConfig) -> Augment:
     return Augment(**config.augment_options)
 
 
-def _preprocess(config: TrainConfig) -> Preprocess:
-    base = model_entry(config.model).preprocess
-    return replace(base, size=config.img_size or base.size, color=config.color)  # type: ignore[arg-type]
-
-
 def _load_splits(config: TrainConfig, preprocess: Preprocess, progress: bool,
                  wanted: tuple[str, ...] = ("train", "val", "test")) -> tuple[dict[str, CropSet], dict, list]:
     """The `wanted` splits' face crops (with landmarks and self-blends, encodings when the recipe needs them); the
@@ -159,7 +142,7 @@ def _load_splits(config: TrainConfig, preprocess: Preprocess, progress: bool,
                     for k, v in by_split.items()}
     if config.train_fraction < 1.0:
         by_split["train"] = _stratified_share(by_split["train"], config.train_fraction, config.seed)
-    finder = face_crop(config, preprocess.size).finder(all_faces=False)
+    finder = face_crop(config).finder(all_faces=False)
     splits = {name: crop_samples(items, finder, f"faces in {name}", progress) for name, items in by_split.items()
               if name in wanted}
     if config.self_blend:
@@ -183,7 +166,7 @@ def validation_crops(config: TrainConfig, progress: bool = True) -> CropSet:
 
 def split_crops(config: TrainConfig, names: tuple[str, ...], progress: bool = True) -> dict[str, CropSet]:
     """A recipe's face crops of the named splits, exactly as its training run sees them."""
-    return _load_splits(config, _preprocess(config), progress, names)[0]
+    return _load_splits(config, preprocess_of(config), progress, names)[0]
 
 
 def selection_score(config: TrainConfig, val: CropSet, logits: np.ndarray) -> tuple[float, dict[str, float]]:
@@ -328,7 +311,7 @@ def _finish(out: Path, config: TrainConfig, model: nn.Module, preprocess: Prepro
         "inputs": list(model_entry(config.model).inputs),
         **_encoding_card(splits),
         "preprocess": preprocess.to_dict(),
-        "faces": face_crop(config, preprocess.size).model_dump(),
+        "faces": face_crop(config).model_dump(),
         "threshold": threshold,
         "threshold_rule": threshold_rule(config),
         "temperature": temperature,
