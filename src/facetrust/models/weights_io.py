@@ -20,3 +20,16 @@ def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     if isinstance(state, dict) and "state_dict" in state:
         state = state["state_dict"]
     return state
+
+
+def start_from(model: torch.nn.Module, path: str | Path) -> list[str]:
+    """Load a trained model's weights as the start of a larger one (`init_weights`): every tensor must fit a
+    layer of `model`, whose own extra layers keep their initial values. Returns the names of those new layers'
+    tensors, so a run can say what it did not inherit."""
+    try:
+        missing, unexpected = model.load_state_dict(load_state_dict(path), strict=False)
+    except RuntimeError as exc:  # a tensor whose shape differs
+        raise ValueError(f"{path}: weights do not fit this model: {str(exc).splitlines()[-1].strip()}") from None
+    if unexpected:
+        raise ValueError(f"{path}: weights do not fit this model; unknown tensors such as {unexpected[:3]}")
+    return list(missing)

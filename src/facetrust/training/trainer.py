@@ -37,6 +37,7 @@ from facetrust.models.checkpoint import save_model
 from facetrust.models.inference import batch_of, channels_last, extra_inputs, predict_logits, sigmoid
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import check_trainable
+from facetrust.models.weights_io import start_from
 from facetrust.settings_lock import pin_settings
 from facetrust.training.checkpointing import write_history
 from facetrust.training.distributed import Workers, join_workers
@@ -73,7 +74,13 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
     model = create_model(config.model, pretrained=config.pretrained, channels=preprocess.channels,
                          size=preprocess.size, **config.model_options)
     if config.init_weights:
-        model.load_state_dict(load_file(config.init_weights))
+        try:
+            fresh = start_from(model, config.init_weights)
+        except ValueError as exc:
+            raise FacetrustError(f"init_weights {config.init_weights}: {exc}") from None
+        if fresh and progress:
+            layers = sorted({name.split(".")[0] for name in fresh})
+            tqdm.write(f"started from {config.init_weights}; new layers: {', '.join(layers)}")
     channels_last(model)
     if config.freeze_backbone:
         model.freeze_backbone()
