@@ -15,12 +15,17 @@ from tqdm import tqdm
 from facetrust.atomic import atomic_write
 
 
+def fresh_run() -> dict:
+    """The state of a run before its first epoch."""
+    return {"epoch": 0, "best": -math.inf, "bad_epochs": 0, "history": []}
+
+
 def resume_run(out: Path, model: nn.Module, optimiser: torch.optim.Optimizer,
                schedule: torch.optim.lr_scheduler.LRScheduler, ema: ModelEmaV3 | None) -> dict:
     """The run state after the last finished epoch (models and optimiser restored in place), or a fresh one."""
     path = out / "last.pt"
     if not path.exists():
-        return {"epoch": 0, "best": -math.inf, "bad_epochs": 0, "history": []}
+        return fresh_run()
     saved = torch.load(path, map_location="cpu", weights_only=True)
     model.load_state_dict(saved["model"])
     optimiser.load_state_dict(saved["optimiser"])

@@ -31,6 +31,7 @@ from facetrust.evaluation import fit_temperature
 from facetrust.evaluation.metrics import choose_threshold
 from facetrust.models.checkpoint import LoadedModel, load_model
 from facetrust.models.inference import sigmoid
+from facetrust.training.loop import Optimisation, run_epochs
 from facetrust.video.features import MainTrackCache, TrackSequence
 from facetrust.video.identities import VideoSample, discover_videos, identity_folds
 from facetrust.video.model import save_video_model, track_logits
@@ -110,12 +111,17 @@ def fit_head(tracks: list[TrackSequence], labels: np.ndarray, kind: str, config:
     n_fake = float(target.sum())
     loss_fn = nn.BCEWithLogitsLoss(pos_weight=torch.tensor((len(target) - n_fake) / max(n_fake, 1.0)))
     optimiser = torch.optim.AdamW(head.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    head.train()
-    for _ in range(config.epochs):
+
+    def train_epoch(_epoch: int) -> float:
         batch, mask = pad_sequences([_sub_clip(x, generator) for x in inputs])
         optimiser.zero_grad()
-        loss_fn(head(batch, mask), target).backward()
+        loss = loss_fn(head(batch, mask), target)
+        loss.backward()
         optimiser.step()
+        return loss.item()
+
+    head.train()
+    run_epochs(None, Optimisation(head, optimiser), config.epochs, config.epochs, train_epoch, progress=False)
     return head.eval()
 
 
