@@ -16,7 +16,7 @@ def centre_inside(face: Face, region: tuple[int, int, int, int]) -> bool:
     return region[0] <= cx <= region[2] and region[1] <= cy <= region[3]
 
 
-@pytest.mark.parametrize("name", ["mtcnn", "ssd", "dlib_hog"])
+@pytest.mark.parametrize("name", ["mtcnn", "ssd", "dlib_hog", "blazeface"])
 def test_each_detector_finds_the_astronaut_with_landmarks(astronaut, name):
     faces = create_detector(name).detect(astronaut)
     assert len(faces) == 1
@@ -27,7 +27,7 @@ def test_each_detector_finds_the_astronaut_with_landmarks(astronaut, name):
     assert abs(math.degrees(math.atan2(right[1] - left[1], right[0] - left[0]))) < 10
 
 
-@pytest.mark.parametrize("name", ["mtcnn", "ssd", "dlib_hog"])
+@pytest.mark.parametrize("name", ["mtcnn", "ssd", "dlib_hog", "blazeface"])
 def test_no_face_in_a_cat_photo(cat, name):
     assert create_detector(name).detect(cat) == []
 
@@ -52,9 +52,10 @@ def test_extreme_close_up_is_found_through_the_border_retry(shared_data):
 
 
 def test_unknown_detector_lists_the_known_ones():
-    with pytest.raises(ValueError, match="unknown face detector 'nope'; known detectors: dlib_hog, mtcnn, ssd"):
+    known = "blazeface, dlib_hog, mtcnn, ssd"
+    with pytest.raises(ValueError, match=f"unknown face detector 'nope'; known detectors: {known}"):
         create_detector("nope")
-    assert {"mtcnn", "ssd", "dlib_hog"} <= set(list_detectors())
+    assert {"mtcnn", "ssd", "dlib_hog", "blazeface"} <= set(list_detectors())
 
 
 def test_threshold_drops_low_scores(astronaut):
@@ -71,10 +72,17 @@ def test_grey_image_has_no_face():
     assert create_detector("mtcnn").detect(np.full((300, 400, 3), 128, np.uint8)) == []
 
 
-@pytest.mark.parametrize("name", ["mtcnn", "ssd", "dlib_hog"])
+@pytest.mark.parametrize("name", ["mtcnn", "ssd", "dlib_hog", "blazeface"])
 @pytest.mark.parametrize("shape", [(8, 8), (12, 19), (19, 19), (20, 3000), (8, 40000), (40000, 8)],
                          ids=lambda shape: f"{shape[0]}x{shape[1]}")
 def test_images_too_small_or_too_thin_to_hold_a_face_find_none(name, shape):
     noise = np.random.default_rng(0).integers(0, 256, (*shape, 3), dtype=np.uint8)
     assert create_detector(name).detect(noise) == []
 
+
+
+def test_blazeface_points_agree_with_mtcnns_on_the_astronaut(astronaut):
+    """The anchor decoding is right where BlazeFace's eyes and nose land within a few pixels of MTCNN's."""
+    ours, reference = (create_detector(name).detect(astronaut)[0] for name in ("blazeface", "mtcnn"))
+    for name in ("left_eye", "right_eye", "nose"):
+        assert math.dist(ours.landmarks[name], reference.landmarks[name]) < 4
