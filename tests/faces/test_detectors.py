@@ -16,18 +16,19 @@ def centre_inside(face: Face, region: tuple[int, int, int, int]) -> bool:
     return region[0] <= cx <= region[2] and region[1] <= cy <= region[3]
 
 
-@pytest.mark.parametrize("name", ["mtcnn", "ssd", "dlib_hog", "blazeface"])
+@pytest.mark.parametrize("name", ["mtcnn", "ssd", "dlib_hog", "blazeface", "cascade"])
 def test_each_detector_finds_the_astronaut_with_landmarks(astronaut, name):
     faces = create_detector(name).detect(astronaut)
     assert len(faces) == 1
     face = faces[0]
-    assert face.detector == name and centre_inside(face, ASTRONAUT_FACE)
+    assert face.detector == ("blazeface" if name == "cascade" else name)  # the cascade: BlazeFace was sure
+    assert centre_inside(face, ASTRONAUT_FACE)
     left, right, mouth = face.landmarks["left_eye"], face.landmarks["right_eye"], face.landmarks["mouth"]
     assert left[0] < right[0] and mouth[1] > max(left[1], right[1])  # eyes above the mouth, in order
     assert abs(math.degrees(math.atan2(right[1] - left[1], right[0] - left[0]))) < 10
 
 
-@pytest.mark.parametrize("name", ["mtcnn", "ssd", "dlib_hog", "blazeface"])
+@pytest.mark.parametrize("name", ["mtcnn", "ssd", "dlib_hog", "blazeface", "cascade"])
 def test_no_face_in_a_cat_photo(cat, name):
     assert create_detector(name).detect(cat) == []
 
@@ -52,7 +53,7 @@ def test_extreme_close_up_is_found_through_the_border_retry(shared_data):
 
 
 def test_unknown_detector_lists_the_known_ones():
-    known = "blazeface, dlib_hog, mtcnn, ssd"
+    known = "blazeface, cascade, dlib_hog, mtcnn, ssd"
     with pytest.raises(ValueError, match=f"unknown face detector 'nope'; known detectors: {known}"):
         create_detector("nope")
     assert {"mtcnn", "ssd", "dlib_hog", "blazeface"} <= set(list_detectors())
@@ -72,7 +73,7 @@ def test_grey_image_has_no_face():
     assert create_detector("mtcnn").detect(np.full((300, 400, 3), 128, np.uint8)) == []
 
 
-@pytest.mark.parametrize("name", ["mtcnn", "ssd", "dlib_hog", "blazeface"])
+@pytest.mark.parametrize("name", ["mtcnn", "ssd", "dlib_hog", "blazeface", "cascade"])
 @pytest.mark.parametrize("shape", [(8, 8), (12, 19), (19, 19), (20, 3000), (8, 40000), (40000, 8)],
                          ids=lambda shape: f"{shape[0]}x{shape[1]}")
 def test_images_too_small_or_too_thin_to_hold_a_face_find_none(name, shape):
@@ -86,3 +87,11 @@ def test_blazeface_points_agree_with_mtcnns_on_the_astronaut(astronaut):
     ours, reference = (create_detector(name).detect(astronaut)[0] for name in ("blazeface", "mtcnn"))
     for name in ("left_eye", "right_eye", "nose"):
         assert math.dist(ours.landmarks[name], reference.landmarks[name]) < 4
+
+
+def test_the_cascade_asks_mtcnn_when_blazeface_is_unsure_or_finds_nothing(astronaut, monkeypatch):
+    cascade = create_detector("cascade")
+    unsure = Face(box=(175.0, 60.0, 270.0, 175.0), score=cascade.threshold - 0.01, detector="blazeface")
+    for found in ([unsure], []):
+        monkeypatch.setattr(cascade.first, "detect", lambda image, found=found: found)
+        assert [face.detector for face in cascade.detect(astronaut)] == ["mtcnn"]
