@@ -36,9 +36,10 @@ def test_the_branch_logits_add_up_to_the_verdicts_logit():
     model.eval()
     images = torch.rand(3, 3, 128, 128)
     with torch.no_grad():
-        branches = model.branch_logits(images)
         logits, features = model.logits_and_features(images)
+        branches = model.branch_logits(features)
     assert torch.allclose(branches["face"] + branches["patch"], logits, atol=1e-5)
+    assert torch.allclose(model.classify(features), logits, atol=1e-5)
     assert features.shape == (3, model.num_features) == (3, 1280 + 256)
 
 
@@ -48,7 +49,7 @@ def test_branch_dropout_leaves_each_branch_alone_on_some_crops_in_training_only(
     images = torch.rand(32, 3, 64, 64)
     model.eval()
     with torch.no_grad():
-        branches = model.branch_logits(images)
+        branches = model.branch_logits(model.features(images))
         model.train()
         for module in model.modules():  # batch statistics aside, training differs only by the dropped branch
             if isinstance(module, torch.nn.BatchNorm2d):

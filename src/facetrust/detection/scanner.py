@@ -115,12 +115,14 @@ class Scanner:
         located = [(k, frame, face) for k, found in enumerate(inputs) for frame in found.frames for face in frame.faces]
         crops = [face.crop for _, _, face in located]
         started = time.perf_counter()
-        if self.video_model and any(found.kind == "video" for found in inputs):
-            # one pass gives the temporal model its frame features and every face its P(fake)
+        if self.model.has_branches or (self.video_model and any(found.kind == "video" for found in inputs)):
+            # one pass gives every face its P(fake), the temporal model its frame features, and a two-branch
+            # model's verdicts what each branch added
             features, logits = self.model.features(crops)
             p_fake = sigmoid(logits, self.model.card.temperature)
         else:
             features, logits, p_fake = None, None, self.model.p_fake(crops)
+        evidence = self.model.evidence(features) if self.model.has_branches else [None] * len(crops)
         ms_per_face = 1000 * (time.perf_counter() - started) / max(len(located), 1)
         started = time.perf_counter()
         emotions = self.emotion.read([face for _, _, face in located],
@@ -128,11 +130,11 @@ class Scanner:
                                      ) if self.emotion else [None] * len(located)
         emotion_ms_per_face = 1000 * (time.perf_counter() - started) / max(len(located), 1)
         verdicts: list[list[FaceVerdict]] = [[] for _ in inputs]
-        for (k, frame, face), p, emotion in zip(located, p_fake, emotions, strict=True):
+        for (k, frame, face), p, emotion, shares in zip(located, p_fake, emotions, evidence, strict=True):
             verdicts[k].append(FaceVerdict(
                 box=face.face.box, detection_score=face.face.score, source=face.source, p_fake=float(p),
                 verdict=self.decision.verdict(float(p)), landmarks=face.face.landmarks,
-                frame_index=frame.index, time=frame.time, emotion=emotion))
+                frame_index=frame.index, time=frame.time, emotion=emotion, evidence=shares))
         started = time.perf_counter()
         explained = self._explain(inputs, verdicts, located)
         explain_ms = 1000 * (time.perf_counter() - started)

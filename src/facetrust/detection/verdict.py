@@ -27,6 +27,7 @@ class FaceVerdict:
     frame_index: int | None = None
     time: float | None = None
     emotion: dict | None = None  # {"label", "scores"} when an expression model was asked for
+    evidence: dict[str, float] | None = None  # per-branch shares of the calibrated logit (two-branch models)
     track: int | None = None  # videos: the face track this face belongs to
     crop: np.ndarray | None = field(default=None, repr=False)  # kept only when the face is explained
     heatmap: np.ndarray | None = field(default=None, repr=False)  # (H, W) in [0, 1], with Scanner(explain=...)
@@ -40,6 +41,8 @@ class FaceVerdict:
             "verdict": self.verdict,
             "landmarks": {k: [round(x, 1), round(y, 1)] for k, (x, y) in self.landmarks.items()},
         }
+        if self.evidence is not None:
+            record["evidence"] = {name: round(share, 4) for name, share in self.evidence.items()}
         if self.frame_index is not None:
             record |= {"frame_index": self.frame_index, "time": None if self.time is None else round(self.time, 3)}
         if self.track is not None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import torch
 from safetensors.torch import load, save_file
 from torch import nn
 
@@ -84,7 +85,19 @@ class LoadedModel:
         if not exports_features(self.module):
             raise FacetrustError(f"{self.card.architecture}: no image-only feature extractor")
         extractor = self.runner if getattr(self.runner, "has_features", False) else self.module
-        return predict_features(extractor, self.module.head, self.preprocess, crops, tta=self.tta)
+        return predict_features(extractor, self.module, self.preprocess, crops, tta=self.tta)
+
+    @property
+    def has_branches(self) -> bool:
+        """Whether the model says how much each kind of evidence added to a logit (`evidence`)."""
+        return hasattr(self.module, "branch_logits")
+
+    def evidence(self, features: np.ndarray) -> list[dict[str, float]]:
+        """Per crop, each branch's share of the calibrated logit of these `features` (from `features`)."""
+        with torch.inference_mode():
+            shares = self.module.branch_logits(torch.from_numpy(features))
+        scaled = {name: share.float().numpy() / self.card.temperature for name, share in shares.items()}
+        return [{name: float(values[row]) for name, values in scaled.items()} for row in range(len(features))]
 
     @property
     def name(self) -> str:

@@ -32,11 +32,15 @@ class BackboneClassifier(nn.Module):
             images = images.expand(-1, 3, -1, -1)
         return self.backbone(images)
 
+    def classify(self, features: torch.Tensor) -> torch.Tensor:
+        """The output for penultimate `features` (from `features`, possibly averaged over test-time views)."""
+        return squeeze_single(self.head(features))
+
     def logits_and_features(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The output and the penultimate features it came from (what temporal video models and the
         report's embedding map read), in one pass."""
         features = self.features(images)
-        return squeeze_single(self.head(features)), features
+        return self.classify(features), features
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.logits_and_features(images)[0]

@@ -67,22 +67,23 @@ def predict_logits(module: nn.Module, preprocess: Preprocess, crops: Sequence[np
     return np.concatenate(outputs) if outputs else np.zeros(0, np.float32)
 
 
-def predict_features(extractor: nn.Module, head: nn.Module, preprocess: Preprocess, crops: Sequence[np.ndarray],
-                     batch_size: int = 32, tta: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+def predict_features(extractor: nn.Module, classifier: nn.Module, preprocess: Preprocess,
+                     crops: Sequence[np.ndarray], batch_size: int = 32,
+                     tta: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Penultimate-layer features (from `extractor.features`: the PyTorch model or its onnxruntime graph)
-    and the logits its linear `head` gives them: what temporal video models read per frame. With `tta`
-    the features are averaged over the crop's `tta_views` (the head is linear, so the logit is too)."""
+    and the logits `classifier.classify` gives them: what temporal video models read per frame. With `tta`
+    the features are averaged over the crop's `tta_views` (the heads are linear, so the logit is too)."""
     extractor.eval()
-    head.eval()
+    classifier.eval()
     features = []
     with torch.inference_mode():
         for start in range(0, len(crops), batch_size):
             views = tta_views(batch_of(preprocess, crops[start:start + batch_size]), tta)
             features.append(sum(extractor.features(view).float() for view in views) / len(views))
         if not features:
-            return np.zeros((0, head[-1].in_features), np.float32), np.zeros(0, np.float32)
+            return np.zeros((0, classifier.num_features), np.float32), np.zeros(0, np.float32)
         stacked = torch.cat(features)
-        logits = head(stacked).float().reshape(len(stacked), -1)[:, 0]
+        logits = classifier.classify(stacked).float().reshape(len(stacked), -1)[:, 0]
     return stacked.numpy(), logits.numpy()
 
 
