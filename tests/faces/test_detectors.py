@@ -21,7 +21,7 @@ def test_each_detector_finds_the_astronaut_with_landmarks(astronaut, name):
     faces = create_detector(name).detect(astronaut)
     assert len(faces) == 1
     face = faces[0]
-    assert face.detector == ("blazeface" if name == "cascade" else name)  # the cascade: BlazeFace was sure
+    assert face.detector == name
     assert centre_inside(face, ASTRONAUT_FACE)
     left, right, mouth = face.landmarks["left_eye"], face.landmarks["right_eye"], face.landmarks["mouth"]
     assert left[0] < right[0] and mouth[1] > max(left[1], right[1])  # eyes above the mouth, in order
@@ -95,3 +95,11 @@ def test_the_cascade_asks_mtcnn_when_blazeface_is_unsure_or_finds_nothing(astron
     for found in ([unsure], []):
         monkeypatch.setattr(cascade.first, "detect", lambda image, found=found: found)
         assert [face.detector for face in cascade.detect(astronaut)] == ["mtcnn"]
+
+
+def test_the_cascades_points_are_mtccns_own_within_a_few_percent_of_the_eye_distance(astronaut):
+    """BlazeFace finds the face, MTCNN's last stages place the points: the aligned crop is MTCNN's."""
+    ours, reference = (create_detector(name).detect(astronaut)[0] for name in ("cascade", "mtcnn"))
+    eyes = math.dist(reference.landmarks["left_eye"], reference.landmarks["right_eye"])
+    for name in ("left_eye", "right_eye", "nose", "mouth"):
+        assert math.dist(ours.landmarks[name], reference.landmarks[name]) < 0.06 * eyes

@@ -55,7 +55,7 @@ class FaceDetector(ABC):
             faces = [f.shifted(-pad, -pad) for f in self._detect_resized(framed)]
         faces = [f for f in faces if (f.score is None or f.score >= self.threshold)
                  and min(f.width, f.height) >= self.min_face and _inside_fraction(f, width, height) >= MIN_INSIDE]
-        faces = [_clip(f, width, height) for f in non_max_suppression(faces, self.nms_iou)]
+        faces = [clip_to_image(f, width, height) for f in non_max_suppression(faces, self.nms_iou)]
         if self.adds_dlib_landmarks:
             add_landmarks(image, faces)
         return sorted(faces, key=lambda f: f.area, reverse=True)
@@ -113,7 +113,7 @@ def _inside_fraction(face: Face, width: int, height: int) -> float:
     return inside / face.area if face.area > 0 else 0.0
 
 
-def _clip(face: Face, width: int, height: int) -> Face:
+def clip_to_image(face: Face, width: int, height: int) -> Face:
     x1, y1, x2, y2 = face.box
     face.box = (max(0.0, x1), max(0.0, y1), min(float(width), x2), min(float(height), y2))
     return face
