@@ -3,9 +3,11 @@
 Usage: python bench/scan_speed.py [--data ../shared/data/faces/k140/test] [--limit N] [--workers 2]
                                   [--model DIR (default: the bundled detector)]
 
-Two settings, each timed both ways on the same inputs:
+Three settings, each timed against the same naive baseline on the same inputs:
   pre-cropped  the inputs are face crops (as k140 is): no face detector runs (`scan --face-mode whole`);
-  detect       the model's own crop mode (MTCNN decides whether the input is already a face crop).
+  detect       the model's own crop mode and face finder (MTCNN);
+  cascade      the same with the BlazeFace-then-MTCNN cascade as face finder (`scan --detector cascade`),
+               against the naive MTCNN pipeline (issue 27's baseline).
 naive:      one input at a time: decode, crop, classify each face alone with PyTorch eager
             (batch of 1, as the reference reports ran their models).
 facetrust:  `scan_many`: decoding and face finding on worker threads, faces classified in batches on
@@ -19,11 +21,15 @@ from __future__ import annotations
 
 import argparse
 import resource
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import describe_cpu
 
 from facetrust.batch.local import scan_many
 from facetrust.bundled import default_model_path
@@ -74,15 +80,18 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--model", type=Path, default=default_model_path())
     args = parser.parse_args()
+    print(describe_cpu())
     paths = media_files(args.data)[: args.limit]
     eager = load_model(args.model, backend="torch")
     print(f"{len(paths)} inputs from {args.data}, model {eager.name} ({eager.card.architecture}, "
           f"{eager.preprocess.size} px)")
     print("| setting | pipeline | seconds | inputs/s | ratio |\n|---|---|---:|---:|---:|")
     crops: list[np.ndarray] = []
-    for label, mode in (("pre-cropped", "whole"), ("detect", None)):
-        scanner = Scanner(args.model, face_mode=mode, frames=4)
-        naive_seconds, crops = naive(eager, paths, mode)
+    for label, mode, detector in (("pre-cropped", "whole", None), ("detect", None, None),
+                                  ("cascade", None, "cascade")):
+        scanner = Scanner(args.model, face_mode=mode, frames=4, detector=detector)
+        if detector is None:  # the cascade is compared with the naive MTCNN pipeline of the row before
+            naive_seconds, crops = naive(eager, paths, mode)
         fast_seconds, stages = facetrust_scan(scanner, paths, args.workers, args.batch_size)
         print(f"| {label} | naive (per image, PyTorch eager, batch 1) | {naive_seconds:.1f} | "
               f"{len(paths) / naive_seconds:.1f} | 1.00x |")
@@ -93,13 +102,13 @@ def main() -> None:
               + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()) + " | | | |")
         if scanner.model.runner is not None:  # idle onnxruntime threads yield the cores to the face workers
             quiet = replace(scanner.model, runner=OnnxModule(scanner.model.runner.path, spin=False))
-            quiet_seconds, _ = facetrust_scan(Scanner(quiet, face_mode=mode, frames=4), paths, args.workers,
-                                              args.batch_size)
+            quiet_seconds, _ = facetrust_scan(Scanner(quiet, face_mode=mode, frames=4, detector=detector), paths,
+                                              args.workers, args.batch_size)
             print(f"| {label} | the same, onnxruntime threads not spin-waiting | {quiet_seconds:.1f} | "
                   f"{len(paths) / quiet_seconds:.1f} | {naive_seconds / quiet_seconds:.2f}x |")
     fast = load_model(args.model)
     torch_rate, fast_rate = classify_rate(eager, crops), classify_rate(fast, crops)
-    print(f"classification only, {len(crops)} crops in memory (TTA: {fast.card.get('tta')}): PyTorch eager "
+    print(f"classification only, {len(crops)} crops in memory (TTA: {fast.tta}): PyTorch eager "
           f"{torch_rate:.1f} crops/s, {fast.backend} {fast_rate:.1f} crops/s ({fast_rate / torch_rate:.2f}x)")
     print(f"peak resident memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -62,18 +62,9 @@ def predict_logits(module: nn.Module, preprocess: Preprocess, crops: Sequence[np
         for start in range(0, len(crops), batch_size):
             batch = batch_of(preprocess, crops[start:start + batch_size])
             extra = extra_inputs(encodings, slice(start, start + batch_size))
-            outputs.append(_mean_over_views(module, tta_views(batch, tta), extra).numpy())
+            views = tta_views(batch, tta)
+            outputs.append((sum(module(view, *extra).float() for view in views) / len(views)).numpy())
     return np.concatenate(outputs) if outputs else np.zeros(0, np.float32)
-
-
-def _mean_over_views(forward: Callable[..., torch.Tensor], views: list[torch.Tensor],
-                     extra: tuple[torch.Tensor, ...] = ()) -> torch.Tensor:
-    """`forward`'s output averaged over the views of a batch, all views in one call: one larger batch keeps the
-    cores busier than several small ones and pays the per-call overhead once."""
-    count = len(views)
-    stacked = views[0] if count == 1 else torch.cat(views).contiguous(memory_format=CHANNELS_LAST)
-    output = forward(stacked, *(e.repeat(count, *([1] * (e.dim() - 1))) for e in extra)).float()
-    return output.reshape(count, len(views[0]), *output.shape[1:]).mean(0)
 
 
 def predict_features(extractor: nn.Module, classifier: nn.Module, preprocess: Preprocess,
@@ -88,7 +79,7 @@ def predict_features(extractor: nn.Module, classifier: nn.Module, preprocess: Pr
     with torch.inference_mode():
         for start in range(0, len(crops), batch_size):
             views = tta_views(batch_of(preprocess, crops[start:start + batch_size]), tta)
-            features.append(_mean_over_views(extractor.features, views))
+            features.append(sum(extractor.features(view).float() for view in views) / len(views))
         if not features:
             return np.zeros((0, classifier.num_features), np.float32), np.zeros(0, np.float32)
         stacked = torch.cat(features)
