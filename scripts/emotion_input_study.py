@@ -1,8 +1,9 @@
 """Where the expression model's drop beyond FER-2013 comes from (issue 28 step 1): one input-path change at a time.
 
 Usage: python scripts/emotion_input_study.py [--model DIR] [--data ../shared/data/emotion]
-The bundled expression model (nothing retrained) scores CK+ (48 px grey lab crops) and the SD 1.5 faces (256 px
-colour) with its crops made different ways: the folder's images as they are, the face found and aligned by MTCNN
+The bundled expression model (nothing retrained) scores FER-2013's public_test (its selection split: the one
+that may choose a framing), CK+ (48 px grey lab crops) and the SD 1.5 faces (256 px colour) with its crops made
+different ways: the folder's images as they are, the face found and aligned by MTCNN
 at several margins, then (on the default path for each set) grey instead of colour, a 48 px round trip, and
 histogram equalisation. Accuracy over the classes the model knows; CK+'s contempt is not scored. Nothing here
 is chosen on these sets: the table says which change moves accuracy before anything is retrained.
@@ -19,10 +20,13 @@ import numpy as np
 
 from facetrust.bundled import default_emotion_model_path
 from facetrust.emotion.data import clean, discover_emotions
-from facetrust.faces import FaceFinder
+from facetrust.faces.align import align_face
+from facetrust.faces.detectors import FaceDetector, create_detector
+from facetrust.faces.types import Face
 from facetrust.models.checkpoint import LoadedModel, load_model
 
 Change = Callable[[np.ndarray], np.ndarray]
+MARGINS = (-0.5, -0.4, -0.3, -0.2, -0.1, 0.0, 0.15, 0.3, 0.5)  # below 0: tighter than the aligned face square
 
 
 def grey(crop: np.ndarray) -> np.ndarray:
@@ -42,14 +46,24 @@ def equalised(crop: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(ycrcb, cv2.COLOR_YCrCb2RGB)
 
 
-def crops_of(samples: list, finder: FaceFinder | None) -> tuple[list[np.ndarray], list[int]]:
-    """One crop per sample (the image itself without a finder) and the indices of the samples that have one."""
-    crops, kept = [], []
-    for index, sample in enumerate(samples):
+def largest_faces(samples: list, detector: FaceDetector) -> list[tuple[np.ndarray, Face | None]]:
+    """Each sample's image and its largest face (None if none is found), found once for every margin."""
+    found = []
+    for sample in samples:
         image = sample.image()
-        found = [image] if finder is None else [f.crop for f in finder.find(image)]
-        if found:
-            crops.append(found[0])
+        faces = detector.detect(image)
+        found.append((image, faces[0] if faces else None))
+    return found
+
+
+def crops_of(found: list[tuple[np.ndarray, Face | None]], margin: float | None,
+             size: int) -> tuple[list[np.ndarray], list[int]]:
+    """One crop per sample (the image itself when `margin` is None, else the aligned face at that margin) and
+    the indices of the samples that have one."""
+    crops, kept = [], []
+    for index, (image, face) in enumerate(found):
+        if margin is None or face is not None:
+            crops.append(image if margin is None else align_face(image, face, size, margin))
             kept.append(index)
     return crops, kept
 
@@ -65,10 +79,9 @@ def study(model: LoadedModel, name: str, folder: Path, default_margin: float | N
     samples = [s for s in samples if s.label in classes]
     labels = np.array([classes.index(s.label) for s in samples])
     rows, default = [], None
-    for margin in (None, -0.2, -0.1, 0.0, 0.15, 0.3, 0.5):  # below 0: tighter than the aligned face square
-        finder = None if margin is None else FaceFinder("mtcnn", mode="detect", size=model.card.faces.size,
-                                                        margin=margin, all_faces=False)
-        crops, kept = crops_of(samples, finder)
+    found = largest_faces(samples, create_detector("mtcnn"))
+    for margin in (None, *MARGINS):
+        crops, kept = crops_of(found, margin, model.card.faces.size)
         label = "images as they are" if margin is None else f"MTCNN, aligned, margin {margin}"
         score = accuracy(model, crops, labels[kept])
         rows.append(f"| {name} | {label} | {len(crops)} of {len(samples)} | {score:.3f} |")
@@ -89,7 +102,9 @@ def main() -> None:
     args = parser.parse_args()
     model = load_model(args.model)
     print("| set | crop | faces scored | accuracy |\n|---|---|---:|---:|")
-    for name, folder, default_margin in (("CK+", args.data / "ckplus", None),
+    for name, folder, default_margin in (("FER-2013 public_test (selection split)", args.data / "fer2013/public_test",
+                                          None),
+                                         ("CK+", args.data / "ckplus", None),
                                          ("SD 1.5 faces", args.data / "ai_sd15", 0.0)):
         for row in study(model, name, folder, default_margin):
             print(row, flush=True)
