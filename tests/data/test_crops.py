@@ -117,7 +117,7 @@ def test_changed_settings_are_refused(dataset, tmp_path):
         crop_dataset(dataset, dest, CropSettings(size=128, frames_per_video=3), progress=False)
 
 
-@pytest.mark.parametrize(("settings", "named"), [(CropSettings(margin=-0.5), "margin"),
+@pytest.mark.parametrize(("settings", "named"), [(CropSettings(margin=-0.8), "margin"),
                                                  (CropSettings(mode="sideways"), "mode"),
                                                  (CropSettings(detector="hog9000"), "detector")])
 def test_bad_crop_settings_are_named_before_anything_is_written(tmp_path, settings, named):

@@ -11,6 +11,7 @@ from facetrust.bundled import default_model_path
 from facetrust.cli import app
 from facetrust.detection import Scanner
 from facetrust.emotion import EMOTIONS
+from facetrust.faces import align_face, create_detector
 from facetrust.faces.align import crop_box, reframe, whole_image
 
 runner = CliRunner()
@@ -46,6 +47,18 @@ def test_reframing_finds_the_tight_face_in_either_kind_of_crop(astronaut):
     from_aligned = reframe(crop_box(astronaut, box, 256, 0.3), None, (512, 512), 0.3, 0.0, 64)
     for crop in (from_whole, from_aligned):
         assert np.abs(crop.astype(int) - tight.astype(int)).mean() < 10  # same pixels resampled; a wrong box: ~55
+
+
+def test_the_bundled_expression_model_reads_faces_framed_like_fer2013_tighter_than_the_face_square(astronaut):
+    """FER-2013 faces are cut at the forehead and chin; the scan path reframes the detector's crop that tight."""
+    margin = BUNDLED["faces"]["margin"]
+    assert margin < 0
+    face = create_detector("mtcnn").detect(astronaut)[0]
+    tight = align_face(astronaut, face, 96, margin)
+    from_scan = reframe(align_face(astronaut, face, 256, 0.3), None, (512, 512), 0.3, margin, 96)
+    assert np.abs(from_scan.astype(int) - tight.astype(int)).mean() < 10
+    looser = align_face(astronaut, face, 96, 0.0)
+    assert np.abs(looser.astype(int) - tight.astype(int)).mean() > 20  # the framing is a visible difference
 
 
 def test_a_detector_is_refused_as_expression_model():
