@@ -27,10 +27,12 @@ class BackboneClassifier(nn.Module):
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(num_features, num_classes))
         self.frozen = False
 
+    def backbone_input(self, images: torch.Tensor) -> torch.Tensor:
+        """`images` as the backbone takes them: a single channel repeated for a 3-channel backbone."""
+        return images.expand(-1, 3, -1, -1) if images.shape[1] == 1 and self.in_channels == 3 else images
+
     def features(self, images: torch.Tensor) -> torch.Tensor:
-        if images.shape[1] == 1 and self.in_channels == 3:
-            images = images.expand(-1, 3, -1, -1)
-        return self.backbone(images)
+        return self.backbone(self.backbone_input(images))
 
     def classify(self, features: torch.Tensor) -> torch.Tensor:
         """The output for penultimate `features` (from `features`, possibly averaged over test-time views)."""

@@ -40,22 +40,19 @@ class TwoBranchDetector(BackboneClassifier):
         self.patch_head = nn.Sequential(nn.Dropout(dropout), nn.Linear(width, num_classes))
         nn.init.zeros_(self.patch_head[1].weight)
         nn.init.zeros_(self.patch_head[1].bias)
-        self.patch_width = width
         self.num_features += width
 
     def _branches(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Pooled (face, patch) features."""
-        if images.shape[1] == 1:
-            images = images.expand(-1, 3, -1, -1)
         features, pool, flatten = self.backbone
-        early = features[:self.blocks](images)
+        early = features[:self.blocks](self.backbone_input(images))
         face = flatten(pool(features[self.blocks:](early)))
         return face, self.patch(early)
 
     def branch_logits(self, features: torch.Tensor) -> dict[str, torch.Tensor]:
         """Each branch's share of the logit of these (pooled, concatenated) features; they sum to it: which
         kind of evidence drove a verdict."""
-        face, patch = features.split([self.num_features - self.patch_width, self.patch_width], dim=1)
+        face, patch = features.split([self.head[1].in_features, self.patch_head[1].in_features], dim=1)
         return {"face": squeeze_single(self.head(face)), "patch": squeeze_single(self.patch_head(patch))}
 
     def classify(self, features: torch.Tensor) -> torch.Tensor:
