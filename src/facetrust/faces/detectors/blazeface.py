@@ -47,6 +47,9 @@ def _anchors() -> np.ndarray:
     return np.stack([x.ravel(), y.ravel()], axis=1)
 
 
+ANCHORS = _anchors()
+
+
 @register_detector("blazeface")
 class BlazeFaceDetector(FaceDetector):
     """BlazeFace full-range at 192x192 on the letter-boxed image, with its own eye, nose and mouth points."""
@@ -65,10 +68,10 @@ class BlazeFaceDetector(FaceDetector):
         return interpreter
 
     @cached_property
-    def _outputs(self) -> tuple[int, int]:
-        """Indices of the box regressors (16 numbers per anchor) and the scores (1 per anchor)."""
-        details = {d["shape"][-1]: d["index"] for d in self._interpreter.get_output_details()}
-        return details[16], details[1]
+    def _tensors(self) -> tuple[int, int, int]:
+        """Indices of the input image, the box regressors (16 numbers per anchor) and the scores (1 per anchor)."""
+        outputs = {d["shape"][-1]: d["index"] for d in self._interpreter.get_output_details()}
+        return self._interpreter.get_input_details()[0]["index"], outputs[16], outputs[1]
 
     def _detect(self, image: np.ndarray) -> list[Face]:
         height, width = image.shape[:2]
@@ -77,14 +80,14 @@ class BlazeFaceDetector(FaceDetector):
         square[:height, :width] = image
         tensor = cv2.resize(square, (INPUT, INPUT), interpolation=cv2.INTER_AREA).astype(np.float32) / 127.5 - 1.0
         interpreter = self._interpreter
-        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], tensor[np.newaxis])
+        input_index, boxes_index, scores_index = self._tensors
+        interpreter.set_tensor(input_index, tensor[np.newaxis])
         interpreter.invoke()
-        boxes_index, scores_index = self._outputs
         raw = interpreter.get_tensor(boxes_index)[0].reshape(-1, 8, 2) / INPUT
         logits = np.clip(interpreter.get_tensor(scores_index)[0, :, 0], -SCORE_CLIP, SCORE_CLIP)
         scores = 1.0 / (1.0 + np.exp(-logits))
         keep = np.flatnonzero(scores >= self.threshold)
-        anchors = _anchors()[keep]
+        anchors = ANCHORS[keep]
         raw = raw[keep]
         centres = raw[:, 0] + anchors
         half = raw[:, 1] / 2

@@ -75,5 +75,5 @@ class MTCNNDetector(FaceDetector):
             xy = points[:, [0, 5, 1, 6, 2, 7, 3, 8, 4, 9]] * sides[:, [0, 5] * 5] + corners[:, [0, 5] * 5] - 1
             final = bbreg(current.clone(), regression)
         return [self._face(box.numpy(), float(score), pts.reshape(5, 2).numpy())
-                if score >= self._model.thresholds[2] else None
+                if score >= model.thresholds[2] else None
                 for box, score, pts in zip(final[:, :4], scores[:, 1], xy, strict=True)]
