@@ -12,7 +12,6 @@ is chosen on these sets: the table says which change moves accuracy before anyth
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -25,7 +24,6 @@ from facetrust.faces.detectors import FaceDetector, create_detector
 from facetrust.faces.types import Face
 from facetrust.models.checkpoint import LoadedModel, load_model
 
-Change = Callable[[np.ndarray], np.ndarray]
 MARGINS = (-0.5, -0.4, -0.3, -0.2, -0.1, 0.0, 0.15, 0.3, 0.5)  # below 0: tighter than the aligned face square
 
 
