@@ -6,6 +6,9 @@ from __future__ import annotations
 import csv
 import json
 
+import pytest
+
+from facetrust.errors import FacetrustError
 from facetrust.training import TrainConfig, train
 
 SOURCES = {"inswapper": "swap", "stylegan3": "gan", "sdfd": "diffusion"}
@@ -37,3 +40,15 @@ def test_a_left_out_family_is_neither_trained_nor_selected_on(shared_data, tmp_p
     card = json.loads((folder / "model.json").read_text())
     assert set(card["metrics_by_source"]["train"]) == {"stylegan3", "sdfd"}
     assert "inswapper" not in card["metrics_by_source"]["val"]
+
+
+def test_a_real_only_run_learns_from_self_blends_alone(shared_data, tmp_path):
+    folder = train(_config(shared_data, tmp_path / "run", real_only=True, self_blend=1.0, epochs=1), progress=False)
+    by_source = json.loads((folder / "model.json").read_text())["metrics_by_source"]
+    assert all(metrics["n_fake"] == 0 for name, metrics in by_source["train"].items())
+    assert {name for name, metrics in by_source["val"].items() if metrics["n_fake"]} == {"sbi"}
+
+
+def test_real_only_without_self_blends_is_refused(shared_data, tmp_path):
+    with pytest.raises(FacetrustError, match="real_only needs self_blend"):
+        train(_config(shared_data, tmp_path / "run", real_only=True, self_blend=0.0), progress=False)

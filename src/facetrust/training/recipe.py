@@ -59,6 +59,9 @@ class TrainConfig:
     # Probability that a real training crop is followed by a self-blended fake of itself (data.sbi); the
     # validation split then gains one fixed self-blend per real face, scored as its own source.
     self_blend: float = 0.0
+    # Train on real faces and their self-blends only (the SBI paper's setting): every source's fakes are dropped
+    # from training and validation, so no generator's trace can be learnt and each fake family stays unseen.
+    real_only: bool = False
     max_fpr: float | None = None  # threshold rule: most fakes caught with validation FPR at most this
     init_weights: str | None = None  # start from a trained model of the same architecture (a .safetensors file)
 

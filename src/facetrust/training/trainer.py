@@ -138,6 +138,10 @@ def _load_splits(config: TrainConfig, preprocess: Preprocess, progress: bool,
     splits and their sampling are decided over all files first, so a split is the same whichever are wanted."""
     found = (source_samples(config.data, config.sources, config.leave_out) if config.sources
              else assign_splits(discover(config.data), seed=config.seed))
+    if config.real_only:
+        if not config.self_blend:
+            raise FacetrustError("real_only needs self_blend > 0: self-blends are then the only fakes to learn from")
+        found = [s for s in found if s.label == 0]
     samples, report = find_duplicates(found)
     by_split = {name: [s for s in samples if s.split == name] for name in ("train", "val", "test")}
     if not by_split["train"] or not by_split["val"]:
@@ -157,7 +161,8 @@ def _load_splits(config: TrainConfig, preprocess: Preprocess, progress: bool,
     if model_entry(config.model).needs_encodings:
         for crop_set in splits.values():
             crop_set.encodings = encode_crops(crop_set.crops, progress=progress)
-    for name in [n for n in ("train", "val") if n in wanted]:
+    checked = ("val",) if config.real_only else ("train", "val")  # real_only: training's fakes are made per epoch
+    for name in [n for n in checked if n in wanted]:
         if len(set(splits[name].labels.tolist())) < 2:
             raise FacetrustError(f"{config.data}: the {name} split needs both real and fake faces")
     duplicates = {"summary": report.summary(), "dropped": [str(p) for p in report.dropped]}
@@ -297,8 +302,9 @@ def _finish(out: Path, config: TrainConfig, model: nn.Module, preprocess: Prepro
     logits = {name: val_logits if name == "val" else
               predict_logits(model, preprocess, s.crops, config.batch_size, tta=tta, encodings=s.encodings)
               for name, s in splits.items()}
-    # Calibration and threshold read real data only: self-blends teach, but no user uploads one.
-    real_data = np.array([s.source != SELF_BLEND for s in splits["val"].samples])
+    # Calibration and threshold read real data only: self-blends teach, but no user uploads one. A real_only run
+    # has no other fakes, so its temperature is fitted on the self-blends too (the threshold bounds real FPR).
+    real_data = np.array([s.source != SELF_BLEND or config.real_only for s in splits["val"].samples])
     val_labels = splits["val"].labels[real_data]
     temperature = fit_temperature(logits["val"][real_data], val_labels)
     val_p = sigmoid(logits["val"][real_data], temperature)
