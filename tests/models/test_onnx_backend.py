@@ -14,6 +14,7 @@ from facetrust.models.inference import batch_of, extra_inputs
 from facetrust.models.onnx_backend import (
     FEATURE_TOLERANCE,
     PARITY_TOLERANCE,
+    SESSION_BATCH,
     OnnxModule,
     export_onnx,
     exports_features,
@@ -71,3 +72,15 @@ def test_features_for_video_tracks_come_from_onnxruntime_like_pytorch(crops_and_
     assert np.abs(fast_features - slow_features).max() <= FEATURE_TOLERANCE * max(1.0, np.abs(slow_features).max())
     assert np.allclose(fast_logits, slow_logits, atol=1e-3)
     assert np.allclose(fast_logits, fast.logits(crops), atol=1e-4)  # the head on the features is the logit
+
+
+def test_a_batch_larger_than_one_session_call_is_scored_in_parts_like_one_by_one(tmp_path):
+    torch.manual_seed(0)
+    module = create_model("mobilenet_v2", pretrained=False, size=64).eval()
+    runner = OnnxModule(export_onnx(module, 3, 64, tmp_path / "m.onnx"))
+    images = torch.rand(SESSION_BATCH * 2 + 3, 3, 64, 64)
+    whole = runner(images).numpy()
+    one_by_one = np.concatenate([runner(images[i:i + 1]).numpy() for i in range(len(images))])
+    assert whole.shape[0] == len(images)
+    assert np.allclose(whole, one_by_one, atol=1e-5)
+    assert runner(images[:0]).shape[0] == 0

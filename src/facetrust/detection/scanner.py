@@ -14,7 +14,7 @@ from facetrust.detection.verdict import FaceVerdict, ScanResult
 from facetrust.detection.video_judge import judge_video, video_rule
 from facetrust.emotion.annotate import EmotionReader
 from facetrust.errors import FacetrustError
-from facetrust.explain import EXPLAIN_METHODS, face_heatmaps
+from facetrust.explain import EXPLAIN_METHODS
 from facetrust.faces import CropMode
 from facetrust.faces.stage import FacesResult, Source, find_faces
 from facetrust.media import DEFAULT_LIMITS, MediaLimits
@@ -163,6 +163,8 @@ class Scanner:
         `located` and the concatenated `verdicts` list the same faces in the same order."""
         if not self.explain:
             return 0
+        from facetrust.explain import face_heatmaps  # grad-cam brings scikit-learn and matplotlib: only when asked
+
         flat = [v for faces in verdicts for v in faces]
         rows: dict[int, list[int]] = {}
         for row, (k, _, _) in enumerate(located):
