@@ -104,7 +104,7 @@ class OnnxModule(nn.Module):
         feed = {name: np.ascontiguousarray(tensor.detach().float().numpy())
                 for name, tensor in zip(INPUT_NAMES, inputs, strict=False) if name in self.inputs}
         count = len(next(iter(feed.values())))
-        parts = [self.session.run([output], {name: array[start:start + SESSION_BATCH] for name, array in feed.items()})[0]
+        parts = [self.session.run([output], {name: part[start:start + SESSION_BATCH] for name, part in feed.items()})[0]
                  for start in range(0, max(count, 1), SESSION_BATCH)]
         return torch.from_numpy(np.concatenate(parts))
 
