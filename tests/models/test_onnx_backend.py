@@ -8,7 +8,7 @@ import torch
 from facetrust.bundled import default_model_path
 from facetrust.detection import Scanner
 from facetrust.embeddings import encode_crops
-from facetrust.models import create_model, list_models
+from facetrust.models import create_model, list_models, onnx_backend
 from facetrust.models.checkpoint import load_model
 from facetrust.models.inference import batch_of, extra_inputs
 from facetrust.models.onnx_backend import (
@@ -16,10 +16,12 @@ from facetrust.models.onnx_backend import (
     PARITY_TOLERANCE,
     SESSION_BATCH,
     OnnxModule,
+    cached_onnx_runner,
     export_onnx,
     exports_features,
     max_feature_difference,
     max_p_difference,
+    parity_record,
 )
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import model_entry
@@ -84,3 +86,21 @@ def test_a_batch_larger_than_one_session_call_is_scored_in_parts_like_one_by_one
     assert whole.shape[0] == len(images)
     assert np.allclose(whole, one_by_one, atol=1e-5)
     assert runner(images[:0]).shape[0] == 0
+
+
+def test_the_parity_check_runs_once_per_graph_and_catches_a_graph_of_other_weights(tmp_path, monkeypatch):
+    torch.manual_seed(0)
+    model, other = (create_model("mobilenet_v2", pretrained=False, size=64).eval() for _ in range(2))
+    assert cached_onnx_runner(model, "digest", 3, 64, tmp_path) is not None
+    graph = next((tmp_path / "onnx").glob("*.onnx"))
+    assert parity_record(graph).is_file()
+
+    def no_second_check(*_):
+        raise AssertionError("the parity check ran again for a graph that passed it")
+
+    monkeypatch.setattr(onnx_backend, "max_p_difference", no_second_check)
+    assert cached_onnx_runner(model, "digest", 3, 64, tmp_path) is not None
+    monkeypatch.undo()
+    export_onnx(other, 3, 64, graph)  # the cached graph now holds other weights, and its record is gone
+    parity_record(graph).unlink()
+    assert cached_onnx_runner(model, "digest", 3, 64, tmp_path) is None

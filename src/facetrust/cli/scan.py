@@ -72,7 +72,6 @@ def scan(
     from facetrust.batch.ray_engine import scan_on_ray
     from facetrust.detection.scanner import ScanSettings
     from facetrust.media.files import expand_inputs
-    from facetrust.video.timeline import save_timeline
 
     if engine not in ("local", "ray"):
         raise typer.BadParameter(f"{engine!r} is not one of local, ray", param_hint="--engine")
@@ -114,7 +113,7 @@ def scan(
             if explain:
                 _write_explanation(explain, outcome, record, explain_method)
             if timeline and "video" in record:
-                save_timeline(_timeline_path(timeline, record, len(paths)), record)
+                _save_timeline(_timeline_path(timeline, record, len(paths)), record)
             if records:
                 records.write(json.dumps(record) + "\n")
                 records.flush()
@@ -140,6 +139,12 @@ def explain(
     if not result.faces:
         fail(f"{source}: no face found, nothing to explain")
     typer.echo(f"heatmaps written to {out}")
+
+
+def _save_timeline(path: Path, record: dict) -> None:
+    from facetrust.video.timeline import save_timeline  # matplotlib loads only when a timeline is drawn
+
+    save_timeline(path, record)
 
 
 def _write_explanation(folder: Path, result: ScanResult, record: dict, method: str, path: Path | None = None) -> None:

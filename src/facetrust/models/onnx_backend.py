@@ -8,7 +8,9 @@ PyTorch remains the fallback whenever onnxruntime is missing or an export does n
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
+import json
 import logging
 import warnings
 from pathlib import Path
@@ -135,7 +137,8 @@ def max_feature_difference(module: BackboneClassifier, runner: OnnxModule, image
 def cached_onnx_runner(module: nn.Module, digest: str, channels: int, size: int, cache: Path,
                        encodings: bool = False) -> OnnxModule | None:
     """The onnxruntime runner for the weights whose hash is `digest`, exporting them on first use; None if
-    that cannot be done faithfully (the caller then keeps PyTorch)."""
+    that cannot be done faithfully (the caller then keeps PyTorch). The parity check against PyTorch runs once
+    per graph and pair of library versions; its passing result is kept beside the graph (`parity_record`)."""
     suffix = "-enc" if encodings else "-features" if exports_features(module) else ""
     path = cache / "onnx" / f"{digest}-{channels}x{size}{suffix}.onnx"
     try:
@@ -143,6 +146,8 @@ def cached_onnx_runner(module: nn.Module, digest: str, channels: int, size: int,
             log.warning("preparing the onnxruntime version of the model (once; it is cached in %s)", path.parent)
             export_onnx(module, channels, size, path, encodings)
         runner = OnnxModule(path)
+        if _read_json(parity_record(path)) == _library_versions():
+            return runner
         inputs = example_inputs(channels, size, encodings, batch=4)
         difference = max_p_difference(module, runner, inputs)
         feature_difference = max_feature_difference(module, runner, inputs[0]) if runner.has_features else 0.0
@@ -156,4 +161,22 @@ def cached_onnx_runner(module: nn.Module, digest: str, channels: int, size: int,
         log.warning("onnxruntime differs from PyTorch by %.2g in features for %s; using PyTorch", feature_difference,
                     path)
         return None
+    with atomic_write(parity_record(path)) as partial:
+        partial.write_text(json.dumps(_library_versions()), encoding="utf-8")
     return runner
+
+
+def parity_record(graph: Path) -> Path:
+    """Where a graph's passed parity check is recorded: the torch and onnxruntime versions it passed under."""
+    return graph.with_suffix(".parity.json")
+
+
+def _library_versions() -> dict[str, str]:
+    return {name: importlib.metadata.version(name) for name in ("torch", "onnxruntime")}
+
+
+def _read_json(path: Path) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
