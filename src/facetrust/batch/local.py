@@ -8,16 +8,19 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
 
 from facetrust.detection.scanner import Scanner
-from facetrust.detection.verdict import ScanResult
 from facetrust.errors import MediaError, ProcessingError
 from facetrust.faces.stage import FacesResult, find_faces_or_error, load_input
-from facetrust.store import ResultStore, StoredScan
 
-Outcome = ScanResult | StoredScan | MediaError
+if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic) loads only when a scan keeps its results
+    from facetrust.detection.verdict import ScanResult
+    from facetrust.store import ResultStore, StoredScan
+
+Outcome: TypeAlias = "ScanResult | StoredScan | MediaError"
 
 
 def scan_many(scanner: Scanner, paths: Iterable[Path], *, workers: int = 2, batch_size: int = 32,
