@@ -55,10 +55,10 @@ class FaceDetector(ABC):
             faces = [f.shifted(-pad, -pad) for f in self._detect_resized(framed)]
         faces = [f for f in faces if (f.score is None or f.score >= self.threshold)
                  and min(f.width, f.height) >= self.min_face and _inside_fraction(f, width, height) >= MIN_INSIDE]
-        faces = [clip_to_image(f, width, height) for f in non_max_suppression(faces, self.nms_iou)]
+        faces = clipped_largest_first(non_max_suppression(faces, self.nms_iou), width, height)
         if self.adds_dlib_landmarks:
             add_landmarks(image, faces)
-        return sorted(faces, key=lambda f: f.area, reverse=True)
+        return faces
 
     def _detect_resized(self, image: np.ndarray) -> list[Face]:
         """Run `_detect` on a copy no longer than max_side and map the faces back. A copy narrower than the
@@ -117,3 +117,8 @@ def clip_to_image(face: Face, width: int, height: int) -> Face:
     x1, y1, x2, y2 = face.box
     face.box = (max(0.0, x1), max(0.0, y1), min(float(width), x2), min(float(height), y2))
     return face
+
+
+def clipped_largest_first(faces: list[Face], width: int, height: int) -> list[Face]:
+    """The faces with their boxes clipped to the image, largest first: the order every detector returns."""
+    return sorted((clip_to_image(face, width, height) for face in faces), key=lambda f: f.area, reverse=True)

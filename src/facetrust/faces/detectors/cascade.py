@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from facetrust.faces.detectors.base import FaceDetector, clip_to_image, create_detector, register_detector
+from facetrust.faces.detectors.base import FaceDetector, clipped_largest_first, create_detector, register_detector
 from facetrust.faces.types import Face
 
 CANDIDATE = 0.2  # BlazeFace faces scoring below this are not faces to it at all
@@ -50,8 +50,7 @@ class CascadeDetector(FaceDetector):
                 height, width = image.shape[:2]
                 for face in refined:
                     face.detector = self.name
-                return sorted((clip_to_image(face, width, height) for face in refined), key=lambda f: f.area,
-                              reverse=True)
+                return clipped_largest_first(refined, width, height)
         return self.fallback.detect(image)
 
     def _detect(self, image: np.ndarray) -> list[Face]:
