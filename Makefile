@@ -27,8 +27,8 @@ test: setup system-packages
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest -q
 
-bench: setup
-	$(BIN)/python bench/faces.py
+bench: setup  # every speed and memory benchmark, as a dated page under docs/benchmarks/ (about an hour)
+	$(BIN)/python bench/run_all.py
 
 # Retrain the bundled detector from ../shared/data: the k140 MobileNetV2 it starts from (about 40 minutes on
 # 2 CPU cores, skipped when present), then the multi-source recipe of docs/DETECTOR.md (about 70 minutes);

@@ -50,7 +50,7 @@ def main() -> None:
                      for command, (arguments, _) in COMMANDS.items()}
         finally:
             subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(baseline)], check=True)
-    print(describe_cpu())
+    print(f"CPU: {describe_cpu()}\n")
     print("| command | tree | median s | runs |")
     print("|---|---|---:|---|")
     for command, by_tree in times.items():
