@@ -31,7 +31,7 @@ def tiny_emotion_model(tmp_path_factory, shared_data):
 def test_card_says_how_it_was_chosen_and_what_it_scored(tiny_emotion_model):
     card = json.loads((tiny_emotion_model / "model.json").read_text())
     assert card["task"] == "emotion" and card["classes"] == list(EMOTIONS)
-    assert card["selection"]["split"] == "public_test" and card["training"]["roles"]["test"] == "private_test"
+    assert card["selection"]["split"] == "public_test" and card["training"]["roles"]["test"] == ["private_test"]
     assert set(card["metrics"]) == {"train", "public_test", "private_test"}
     assert card["metrics"]["private_test"]["n"] == card["metrics"]["public_test"]["n"] == 60
     assert card["metrics"]["train"]["n"] == 40 and card["metrics"]["train"]["sampled_from"] == 60
@@ -51,6 +51,24 @@ def test_test_time_augmentation_is_the_most_accurate_on_public_test(tiny_emotion
     assert card["tta"] in TTA_CHOICES and accuracy[card["tta"]] == max(accuracy.values())
     assert card["selection"]["tta_accuracy"] == pytest.approx({tta or "none": v for tta, v in accuracy.items()})
     assert card["metrics"]["public_test"]["accuracy"] == pytest.approx(accuracy[card["tta"]])
+
+
+def test_a_second_folder_trains_too_and_selection_averages_each_folders_accuracy(tmp_path, shared_data):
+    config = EmotionTrainConfig(data=str(shared_data / "emotion/fer2013"), out=str(tmp_path),
+                                extra_data=[str(shared_data / "emotion/ckplus")], model="cnn", epochs=1, batch_size=16,
+                                img_size=48, color="gray", max_per_split=60, model_options={"depth": 2, "width": 8})
+    splits, _, roles = load_emotion_splits(config, progress=False)
+    assert roles.select == ("public_test", "ckplus/val") and roles.test == ("private_test", "ckplus/test")
+    ckplus = {name: {s.subject for s in splits[name].samples if "ckplus" in s.source}
+              for name in ("train", "ckplus/val", "ckplus/test")}
+    assert ckplus["train"] and ckplus["ckplus/val"] and ckplus["ckplus/test"]
+    assert not (ckplus["train"] & ckplus["ckplus/val"]) and not (ckplus["train"] & ckplus["ckplus/test"])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(training, "TRAIN_MEASURED", 40)
+        card = json.loads((train_emotion(config, progress=False) / "model.json").read_text())
+    assert set(card["metrics"]) == {"train", "public_test", "ckplus/val", "private_test", "ckplus/test"}
+    mean = (card["metrics"]["public_test"]["accuracy"] + card["metrics"]["ckplus/val"]["accuracy"]) / 2
+    assert card["selection"]["tta_accuracy"][card["tta"] or "none"] == pytest.approx(mean)
 
 
 def test_an_unknown_test_time_augmentation_fails_before_training(tmp_path, shared_data):

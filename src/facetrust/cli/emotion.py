@@ -20,6 +20,9 @@ def train_command(
     data: Annotated[Path, typer.Option(help="FER-2013 folders (train/public_test/private_test), <label>/ folders "
                                        "or the FER-2013 CSV.")],
     out: Annotated[Path, typer.Option(help="Run folder; re-run with the same folder to resume.")],
+    extra_data: Annotated[list[Path] | None, typer.Option(help="Another expression folder to train on too (e.g. "
+                                                          "CK+, split by subject); selection averages each folder's "
+                                                          "selection-split accuracy. Repeat for several.")] = None,
     model: Annotated[str, typer.Option(help="Architecture (see `facetrust models`).")] = "effnet_lite0",
     epochs: Annotated[int, typer.Option(help="0 measures the pretrained model as it is (e.g. fer's "
                                         "mini-Xception) under the same protocol.")] = 20,
@@ -38,7 +41,8 @@ def train_command(
     """Train an expression model; selection on public_test (or val), private_test (or test) only measured."""
     from facetrust.emotion.training import EmotionTrainConfig, train_emotion
 
-    config = EmotionTrainConfig(data=str(data), out=str(out), model=model, epochs=epochs, batch_size=batch_size,
+    config = EmotionTrainConfig(data=str(data), out=str(out), extra_data=[str(f) for f in extra_data or []],
+                                model=model, epochs=epochs, batch_size=batch_size,
                                 lr=lr, img_size=img_size, color=color, freeze_backbone=freeze_backbone,
                                 augment=augment, pretrained=pretrained, label_smoothing=label_smoothing, seed=seed,
                                 max_per_split=max_per_split, name=name)

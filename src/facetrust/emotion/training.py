@@ -23,7 +23,7 @@ from tqdm import tqdm
 import facetrust
 from facetrust.data.augment import Augment
 from facetrust.data.datasets import sample_positions, split_for_group
-from facetrust.emotion.data import CleaningReport, EmotionSample, clean, discover_emotions
+from facetrust.emotion.data import EmotionSample, clean, discover_emotions
 from facetrust.emotion.labels import EMOTIONS
 from facetrust.errors import FacetrustError
 from facetrust.evaluation import fit_temperature
@@ -60,6 +60,9 @@ class EmotionTrainConfig:
 
     data: str
     out: str
+    # Further expression folders trained on with `data` (e.g. CK+, split by subject): each is split its own way,
+    # their train splits pooled, and selection is the mean of each folder's selection-split accuracy.
+    extra_data: list[str] = field(default_factory=list)
     model: str = "effnet_lite0"
     epochs: int = 20
     batch_size: int = 64
@@ -107,7 +110,7 @@ def train_emotion(config: EmotionTrainConfig, progress: bool = True) -> Path:
         raise FacetrustError(str(exc)) from None
     tta_options = _tta_options(config)  # a wrong name fails here, not after the training it would end
     preprocess = emotion_preprocess(config)
-    splits, report, roles = load_emotion_splits(config, progress)
+    splits, cleaning, roles = load_emotion_splits(config, progress)
     torch.manual_seed(config.seed)
     model = create_model(config.model, num_classes=len(EMOTIONS), pretrained=config.pretrained,
                          channels=preprocess.channels, size=preprocess.size, **config.model_options)
@@ -122,20 +125,22 @@ def train_emotion(config: EmotionTrainConfig, progress: bool = True) -> Path:
     loss_fn = nn.CrossEntropyLoss(weight=_class_weights(splits["train"].labels) if config.class_weights else None,
                                   label_smoothing=config.label_smoothing)
     augment = EMOTION_AUGMENT if config.augment else Augment.none()
-    selection = splits[roles["select"]]
 
     def train_epoch(epoch: int) -> float:
         return _train_epoch(model, splits["train"], preprocess, augment, loss_fn, optimiser, schedule, config, epoch,
                             progress)
 
     def judge(judged: nn.Module, _epoch: int) -> Judged:
-        logits = predict_logits(judged, preprocess, selection.images, config.batch_size)
-        metrics = multiclass_metrics(selection.labels, logits, EMOTIONS)
-        loss = float(loss_fn(torch.from_numpy(logits), torch.from_numpy(selection.labels)))
-        return Judged(metrics["accuracy"], {"val_loss": loss, "val_accuracy": metrics["accuracy"],
-                                            "val_macro_f1": metrics["macro_f1"]},
-                      f"{roles['select']} loss {loss:.4f}, accuracy {metrics['accuracy']:.4f}, "
-                      f"macro-F1 {metrics['macro_f1']:.4f}")
+        logits = {name: predict_logits(judged, preprocess, splits[name].images, config.batch_size)
+                  for name in roles.select}
+        metrics = {name: multiclass_metrics(splits[name].labels, logits[name], EMOTIONS) for name in roles.select}
+        accuracy = float(np.mean([m["accuracy"] for m in metrics.values()]))
+        macro_f1 = float(np.mean([m["macro_f1"] for m in metrics.values()]))
+        pooled = torch.from_numpy(np.concatenate(list(logits.values())))
+        loss = float(loss_fn(pooled, torch.from_numpy(np.concatenate([splits[n].labels for n in roles.select]))))
+        each = {f"val_accuracy_{name}": m["accuracy"] for name, m in metrics.items()} if len(metrics) > 1 else {}
+        return Judged(accuracy, {"val_loss": loss, "val_accuracy": accuracy, "val_macro_f1": macro_f1, **each},
+                      f"{' + '.join(roles.select)} loss {loss:.4f}, accuracy {accuracy:.4f}, macro-F1 {macro_f1:.4f}")
 
     history = run_epochs(out, Optimisation(model, optimiser, schedule), config.epochs, config.patience, train_epoch,
                          judge, progress=progress)
@@ -143,7 +148,7 @@ def train_emotion(config: EmotionTrainConfig, progress: bool = True) -> Path:
     if config.epochs == 0:  # as-is: e.g. fer's mini-Xception measured as a baseline under the same protocol
         save_weights(out / "best.safetensors", model)
     model.load_state_dict(load_file(str(out / "best.safetensors")))
-    return _finish(out, config, model, preprocess, splits, roles, report, history, tta_options, progress)
+    return _finish(out, config, model, preprocess, splits, roles, cleaning, history, tta_options, progress)
 
 
 def emotion_preprocess(config: EmotionTrainConfig) -> Preprocess:
@@ -151,28 +156,51 @@ def emotion_preprocess(config: EmotionTrainConfig) -> Preprocess:
     return replace(base, size=config.img_size or base.size, color=config.color or base.color)  # type: ignore[arg-type]
 
 
-def load_emotion_splits(config: EmotionTrainConfig, progress: bool) -> tuple[dict[str, EmotionSplit], CleaningReport,
-                                                                             dict[str, str]]:
-    """Cleaned splits keyed by name, the cleaning report, and which split plays which role."""
-    samples, report = clean(discover_emotions(config.data))
-    samples = [s for s in samples if s.label in EMOTIONS]  # CK+'s contempt has no FER-2013 class
-    if not any(s.split for s in samples):
-        samples = [replace(s, split=split_for_group(s.subject, config.seed)) for s in samples]
-    names = {s.split for s in samples}
-    roles = {"train": "train", "select": next((n for n in SELECTION_SPLITS if n in names), ""),
-             "test": next((n for n in TEST_SPLITS if n in names), "")}
-    if "train" not in names or not roles["select"]:
-        raise FacetrustError(f"{config.data}: expression training needs a train split and one of "
-                             f"{', '.join(SELECTION_SPLITS)}; found {sorted(names)}")
+@dataclass(frozen=True)
+class SplitRoles:
+    """Which split trains (every data folder's train split, pooled), which select (each folder's own selection
+    split: their accuracies are averaged, so each folder counts once however large) and which are only measured.
+    The first folder's splits keep their names (`public_test`); a further folder's are `<folder>/<split>`."""
+
+    select: tuple[str, ...]
+    test: tuple[str, ...]
+    train: str = "train"
+
+
+def load_emotion_splits(config: EmotionTrainConfig, progress: bool) -> tuple[dict[str, EmotionSplit], str,
+                                                                             SplitRoles]:
+    """Cleaned splits keyed by name, what cleaning removed (per folder), and which split plays which role.
+    `max_per_split` samples each folder's splits before the train splits are pooled, so every folder trains."""
+    members: dict[str, list[EmotionSample]] = {"train": []}
+    cleaning, select, test = [], [], []
     rng = np.random.default_rng(config.seed)
+    for position, folder in enumerate([config.data, *config.extra_data]):
+        found, report = clean(discover_emotions(folder))
+        found = [s for s in found if s.label in EMOTIONS]  # CK+'s contempt has no FER-2013 class
+        if not any(s.split for s in found):
+            found = [replace(s, split=split_for_group(s.subject, config.seed)) for s in found]
+        names = {s.split for s in found}
+        chosen = next((n for n in SELECTION_SPLITS if n in names), "")
+        if "train" not in names or not chosen:
+            raise FacetrustError(f"{folder}: expression training needs a train split and one of "
+                                 f"{', '.join(SELECTION_SPLITS)}; found {sorted(names)}")
+        prefix = f"{Path(folder).name}/" if position else ""
+        tested = next((n for n in TEST_SPLITS if n in names), "")
+        for split in ("train", chosen, tested) if tested else ("train", chosen):
+            chosen_members = [s for s in found if s.split == split]
+            if config.max_per_split:
+                chosen_members = [chosen_members[i] for i in
+                                  sample_positions(len(chosen_members), config.max_per_split, rng)]
+            members.setdefault("train" if split == "train" else prefix + split, []).extend(chosen_members)
+        select.append(prefix + chosen)
+        test.extend([prefix + tested] if tested else [])
+        cleaning.append(f"{prefix}{report.summary()}")
     splits = {}
-    for name in (n for n in roles.values() if n):
-        members = [s for s in samples if s.split == name]
-        if config.max_per_split:
-            members = [members[i] for i in sample_positions(len(members), config.max_per_split, rng)]
-        images = [s.image() for s in tqdm(members, desc=f"reading {name}", unit="img", disable=not progress)]
-        splits[name] = EmotionSplit(images, np.array([EMOTIONS.index(s.label) for s in members]), members)
-    return splits, report, roles
+    for name, chosen_members in members.items():
+        images = [s.image() for s in tqdm(chosen_members, desc=f"reading {name}", unit="img", disable=not progress)]
+        splits[name] = EmotionSplit(images, np.array([EMOTIONS.index(s.label) for s in chosen_members]),
+                                    chosen_members)
+    return splits, "; ".join(cleaning), SplitRoles(select=tuple(select), test=tuple(test))
 
 
 def _tta_options(config: EmotionTrainConfig) -> tuple[str | None, ...]:
@@ -212,27 +240,32 @@ def _train_epoch(model: nn.Module, data: EmotionSplit, preprocess: Preprocess, a
 
 
 def _finish(out: Path, config: EmotionTrainConfig, model: nn.Module, preprocess: Preprocess,
-            splits: dict[str, EmotionSplit], roles: dict[str, str], report: CleaningReport,
+            splits: dict[str, EmotionSplit], roles: SplitRoles, cleaning: str,
             history: list[dict], options: tuple[str | None, ...], progress: bool) -> Path:
-    """Test-time augmentation (among `options`) and temperature on the selection split, metrics for every
+    """Test-time augmentation (among `options`) and temperature on the selection splits, metrics for every
     split, the card."""
-    selection = splits[roles["select"]]
     measured = {name: split.sample(TRAIN_MEASURED, config.seed) if name == "train" else split
                 for name, split in splits.items()}
-    with tqdm(total=len(options) + len(splits) - 1, desc=f"choosing test-time views on {roles['select']}, measuring "
-              "the other splits", unit="pass", disable=not progress) as passes:  # minutes after the last epoch
-        selected = {}
+    with tqdm(total=len(options) * len(roles.select) + len(splits) - len(roles.select),
+              desc=f"choosing test-time views on {' + '.join(roles.select)}, measuring the other splits", unit="pass",
+              disable=not progress) as passes:  # minutes after the last epoch
+        selected: dict[str | None, dict[str, np.ndarray]] = {}
         for option in options:
-            selected[option] = predict_logits(model, preprocess, selection.images, config.batch_size, tta=option)
-            passes.update()
-        accuracy = {option: multiclass_metrics(selection.labels, selected[option], EMOTIONS)["accuracy"]
+            selected[option] = {}
+            for name in roles.select:
+                selected[option][name] = predict_logits(model, preprocess, splits[name].images, config.batch_size,
+                                                        tta=option)
+                passes.update()
+        accuracy = {option: float(np.mean([multiclass_metrics(splits[name].labels, selected[option][name],
+                                                              EMOTIONS)["accuracy"] for name in roles.select]))
                     for option in options}
         tta = max(options, key=lambda t: accuracy[t])  # on a tie the first, i.e. the cheapest
-        logits = {roles["select"]: selected[tta]}
-        for name in (n for n in splits if n != roles["select"]):
+        logits = dict(selected[tta])
+        for name in (n for n in splits if n not in roles.select):
             logits[name] = predict_logits(model, preprocess, measured[name].images, config.batch_size, tta=tta)
             passes.update()
-    temperature = fit_temperature(logits[roles["select"]], selection.labels)
+    temperature = fit_temperature(np.concatenate([logits[n] for n in roles.select]),
+                                  np.concatenate([splits[n].labels for n in roles.select]))
     metrics = {name: multiclass_metrics(measured[name].labels, softmax(logits[name] / temperature, axis=1), EMOTIONS)
                for name in splits}
     if measured["train"] is not splits["train"]:
@@ -250,9 +283,10 @@ def _finish(out: Path, config: EmotionTrainConfig, model: nn.Module, preprocess:
         "faces": {"detector": "mtcnn", "mode": "whole", "size": preprocess.size, "margin": FER_FRAMING_MARGIN},
         "temperature": temperature,
         "tta": tta,
-        "selection": {"split": roles["select"], "rule": "best accuracy",
+        "selection": {"split": " + ".join(roles.select),
+                      "rule": "best accuracy" if len(roles.select) == 1 else "best mean accuracy of the splits",
                       "tta_accuracy": {tta or "none": value for tta, value in accuracy.items()}},
-        "training": {"config": asdict(config), "roles": roles, "cleaning": report.summary(),
+        "training": {"config": asdict(config), "roles": asdict(roles), "cleaning": cleaning,
                      "splits": {name: {e: int((s.labels == k).sum()) for k, e in enumerate(EMOTIONS)}
                                 for name, s in splits.items()},
                      "epochs_run": len(history)},
