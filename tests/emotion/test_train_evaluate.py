@@ -71,6 +71,19 @@ def test_a_second_folder_trains_too_and_selection_averages_each_folders_accuracy
     assert card["selection"]["tta_accuracy"][card["tta"] or "none"] == pytest.approx(mean)
 
 
+def test_a_run_started_from_trained_weights_scores_like_them(tiny_emotion_model, tmp_path):
+    trained = json.loads((tiny_emotion_model / "model.json").read_text())
+    settings = trained["training"]["config"] | {"out": str(tmp_path), "epochs": 0, "tta": trained["tta"] or "none",
+                                                 "init_weights": str(tiny_emotion_model / "model.safetensors")}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(training, "TRAIN_MEASURED", 40)
+        card = json.loads((train_emotion(EmotionTrainConfig(**settings), progress=False) / "model.json").read_text())
+    assert card["metrics"]["public_test"]["accuracy"] == trained["metrics"]["public_test"]["accuracy"]
+    with pytest.raises(FacetrustError, match="init_weights"):
+        train_emotion(EmotionTrainConfig(**settings | {"out": str(tmp_path / "other"), "model_options":
+                                                       {"depth": 3, "width": 8}}), progress=False)
+
+
 def test_an_unknown_test_time_augmentation_fails_before_training(tmp_path, shared_data):
     config = EmotionTrainConfig(data=str(shared_data / "emotion/fer2013"), out=str(tmp_path), model="cnn", tta="zoom")
     with pytest.raises(FacetrustError, match="unknown test-time augmentation 'zoom'; use none, flip, ten_crop"):

@@ -37,6 +37,8 @@ def train_command(
     seed: SeedOpt = 0,
     max_per_split: MaxPerSplitOpt = None,
     name: Annotated[str | None, typer.Option(help="Model name for its card (default: architecture and data).")] = None,
+    init_weights: Annotated[Path | None, typer.Option(help="Start from these weights of the same architecture "
+                                                      "(.safetensors).")] = None,
 ) -> None:
     """Train an expression model; selection on public_test (or val), private_test (or test) only measured."""
     from facetrust.emotion.training import EmotionTrainConfig, train_emotion
@@ -45,7 +47,8 @@ def train_command(
                                 model=model, epochs=epochs, batch_size=batch_size,
                                 lr=lr, img_size=img_size, color=color, freeze_backbone=freeze_backbone,
                                 augment=augment, pretrained=pretrained, label_smoothing=label_smoothing, seed=seed,
-                                max_per_split=max_per_split, name=name)
+                                max_per_split=max_per_split, name=name,
+                                init_weights=str(init_weights) if init_weights else None)
     with errors_exit_2(), resumable("finished epochs are saved"):
         folder = train_emotion(config)
     _echo_card_metrics(folder)

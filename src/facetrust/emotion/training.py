@@ -35,6 +35,7 @@ from facetrust.models.checkpoint import save_model, save_weights
 from facetrust.models.inference import TTA_MODES, batch_of, channels_last, predict_logits
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import check_trainable
+from facetrust.models.weights_io import start_from
 from facetrust.settings_lock import pin_settings
 from facetrust.training.checkpointing import write_history
 from facetrust.training.loop import Judged, Optimisation, run_epochs
@@ -81,6 +82,9 @@ class EmotionTrainConfig:
     tta: str | None = None  # "none", "flip" or "ten_crop"; None: the most accurate on the selection split
     model_options: dict = field(default_factory=dict)
     name: str | None = None
+    # Start from a trained model of the same architecture (a .safetensors file; `scripts/ensemble_member.py` takes
+    # one member out of an ensemble), e.g. to fine-tune a FER-2013 model on more data at a lower learning rate.
+    init_weights: str | None = None
 
 
 @dataclass
@@ -114,6 +118,13 @@ def train_emotion(config: EmotionTrainConfig, progress: bool = True) -> Path:
     torch.manual_seed(config.seed)
     model = create_model(config.model, num_classes=len(EMOTIONS), pretrained=config.pretrained,
                          channels=preprocess.channels, size=preprocess.size, **config.model_options)
+    if config.init_weights:
+        try:
+            fresh = start_from(model, config.init_weights)
+        except (OSError, ValueError) as exc:
+            raise FacetrustError(f"init_weights {config.init_weights}: {exc}") from None
+        if fresh:
+            raise FacetrustError(f"init_weights {config.init_weights}: not this architecture (it lacks {fresh[0]})")
     channels_last(model)
     if config.freeze_backbone:
         model.freeze_backbone()
