@@ -1,4 +1,5 @@
-"""Video scan benchmark: seconds per 10 s of 720p video at 32 sampled frames, per stage, in one run.
+"""Video scan benchmark: seconds per 10 s of 720p video at 32 sampled frames, per stage, in one run; and issue 27's
+ratio, scanning the real FF++ c40 clips against decoding just their sampled frames.
 
 Usage: python bench/video_speed.py [--data ../shared/data] [--frames 32] [--repeats 3]
 
@@ -89,6 +90,25 @@ def main() -> None:
     sampled = statistics.median(sampler_ms(clip, args.frames) for _ in range(args.repeats))
     print(f"\nframe decoding: decode-everything {naive:.0f} ms, facetrust sampler {sampled:.0f} ms "
           f"({naive / sampled:.1f}x)")
+    clips = sorted((args.data / "video/ffpp_c40/real").glob("*.mp4"))
+    decode, scan = scan_against_decode(scanner, clips, args.frames)
+    print(f"\n{len(clips)} real FF++ c40 clips, {args.frames} sampled frames each: decoding those frames "
+          f"{decode:.1f} s, scanning the clips {scan:.1f} s: **{scan / decode:.1f}x** the decode time (issue 27's "
+          "goal: at most 2.5x)")
+
+
+def scan_against_decode(scanner: Scanner, clips: list[Path], frames: int) -> tuple[float, float]:
+    """Seconds to decode each clip's sampled frames, and to scan the clips, taking turns clip by clip."""
+    decode = scan = 0.0
+    for clip in clips:
+        media = read_input(clip)
+        started = time.perf_counter()
+        assert sum(1 for _ in sample_frames(media, count=frames)) == frames
+        decode += time.perf_counter() - started
+        started = time.perf_counter()
+        scanner.scan(media)
+        scan += time.perf_counter() - started
+    return decode, scan
 
 
 if __name__ == "__main__":
