@@ -60,6 +60,10 @@ def ensemble_command(
                                        "flip averaging and the temperature; every split is measured).")],
     model: Annotated[list[Path], typer.Option(help="A trained expression model folder; give two or more.")],
     out: Annotated[Path, typer.Option(help="Run folder; the ensemble is written to OUT/model.")],
+    extra_data: Annotated[list[Path] | None, typer.Option(help="Another folder the members trained on (e.g. CK+): "
+                                                          "its selection split joins the choice.")] = None,
+    tta: Annotated[str | None, typer.Option(help="Test-time views: none, flip or ten_crop (default: the most "
+                                            "accurate on the selection splits).")] = None,
     name: Annotated[str | None, typer.Option(help="Model name for its card.")] = None,
     max_per_split: MaxPerSplitOpt = None,
 ) -> None:
@@ -71,7 +75,8 @@ def ensemble_command(
         members = [member_spec(folder) for folder in model]
         check_members(members)
         config = EmotionTrainConfig(
-            data=str(data), out=str(out), model="ensemble", epochs=0, color="rgb",
+            data=str(data), out=str(out), extra_data=[str(f) for f in extra_data or []], tta=tta,
+            model="ensemble", epochs=0, color="rgb",
             img_size=max(m["preprocess"]["size"] for m in members), max_per_split=max_per_split,
             name=name or "ensemble-" + "+".join(m["name"] for m in members),
             model_options={"members": members, "weights": [str(folder) for folder in model]})
