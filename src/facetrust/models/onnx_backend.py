@@ -144,6 +144,7 @@ def cached_onnx_runner(module: nn.Module, digest: str, channels: int, size: int,
     try:
         if not path.exists():
             log.warning("preparing the onnxruntime version of the model (once; it is cached in %s)", path.parent)
+            parity_record(path).unlink(missing_ok=True)  # a new graph is checked, whatever an old one passed
             export_onnx(module, channels, size, path, encodings)
         runner = OnnxModule(path)
         if _read_json(parity_record(path)) == _library_versions():

@@ -304,10 +304,10 @@ def _finish(out: Path, config: TrainConfig, model: nn.Module, preprocess: Prepro
               for name, s in splits.items()}
     # Calibration and threshold read real data only: self-blends teach, but no user uploads one. A real_only run
     # has no other fakes, so its temperature is fitted on the self-blends too (the threshold bounds real FPR).
-    real_data = np.array([s.source != SELF_BLEND or config.real_only for s in splits["val"].samples])
-    val_labels = splits["val"].labels[real_data]
-    temperature = fit_temperature(logits["val"][real_data], val_labels)
-    val_p = sigmoid(logits["val"][real_data], temperature)
+    calibration = np.array([s.source != SELF_BLEND or config.real_only for s in splits["val"].samples])
+    val_labels = splits["val"].labels[calibration]
+    temperature = fit_temperature(logits["val"][calibration], val_labels)
+    val_p = sigmoid(logits["val"][calibration], temperature)
     threshold = choose_threshold(val_labels, val_p, config.target_recall, config.max_fpr)
     metrics = {name: binary_metrics(s.labels, sigmoid(logits[name], temperature), threshold)
                for name, s in splits.items() if len(s.crops)}
