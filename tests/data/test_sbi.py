@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from facetrust.data.sbi import self_blend
+from facetrust.data.sbi import CUES, chosen_cues, self_blend
 from facetrust.faces import FaceFinder
 from facetrust.faces.landmarks import crop_shape_68
 
@@ -51,3 +51,24 @@ def test_the_mask_covers_the_face_not_the_background(face_and_points):
     nose = points[30].round().astype(int)
     assert mask[nose[1], nose[0]] > 0
     assert mask[:8, :8].max() == 0 and mask[-8:, -8:].max() == 0
+
+
+def test_independent_cues_leave_each_cue_out_sometimes_and_never_all():
+    rng = np.random.default_rng(0)
+    drawn = [chosen_cues("independent", rng) for _ in range(200)]
+    assert all(drawn) and all(set(cues) <= set(CUES) for cues in drawn)
+    for cue in CUES:
+        assert 0.3 < np.mean([cue in cues for cues in drawn]) < 0.8, cue
+    assert chosen_cues("all", rng) == CUES
+
+
+def test_independent_cues_leave_many_blends_with_the_faces_own_colour(face_and_points):
+    crop, points = face_and_points
+
+    def colour_shift(cues: str, seed: int) -> float:
+        blend = self_blend(crop, points, np.random.default_rng(seed), cues=cues)
+        core = blend.mask >= 0.99 * blend.mask.max()
+        return float(np.abs(blend.image[core].astype(float).mean(0) - crop[core].astype(float).mean(0)).max())
+
+    assert min(colour_shift("all", seed) for seed in range(20)) > 3  # every blend recoloured
+    assert sum(colour_shift("independent", seed) < 2 for seed in range(20)) >= 4  # colour left out of many

@@ -10,12 +10,17 @@ their self-blends learns that boundary without ever seeing a generator's output.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import cv2
 import numpy as np
 
 BLEND_RATIOS = (0.25, 0.5, 0.75, 1.0, 1.0, 1.0)  # the paper's draw: mostly full pastes, some faint ones
 NEGLIGIBLE = 1 / 512
+CUES = ("colour", "frequency", "geometry")  # what the pasted copy may differ by
+# "all": every blend differs by every cue (candidate A's recipe); "independent": each cue drawn on its own with
+# probability 1/2, at least one, so no single cue (colour, which swap pipelines match) explains every blend
+CueMode = Literal["all", "independent"]
 
 
 @dataclass(frozen=True)
@@ -26,14 +31,17 @@ class SelfBlend:
     mask: np.ndarray
 
 
-def self_blend(face: np.ndarray, points: np.ndarray, rng: np.random.Generator) -> SelfBlend:
+def self_blend(face: np.ndarray, points: np.ndarray, rng: np.random.Generator, cues: CueMode = "all") -> SelfBlend:
     """Blend `face` (uint8 RGB, square) with an altered copy of itself inside a mask from its 68 `points`.
 
     Pixels where the returned mask is 0 are exactly the input's; the caller applies the one JPEG.
     """
     mask = _blend_mask(face.shape[:2], points, rng) * rng.choice(BLEND_RATIOS)
     mask[mask < NEGLIGIBLE] = 0.0  # the blurs' far tails: weights that could not move a pixel by one level
-    source = _shift_and_scale(_alter(face, rng), rng)
+    chosen = chosen_cues(cues, rng)
+    source = _recolour(face, rng) if "colour" in chosen else face
+    source = _refocus(source, rng) if "frequency" in chosen else source
+    source = _shift_and_scale(source, rng) if "geometry" in chosen else source
     weight = mask[..., None]
     blended = face.astype(np.float32) * (1.0 - weight) + source.astype(np.float32) * weight
     image = np.where(weight > 0, np.clip(np.rint(blended), 0, 255), face).astype(np.uint8)
@@ -70,16 +78,30 @@ def _elastic(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
                      borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 
-def _alter(face: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """The pasted copy: shifted colour channels, hue/saturation/brightness/contrast, then softened or sharpened."""
+def chosen_cues(cues: CueMode, rng: np.random.Generator) -> tuple[str, ...]:
+    """The cues one blend's pasted copy differs by (`CUES` in order)."""
+    if cues == "all":
+        return CUES
+    while True:
+        chosen = tuple(cue for cue in CUES if rng.random() < 0.5)
+        if chosen:
+            return chosen
+
+
+def _recolour(face: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Shifted colour channels, hue, saturation, brightness and contrast."""
     pixels = face.astype(np.float32) + rng.uniform(-20, 20, 3).astype(np.float32)
     hsv = cv2.cvtColor(np.clip(pixels, 0, 255).astype(np.uint8), cv2.COLOR_RGB2HSV).astype(np.float32)
     hsv[..., 0] = (hsv[..., 0] + rng.uniform(-5, 5)) % 180
     hsv[..., 1] = np.clip(hsv[..., 1] * rng.uniform(0.85, 1.15), 0, 255)
     pixels = cv2.cvtColor(hsv.astype(np.uint8), cv2.COLOR_HSV2RGB).astype(np.float32)
     pixels = (pixels - pixels.mean()) * rng.uniform(0.9, 1.1) + pixels.mean() * rng.uniform(0.9, 1.1)
-    altered = np.clip(pixels, 0, 255).astype(np.uint8)
-    size = face.shape[1], face.shape[0]
+    return np.clip(pixels, 0, 255).astype(np.uint8)
+
+
+def _refocus(altered: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Softened by a down-then-up resampling, or sharpened."""
+    size = altered.shape[1], altered.shape[0]
     if rng.random() < 0.5:
         small = (max(8, int(size[0] * rng.uniform(0.4, 0.8))), max(8, int(size[1] * rng.uniform(0.4, 0.8))))
         return cv2.resize(cv2.resize(altered, small, interpolation=cv2.INTER_AREA), size,

@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
+from facetrust.data.sbi import CueMode
 from facetrust.errors import FacetrustError, validation_problems
 from facetrust.faces import DEFAULT_DETECTOR, CropMode
 from facetrust.faces.face_crop import FaceCrop
@@ -59,6 +60,7 @@ class TrainConfig:
     # Probability that a real training crop is followed by a self-blended fake of itself (data.sbi); the
     # validation split then gains one fixed self-blend per real face, scored as its own source.
     self_blend: float = 0.0
+    self_blend_cues: CueMode = "all"  # data.sbi: every cue in every blend, or each cue drawn independently
     # Train on real faces and their self-blends only (the SBI paper's setting): every source's fakes are dropped
     # from training and validation, so no generator's trace can be learnt and each fake family stays unseen.
     real_only: bool = False

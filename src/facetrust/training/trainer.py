@@ -24,7 +24,7 @@ import facetrust
 from facetrust.data.augment import Augment, jpeg_roundtrip
 from facetrust.data.datasets import assign_splits, discover, find_duplicates, sample_positions, split_counts
 from facetrust.data.face_crops import CropSet, crop_samples
-from facetrust.data.sbi import self_blend
+from facetrust.data.sbi import CueMode, self_blend
 from facetrust.data.sources import SELF_BLEND, per_source_auc, source_samples, well_sampled
 from facetrust.embeddings import FaceEncoder, encode_crops
 from facetrust.errors import FacetrustError
@@ -206,15 +206,16 @@ def _prepare_self_blends(splits: dict[str, CropSet], config: TrainConfig, progre
             crop_set.shapes[i] = crop_shape_68(crop_set.crops[i], config.margin)
     val = splits.get("val", CropSet())
     for i, points in list(val.shapes.items()):
-        val.crops.append(blended_crop(val.crops[i], points, np.random.default_rng([config.seed, i, 2])))
+        val.crops.append(blended_crop(val.crops[i], points, np.random.default_rng([config.seed, i, 2]),
+                                      config.self_blend_cues))
         val.samples.append(replace(val.samples[i], label=1, source=SELF_BLEND))
 
 
-def blended_crop(crop: np.ndarray, points: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def blended_crop(crop: np.ndarray, points: np.ndarray, rng: np.random.Generator, cues: CueMode = "all") -> np.ndarray:
     """A self-blended fake of `crop`, JPEG-compressed once at a random quality (the rng's first draw, so the real
     crop it pairs with can be given the same quality from the same seed)."""
     quality = _blend_quality(rng)
-    return jpeg_roundtrip(self_blend(crop, points, rng).image, quality)
+    return jpeg_roundtrip(self_blend(crop, points, rng, cues).image, quality)
 
 
 def _blend_quality(rng: np.random.Generator) -> int:
@@ -289,7 +290,7 @@ def _training_view(data: CropSet, plan: list[Draw], position: int, augment: Augm
     partnered = draw.blended or (position + 1 < len(plan) and plan[position + 1] == Draw(draw.index, True))
     if partnered:
         rng = np.random.default_rng([config.seed, epoch, draw.index, 1])  # quality: the first draw for both
-        crop = (blended_crop(crop, data.shapes[draw.index], rng) if draw.blended
+        crop = (blended_crop(crop, data.shapes[draw.index], rng, config.self_blend_cues) if draw.blended
                 else jpeg_roundtrip(crop, _blend_quality(rng)))
     seed = [config.seed, epoch, draw.index, 2] if draw.blended else [config.seed, epoch, draw.index]
     return augment(crop, np.random.default_rng(seed))
