@@ -43,8 +43,7 @@ def hull_mask(shape: tuple[int, ...], points: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(mask, (0, 0), shape[1] / 64)[..., None]
 
 
-def edited(face: np.ndarray, points: np.ndarray, edit: Edit, quality: int) -> np.ndarray:
-    mask = hull_mask(face.shape, points)
+def edited(face: np.ndarray, mask: np.ndarray, edit: Edit, quality: int) -> np.ndarray:
     blended = face.astype(np.float32) * (1 - mask) + edit(face).astype(np.float32) * mask
     return jpeg_roundtrip(np.clip(np.rint(blended), 0, 255).astype(np.uint8), quality)
 
@@ -60,6 +59,7 @@ def main() -> None:
     chosen = rng.choice(sorted(val.shapes), size=min(args.faces, len(val.shapes)), replace=False)
     qualities = rng.integers(70, 100, size=len(chosen), endpoint=True)
     originals = [jpeg_roundtrip(val.crops[i], int(q)) for i, q in zip(chosen, qualities, strict=True)]
+    masks = [hull_mask(val.crops[i].shape, val.shapes[i]) for i in chosen]  # one per face, shared by every cue
     print(f"{len(chosen)} real validation faces of {args.config}\n")
     print("| model | cue inside the face hull | ROC-AUC edited vs unedited | mean rise in P(fake) |")
     print("|---|---|---:|---:|")
@@ -67,7 +67,8 @@ def main() -> None:
         model = load_model(folder)
         before = model.p_fake(originals)
         for cue, edit in CUES.items():
-            faces = [edited(val.crops[i], val.shapes[i], edit, int(q)) for i, q in zip(chosen, qualities, strict=True)]
+            faces = [edited(val.crops[i], mask, edit, int(q))
+                     for i, mask, q in zip(chosen, masks, qualities, strict=True)]
             after = model.p_fake(faces)
             labels = np.r_[np.zeros(len(before)), np.ones(len(after))]
             auc = binary_metrics(labels, np.r_[before, after])["roc_auc"]

@@ -197,14 +197,15 @@ def load_emotion_splits(config: EmotionTrainConfig, progress: bool) -> tuple[dic
                                  f"{', '.join(SELECTION_SPLITS)}; found {sorted(names)}")
         prefix = f"{Path(folder).name}/" if position else ""
         tested = next((n for n in TEST_SPLITS if n in names), "")
-        for split in ("train", chosen, tested) if tested else ("train", chosen):
+        for split in (name for name in ("train", chosen, tested) if name):
             chosen_members = [s for s in found if s.split == split]
             if config.max_per_split:
                 chosen_members = [chosen_members[i] for i in
                                   sample_positions(len(chosen_members), config.max_per_split, rng)]
             members.setdefault("train" if split == "train" else prefix + split, []).extend(chosen_members)
         select.append(prefix + chosen)
-        test.extend([prefix + tested] if tested else [])
+        if tested:
+            test.append(prefix + tested)
         cleaning.append(f"{prefix}{report.summary()}")
     splits = {}
     for name, chosen_members in members.items():
