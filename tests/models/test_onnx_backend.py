@@ -21,10 +21,10 @@ from facetrust.models.onnx_backend import (
     exports_features,
     max_feature_difference,
     max_p_difference,
-    parity_record,
 )
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import model_entry
+from facetrust.onnx_graphs import parity_record
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +106,19 @@ def test_the_parity_check_runs_once_per_graph_and_catches_a_graph_of_other_weigh
     export_onnx(other, 3, 64, graph)  # the cached graph now holds other weights, and its record is gone
     parity_record(graph).unlink(missing_ok=True)
     assert cached_onnx_runner(model, "digest", 3, 64, tmp_path) is None
+
+
+def test_a_model_whose_graph_was_checked_before_loads_without_building_pytorch(crops_and_encodings):
+    """The second load finds the checked graph and leaves the PyTorch model unbuilt (image scans never need it:
+    no torchvision import, no second copy of the weights); asking for it builds the same model."""
+    crops = crops_and_encodings[0]
+    load_model(default_model_path())  # exports and checks the graph if this cache has not yet
+    fast = load_model(default_model_path())
+    assert fast.runner is not None and fast.built is None
+    p_fake = fast.p_fake(crops)
+    assert fast.built is None
+    reference = load_model(default_model_path(), backend="torch")
+    assert reference.built is not None
+    assert np.allclose(p_fake, reference.p_fake(crops), atol=PARITY_TOLERANCE)
+    assert fast.has_branches is False and fast.built is None
+    assert fast.module.num_features == reference.module.num_features and fast.built is not None

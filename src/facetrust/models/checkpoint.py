@@ -19,9 +19,10 @@ from facetrust.errors import FacetrustError
 from facetrust.faces import CropMode, FaceFinder
 from facetrust.models.card import CARD_FILE, ModelCard, read_card, write_card
 from facetrust.models.inference import channels_last, predict_features, predict_logits, sigmoid
-from facetrust.models.onnx_backend import cached_onnx_runner, exports_features, onnxruntime_available
+from facetrust.models.onnx_backend import cached_onnx_runner, checked_runner, exports_features
 from facetrust.models.preprocess import Preprocess
-from facetrust.models.registry import create_model
+from facetrust.models.registry import create_model, model_entry
+from facetrust.onnx_graphs import onnxruntime_available
 
 WEIGHTS_FILE = "model.safetensors"
 
@@ -34,14 +35,22 @@ class LoadedModel:
     """A model in eval mode with everything needed to use it as it was trained.
 
     `module` is the PyTorch model (training, gradients, explanations); `runner`, when set, computes the
-    same logits faster (onnxruntime) and is what `logits` and `p_fake` use.
+    same logits faster (onnxruntime) and is what `logits` and `p_fake` use. A model loaded with a runner whose
+    graph was checked before builds `module` from `folder` only when something needs it: image scans never do,
+    which spares them torchvision's import and the model's memory.
     """
 
-    module: nn.Module
+    built: nn.Module | None
     card: ModelCard
     runner: nn.Module | None = None
     folder: Path | None = None
     weights_sha256: str = ""  # of model.safetensors: what a temporal video model's card is tied to
+
+    @property
+    def module(self) -> nn.Module:
+        if self.built is None:
+            self.built = channels_last(build_module(self.card, (self.folder / WEIGHTS_FILE).read_bytes()))
+        return self.built
 
     @property
     def backend(self) -> str:
@@ -82,7 +91,7 @@ class LoadedModel:
     def features(self, crops: list) -> tuple[np.ndarray, np.ndarray]:
         """Per-crop penultimate features and logits (temporal video models, the report's embedding map), on
         onnxruntime when the runner's graph exports them."""
-        if not exports_features(self.module):
+        if not (getattr(self.runner, "has_features", False) or exports_features(self.module)):
             raise FacetrustError(f"{self.card.architecture}: no image-only feature extractor")
         extractor = self.runner if getattr(self.runner, "has_features", False) else self.module
         return predict_features(extractor, self.module, self.preprocess, crops, tta=self.tta)
@@ -90,7 +99,7 @@ class LoadedModel:
     @property
     def has_branches(self) -> bool:
         """Whether the model says how much each kind of evidence added to a logit (`evidence`)."""
-        return hasattr(self.module, "branch_logits")
+        return model_entry(self.card.architecture).branches
 
     def evidence(self, features: np.ndarray) -> list[dict[str, float]]:
         """Per crop, each branch's share of the calibrated logit of these `features` (from `features`)."""
@@ -136,17 +145,26 @@ def load_model(path: str | Path, backend: Backend = "auto") -> LoadedModel:
     if not card_path.is_file() or not weights_path.is_file():
         raise FacetrustError(f"{path}: not a facetrust model (needs {CARD_FILE} and {WEIGHTS_FILE})")
     card = read_card(folder, ModelCard)
-    module = create_model(card.architecture, num_classes=len(card.classes) if len(card.classes) > 2 else 1,
-                          pretrained=False, **card.architecture_options)
-    weights = weights_path.read_bytes()  # read once: loaded here, hashed to key the ONNX export
-    module.load_state_dict(load(weights), strict=True)
-    loaded = LoadedModel(module.eval(), card, folder=folder, weights_sha256=hashlib.sha256(weights).hexdigest())
+    weights = weights_path.read_bytes()  # read once: hashed to key the ONNX export, loaded if the model is built
+    loaded = LoadedModel(None, card, folder=folder, weights_sha256=hashlib.sha256(weights).hexdigest())
     if backend == "onnxruntime" or (backend == "auto" and onnxruntime_available()):
-        preprocess = loaded.preprocess
-        digest = loaded.weights_sha256[:20]
-        loaded.runner = cached_onnx_runner(module, digest, preprocess.channels, preprocess.size, cache_root(),
-                                           loaded.needs_encodings)
+        preprocess, digest = loaded.preprocess, loaded.weights_sha256[:20]
+        shape = (preprocess.channels, preprocess.size)
+        loaded.runner = checked_runner(digest, *shape, cache_root(), loaded.needs_encodings)
+        if loaded.runner is None:
+            module = build_module(card, weights)  # exported in the plain layout, channels-last afterwards
+            loaded.runner = cached_onnx_runner(module, digest, *shape, cache_root(), loaded.needs_encodings)
+            loaded.built = channels_last(module)
         if loaded.runner is None and backend == "onnxruntime":
             raise FacetrustError(f"{path}: cannot run on onnxruntime (is it installed? see the log for the reason)")
-    channels_last(module)  # after any export, which traces the plain layout
+    if loaded.runner is None:
+        loaded.built = channels_last(build_module(card, weights))
     return loaded
+
+
+def build_module(card: ModelCard, weights: bytes) -> nn.Module:
+    """The card's architecture with these safetensors weights, in eval mode."""
+    module = create_model(card.architecture, num_classes=len(card.classes) if len(card.classes) > 2 else 1,
+                          pretrained=False, **card.architecture_options)
+    module.load_state_dict(load(weights), strict=True)
+    return module.eval()

@@ -8,9 +8,6 @@ PyTorch remains the fallback whenever onnxruntime is missing or an export does n
 
 from __future__ import annotations
 
-import importlib.metadata
-import importlib.util
-import json
 import logging
 import warnings
 from pathlib import Path
@@ -23,6 +20,7 @@ from facetrust.atomic import atomic_write
 from facetrust.embeddings import ENCODING_INPUTS
 from facetrust.models.heads import BackboneClassifier
 from facetrust.models.inference import sigmoid
+from facetrust.onnx_graphs import cpu_session, parity_passed, parity_record, record_parity
 
 log = logging.getLogger(__name__)
 INPUT_NAMES = ("image", "encoding")
@@ -48,10 +46,6 @@ class _LogitsAndFeatures(nn.Module):
 
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.module.logits_and_features(images)
-
-
-def onnxruntime_available() -> bool:
-    return importlib.util.find_spec("onnxruntime") is not None
 
 
 def example_inputs(channels: int, size: int, encodings: bool, batch: int = 2,
@@ -89,16 +83,10 @@ class OnnxModule(nn.Module):
     image) are not fed."""
 
     def __init__(self, path: Path, threads: int | None = None, spin: bool = True) -> None:
-        """`spin=False` stops idle intra-op threads from spin-waiting for work, leaving the cores to threads
-        that decode and find faces beside the classifier (`bench/scan_speed.py` measures both)."""
+        """`spin` as in `onnx_graphs.cpu_session`."""
         super().__init__()
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads or torch.get_num_threads()
-        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
         self.path = path
-        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.session = cpu_session(path, threads or torch.get_num_threads(), spin)
         self.inputs = {i.name for i in self.session.get_inputs()}
         self.has_features = "features" in {o.name for o in self.session.get_outputs()}
 
@@ -116,6 +104,24 @@ class OnnxModule(nn.Module):
     def features(self, images: torch.Tensor) -> torch.Tensor:
         """Penultimate features, for graphs exported with them (`has_features`)."""
         return self._run("features", (images,))
+
+
+def graph_path(cache: Path, digest: str, channels: int, size: int, suffix: str) -> Path:
+    return cache / "onnx" / f"{digest}-{channels}x{size}{suffix}.onnx"
+
+
+def checked_runner(digest: str, channels: int, size: int, cache: Path, encodings: bool = False) -> OnnxModule | None:
+    """The runner of a graph with features (or encodings) exported and checked before under the installed
+    libraries: it needs no PyTorch model at all. None when there is none (the caller builds the model)."""
+    path = graph_path(cache, digest, channels, size, "-enc" if encodings else "-features")
+    if not (path.exists() and parity_passed(path)):
+        return None
+    try:
+        return OnnxModule(path)
+    except Exception as exc:  # a damaged cache file: export again from the PyTorch model
+        log.warning("cannot open %s (%s: %s); exporting again", path, type(exc).__name__, exc)
+        path.unlink(missing_ok=True)
+        return None
 
 
 def max_p_difference(module: nn.Module, runner: nn.Module, inputs: tuple[torch.Tensor, ...]) -> float:
@@ -140,14 +146,14 @@ def cached_onnx_runner(module: nn.Module, digest: str, channels: int, size: int,
     that cannot be done faithfully (the caller then keeps PyTorch). The parity check against PyTorch runs once
     per graph and pair of library versions; its passing result is kept beside the graph (`parity_record`)."""
     suffix = "-enc" if encodings else "-features" if exports_features(module) else ""
-    path = cache / "onnx" / f"{digest}-{channels}x{size}{suffix}.onnx"
+    path = graph_path(cache, digest, channels, size, suffix)
     try:
         if not path.exists():
             log.warning("preparing the onnxruntime version of the model (once; it is cached in %s)", path.parent)
             parity_record(path).unlink(missing_ok=True)  # a new graph is checked, whatever an old one passed
             export_onnx(module, channels, size, path, encodings)
         runner = OnnxModule(path)
-        if _read_json(parity_record(path)) == _library_versions():
+        if parity_passed(path):
             return runner
         inputs = example_inputs(channels, size, encodings, batch=4)
         difference = max_p_difference(module, runner, inputs)
@@ -162,22 +168,5 @@ def cached_onnx_runner(module: nn.Module, digest: str, channels: int, size: int,
         log.warning("onnxruntime differs from PyTorch by %.2g in features for %s; using PyTorch", feature_difference,
                     path)
         return None
-    with atomic_write(parity_record(path)) as partial:
-        partial.write_text(json.dumps(_library_versions()), encoding="utf-8")
+    record_parity(path)
     return runner
-
-
-def parity_record(graph: Path) -> Path:
-    """Where a graph's passed parity check is recorded: the torch and onnxruntime versions it passed under."""
-    return graph.with_suffix(".parity.json")
-
-
-def _library_versions() -> dict[str, str]:
-    return {name: importlib.metadata.version(name) for name in ("torch", "onnxruntime")}
-
-
-def _read_json(path: Path) -> object:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None

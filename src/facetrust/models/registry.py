@@ -22,6 +22,7 @@ class ModelEntry:
     inputs: tuple[str, ...] = ("image",)
     extends: str | None = None  # the registered model whose options this one passes on (fusion models)
     trainable: bool = True  # False for models assembled from trained ones (the expression ensemble)
+    branches: bool = False  # the logit is a sum of branch logits (`branch_logits`): verdicts say what each added
 
     def options(self) -> set[str]:
         """Names of the options its builder understands (`model_options`, tuning grids): unknown ones would
@@ -40,11 +41,11 @@ _MODELS: dict[str, ModelEntry] = {}
 
 
 def register_model(name: str, preprocess: Preprocess, description: str, inputs: tuple[str, ...] = ("image",),
-                   extends: str | None = None, trainable: bool = True) -> Callable:
+                   extends: str | None = None, trainable: bool = True, branches: bool = False) -> Callable:
     """Decorator for a builder `fn(num_classes, pretrained, **options) -> nn.Module`."""
 
     def add(build: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-        _MODELS[name] = ModelEntry(build, preprocess, description, inputs, extends, trainable)
+        _MODELS[name] = ModelEntry(build, preprocess, description, inputs, extends, trainable, branches)
         return build
 
     return add

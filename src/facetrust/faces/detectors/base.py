@@ -7,9 +7,8 @@ from collections.abc import Callable
 
 import cv2
 import numpy as np
-import torch
-from torchvision.ops import nms
 
+from facetrust.faces.detectors.suppression import nms
 from facetrust.faces.landmarks import add_landmarks
 from facetrust.faces.types import Face
 
@@ -102,9 +101,8 @@ def non_max_suppression(faces: list[Face], iou_threshold: float) -> list[Face]:
     """Keep the best-scoring face among boxes overlapping more than `iou_threshold`."""
     if len(faces) < 2:
         return faces
-    boxes = torch.tensor([f.box for f in faces], dtype=torch.float32)
-    scores = torch.tensor([1.0 if f.score is None else f.score for f in faces], dtype=torch.float32)
-    return [faces[i] for i in nms(boxes, scores, iou_threshold).tolist()]
+    scores = np.array([1.0 if f.score is None else f.score for f in faces], np.float32)
+    return [faces[i] for i in nms(np.array([f.box for f in faces]), scores, iou_threshold)]
 
 
 def _inside_fraction(face: Face, width: int, height: int) -> float:

@@ -1,13 +1,12 @@
-"""MTCNN (facenet-pytorch weights): slowest of the three, but finds small and turned faces."""
+"""MTCNN (facenet-pytorch weights): slower than BlazeFace, but finds small and turned faces."""
 
 from __future__ import annotations
 
 from functools import cached_property
 
 import numpy as np
-import torch
 
-from facetrust.errors import MissingComponentError
+from facetrust.faces.detectors import mtcnn_stages
 from facetrust.faces.detectors.base import FaceDetector, register_detector
 from facetrust.faces.types import Face
 
@@ -21,25 +20,19 @@ class MTCNNDetector(FaceDetector):
     default_threshold = 0.95
 
     @cached_property
-    def _model(self):
-        try:
-            from facenet_pytorch import MTCNN
-        except ImportError as exc:
-            raise MissingComponentError(
-                "MTCNN needs facenet-pytorch: `pip install --no-deps facenet-pytorch==2.6.0`") from exc
-        return MTCNN(keep_all=True, min_face_size=self.min_face, device="cpu", post_process=False)
+    def nets(self) -> mtcnn_stages.MtcnnNets:
+        from facetrust.faces.detectors.mtcnn_nets import load_nets
+
+        return load_nets()
 
     def _detect(self, image: np.ndarray) -> list[Face]:
-        with torch.inference_mode():
-            boxes, probs, points = self._model.detect(image, landmarks=True)
-        if boxes is None:
-            return []
-        return [self._face(box, prob, pts) for box, prob, pts in zip(boxes, probs, points, strict=True)]
+        found = mtcnn_stages.find(image, self.nets, self.min_face)
+        return [self._face(box, score, points) for box, score, points in zip(*_fields(found), strict=True)]
 
-    def _face(self, box: np.ndarray, prob: float, points: np.ndarray) -> Face:
+    def _face(self, box: np.ndarray, score: float, points: np.ndarray) -> Face:
         return Face(
             box=tuple(float(v) for v in box),  # type: ignore[arg-type]
-            score=float(prob),
+            score=float(score),
             landmarks={
                 "left_eye": (float(points[0][0]), float(points[0][1])),
                 "right_eye": (float(points[1][0]), float(points[1][1])),
@@ -53,27 +46,10 @@ class MTCNNDetector(FaceDetector):
         """MTCNN's own last two stages (R-Net, then O-Net) on face boxes in MTCNN's framing that another
         detector found: MTCNN's landmarks and score without its image pyramid, the costly part. None where
         O-Net does not see a face."""
-        from facenet_pytorch.models.utils.detect_face import bbreg, imresample, pad, rerec
+        found = mtcnn_stages.refine(image, self.nets, np.asarray(boxes, np.float32))
+        return [self._face(box, score, points) if score >= mtcnn_stages.THRESHOLDS[2] else None
+                for box, score, points in zip(*_fields(found), strict=True)]
 
-        model = self._model
-        height, width = image.shape[:2]
-        pixels = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).unsqueeze(0).float()
-        current = torch.tensor(boxes, dtype=torch.float32)
 
-        def stage(net: torch.nn.Module, size: int) -> tuple[torch.Tensor, ...]:
-            y, ey, x, ex = pad(current, width, height)
-            crops = torch.cat([imresample(pixels[:, :, y[k] - 1:ey[k], x[k] - 1:ex[k]], (size, size))
-                               for k in range(len(current))])
-            return net((crops - 127.5) * 0.0078125)
-
-        with torch.inference_mode():
-            current = rerec(current)
-            current = rerec(bbreg(current, stage(model.rnet, 24)[0]))
-            regression, points, scores = stage(model.onet, 48)
-            sides = (current[:, 2:4] - current[:, :2] + 1).repeat_interleave(5, dim=1)
-            corners = current[:, :2].repeat_interleave(5, dim=1)
-            xy = points[:, [0, 5, 1, 6, 2, 7, 3, 8, 4, 9]] * sides[:, [0, 5] * 5] + corners[:, [0, 5] * 5] - 1
-            final = bbreg(current.clone(), regression)
-        return [self._face(box.numpy(), float(score), pts.reshape(5, 2).numpy())
-                if score >= model.thresholds[2] else None
-                for box, score, pts in zip(final[:, :4], scores[:, 1], xy, strict=True)]
+def _fields(found: mtcnn_stages.Found) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return found.boxes, found.scores, found.points

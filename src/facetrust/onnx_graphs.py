@@ -1,0 +1,49 @@
+"""What every onnxruntime graph facetrust exports shares, without importing torch: CPU sessions, and the record that
+a graph was once checked against PyTorch under the installed library versions (so the check is not repeated on
+every start, and scans that find the record need not load PyTorch at all)."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import json
+from pathlib import Path
+
+from facetrust.atomic import atomic_write
+
+
+def onnxruntime_available() -> bool:
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+def cpu_session(path: Path, threads: int | None = None, spin: bool = True):
+    """An onnxruntime CPU session for `path`. `spin=False` stops idle intra-op threads from spin-waiting for work,
+    leaving the cores to threads that decode and find faces beside it (`bench/scan_speed.py` measures both)."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads or 0  # 0: onnxruntime's own choice, one thread per physical core
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def parity_record(graph: Path) -> Path:
+    """Where a graph's passed parity check is recorded: the torch and onnxruntime versions it passed under."""
+    return graph.with_suffix(".parity.json")
+
+
+def parity_passed(graph: Path) -> bool:
+    """True when `graph` passed its parity check under the library versions installed now."""
+    try:
+        return json.loads(parity_record(graph).read_text(encoding="utf-8")) == library_versions()
+    except (OSError, ValueError):
+        return False
+
+
+def record_parity(graph: Path) -> None:
+    with atomic_write(parity_record(graph)) as partial:
+        partial.write_text(json.dumps(library_versions()), encoding="utf-8")
+
+
+def library_versions() -> dict[str, str]:
+    return {name: importlib.metadata.version(name) for name in ("torch", "onnxruntime")}
