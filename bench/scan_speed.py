@@ -9,7 +9,7 @@ Three settings, each timed against the same naive baseline on the same inputs:
   cascade      the same with the BlazeFace-then-MTCNN cascade as face finder (`scan --detector cascade`),
                against the naive MTCNN pipeline (issue 27's baseline).
 naive:      one input at a time: decode, crop, classify each face alone with PyTorch eager
-            (batch of 1, as the reference reports ran their models).
+            (batch of 1, as the reference reports ran their models), MTCNN's networks on PyTorch too.
 facetrust:  `scan_many`: decoding and face finding on worker threads, faces classified in batches on
             the default backend (onnxruntime when installed); once more with onnxruntime's idle threads
             not spin-waiting (they otherwise compete with the face workers for the two cores).
@@ -35,6 +35,8 @@ from facetrust.batch.local import scan_many
 from facetrust.bundled import default_model_path
 from facetrust.detection import Scanner
 from facetrust.faces import CropMode
+from facetrust.faces.detectors.mtcnn import MTCNNDetector
+from facetrust.faces.detectors.mtcnn_nets import load_nets
 from facetrust.faces.stage import find_faces
 from facetrust.media.files import media_files
 from facetrust.models.checkpoint import LoadedModel, load_model
@@ -43,6 +45,8 @@ from facetrust.models.onnx_backend import OnnxModule
 
 def naive(eager: LoadedModel, paths: list[Path], mode: CropMode | None) -> tuple[float, list[np.ndarray]]:
     finder = eager.face_finder(all_faces=True, mode=mode)
+    if isinstance(finder.detector, MTCNNDetector):
+        finder.detector.nets = load_nets(prefer_onnx=False)  # issue 27's baseline: MTCNN on PyTorch
     crops = []
     started = time.perf_counter()
     for path in paths:
