@@ -100,7 +100,7 @@ def test_emotion_evaluate_defaults_to_the_bundled_model(tmp_path, shared_data):
 
 def test_study_compares_models_on_real_and_ai_faces_in_one_run(members, tmp_path, shared_data):
     real = tmp_path / "fer_private"
-    for label in ("happy", "sad"):
+    for label in ("happy", "sad", "surprise"):
         (real / label).mkdir(parents=True)
         for path in sorted((shared_data / "emotion/fer2013/private_test" / label).iterdir())[:4]:
             shutil.copy(path, real / label / path.name)
@@ -111,7 +111,7 @@ def test_study_compares_models_on_real_and_ai_faces_in_one_run(members, tmp_path
             shutil.copy(path, ai / label / path.name)
     out = tmp_path / "study"
     result = runner.invoke(app, ["emotion", "study", "--model", str(members[0]), "--model", str(members[1]),
-                                 "--data", str(real), "--data", f"{ai}:detect", "--out", str(out)])
+                                 "--data", str(real), "--ai-data", f"{ai}:detect", "--out", str(out)])
     assert result.exit_code == 0, result.output
     rows = json.loads((out / "study.json").read_text())
     names = [json.loads((m / "model.json").read_text())["name"] for m in members]
@@ -124,3 +124,16 @@ def test_study_compares_models_on_real_and_ai_faces_in_one_run(members, tmp_path
     for name in names:
         assert (out / f"confusions-{name}.png").stat().st_size > 10_000
     assert "| fer_private |" in (out / "study.md").read_text().replace(f"| {names[0]} ", "")
+    # the gap compares like with like: the real set's faces of the AI set's classes (happy, surprise; not sad)
+    gaps = json.loads((out / "gap.json").read_text())
+    assert [(g["model"], g["ai_data"], g["real_data"], g["classes"]) for g in gaps] == [
+        (names[0], "ai", "fer_private", "happy, surprise"), (names[1], "ai", "fer_private", "happy, surprise")]
+    for gap, real_row, ai_row in zip(gaps, rows[0::2], rows[1::2], strict=True):
+        real_mean = (real_row["recall_happy"] + real_row["recall_surprise"]) / 2  # 4 faces each: pooled = mean
+        assert gap["n_real"] == 8 and gap["accuracy_real"] == pytest.approx(real_mean)
+        assert gap["accuracy_ai"] == ai_row["accuracy"]
+        assert gap["gap"] == pytest.approx(ai_row["accuracy"] - real_mean)
+        ai_mean = (ai_row["recall_happy"] + ai_row["recall_surprise"]) / 2
+        assert gap["balanced_gap"] == pytest.approx(ai_mean - real_mean)
+        assert (out / f"gap-{gap['model']}.png").stat().st_size > 10_000
+    assert "Real-vs-AI gap" in result.stdout

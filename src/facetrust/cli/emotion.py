@@ -92,14 +92,21 @@ def study_command(
                                       "<model>/<data>/metrics.json.")],
     model: Annotated[list[Path] | None, typer.Option(help="Expression model folder; repeat to compare models "
                                                      "in one run (default: the bundled one).")] = None,
+    ai_data: Annotated[list[str] | None, typer.Option(help="A labelled set of AI-generated faces (same syntax as "
+                                                      "--data): measured against every --data set by the gap, "
+                                                      "accuracy on AI faces minus on real faces of the same "
+                                                      "classes.")] = None,
 ) -> None:
     """Several expression models on several datasets in one run: e.g. real vs AI-generated faces."""
     from facetrust.emotion.study import StudyData, run_study
 
     with errors_exit_2():
-        datas = [StudyData.parse(text) for text in data]
+        datas = [StudyData.parse(text) for text in data] + [StudyData.parse(text, True) for text in ai_data or []]
         run_study(model or [default_emotion_model_path()], datas, out)
     typer.echo((out / "study.md").read_text(encoding="utf-8"))
+    if (out / "gap.md").is_file():
+        typer.echo("Real-vs-AI gap (accuracy on AI faces minus on real faces of the same classes):\n"
+                   + (out / "gap.md").read_text(encoding="utf-8"))
     typer.echo(f"confusion matrices and per-dataset metrics in {out}")
 
 

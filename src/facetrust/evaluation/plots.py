@@ -134,6 +134,23 @@ def save_confusion_matrices(path: Path, panels: list[tuple[np.ndarray, list[str]
     return save_figure(figure, path)
 
 
+def save_grouped_bars(path: Path, groups: list[str], series: dict[str, list[float | None]], ylabel: str,
+                      title: str) -> Path:
+    """One bar per series in each group (e.g. each dataset's recall of each class); None leaves a gap."""
+    figure, axes = plt.subplots(figsize=(2 + 1.2 * len(groups) * max(1, len(series)) / 2, 4))
+    width = 0.8 / max(1, len(series))
+    for k, (name, values) in enumerate(series.items()):
+        positions = [g + (k - (len(series) - 1) / 2) * width for g in range(len(groups))]
+        heights = [np.nan if v is None else v for v in values]
+        bars = axes.bar(positions, heights, width, label=name)
+        axes.bar_label(bars, labels=["" if v is None else f"{v:.2f}" for v in values], fontsize=7)
+    axes.set(xticks=list(range(len(groups))), ylim=(0, 1.1), ylabel=ylabel,
+             title="\n".join(textwrap.fill(line, 2 * TITLE_WIDTH) for line in title.split("\n")))
+    axes.set_xticklabels(groups)
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return save_figure(figure, path)
+
+
 def _draw_confusion(axes: plt.Axes, confusion: np.ndarray, classes: list[str], title: str) -> None:
     shares = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
     axes.imshow(shares, cmap="Blues", vmin=0, vmax=1)
