@@ -1,5 +1,7 @@
 """ONNX export parity for every registry architecture, and the onnxruntime backend in use."""
 
+import shutil
+
 import cv2
 import numpy as np
 import pytest
@@ -8,6 +10,7 @@ import torch
 from facetrust.bundled import default_model_path
 from facetrust.detection import Scanner
 from facetrust.embeddings import encode_crops
+from facetrust.errors import FacetrustError
 from facetrust.models import create_model, list_models, onnx_backend
 from facetrust.models.checkpoint import load_model
 from facetrust.models.inference import batch_of, extra_inputs
@@ -122,3 +125,15 @@ def test_a_model_whose_graph_was_checked_before_loads_without_building_pytorch(c
     assert np.allclose(p_fake, reference.p_fake(crops), atol=PARITY_TOLERANCE)
     assert fast.has_branches is False and fast.built is None
     assert fast.module.num_features == reference.module.num_features and fast.built is not None
+
+
+def test_weights_changed_after_loading_are_refused_not_mixed(tmp_path):
+    """The lazily built PyTorch model must be the one the onnxruntime graph was made from."""
+    folder = tmp_path / "model"
+    shutil.copytree(default_model_path(), folder)
+    load_model(folder)  # the graph is exported and checked, so the next load leaves PyTorch unbuilt
+    loaded = load_model(folder)
+    assert loaded.built is None
+    (folder / "model.safetensors").write_bytes((folder / "model.safetensors").read_bytes() + b" ")
+    with pytest.raises(FacetrustError, match="changed since the model was loaded"):
+        _ = loaded.module

@@ -49,7 +49,11 @@ class LoadedModel:
     @property
     def module(self) -> nn.Module:
         if self.built is None:
-            self.built = channels_last(build_module(self.card, (self.folder / WEIGHTS_FILE).read_bytes()))
+            weights = (self.folder / WEIGHTS_FILE).read_bytes()
+            if hashlib.sha256(weights).hexdigest() != self.weights_sha256:  # e.g. a training run overwrote it
+                raise FacetrustError(f"{self.folder / WEIGHTS_FILE}: the weights changed since the model was loaded; "
+                                     "load it again")
+            self.built = channels_last(build_module(self.card, weights))
         return self.built
 
     @property
