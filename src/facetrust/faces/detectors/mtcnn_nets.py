@@ -47,6 +47,7 @@ def _onnx_nets(folder: Path) -> MtcnnNets | None:
         paths = {name: graph_path(folder, name) for name in NETS}
         if not all(path.exists() and parity_passed(path) for path in paths.values()):
             modules = _torch_modules()
+            log.warning("preparing the onnxruntime version of MTCNN (once; it is cached in %s)", folder)
             for name, path in paths.items():
                 if not parity_passed(path):
                     _export_and_check(modules[name], name, path)
@@ -66,7 +67,6 @@ def _export_and_check(module, name: str, path: Path) -> None:
     from facetrust.atomic import atomic_write
 
     side = INPUT_SIDE[name]
-    log.warning("preparing the onnxruntime version of MTCNN's %s (once; it is cached in %s)", name, path.parent)
     parity_record(path).unlink(missing_ok=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     shape = {0: torch.export.Dim("batch", min=1, max=4096)}
