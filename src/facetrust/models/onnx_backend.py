@@ -9,18 +9,16 @@ PyTorch remains the fallback whenever onnxruntime is missing or an export does n
 from __future__ import annotations
 
 import logging
-import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from facetrust.atomic import atomic_write
 from facetrust.embeddings import ENCODING_INPUTS
 from facetrust.models.heads import BackboneClassifier
 from facetrust.models.inference import sigmoid
-from facetrust.onnx_graphs import cpu_session, parity_passed, parity_record, record_parity
+from facetrust.onnx_graphs import cpu_session, parity_passed, parity_record, record_parity, write_graph
 
 log = logging.getLogger(__name__)
 INPUT_NAMES = ("image", "encoding")
@@ -61,20 +59,12 @@ def example_inputs(channels: int, size: int, encodings: bool, batch: int = 2,
 def export_onnx(module: nn.Module, channels: int, size: int, path: Path, encodings: bool = False) -> Path:
     """Export `module` (eval mode) with a dynamic batch dimension: output "logit", and "features" where
     `exports_features`; atomic write."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     example = example_inputs(channels, size, encodings)
     batch = torch.export.Dim("batch", min=1, max=4096)
-    names = list(INPUT_NAMES[: len(example)])
     with_features = exports_features(module)
     graph = (_LogitsAndFeatures(module) if with_features else module).eval()
-    outputs = ["logit", "features"] if with_features else ["logit"]
-    with warnings.catch_warnings(), atomic_write(path) as partial:  # processes may export the same model at once
-        # two inputs sharing the batch axis is what we mean, not a problem
-        warnings.filterwarnings("ignore", message=".*shares the same shape constraints", category=UserWarning)
-        torch.onnx.export(graph, example, str(partial), dynamo=True, input_names=names, output_names=outputs,
-                          dynamic_shapes=tuple({0: batch} for _ in example), optimize=True, external_data=False,
-                          verbose=False)
-    return path
+    return write_graph(graph, example, path, list(INPUT_NAMES[: len(example)]),
+                       ["logit", "features"] if with_features else ["logit"], tuple({0: batch} for _ in example))
 
 
 class OnnxModule(nn.Module):

@@ -27,7 +27,8 @@ class MTCNNDetector(FaceDetector):
 
     def _detect(self, image: np.ndarray) -> list[Face]:
         found = mtcnn_stages.find(image, self.nets, self.min_face)
-        return [self._face(box, score, points) for box, score, points in zip(*_fields(found), strict=True)]
+        return [self._face(box, score, points)
+                for box, score, points in zip(found.boxes, found.scores, found.points, strict=True)]
 
     def _face(self, box: np.ndarray, score: float, points: np.ndarray) -> Face:
         return Face(
@@ -48,8 +49,4 @@ class MTCNNDetector(FaceDetector):
         O-Net does not see a face."""
         found = mtcnn_stages.refine(image, self.nets, np.asarray(boxes, np.float32))
         return [self._face(box, score, points) if score >= mtcnn_stages.THRESHOLDS[2] else None
-                for box, score, points in zip(*_fields(found), strict=True)]
-
-
-def _fields(found: mtcnn_stages.Found) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return found.boxes, found.scores, found.points
+                for box, score, points in zip(found.boxes, found.scores, found.points, strict=True)]

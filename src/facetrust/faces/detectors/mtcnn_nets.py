@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,14 @@ import numpy as np
 from facetrust.cache import cache_root
 from facetrust.errors import MissingComponentError
 from facetrust.faces.detectors.mtcnn_stages import MtcnnNets, Net
-from facetrust.onnx_graphs import cpu_session, onnxruntime_available, parity_passed, parity_record, record_parity
+from facetrust.onnx_graphs import (
+    cpu_session,
+    onnxruntime_available,
+    parity_passed,
+    parity_record,
+    record_parity,
+    write_graph,
+)
 
 log = logging.getLogger(__name__)
 NETS = ("pnet", "rnet", "onet")
@@ -64,20 +70,13 @@ def _export_and_check(module, name: str, path: Path) -> None:
     gives PyTorch's outputs on random inputs of several shapes; raises if it does not."""
     import torch
 
-    from facetrust.atomic import atomic_write
-
     side = INPUT_SIDE[name]
     parity_record(path).unlink(missing_ok=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
     shape = {0: torch.export.Dim("batch", min=1, max=4096)}
     if side is None:
         shape |= {2: torch.export.Dim("height", min=12, max=8192), 3: torch.export.Dim("width", min=12, max=8192)}
     example = torch.rand(2, 3, side or 64, side or 80) * 2 - 1
-    with warnings.catch_warnings(), atomic_write(path) as partial:
-        warnings.filterwarnings("ignore", category=UserWarning)
-        torch.onnx.export(module, (example,), str(partial), dynamo=True, input_names=["image"],
-                          output_names=list(OUTPUTS[name]), dynamic_shapes=(shape,), optimize=True,
-                          external_data=False, verbose=False)
+    write_graph(module, (example,), path, ["image"], list(OUTPUTS[name]), (shape,))
     run = _onnx_call(cpu_session(path))
     generator = torch.Generator().manual_seed(0)
     for height, width in ((side, side),) if side else ((12, 12), (37, 51), (301, 240)):
