@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 import pytest
 
@@ -25,3 +26,23 @@ def test_warp_happens_with_the_geometry_probability_only(crop):
 def test_same_seed_same_augmentation(crop):
     augment = Augment()
     assert np.array_equal(augment(crop, np.random.default_rng(7)), augment(crop, np.random.default_rng(7)))
+
+
+def _only(**options: float) -> Augment:
+    return Augment(**{**Augment.none().to_dict(), **options})
+
+
+def test_noise_adds_pixel_noise_of_the_drawn_strength():
+    flat = np.full((64, 64, 3), 128, np.uint8)
+    noisy = _only(noise=1.0, noise_sigma=(4.0, 4.0))(flat, np.random.default_rng(0))
+    assert 3.5 < float(np.std(noisy.astype(float) - 128)) < 4.5
+
+
+def test_sharpen_raises_edge_contrast_and_blur_lowers_it():
+    edge = np.zeros((64, 64, 3), np.uint8)
+    edge[:, 32:] = 200
+    edge = cv2.GaussianBlur(edge, (0, 0), 1.5)
+    step = lambda image: float(np.abs(np.diff(image[32, :, 0].astype(float))).max())  # noqa: E731
+    assert step(_only(sharpen=1.0)(edge, np.random.default_rng(0))) > step(edge)
+    assert step(_only(blur=1.0)(edge, np.random.default_rng(0))) < step(edge)
+

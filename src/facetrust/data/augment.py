@@ -1,5 +1,5 @@
 """Training augmentation on uint8 RGB face crops, seeded, chosen to mimic how faces reach a scanner:
-re-compressed, rescaled, slightly blurred, shifted, tilted, re-coloured."""
+re-compressed, rescaled, slightly blurred or sharpened, given sensor-like noise, shifted, tilted, re-coloured."""
 
 from __future__ import annotations
 
@@ -25,6 +25,10 @@ class Augment:
     jpeg: float = 0.5  # probability of re-compressing at quality in jpeg_quality
     jpeg_quality: tuple[int, int] = (50, 95)
     blur: float = 0.2
+    sharpen: float = 0.0  # probability of an unsharp mask: with blur, the crop's sharpness says nothing of its class
+    noise: float = 0.0  # probability of Gaussian pixel noise (sigma in noise_sigma): models otherwise learn
+    # "grainy means a camera, so real" and call clean GAN faces real (docs/DETECTOR.md, candidate G)
+    noise_sigma: tuple[float, float] = (1.0, 8.0)
     rescale: float = 0.25  # probability of a down-and-up resize (loss of detail)
     border: float = 0.0  # probability of blacking out the crop outside a random window around the face:
     # aligned crops of tightly cut photos (UTKFace chips, DFDC crops) are black where the photo ended, so
@@ -32,7 +36,8 @@ class Augment:
 
     @classmethod
     def none(cls) -> Augment:
-        return cls(flip=0, geometry=0, shift=0, rotate=0, scale=0, color=0, jpeg=0, blur=0, rescale=0, border=0)
+        return cls(flip=0, geometry=0, shift=0, rotate=0, scale=0, color=0, jpeg=0, blur=0, sharpen=0, noise=0,
+                   rescale=0, border=0)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -58,6 +63,11 @@ class Augment:
                               interpolation=cv2.INTER_LINEAR)
         if rng.random() < self.blur:
             crop = cv2.GaussianBlur(crop, (0, 0), rng.uniform(0.3, 1.2))
+        if self.sharpen and rng.random() < self.sharpen:
+            crop = unsharp(crop, rng.uniform(0.3, 1.2))
+        if self.noise and rng.random() < self.noise:
+            noise = rng.normal(0.0, rng.uniform(*self.noise_sigma), crop.shape)
+            crop = np.clip(crop + noise, 0, 255).astype(np.uint8)
         if rng.random() < self.jpeg:
             crop = jpeg_roundtrip(crop, int(rng.integers(*self.jpeg_quality, endpoint=True)))
         return np.ascontiguousarray(crop)
@@ -72,6 +82,11 @@ def black_frame(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     framed = np.zeros_like(crop)
     framed[top:bottom, left:right] = crop[top:bottom, left:right]
     return framed
+
+
+def unsharp(crop: np.ndarray, amount: float, sigma: float = 1.0) -> np.ndarray:
+    """The crop sharpened by an unsharp mask: crop + amount * (crop - blurred crop)."""
+    return cv2.addWeighted(crop, 1 + amount, cv2.GaussianBlur(crop, (0, 0), sigma), -amount, 0)
 
 
 def jpeg_roundtrip(crop: np.ndarray, quality: int) -> np.ndarray:
