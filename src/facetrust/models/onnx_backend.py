@@ -96,14 +96,17 @@ class OnnxModule(nn.Module):
         return self._run("features", (images,))
 
 
-def graph_path(cache: Path, digest: str, channels: int, size: int, suffix: str) -> Path:
+def graph_path(cache: Path, digest: str, channels: int, size: int, encodings: bool, features: bool) -> Path:
+    """Where the graph of these weights lives; what it outputs is in its name, so a features graph found in the
+    cache can be run without building the PyTorch model first (`checked_runner`)."""
+    suffix = "-enc" if encodings else "-features" if features else ""
     return cache / "onnx" / f"{digest}-{channels}x{size}{suffix}.onnx"
 
 
 def checked_runner(digest: str, channels: int, size: int, cache: Path, encodings: bool = False) -> OnnxModule | None:
     """The runner of a graph with features (or encodings) exported and checked before under the installed
     libraries: it needs no PyTorch model at all. None when there is none (the caller builds the model)."""
-    path = graph_path(cache, digest, channels, size, "-enc" if encodings else "-features")
+    path = graph_path(cache, digest, channels, size, encodings, features=True)
     if not (path.exists() and parity_passed(path)):
         return None
     try:
@@ -135,8 +138,7 @@ def cached_onnx_runner(module: nn.Module, digest: str, channels: int, size: int,
     """The onnxruntime runner for the weights whose hash is `digest`, exporting them on first use; None if
     that cannot be done faithfully (the caller then keeps PyTorch). The parity check against PyTorch runs once
     per graph and pair of library versions; its passing result is kept beside the graph (`parity_record`)."""
-    suffix = "-enc" if encodings else "-features" if exports_features(module) else ""
-    path = graph_path(cache, digest, channels, size, suffix)
+    path = graph_path(cache, digest, channels, size, encodings, exports_features(module))
     try:
         if not path.exists():
             log.warning("preparing the onnxruntime version of the model (once; it is cached in %s)", path.parent)
