@@ -57,7 +57,7 @@ def main() -> None:
                 labels = np.r_[np.zeros(len(reals)), np.ones(len(chosen))]
                 auc = binary_metrics(labels, np.r_[p_fake[reals], p_fake[chosen]])["roc_auc"]
                 cells.append(f"{p_fake[chosen].mean():.3f} ({auc:.3f})")
-            print(f"| {model.name} | {edit_name} | {p_fake[reals].mean():.3f} | " + " | ".join(cells) + " |",
+            print(f"| {folder} | {edit_name} | {p_fake[reals].mean():.3f} | " + " | ".join(cells) + " |",
                   flush=True)
 
 
