@@ -17,9 +17,11 @@ def onnxruntime_available() -> bool:
     return importlib.util.find_spec("onnxruntime") is not None
 
 
-def cpu_session(path: Path, threads: int | None = None, spin: bool = True):
-    """An onnxruntime CPU session for `path`. `spin=False` stops idle intra-op threads from spin-waiting for work,
-    leaving the cores to threads that decode and find faces beside it (`bench/scan_speed.py` measures both)."""
+def cpu_session(path: Path, threads: int | None = None, spin: bool = False):
+    """An onnxruntime CPU session for `path`. Idle intra-op threads do not spin-wait for work unless `spin`:
+    a scan decodes and finds faces on other threads beside the classifier, and spinning threads take their
+    cores (`bench/scan_speed.py`: the pre-cropped scan at 1.02x the network alone without spinning, 0.90x with;
+    docs/PERFORMANCE.md)."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()

@@ -137,3 +137,12 @@ def test_weights_changed_after_loading_are_refused_not_mixed(tmp_path):
     (folder / "model.safetensors").write_bytes((folder / "model.safetensors").read_bytes() + b" ")
     with pytest.raises(FacetrustError, match="changed since the model was loaded"):
         _ = loaded.module
+
+
+def test_sessions_do_not_spin_wait_unless_asked(tmp_path):
+    # Spinning idle threads take the cores from the decode and face-finding threads beside the classifier
+    # (bench/scan_speed.py); a scan must get the quiet kind by default.
+    path = export_onnx(create_model("mobilenet_v2", pretrained=False, size=64).eval(), 3, 64, tmp_path / "m.onnx")
+    spinning = {spin: OnnxModule(path, **({} if spin is None else {"spin": spin})).session.get_session_options()
+                .get_session_config_entry("session.intra_op.allow_spinning") for spin in (None, True)}
+    assert spinning == {None: "0", True: "1"}

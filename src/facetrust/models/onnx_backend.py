@@ -72,7 +72,7 @@ class OnnxModule(nn.Module):
     encoding models, encodings in; logits out). Inputs the graph does not use (encoding_mlp ignores the
     image) are not fed."""
 
-    def __init__(self, path: Path, threads: int | None = None, spin: bool = True) -> None:
+    def __init__(self, path: Path, threads: int | None = None, spin: bool = False) -> None:
         """`spin` as in `onnx_graphs.cpu_session`."""
         super().__init__()
         self.path = path

@@ -57,7 +57,7 @@ def _onnx_nets(folder: Path) -> MtcnnNets | None:
             for name, path in paths.items():
                 if not parity_passed(path):
                     _export_and_check(modules[name], name, path)
-        return MtcnnNets(*(_onnx_call(cpu_session(paths[name], spin=False)) for name in NETS))
+        return MtcnnNets(*(_onnx_call(cpu_session(paths[name])) for name in NETS))
     except MissingComponentError:
         raise
     except Exception as exc:  # any export or runtime failure: PyTorch still finds the same faces, only slower
