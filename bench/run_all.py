@@ -28,6 +28,7 @@ BENCHMARKS = (
     ("cli_startup.py", "Start-up: `facetrust --help` and a one-image scan against an older commit"),
     ("faces.py", "Face finders: recall and time per image (MTCNN, BlazeFace, the cascade)"),
     ("scan_speed.py", "Scanning: facetrust's pipeline against the naive one, pre-cropped and with face finding"),
+    ("spin_wait.py", "onnxruntime threads spin-waiting or not: the pre-cropped scan in alternating order"),
     ("int8_classifier.py", "int8 against fp32: speed and changed verdicts"),
     ("video_speed.py", "Video: seconds per stage for 32 sampled frames of a 720p clip"),
     ("scan_memory.py", "Memory: peak RSS of `facetrust scan` over 2,000 images against an older commit"),

@@ -20,8 +20,8 @@ def onnxruntime_available() -> bool:
 def cpu_session(path: Path, threads: int | None = None, spin: bool = False):
     """An onnxruntime CPU session for `path`. Idle intra-op threads do not spin-wait for work unless `spin`:
     a scan decodes and finds faces on other threads beside the classifier, and spinning threads take their
-    cores (`bench/scan_speed.py`: the pre-cropped scan at 1.02x the network alone without spinning, 0.90x with;
-    docs/PERFORMANCE.md)."""
+    cores (`bench/spin_wait.py`: the pre-cropped scan faster without spinning in 5 of 6 order-balanced rounds,
+    median 62.8 against 61.1 inputs/s; docs/PERFORMANCE.md)."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
