@@ -1,0 +1,102 @@
+"""Out-of-fold frame scores for the FF++ c40 clips from frame models trained on self-blends of real clips only.
+
+For each of the video study's identity-disjoint folds, `configs/video-frame-sbi.yaml` is trained on the real
+clips of the other folds (their faces and the self-blends made from them each epoch; one of those folds is its
+validation) and scores the held-out fold's frames: the 16-frame crops `scripts/measure_detector.py` made, the
+same frames the bundled detector's FF++ numbers use. No manipulated face is trained on or chosen on, so every
+score is a held-out score. Writes OUT/scores.csv (all 60 clips) for `scripts/ffpp_by_method.py` and prints its
+table. Resumable: a fold whose model exists is not trained again (issue 24, docs/VIDEO.md).
+
+    python scripts/ffpp_sbi_folds.py [--data ../shared/data/video/ffpp_c40] [--out runs/ffpp-sbi]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+from facetrust.data.crops import CropSettings, crop_dataset
+from facetrust.models.checkpoint import load_model
+from facetrust.studies.evaluate import evaluate_model
+from facetrust.training import read_config
+from facetrust.training.trainer import train
+from facetrust.video.identities import discover_videos, identity_folds
+
+# As scripts/measure_detector.py crops the FF++ frames: wide, so the model's face stage re-crops with context
+WIDE = {"size": 448, "margin": 1.2, "detector": "mtcnn", "mode": "detect"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data/video/ffpp_c40"))
+    parser.add_argument("--frames", type=Path, default=Path("runs/measure-general/ffpp_c40-frames"),
+                        help="the 16-frame crops of every clip that are scored (made here if absent)")
+    parser.add_argument("--config", type=Path, default=Path("configs/video-frame-sbi.yaml"))
+    parser.add_argument("--out", type=Path, default=Path("runs/ffpp-sbi"))
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--train-frames", type=int, default=48, help="frames sampled per real training clip")
+    args = parser.parse_args()
+    videos = discover_videos(args.data)
+    fold_of = {video.path.name: fold for video, fold in zip(videos, identity_folds(videos, args.folds), strict=True)}
+    crop_dataset(args.data, args.frames, CropSettings(**WIDE, frames_per_video=16), progress=False)
+    training_frames = args.out / "real-frames"
+    crop_dataset(args.data / "real", training_frames, CropSettings(**WIDE, frames_per_video=args.train_frames),
+                 progress=False)
+    rows = []
+    for fold in range(args.folds):
+        folder = args.out / f"fold{fold}"
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_training_manifest(training_frames, fold_of, fold, (fold + 1) % args.folds, folder / "ffpp_real.csv")
+        config = read_config(args.config, out=folder / "run")
+        config.data = str(folder)
+        model_dir = folder / "run" / "model"
+        if not (model_dir / "model.safetensors").exists():
+            print(f"fold {fold}: training", flush=True)
+            train(config, progress=False)
+        held_out = folder / "held_out.csv"
+        _write_held_out_manifest(args.frames, fold_of, fold, held_out)
+        evaluation = evaluate_model(load_model(model_dir), held_out, progress=False)
+        rows += zip(evaluation.paths, evaluation.labels.tolist(), evaluation.p_fake.round(5).tolist(), strict=True)
+        print(f"fold {fold}: {len(evaluation.paths)} held-out frames, ROC-AUC {evaluation.metrics['roc_auc']:.3f}",
+              flush=True)
+    scores = args.out / "scores.csv"
+    with open(scores, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["path", "label", "p_fake"])
+        writer.writerows(rows)
+    subprocess.run([sys.executable, str(Path(__file__).with_name("ffpp_by_method.py")), str(scores)], check=True)
+
+
+def _clip(crop: str) -> str:
+    """The clip a crop came from: crops live in `<label>/<clip file>/frameNNN.faceK.png`."""
+    return Path(crop).parent.name
+
+
+def _write_training_manifest(frames: Path, fold_of: dict[str, int], held_out: int, validation: int,
+                             path: Path) -> None:
+    with open(frames / "manifest.csv", newline="", encoding="utf-8") as handle:
+        crops = [row["crop"] for row in csv.DictReader(handle) if row["crop"]]
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["path", "label", "split", "group"])
+        for crop in crops:
+            fold = fold_of[_clip(crop)]
+            if fold != held_out:
+                writer.writerow([str((frames / crop).resolve()), "real",
+                                 "val" if fold == validation else "train", _clip(crop)])
+
+
+def _write_held_out_manifest(frames: Path, fold_of: dict[str, int], fold: int, path: Path) -> None:
+    with open(frames / "manifest.csv", newline="", encoding="utf-8") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["crop"] and fold_of[_clip(row["crop"])] == fold]
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["path", "label", "group"])
+        writer.writerows([str((frames / row["crop"]).resolve()), row["label"], _clip(row["crop"])] for row in rows)
+
+
+if __name__ == "__main__":
+    main()
