@@ -1,13 +1,15 @@
-"""Out-of-fold frame scores for the FF++ c40 clips from frame models trained on self-blends of real clips only.
+"""Out-of-fold frame scores for the FF++ c40 clips from frame models trained on the other folds' clips.
 
-For each of the video study's identity-disjoint folds, `configs/video-frame-sbi.yaml` is trained on the real
-clips of the other folds (their faces and the self-blends made from them each epoch; one of those folds is its
-validation) and scores the held-out fold's frames: the 16-frame crops `scripts/measure_detector.py` made, the
-same frames the bundled detector's FF++ numbers use. No manipulated face is trained on or chosen on, so every
-score is a held-out score. Writes OUT/scores.csv (all 60 clips) for `scripts/ffpp_by_method.py` and prints its
-table. Resumable: a fold whose model exists is not trained again (issue 24, docs/VIDEO.md).
+For each of the video study's identity-disjoint folds, a recipe is trained on the clips of the other folds
+(one of them its validation) and scores the held-out fold's frames: the 16-frame crops
+`scripts/measure_detector.py` made, the same frames the bundled detector's FF++ numbers use. By default only the
+real clips are trained on (`configs/video-frame-sbi.yaml`: their faces and the self-blends made from them each
+epoch); with `--fakes` the fake clips of the training folds too (`configs/video-frame-ffpp.yaml`). Nothing of
+the held-out fold is trained or chosen on. Writes OUT/scores.csv (all 60 clips) for `scripts/ffpp_by_method.py`
+and prints its table. Resumable: a fold whose model exists is not trained again (issue 24, docs/VIDEO.md).
 
     python scripts/ffpp_sbi_folds.py [--data ../shared/data/video/ffpp_c40] [--out runs/ffpp-sbi]
+    python scripts/ffpp_sbi_folds.py --fakes --config configs/video-frame-ffpp.yaml --out runs/ffpp-sup
 """
 
 from __future__ import annotations
@@ -37,19 +39,21 @@ def main() -> None:
     parser.add_argument("--config", type=Path, default=Path("configs/video-frame-sbi.yaml"))
     parser.add_argument("--out", type=Path, default=Path("runs/ffpp-sbi"))
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--train-frames", type=int, default=48, help="frames sampled per real training clip")
+    parser.add_argument("--train-frames", type=int, default=48, help="frames sampled per training clip")
+    parser.add_argument("--fakes", action="store_true", help="train on the training folds' fake clips too")
     args = parser.parse_args()
     videos = discover_videos(args.data)
     fold_of = {video.path.name: fold for video, fold in zip(videos, identity_folds(videos, args.folds), strict=True)}
     crop_dataset(args.data, args.frames, CropSettings(**WIDE, frames_per_video=16), progress=False)
-    training_frames = args.out / "real-frames"
-    crop_dataset(args.data / "real", training_frames, CropSettings(**WIDE, frames_per_video=args.train_frames),
-                 progress=False)
+    training_frames = args.out / ("frames" if args.fakes else "real-frames")
+    crop_dataset(args.data if args.fakes else args.data / "real", training_frames,
+                 CropSettings(**WIDE, frames_per_video=args.train_frames), progress=False)
     rows = []
     for fold in range(args.folds):
         folder = args.out / f"fold{fold}"
         folder.mkdir(parents=True, exist_ok=True)
-        _write_training_manifest(training_frames, fold_of, fold, (fold + 1) % args.folds, folder / "ffpp_real.csv")
+        manifest = folder / next(iter(read_config(args.config).sources))  # the recipe's one source: this manifest
+        _write_training_manifest(training_frames, fold_of, fold, (fold + 1) % args.folds, manifest)
         config = read_config(args.config, out=folder / "run")
         config.data = str(folder)
         model_dir = folder / "run" / "model"
@@ -78,14 +82,14 @@ def _clip(crop: str) -> str:
 def _write_training_manifest(frames: Path, fold_of: dict[str, int], held_out: int, validation: int,
                              path: Path) -> None:
     with open(frames / "manifest.csv", newline="", encoding="utf-8") as handle:
-        crops = [row["crop"] for row in csv.DictReader(handle) if row["crop"]]
+        crops = [(row["crop"], row["label"] or "real") for row in csv.DictReader(handle) if row["crop"]]
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["path", "label", "split", "group"])
-        for crop in crops:
+        for crop, label in crops:  # crops of the real/ folder alone carry no label in their manifest
             fold = fold_of[_clip(crop)]
             if fold != held_out:
-                writer.writerow([str((frames / crop).resolve()), "real",
+                writer.writerow([str((frames / crop).resolve()), label,
                                  "val" if fold == validation else "train", _clip(crop)])
 
 
