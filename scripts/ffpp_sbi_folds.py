@@ -52,10 +52,10 @@ def main() -> None:
     for fold in range(args.folds):
         folder = args.out / f"fold{fold}"
         folder.mkdir(parents=True, exist_ok=True)
-        manifest = folder / next(iter(read_config(args.config).sources))  # the recipe's one source: this manifest
-        _write_training_manifest(training_frames, fold_of, fold, (fold + 1) % args.folds, manifest)
         config = read_config(args.config, out=folder / "run")
-        config.data = str(folder)
+        config.data = str(folder)  # the recipe's one source is the manifest written here
+        _write_training_manifest(training_frames, fold_of, fold, (fold + 1) % args.folds,
+                                 folder / next(iter(config.sources)))
         model_dir = folder / "run" / "model"
         if not (model_dir / "model.safetensors").exists():
             print(f"fold {fold}: training", flush=True)
