@@ -19,9 +19,9 @@ def onnxruntime_available() -> bool:
 
 def cpu_session(path: Path, threads: int | None = None, spin: bool = False):
     """An onnxruntime CPU session for `path`. Idle intra-op threads do not spin-wait for work unless `spin`:
-    a scan decodes and finds faces on other threads beside the classifier, and spinning threads take their
-    cores (`bench/spin_wait.py`: the pre-cropped scan faster without spinning in 5 of 6 order-balanced rounds,
-    median 62.8 against 61.1 inputs/s; docs/PERFORMANCE.md)."""
+    a scan decodes and finds faces on other threads beside the classifier, which spinning threads would compete
+    with. Measured (`bench/spin_wait.py`, docs/PERFORMANCE.md) the difference is within noise for the pre-cropped
+    scan (two order-balanced runs: 62.8 vs 61.1 and 63.1 vs 63.8 inputs/s)."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
