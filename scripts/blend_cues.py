@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from facetrust.data.augment import jpeg_roundtrip
+from facetrust.data.augment import jpeg_roundtrip, unsharp
 from facetrust.evaluation.metrics import binary_metrics
 from facetrust.models.checkpoint import load_model
 from facetrust.training import read_config
@@ -31,7 +31,7 @@ CUES: dict[str, Edit] = {
     "blur sigma 1.2": lambda face: cv2.GaussianBlur(face, (0, 0), 1.2),
     "resample 0.5x": lambda face: cv2.resize(cv2.resize(face, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA),
                                              face.shape[1::-1], interpolation=cv2.INTER_LINEAR),
-    "sharpen 0.6": lambda face: cv2.addWeighted(face, 1.6, cv2.GaussianBlur(face, (0, 0), 1.0), -0.6, 0),
+    "sharpen 0.6": lambda face: unsharp(face, 0.6),
     "shift 3 px": lambda face: np.roll(face, (3, 3), axis=(0, 1)),
 }
 

@@ -15,6 +15,8 @@ from typing import Literal
 import cv2
 import numpy as np
 
+from facetrust.data.augment import unsharp
+
 BLEND_RATIOS = (0.25, 0.5, 0.75, 1.0, 1.0, 1.0)  # the paper's draw: mostly full pastes, some faint ones
 NEGLIGIBLE = 1 / 512
 CUES = ("colour", "frequency", "geometry")  # what the pasted copy may differ by
@@ -106,9 +108,7 @@ def _refocus(altered: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         small = (max(8, int(size[0] * rng.uniform(0.4, 0.8))), max(8, int(size[1] * rng.uniform(0.4, 0.8))))
         return cv2.resize(cv2.resize(altered, small, interpolation=cv2.INTER_AREA), size,
                           interpolation=cv2.INTER_LINEAR)
-    amount = rng.uniform(0.3, 1.0)
-    soft = cv2.GaussianBlur(altered, (0, 0), 1.0)
-    return cv2.addWeighted(altered, 1 + amount, soft, -amount, 0)
+    return unsharp(altered, rng.uniform(0.3, 1.0))
 
 
 def _shift_and_scale(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
