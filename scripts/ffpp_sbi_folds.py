@@ -5,8 +5,9 @@ For each of the video study's identity-disjoint folds, a recipe is trained on th
 `scripts/measure_detector.py` made, the same frames the bundled detector's FF++ numbers use. By default only the
 real clips are trained on (`configs/video-frame-sbi.yaml`: their faces and the self-blends made from them each
 epoch); with `--fakes` the fake clips of the training folds too (`configs/video-frame-ffpp.yaml`). Nothing of
-the held-out fold is trained or chosen on. Writes OUT/scores.csv (all 60 clips) for `scripts/ffpp_by_method.py`
-and prints its table. Resumable: a fold whose model exists is not trained again (issue 24, docs/VIDEO.md).
+the held-out fold is trained or chosen on. Writes OUT/scores.csv (all 60 clips) with metrics.json and the
+pictures `facetrust evaluate --out` draws, then prints `scripts/ffpp_by_method.py`'s table of them. Resumable:
+a fold whose model exists is not trained again (issue 24, docs/VIDEO.md).
 
     python scripts/ffpp_sbi_folds.py [--data ../shared/data/video/ffpp_c40] [--out runs/ffpp-sbi]
     python scripts/ffpp_sbi_folds.py --fakes --config configs/video-frame-ffpp.yaml --out runs/ffpp-sup
@@ -20,9 +21,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from facetrust.data.crops import CropSettings, crop_dataset
+from facetrust.evaluation.metrics import binary_metrics
 from facetrust.models.checkpoint import load_model
-from facetrust.studies.evaluate import evaluate_model
+from facetrust.studies.evaluate import Evaluation, evaluate_model, write_evaluation
 from facetrust.training import read_config
 from facetrust.training.trainer import train
 from facetrust.video.identities import discover_videos, identity_folds
@@ -48,58 +52,50 @@ def main() -> None:
     training_frames = args.out / ("frames" if args.fakes else "real-frames")
     crop_dataset(args.data if args.fakes else args.data / "real", training_frames,
                  CropSettings(**WIDE, frames_per_video=args.train_frames), progress=False)
-    rows = []
+    training, scored = _frames(training_frames), _frames(args.frames)
+    evaluations = []
     for fold in range(args.folds):
         folder = args.out / f"fold{fold}"
         folder.mkdir(parents=True, exist_ok=True)
         config = read_config(args.config, out=folder / "run")
         config.data = str(folder)  # the recipe's one source is the manifest written here
-        _write_training_manifest(training_frames, fold_of, fold, (fold + 1) % args.folds,
-                                 folder / next(iter(config.sources)))
+        validation = (fold + 1) % args.folds
+        _write_manifest(folder / next(iter(config.sources)), ["path", "label", "split", "group"],
+                        [[path, label, "val" if fold_of[clip] == validation else "train", clip]
+                         for path, label, clip in training if fold_of[clip] != fold])
         model_dir = folder / "run" / "model"
         if not (model_dir / "model.safetensors").exists():
             print(f"fold {fold}: training", flush=True)
             train(config, progress=False)
         held_out = folder / "held_out.csv"
-        _write_held_out_manifest(args.frames, fold_of, fold, held_out)
+        _write_manifest(held_out, ["path", "label", "group"],
+                        [[path, label, clip] for path, label, clip in scored if fold_of[clip] == fold])
         evaluation = evaluate_model(load_model(model_dir), held_out, progress=False)
-        rows += zip(evaluation.paths, evaluation.labels.tolist(), evaluation.p_fake.round(5).tolist(), strict=True)
+        evaluations.append(evaluation)
         print(f"fold {fold}: {len(evaluation.paths)} held-out frames, ROC-AUC {evaluation.metrics['roc_auc']:.3f}",
               flush=True)
-    scores = args.out / "scores.csv"
-    with open(scores, "w", newline="", encoding="utf-8") as handle:
+    labels = np.concatenate([e.labels for e in evaluations])
+    p_fake = np.concatenate([e.p_fake for e in evaluations])
+    pooled = Evaluation(binary_metrics(labels, p_fake), labels, p_fake, [p for e in evaluations for p in e.paths],
+                        [item for e in evaluations for item in e.skipped])
+    write_evaluation(pooled, args.out, f"{read_config(args.config).name}, FF++ c40 frames out of fold")
+    subprocess.run([sys.executable, str(Path(__file__).with_name("ffpp_by_method.py")), str(args.out / "scores.csv")],
+                   check=True)
+
+
+def _frames(folder: Path) -> list[tuple[str, str, str]]:
+    """(absolute crop path, label, clip) of every crop `crop_dataset` wrote to `folder`; crops live in
+    `<label>/<clip file>/frameNNN.faceK.png`, and crops of a real/ folder alone carry no label, so are real."""
+    with open(folder / "manifest.csv", newline="", encoding="utf-8") as handle:
+        return [(str((folder / row["crop"]).resolve()), row["label"] or "real", Path(row["crop"]).parent.name)
+                for row in csv.DictReader(handle) if row["crop"]]
+
+
+def _write_manifest(path: Path, columns: list[str], rows: list[list[str]]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["path", "label", "p_fake"])
+        writer.writerow(columns)
         writer.writerows(rows)
-    subprocess.run([sys.executable, str(Path(__file__).with_name("ffpp_by_method.py")), str(scores)], check=True)
-
-
-def _clip(crop: str) -> str:
-    """The clip a crop came from: crops live in `<label>/<clip file>/frameNNN.faceK.png`."""
-    return Path(crop).parent.name
-
-
-def _write_training_manifest(frames: Path, fold_of: dict[str, int], held_out: int, validation: int,
-                             path: Path) -> None:
-    with open(frames / "manifest.csv", newline="", encoding="utf-8") as handle:
-        crops = [(row["crop"], row["label"] or "real") for row in csv.DictReader(handle) if row["crop"]]
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["path", "label", "split", "group"])
-        for crop, label in crops:  # crops of the real/ folder alone carry no label in their manifest
-            fold = fold_of[_clip(crop)]
-            if fold != held_out:
-                writer.writerow([str((frames / crop).resolve()), label,
-                                 "val" if fold == validation else "train", _clip(crop)])
-
-
-def _write_held_out_manifest(frames: Path, fold_of: dict[str, int], fold: int, path: Path) -> None:
-    with open(frames / "manifest.csv", newline="", encoding="utf-8") as handle:
-        rows = [row for row in csv.DictReader(handle) if row["crop"] and fold_of[_clip(row["crop"])] == fold]
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["path", "label", "group"])
-        writer.writerows([str((frames / row["crop"]).resolve()), row["label"], _clip(row["crop"])] for row in rows)
 
 
 if __name__ == "__main__":
