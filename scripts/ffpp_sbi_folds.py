@@ -5,12 +5,15 @@ For each of the video study's identity-disjoint folds, a recipe is trained on th
 `scripts/measure_detector.py` made, the same frames the bundled detector's FF++ numbers use. By default only the
 real clips are trained on (`configs/video-frame-sbi.yaml`: their faces and the self-blends made from them each
 epoch); with `--fakes` the fake clips of the training folds too (`configs/video-frame-ffpp.yaml`). Nothing of
-the held-out fold is trained or chosen on. Writes OUT/scores.csv (all 60 clips) with metrics.json and the
+the held-out fold is trained or chosen on. A recipe may list shared face sets after the manifest
+(`configs/video-frame-ffpp-dfdc.yaml`: the DFDC swap crops, other people than FF++'s); they train and validate
+with their own splits in every fold. Writes OUT/scores.csv (all 60 clips) with metrics.json and the
 pictures `facetrust evaluate --out` draws, then prints `scripts/ffpp_by_method.py`'s table of them. Resumable:
 a fold whose model exists is not trained again (issue 24, docs/VIDEO.md).
 
     python scripts/ffpp_sbi_folds.py [--data ../shared/data/video/ffpp_c40] [--out runs/ffpp-sbi]
     python scripts/ffpp_sbi_folds.py --fakes --config configs/video-frame-ffpp.yaml --out runs/ffpp-sup
+    python scripts/ffpp_sbi_folds.py --fakes --config configs/video-frame-ffpp-dfdc.yaml --out runs/ffpp-dfdc
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--train-frames", type=int, default=48, help="frames sampled per training clip")
     parser.add_argument("--fakes", action="store_true", help="train on the training folds' fake clips too")
+    parser.add_argument("--faces", type=Path, default=Path("../shared/data/faces"),
+                        help="where the recipe's other sources (shared face sets, after its first) live")
     args = parser.parse_args()
     videos = discover_videos(args.data)
     fold_of = {video.path.name: fold for video, fold in zip(videos, identity_folds(videos, args.folds), strict=True)}
@@ -58,9 +63,13 @@ def main() -> None:
         folder = args.out / f"fold{fold}"
         folder.mkdir(parents=True, exist_ok=True)
         config = read_config(args.config, out=folder / "run")
-        config.data = str(folder)  # the recipe's one source is the manifest written here
+        config.data = str(folder)  # the recipe's first source is the manifest written here
+        manifest, *shared_sets = config.sources
+        for name in shared_sets:  # e.g. dfdc_crops: a set of other videos, trained and validated as it comes
+            if not (folder / name).exists():
+                (folder / name).symlink_to((args.faces / name).resolve(), target_is_directory=True)
         validation = (fold + 1) % args.folds
-        _write_manifest(folder / next(iter(config.sources)), ["path", "label", "split", "group"],
+        _write_manifest(folder / manifest, ["path", "label", "split", "group"],
                         [[path, label, "val" if fold_of[clip] == validation else "train", clip]
                          for path, label, clip in training if fold_of[clip] != fold])
         model_dir = folder / "run" / "model"
