@@ -86,7 +86,7 @@ def classify_rate(model: LoadedModel, crops: list[np.ndarray], batch: int = 64) 
 def network_rate(model: LoadedModel, crops: list[np.ndarray], batch: int = 32) -> float:
     """Faces per second of the backend alone: preprocessing done before the clock starts, each batch's views
     (the card's test-time augmentation) run as `p_fake` runs them."""
-    batches = [tta_views(batch_of(model.preprocess, crops[start:start + batch]), model.tta)
+    batches = [tta_views(batch_of(model.preprocess, crops[start:start + batch], model.runner), model.tta)
                for start in range(0, len(crops), batch)]
     backend = model.runner or model.module
     backend(*batches[0][:1])  # warm-up

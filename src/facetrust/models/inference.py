@@ -22,8 +22,11 @@ def channels_last(module: nn.Module) -> nn.Module:
     return module.to(memory_format=CHANNELS_LAST)
 
 
-def batch_of(preprocess: Preprocess, crops: Sequence[np.ndarray]) -> torch.Tensor:
-    return torch.stack([preprocess(c) for c in crops]).contiguous(memory_format=CHANNELS_LAST)
+def batch_of(preprocess: Preprocess, crops: Sequence[np.ndarray], layout_for: nn.Module | None = None) -> torch.Tensor:
+    """The preprocessed crops as one batch, in the memory layout `layout_for` runs fastest on: channels-last for
+    PyTorch modules (the default), plain NCHW for an onnxruntime graph, which would otherwise copy it back."""
+    batch = torch.from_numpy(preprocess.batch(crops))
+    return batch if getattr(layout_for, "reads_nchw", False) else batch.contiguous(memory_format=CHANNELS_LAST)
 
 
 def extra_inputs(encodings: np.ndarray | None, index: Sequence[int] | slice) -> tuple[torch.Tensor, ...]:
@@ -60,7 +63,7 @@ def predict_logits(module: nn.Module, preprocess: Preprocess, crops: Sequence[np
     outputs = []
     with torch.inference_mode():
         for start in range(0, len(crops), batch_size):
-            batch = batch_of(preprocess, crops[start:start + batch_size])
+            batch = batch_of(preprocess, crops[start:start + batch_size], module)
             extra = extra_inputs(encodings, slice(start, start + batch_size))
             views = tta_views(batch, tta)
             outputs.append((sum(module(view, *extra).float() for view in views) / len(views)).numpy())
@@ -78,7 +81,7 @@ def predict_features(extractor: nn.Module, classifier: nn.Module, preprocess: Pr
     features = []
     with torch.inference_mode():
         for start in range(0, len(crops), batch_size):
-            views = tta_views(batch_of(preprocess, crops[start:start + batch_size]), tta)
+            views = tta_views(batch_of(preprocess, crops[start:start + batch_size], extractor), tta)
             features.append(sum(extractor.features(view).float() for view in views) / len(views))
         if not features:
             return np.zeros((0, classifier.num_features), np.float32), np.zeros(0, np.float32)

@@ -72,6 +72,8 @@ class OnnxModule(nn.Module):
     encoding models, encodings in; logits out). Inputs the graph does not use (encoding_mlp ignores the
     image) are not fed."""
 
+    reads_nchw = True  # `inference.batch_of` hands it plain NCHW batches: no layout copy before each run
+
     def __init__(self, path: Path, threads: int | None = None, spin: bool = False) -> None:
         """`spin` as in `onnx_graphs.cpu_session`."""
         super().__init__()

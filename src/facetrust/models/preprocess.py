@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -38,15 +39,30 @@ class Preprocess:
 
     def __call__(self, crop: np.ndarray) -> torch.Tensor:
         """RGB uint8 (H, W, 3) → float tensor (C, size, size), normalised."""
-        if crop.shape[:2] != (self.size, self.size):
-            shrinking = min(crop.shape[:2]) > self.size
-            crop = cv2.resize(crop, (self.size, self.size),
-                              interpolation=cv2.INTER_AREA if shrinking else _INTERPOLATION[self.interpolation])
-        pixels = crop.astype(np.float32) / 255.0
+        return torch.from_numpy(self.batch([crop])[0])
+
+    def batch(self, crops: Sequence[np.ndarray]) -> np.ndarray:
+        """RGB uint8 crops → one float32 (N, C, size, size) array, normalised. Colour crops go through OpenCV's
+        `blobFromImages`, which scales, centres and lays out the whole batch in one native pass: per face, about a
+        third of the time of normalising and transposing in NumPy (docs/PERFORMANCE.md)."""
+        resized = [self._resized(crop) for crop in crops]
+        if not resized:
+            return np.zeros((0, self.channels, self.size, self.size), np.float32)
+        if self.color == "rgb":
+            blob = cv2.dnn.blobFromImages(resized, 1 / 255.0, (self.size, self.size),
+                                          tuple(255.0 * m for m in self.mean), swapRB=False, crop=False)
+            blob /= np.asarray(self.std, np.float32)[None, :, None, None]
+            return blob
+        pixels = np.stack(resized).astype(np.float32) / 255.0
         if self.color == "gray":
-            pixels = (pixels @ np.array([0.299, 0.587, 0.114], np.float32))[..., None]
-        elif self.color in ("r", "g", "b"):
-            pixels = pixels[..., "rgb".index(self.color)][..., None]
-        mean = np.asarray(self.mean[: self.channels] if self.channels == 3 else [np.mean(self.mean)], np.float32)
-        std = np.asarray(self.std[: self.channels] if self.channels == 3 else [np.mean(self.std)], np.float32)
-        return torch.from_numpy(((pixels - mean) / std).transpose(2, 0, 1).copy())
+            pixels = pixels @ np.array([0.299, 0.587, 0.114], np.float32)
+        else:
+            pixels = pixels[..., "rgb".index(self.color)]
+        return ((pixels - np.mean(self.mean, dtype=np.float32)) / np.mean(self.std, dtype=np.float32))[:, None]
+
+    def _resized(self, crop: np.ndarray) -> np.ndarray:
+        if crop.shape[:2] == (self.size, self.size):
+            return crop
+        shrinking = min(crop.shape[:2]) > self.size
+        return cv2.resize(crop, (self.size, self.size),
+                          interpolation=cv2.INTER_AREA if shrinking else _INTERPOLATION[self.interpolation])
