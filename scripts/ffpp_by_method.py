@@ -22,14 +22,20 @@ from facetrust.evaluation.metrics import binary_metrics
 DEFAULT = Path("runs/measure-general/ffpp_c40 frames/scores.csv")
 
 
-def main() -> None:
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT
+def read_clips(path: Path) -> dict[str, dict[str, list[float]]]:
+    """Frame P(fake) of every clip of a frame scores.csv, by method ("real" for the real clips) and clip name."""
     clips: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     with open(path, newline="") as handle:
         for row in csv.DictReader(handle):
             clip = Path(row["path"]).parent.name
             method = clip.split("_")[0] if row["label"] == "1" else "real"
             clips[method][clip].append(float(row["p_fake"]))
+    return clips
+
+
+def main() -> None:
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT
+    clips = read_clips(path)
     real_frames = [p for frames in clips["real"].values() for p in frames]
     real_clips = [float(np.mean(frames)) for frames in clips["real"].values()]
     # the fakes were made from YouTube originals: against those alone, "looks like a DFD actor clip" cannot help

@@ -1,0 +1,115 @@
+"""A video judge over out-of-fold frame scores of the FF++ c40 clips: aggregates, nested calibration, a band.
+
+Usage: python scripts/ffpp_video_judge.py runs/ffpp-sup/scores.csv [--data ../shared/data/video/ffpp_c40]
+                                          [--picture docs/images/video_judge.png]
+Reads the out-of-fold frame P(fake) that `scripts/ffpp_sbi_folds.py` writes and follows the rule pre-registered
+in docs/VIDEO.md ("A judge over out-of-fold frame scores"): each aggregate's pooled clip ROC-AUC (overall, against
+the YouTube originals alone, per method); then, for the chosen aggregate and each identity-disjoint fold, a
+threshold, a bounded temperature and an uncertain band fitted on the other four folds' clips only and applied to
+the held-out fold, so every clip's calibrated P(fake) and verdict are out of fold. Prints the decided share and
+the accuracy of decided verdicts (issue 24 acceptance 3) and draws every clip's calibrated P with its band.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+from ffpp_by_method import read_clips
+from scipy.special import expit, logit
+
+from facetrust.evaluation import choose_threshold, fit_temperature
+from facetrust.evaluation.calibration import TEMPERATURE_RANGE
+from facetrust.evaluation.metrics import binary_metrics
+from facetrust.evaluation.plots import plt, save_figure
+from facetrust.video.identities import discover_videos, identity_folds
+
+DECIDED = 0.70  # the least share of clips the band must leave decided (issue 24 point 3)
+CHANGE_MARGIN = 0.01  # another aggregate replaces the mean only if its pooled clip ROC-AUC is this much higher
+AGGREGATES = {
+    "mean": np.mean,
+    "top-quarter mean": lambda p: float(np.mean(np.sort(p)[-max(1, len(p) // 4):])),
+    "75th percentile": lambda p: float(np.percentile(p, 75)),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scores", type=Path)
+    parser.add_argument("--data", type=Path, default=Path("../shared/data/video/ffpp_c40"))
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--picture", type=Path, default=None)
+    args = parser.parse_args()
+    by_method = read_clips(args.scores)
+    videos = discover_videos(args.data)
+    fold_of = {v.path.name: f for v, f in zip(videos, identity_folds(videos, args.folds), strict=True)}
+    names = [clip for frames in by_method.values() for clip in frames]
+    methods = np.array([method for method, frames in by_method.items() for _ in frames])
+    frames = [by_method[method][clip] for method, clip in zip(methods, names, strict=True)]
+    labels = (methods != "real").astype(int)
+    folds = np.array([fold_of[clip] for clip in names])
+    same_people = (labels == 1) | np.array([clip.startswith("youtube") for clip in names])
+    print(f"{len(names)} clips ({labels.sum()} fake), {sum(map(len, frames))} frames, from {args.scores}")
+    print("| aggregate | clip ROC-AUC | vs YouTube originals | " + " | ".join(sorted(set(methods) - {"real"}))
+          + " |\n|---|---:|---:|" + "---:|" * len(set(methods) - {"real"}))
+    aucs = {}
+    for name, aggregate in AGGREGATES.items():
+        score = np.array([aggregate(np.asarray(f)) for f in frames])
+        aucs[name] = _auc(labels, score)
+        per_method = [_auc(labels[(methods == m) | (labels == 0)], score[(methods == m) | (labels == 0)])
+                      for m in sorted(set(methods) - {"real"})]
+        print(f"| {name} | {aucs[name]:.3f} | {_auc(labels[same_people], score[same_people]):.3f} | "
+              + " | ".join(f"{a:.3f}" for a in per_method) + " |")
+    best = max(aucs, key=aucs.get)
+    chosen = best if aucs[best] >= aucs["mean"] + CHANGE_MARGIN else "mean"
+    print(f"chosen aggregate: {chosen}")
+    z = logit(np.clip([AGGREGATES[chosen](np.asarray(f)) for f in frames], 1e-6, 1 - 1e-6))
+    calibrated, bands = np.zeros(len(z)), np.zeros(len(z))
+    for fold in range(args.folds):
+        held, rest = folds == fold, folds != fold
+        centre = logit(choose_threshold(labels[rest], expit(z[rest])))
+        temperature = fit_temperature(z[rest] - centre, labels[rest])
+        band = _widest_band(expit((z[rest] - centre) / temperature))
+        calibrated[held], bands[held] = expit((z[held] - centre) / temperature), band
+        at_bound = not TEMPERATURE_RANGE[0] * 1.02 < temperature < TEMPERATURE_RANGE[1] * 0.99
+        print(f"fold {fold}: threshold {expit(centre):.3f}, temperature {temperature:.2f}"
+              f"{' (AT ITS BOUND)' if at_bound else ''}, band ±{band:.3f}, {held.sum()} held-out clips")
+    decided = np.abs(calibrated - 0.5) > bands
+    right = (calibrated >= 0.5) == (labels == 1)
+    print(f"decided {decided.sum()} of {len(z)} clips ({decided.mean():.1%}); right {right[decided].sum()} of "
+          f"{decided.sum()} decided ({right[decided].mean():.1%}); accuracy at 0.5 over all clips {right.mean():.1%}; "
+          f"ECE {binary_metrics(labels, calibrated)['ece']:.3f}")
+    if args.picture:
+        _draw(args.picture, calibrated, bands, methods, chosen)
+
+
+def _widest_band(p: np.ndarray) -> float:
+    """The widest band around 0.5 that leaves at least `DECIDED` of these scores outside it."""
+    distances = np.sort(np.abs(p - 0.5))
+    undecided = int(np.floor(len(p) * (1 - DECIDED)))  # at most this many may fall inside the band
+    return float(distances[undecided - 1]) if undecided else 0.0
+
+
+def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    return binary_metrics(labels, scores)["roc_auc"]
+
+
+def _draw(path: Path, calibrated: np.ndarray, bands: np.ndarray, methods: np.ndarray, aggregate: str) -> None:
+    order = sorted(set(methods), key=lambda m: (m != "real", m))
+    figure, axes = plt.subplots(figsize=(8, 3.6))
+    for row, method in enumerate(order):
+        mine = methods == method
+        jitter = np.random.default_rng(row).uniform(-0.15, 0.15, mine.sum())
+        axes.scatter(calibrated[mine], row + jitter, s=22, color="tab:green" if method == "real" else "tab:red")
+    axes.axvline(0.5, color="black", lw=1)
+    for band in sorted(set(bands.round(4))):
+        axes.axvspan(0.5 - band, 0.5 + band, color="grey", alpha=0.12)
+    axes.set_yticks(range(len(order)), order)
+    axes.set_xlim(0, 1)
+    axes.set_xlabel(f"out-of-fold calibrated P(fake) of the clip ({aggregate} of its frames); grey: uncertain bands")
+    save_figure(figure, path)
+
+
+if __name__ == "__main__":
+    main()
