@@ -104,8 +104,16 @@ def test_a_threshold_override_changes_exactly_the_verdicts_it_names(trained, sma
     def face_verdicts(record: dict) -> list[str]:
         return [face["verdict"] for face in record["faces"]]
 
+    def judged(record: dict) -> dict:  # the video's verdicts, without the segments the face threshold draws
+        return {k: v for k, v in record["video"].items() if k != "deciding_segment"} | {
+            "tracks": [{k: v for k, v in t.items() if k != "segments"} for t in record["video"]["tracks"]]}
+
     assert set(face_verdicts(faces)) == {"fake"} and face_verdicts(video) == face_verdicts(default)
-    assert faces["video"] == default["video"] and faces["model"]["video"] == default["model"]["video"]
+    assert judged(faces) == judged(default) and faces["model"]["video"] == default["model"]["video"]
+    for track in faces["video"]["tracks"]:  # every frame is at or above a face threshold of 0: one run each
+        assert [(s["start"], s["end"], s["frames"]) for s in track["segments"]] == [
+            (track["times"][0], track["times"][-1], len(track["times"]))]
+    assert faces["video"]["deciding_segment"]["track"] == faces["video"]["deciding_track"]
     assert faces["model"]["threshold"] == 0 and faces["model"]["threshold_source"] == "override"
     assert video["video"]["verdict"] == "fake" and video["video"]["threshold"] == 0
     assert video["video"]["threshold_source"] == video["model"]["video"]["threshold_source"] == "override"
@@ -160,7 +168,8 @@ def test_a_videos_faces_go_through_the_image_model_once(small_ffpp, trained, mon
         monkeypatch.setattr(scanner.model, name, lambda *a, _o=original, _n=name, **k: calls.append(_n) or _o(*a, **k))
     [result] = scanner.judge([found])
     assert calls == ["features"]  # P(fake) of every face and the temporal model's frame features: one pass
-    second_pass = judge_video(found, result.faces, scanner.model, scanner.video_model, scanner.video_decision)
+    second_pass = judge_video(found, result.faces, scanner.model, scanner.video_model, scanner.video_decision,
+                              scanner.decision.threshold)
     assert calls == ["features", "features"]
     assert [t.p_fake for t in result.video.tracks] == pytest.approx([t.p_fake for t in second_pass.tracks], abs=1e-5)
     assert [t.p_fake_frames for t in result.video.tracks] == [t.p_fake_frames for t in second_pass.tracks]

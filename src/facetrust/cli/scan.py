@@ -167,6 +167,16 @@ def _timeline_path(path: Path, record: dict, inputs: int) -> Path:
     return path if inputs == 1 else path.with_name(f"{path.stem}-{Path(record['input']).stem}{path.suffix or '.png'}")
 
 
+def _describe_segments(segments: list[dict]) -> str:
+    """Where a track's frames reach the face threshold: "; at or above the threshold: 1.1, 7.1-7.9 s (3 frames)"."""
+    if not segments:
+        return ""
+    spans = ", ".join(f"{s['start']:.1f}" if s["start"] == s["end"] else f"{s['start']:.1f}-{s['end']:.1f}"
+                      for s in segments)
+    count = sum(s['frames'] for s in segments)
+    return f"; at or above the threshold: {spans} s ({count} frame{'' if count == 1 else 's'})"
+
+
 def _describe_scan(record: dict) -> str:
     """One line per input and one per face, from the verdict record (fresh or from the store)."""
     head = f"{record['input']}: {record['verdict'].upper()}"
@@ -188,7 +198,8 @@ def _describe_scan(record: dict) -> str:
             frames = track["p_fake_frames"]
             lines.append(f"  track {track['id']}: {track['verdict']} P(fake) {track['p_fake']:.3f} over "
                          f"{len(frames)} frame(s) {track['times'][0]:.1f}-{track['times'][-1]:.1f} s, per frame "
-                         f"{min(frames):.2f}-{max(frames):.2f}" + ("" if track["votes"] else " (too brief to vote)"))
+                         f"{min(frames):.2f}-{max(frames):.2f}" + ("" if track["votes"] else " (too brief to vote)")
+                         + _describe_segments(track.get("segments", [])))
         return "\n".join(lines)
     for k, face in enumerate(record["faces"], 1):
         where = f"frame {face['frame_index']} " if "frame_index" in face else ""

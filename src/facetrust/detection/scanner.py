@@ -149,8 +149,9 @@ class Scanner:
             video = None
             if found.kind == "video":
                 started = time.perf_counter()
+                frame_features = None if features is None else (features[rows], logits[rows])
                 video = judge_video(found, faces, self.model, self.video_model, self.video_decision,
-                                    None if features is None else (features[rows], logits[rows]))
+                                    self.decision.threshold, frame_features)
                 timings["temporal"] = 1000 * (time.perf_counter() - started)
             timings["total"] = sum(timings.values())
             results.append(ScanResult(found.name, found.sha256, found.kind, found.width, found.height, faces,

@@ -52,6 +52,36 @@ class FaceVerdict:
         return record
 
 
+@dataclass(frozen=True)
+class Segment:
+    """A run of successive frames of one track whose faces the image model scored at or above its threshold:
+    where in the clip the evidence of a fake is."""
+
+    start: float  # time of its first frame, seconds
+    end: float  # time of its last frame
+    frames: int
+    p_fake_mean: float
+    excess: float  # sum over its frames of P(fake) minus the threshold: how much evidence it holds
+
+    def to_dict(self) -> dict:
+        return {"start": round(self.start, 3), "end": round(self.end, 3), "frames": self.frames,
+                "p_fake_mean": round(self.p_fake_mean, 4)}
+
+
+def fake_segments(times: list[float], p_fake_frames: list[float], threshold: float) -> list[Segment]:
+    """The runs of successive track frames with P(fake) >= `threshold`, in time order."""
+    segments, run = [], []
+    for k, p in enumerate([*p_fake_frames, -1.0]):  # the sentinel closes a run that reaches the last frame
+        if p >= threshold:
+            run.append(k)
+        elif run:
+            scores = [p_fake_frames[i] for i in run]
+            segments.append(Segment(times[run[0]], times[run[-1]], len(run), float(np.mean(scores)),
+                                    float(sum(scores) - threshold * len(run))))
+            run = []
+    return segments
+
+
 @dataclass
 class TrackVerdict:
     """One person in a video: their face in each sampled frame where it was found, and one score."""
@@ -64,11 +94,16 @@ class TrackVerdict:
     verdict: Verdict
     votes: bool  # long enough to decide the video's verdict
     emotions: list[str] | None = None  # the expression per frame, with --emotion
+    segments: list[Segment] = field(default_factory=list)  # its frames at or above the face threshold
+
+    @property
+    def strongest_segment(self) -> Segment | None:
+        return max(self.segments, key=lambda s: s.excess, default=None)
 
     def to_dict(self) -> dict:
         record = {"id": self.id, "frame_indices": self.frame_indices, "times": [round(t, 3) for t in self.times],
                   "p_fake_frames": [round(p, 4) for p in self.p_fake_frames], "p_fake": round(self.p_fake, 4),
-                  "verdict": self.verdict, "votes": self.votes}
+                  "verdict": self.verdict, "votes": self.votes, "segments": [s.to_dict() for s in self.segments]}
         return record | {"emotions": self.emotions} if self.emotions is not None else record
 
 
@@ -87,11 +122,13 @@ class VideoVerdict:
 
     def to_dict(self) -> dict:
         deciding = self.deciding
+        segment = None if deciding is None else deciding.strongest_segment
         return {"frames": [{"index": i, "time": round(t, 3)} for i, t in self.frames],
                 "aggregation": self.aggregation, **self.rule.to_dict(),
                 "p_fake": None if deciding is None else round(deciding.p_fake, 4),
                 "verdict": "no_face" if deciding is None else deciding.verdict,
                 "deciding_track": None if deciding is None else deciding.id,
+                "deciding_segment": None if segment is None else {"track": deciding.id, **segment.to_dict()},
                 "tracks": [t.to_dict() for t in self.tracks]}
 
 

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from facetrust.detection.decision import DecisionRule
-from facetrust.detection.verdict import FaceVerdict, TrackVerdict, VideoVerdict
+from facetrust.detection.verdict import FaceVerdict, TrackVerdict, VideoVerdict, fake_segments
 from facetrust.faces.stage import FacesResult
 from facetrust.models.checkpoint import LoadedModel
 from facetrust.video.features import track_sequences
@@ -21,10 +21,11 @@ MIN_TRACK_SHARE = 0.2
 
 
 def judge_video(found: FacesResult, faces: list[FaceVerdict], image_model: LoadedModel,
-                video_model: VideoModel | None, rule: DecisionRule,
+                video_model: VideoModel | None, rule: DecisionRule, frame_threshold: float,
                 frame_features: tuple[np.ndarray, np.ndarray] | None = None) -> VideoVerdict:
     """Tracks with per-frame P(fake) and a track score judged by `rule` (`video_rule`); `faces` (in frame order)
-    get their track id.
+    get their track id. Each track's segments are its runs of frames at or above `frame_threshold` (the face
+    rule's threshold), so the record can say where in the clip the evidence is.
 
     With a temporal video model the track score is its P(fake) from the image model's frame features
     (`frame_features` when the caller has them, in the order of `faces`; otherwise computed here);
@@ -46,10 +47,11 @@ def judge_video(found: FacesResult, faces: list[FaceVerdict], image_model: Loade
         for face in members:
             face.track = track.id
         emotions = [f.emotion["label"] for f in members] if all(f.emotion for f in members) else None
+        times, p_frames = [f.time for f in members], [f.p_fake for f in members]
         verdicts.append(TrackVerdict(
-            track.id, [f.frame_index for f in members], [f.time for f in members], [f.p_fake for f in members],
-            float(score), rule.verdict(float(score)),
-            votes=len(track.members) >= min(needed, longest), emotions=emotions))
+            track.id, [f.frame_index for f in members], times, p_frames, float(score), rule.verdict(float(score)),
+            votes=len(track.members) >= min(needed, longest), emotions=emotions,
+            segments=fake_segments(times, p_frames, frame_threshold)))
     return VideoVerdict([(f.index, f.time) for f in found.frames], verdicts, aggregation, rule)
 
 

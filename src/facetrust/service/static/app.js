@@ -55,7 +55,11 @@ function show(record, imageUrl) {
   badge.textContent = verdict.replace("_", " ").toUpperCase();
   const summary = record.video
     ? `${record.video.tracks.length} face track(s) in ${record.video.frames.length} sampled frames, P(fake) ` +
-      `${percent(record.p_fake)} (track ${record.video.deciding_track}, by ${record.video.aggregation})`
+      `${percent(record.p_fake)} (track ${record.video.deciding_track}, by ${record.video.aggregation})` +
+      (record.video.deciding_segment
+        ? `; strongest evidence ${record.video.deciding_segment.start.toFixed(1)}-` +
+          `${record.video.deciding_segment.end.toFixed(1)} s (${record.video.deciding_segment.frames} frame(s))`
+        : "")
     : `${record.faces.length} face(s), highest P(fake) ${percent(record.p_fake)}`;
   $("#overall").append(badge, ` ${record.input}: ${summary}` +
     ` — model ${record.model.name}, threshold ${record.model.threshold}` +
