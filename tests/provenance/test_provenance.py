@@ -8,8 +8,10 @@ import struct
 import zlib
 from pathlib import Path
 
+import c2pa
 import jsonschema
 import pytest
+from PIL import Image
 from typer.testing import CliRunner
 
 from facetrust.cli import app
@@ -115,3 +117,21 @@ def test_the_api_returns_stores_and_filters_by_provenance(client, store, files):
     nothing = client.get("/v1/scans", params={"provenance": "none"}).json()["scans"]
     assert sorted(s["input"] for s in nothing) == sorted(n for n, f in EXPECTED.items() if f == "none")
     assert client.get("/v1/scans", params={"provenance": "forged"}).status_code == 422
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "WEBP"])
+def test_exif_make_and_model_are_read_and_files_without_exif_are_not_opened_again(fmt, monkeypatch):
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "Canon", "EOS 5D"
+    provenance = read_provenance(make_files.face(fmt, exif=exif.tobytes()))
+    assert provenance.exif == {"make": "Canon", "model": "EOS 5D"} and provenance.errors == []
+    plain = make_files.face(fmt)
+    monkeypatch.setattr("facetrust.provenance.embedded.Image.open", lambda *a, **k: pytest.fail("opened again"))
+    assert read_provenance(plain).exif is None
+
+
+def test_files_without_a_manifest_store_never_reach_the_c2pa_reader(files, monkeypatch):
+    monkeypatch.setattr(c2pa.Reader, "try_create", lambda *a, **k: pytest.fail("the C2PA reader was asked"))
+    for name in ("stripped.jpg", "xmp_ai.jpg", "a1111.png"):
+        provenance = read_provenance(files[name].read_bytes())
+        assert provenance.content_credentials is None and provenance.errors == []

@@ -37,9 +37,18 @@ class ContentCredentials:
         return asdict(self)
 
 
+def may_carry_manifest(data: bytes) -> bool:
+    """Whether the bytes hold a JUMBF box or the "c2pa" label: an embedded manifest store is a JUMBF superbox
+    labelled "c2pa" (C2PA specification, "Manifest Store"), and remote manifests are never fetched here. Files
+    without either (most files) skip the library, whose reader costs about 0.6 ms even when it finds nothing."""
+    return b"jumb" in data or b"c2pa" in data
+
+
 def read_content_credentials(data: bytes, mime: str) -> ContentCredentials | None:
     """The file's active C2PA manifest, or None when it carries none. A manifest the library cannot parse
     raises `c2pa.C2paError` (the caller records it as a provenance error, not a failed scan)."""
+    if not may_carry_manifest(data):
+        return None
     with c2pa.Context.from_dict(OFFLINE) as context:
         reader = c2pa.Reader.try_create(mime, io.BytesIO(data), context=context)
         if reader is None:

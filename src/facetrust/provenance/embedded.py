@@ -83,7 +83,10 @@ def generator_of(texts: dict[str, str]) -> str | None:
 
 def read_exif(data: bytes) -> dict[str, str] | None:
     """EXIF make, model and software, for the formats whose EXIF Pillow reads from the header (not PNG, whose
-    EXIF may follow the pixels); None without any of them."""
+    EXIF may follow the pixels); None without any of them. A JPEG without an "Exif" APP1 header and a WebP
+    without an EXIF chunk have none, and are not opened a second time (the face stage decodes them already)."""
+    if (data[:2] == b"\xff\xd8" and b"Exif\x00\x00" not in data) or (data[8:12] == b"WEBP" and b"EXIF" not in data):
+        return None
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.format == "PNG":
