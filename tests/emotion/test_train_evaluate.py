@@ -2,7 +2,9 @@
 
 import json
 
+import numpy as np
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from facetrust.bundled import default_model_path
@@ -121,3 +123,41 @@ def test_a_detector_is_not_an_expression_model(shared_data):
     result = runner.invoke(app, ["emotion", "evaluate", "--data", str(shared_data / "emotion/ai_sd15"), "--model",
                                  str(default_model_path())])
     assert result.exit_code == 2 and "is not an expression model" in result.output
+
+
+def test_distillation_loss_is_zero_when_the_network_matches_its_teacher():
+    logits = torch.tensor([[2.0, -1.0, 0.5, 0.0, 0.0, 1.0, -2.0]])
+    teacher = torch.softmax(logits / 2.0, dim=1)
+    assert training._distillation_loss(logits, teacher, 2.0).item() == pytest.approx(0.0, abs=1e-6)
+    assert training._distillation_loss(logits.flip(1), teacher, 2.0).item() > 0.1
+
+
+def test_a_distilled_network_learns_its_teachers_answers(tiny_emotion_model, tmp_path, shared_data):
+    settings = json.loads((tiny_emotion_model / "model.json").read_text())["training"]["config"]
+    config = EmotionTrainConfig(**settings | {"out": str(tmp_path), "teacher": str(tiny_emotion_model),
+                                              "distill_weight": 1.0, "epochs": 3, "lr": 1e-2})
+    splits, _, _ = load_emotion_splits(config, progress=False)
+    teacher = load_model(tiny_emotion_model)
+    soft = training.teacher_probabilities(config, splits["train"], tmp_path, progress=False)
+    expected = torch.softmax(torch.from_numpy(teacher.logits(splits["train"].images)) / 2.0, dim=1)
+    assert torch.allclose(soft, expected, atol=1e-5) and (tmp_path / "teacher_logits.npy").exists()
+    # a teacher that calls every face happy, put in the run's cache: the network trained only on it follows
+    happy = np.full((len(splits["train"].labels), len(EMOTIONS)), -10.0, np.float32)
+    happy[:, EMOTIONS.index("happy")] = 10.0
+    np.save(tmp_path / "teacher_logits.npy", happy)
+    public = splits["public_test"]
+
+    def happy_share(folder) -> float:
+        model = load_model(folder, backend="torch")
+        return float((predict_logits(model.module, model.preprocess, public.images).argmax(1)
+                      == EMOTIONS.index("happy")).mean())
+
+    assert happy_share(train_emotion(config, progress=False)) > happy_share(tiny_emotion_model) + 0.3  # 0.73, 0.0
+    assert json.loads((tmp_path / "model" / "model.json").read_text())["training"]["config"]["teacher"]
+
+
+def test_a_detector_cannot_teach_expressions(tmp_path, shared_data):
+    config = EmotionTrainConfig(data=str(shared_data / "emotion/fer2013"), out=str(tmp_path), model="cnn", epochs=1,
+                                max_per_split=20, teacher=str(default_model_path()))
+    with pytest.raises(FacetrustError, match="are not"):
+        train_emotion(config, progress=False)

@@ -39,6 +39,10 @@ def train_command(
     name: Annotated[str | None, typer.Option(help="Model name for its card (default: architecture and data).")] = None,
     init_weights: Annotated[Path | None, typer.Option(help="Start from these weights of the same architecture "
                                                       "(.safetensors).")] = None,
+    teacher: Annotated[Path | None, typer.Option(help="Distil this trained expression model (e.g. the bundled "
+                                                 "ensemble): also learn its softened probabilities.")] = None,
+    distill_weight: Annotated[float, typer.Option(help="Share of the loss given to the teacher (0-1).")] = 0.5,
+    distill_temperature: Annotated[float, typer.Option(help="Softening temperature of the distillation.")] = 2.0,
 ) -> None:
     """Train an expression model; selection on public_test (or val), private_test (or test) only measured."""
     from facetrust.emotion.training import EmotionTrainConfig, train_emotion
@@ -48,7 +52,9 @@ def train_command(
                                 lr=lr, img_size=img_size, color=color, freeze_backbone=freeze_backbone,
                                 augment=augment, pretrained=pretrained, label_smoothing=label_smoothing, seed=seed,
                                 max_per_split=max_per_split, name=name,
-                                init_weights=str(init_weights) if init_weights else None)
+                                init_weights=str(init_weights) if init_weights else None,
+                                teacher=str(teacher) if teacher else None, distill_weight=distill_weight,
+                                distill_temperature=distill_temperature)
     with errors_exit_2(), resumable("finished epochs are saved"):
         folder = train_emotion(config)
     _echo_card_metrics(folder)

@@ -21,6 +21,7 @@ from torch import nn
 from tqdm import tqdm
 
 import facetrust
+from facetrust.atomic import atomic_write
 from facetrust.data.augment import Augment
 from facetrust.data.datasets import sample_positions, split_for_group
 from facetrust.emotion.data import EmotionSample, clean, discover_emotions
@@ -31,7 +32,7 @@ from facetrust.evaluation.multiclass import multiclass_metrics
 from facetrust.evaluation.plots import save_training_curves
 from facetrust.models import create_model, model_entry
 from facetrust.models.card import ModelCard
-from facetrust.models.checkpoint import save_model, save_weights
+from facetrust.models.checkpoint import load_model, save_model, save_weights
 from facetrust.models.inference import TTA_MODES, batch_of, channels_last, predict_logits
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import check_trainable
@@ -85,6 +86,13 @@ class EmotionTrainConfig:
     # Start from a trained model of the same architecture (a .safetensors file; `scripts/ensemble_member.py` takes
     # one member out of an ensemble), e.g. to fine-tune a FER-2013 model on more data at a lower learning rate.
     init_weights: str | None = None
+    # Knowledge distillation (Hinton et al., 2015): a trained model folder (e.g. the bundled ensemble) whose softened
+    # class probabilities on the training faces the network also learns, so one network can carry what several
+    # networks learnt. The loss is (1 - distill_weight) * cross-entropy on the labels + distill_weight *
+    # distill_temperature^2 * KL(teacher || network), both at distill_temperature for the second term.
+    teacher: str | None = None
+    distill_weight: float = 0.5
+    distill_temperature: float = 2.0
 
 
 @dataclass
@@ -136,10 +144,11 @@ def train_emotion(config: EmotionTrainConfig, progress: bool = True) -> Path:
     loss_fn = nn.CrossEntropyLoss(weight=_class_weights(splits["train"].labels) if config.class_weights else None,
                                   label_smoothing=config.label_smoothing)
     augment = EMOTION_AUGMENT if config.augment else Augment.none()
+    taught = teacher_probabilities(config, splits["train"], out, progress) if config.teacher else None
 
     def train_epoch(epoch: int) -> float:
         return _train_epoch(model, splits["train"], preprocess, augment, loss_fn, optimiser, schedule, config, epoch,
-                            progress)
+                            progress, taught)
 
     def judge(judged: nn.Module, _epoch: int) -> Judged:
         logits = {name: predict_logits(judged, preprocess, splits[name].images, config.batch_size)
@@ -224,6 +233,29 @@ def _tta_options(config: EmotionTrainConfig) -> tuple[str | None, ...]:
     return (None if config.tta == "none" else config.tta,)
 
 
+def teacher_probabilities(config: EmotionTrainConfig, train: EmotionSplit, out: Path, progress: bool) -> torch.Tensor:
+    """The teacher's class probabilities at `distill_temperature` for every training face (un-augmented, with
+    the teacher's own test-time views), computed once per run and kept in `<out>/teacher_logits.npy`."""
+    if not 0.0 <= config.distill_weight <= 1.0 or config.distill_temperature <= 0:
+        raise FacetrustError(f"distillation needs a weight in 0-1 and a positive temperature; got "
+                             f"{config.distill_weight} and {config.distill_temperature}")
+    cached = out / "teacher_logits.npy"
+    logits = np.load(cached) if cached.exists() else None
+    if logits is None or len(logits) != len(train.labels):
+        try:
+            teacher = load_model(config.teacher)
+        except FacetrustError as exc:
+            raise FacetrustError(f"teacher {config.teacher}: {exc}") from None
+        if list(teacher.card.classes) != list(EMOTIONS):
+            raise FacetrustError(f"teacher {config.teacher}: its classes {teacher.card.classes} are not {EMOTIONS}")
+        chunks = range(0, len(train.images), 1024)
+        logits = np.concatenate([teacher.logits(train.images[start:start + 1024]) for start in
+                                 tqdm(chunks, desc="teacher's soft labels", unit="chunk", disable=not progress)])
+        with atomic_write(cached) as partial:
+            np.save(partial, logits)
+    return torch.from_numpy(softmax(logits / config.distill_temperature, axis=1)).float()
+
+
 def _class_weights(labels: np.ndarray) -> torch.Tensor:
     counts = np.bincount(labels, minlength=len(EMOTIONS)).astype(np.float64)
     weights = np.where(counts > 0, 1 / np.sqrt(np.maximum(counts, 1)), 0.0)
@@ -232,7 +264,8 @@ def _class_weights(labels: np.ndarray) -> torch.Tensor:
 
 def _train_epoch(model: nn.Module, data: EmotionSplit, preprocess: Preprocess, augment: Augment, loss_fn: nn.Module,
                  optimiser: torch.optim.Optimizer, schedule: torch.optim.lr_scheduler.LRScheduler,
-                 config: EmotionTrainConfig, epoch: int, progress: bool) -> float:
+                 config: EmotionTrainConfig, epoch: int, progress: bool, taught: torch.Tensor | None = None) -> float:
+    """One epoch; with `taught` (the teacher's softened probabilities per training face) the distillation loss."""
     model.train()
     order = np.random.default_rng([config.seed, epoch]).permutation(len(data.labels))
     labels = torch.from_numpy(data.labels)
@@ -242,13 +275,24 @@ def _train_epoch(model: nn.Module, data: EmotionSplit, preprocess: Preprocess, a
         index = order[start:start + config.batch_size]
         images = batch_of(preprocess, [augment(data.images[i], np.random.default_rng([config.seed, epoch, i]))
                                        for i in index])
-        loss = loss_fn(model(images), labels[index])
+        outputs = model(images)
+        loss = loss_fn(outputs, labels[index])
+        if taught is not None:
+            loss = (1 - config.distill_weight) * loss + config.distill_weight * _distillation_loss(
+                outputs, taught[index], config.distill_temperature)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
         schedule.step()
         total += loss.item() * len(index)
     return total / max(len(order), 1)
+
+
+def _distillation_loss(logits: torch.Tensor, teacher: torch.Tensor, temperature: float) -> torch.Tensor:
+    """KL(teacher || network) at `temperature`, scaled by its square so its gradients keep their size as the
+    temperature changes (Hinton et al., 2015)."""
+    log_student = torch.log_softmax(logits / temperature, dim=1)
+    return nn.functional.kl_div(log_student, teacher, reduction="batchmean") * temperature**2
 
 
 def _finish(out: Path, config: EmotionTrainConfig, model: nn.Module, preprocess: Preprocess,
