@@ -66,6 +66,8 @@ def main() -> None:
         config.data = str(folder)  # the recipe's first source is the manifest written here
         manifest, *shared_sets = config.sources
         for name in shared_sets:  # e.g. dfdc_crops: a set of other videos, trained and validated as it comes
+            if not (args.faces / name).is_dir():
+                raise SystemExit(f"{args.faces / name}: the recipe's source {name} is not there (--faces)")
             if not (folder / name).exists():
                 (folder / name).symlink_to((args.faces / name).resolve(), target_is_directory=True)
         validation = (fold + 1) % args.folds
