@@ -80,6 +80,8 @@ def main() -> None:
     print(f"decided {decided.sum()} of {len(z)} clips ({decided.mean():.1%}); right {right[decided].sum()} of "
           f"{decided.sum()} decided ({right[decided].mean():.1%}); accuracy at 0.5 over all clips {right.mean():.1%}; "
           f"ECE {binary_metrics(labels, calibrated)['ece']:.3f}")
+    for k in np.flatnonzero(decided & ~right):
+        print(f"  wrong and decided: {names[k]} ({methods[k]}), P(fake) {calibrated[k]:.2f}, band ±{bands[k]:.2f}")
     if args.picture:
         _draw(args.picture, calibrated, bands, methods, chosen)
 
