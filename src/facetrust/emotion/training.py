@@ -89,7 +89,7 @@ class EmotionTrainConfig:
     # Knowledge distillation (Hinton et al., 2015): a trained model folder (e.g. the bundled ensemble) whose softened
     # class probabilities on the training faces the network also learns, so one network can carry what several
     # networks learnt. The loss is (1 - distill_weight) * cross-entropy on the labels + distill_weight *
-    # distill_temperature^2 * KL(teacher || network), both at distill_temperature for the second term.
+    # distill_temperature^2 * KL(teacher || network), teacher and network both softened by distill_temperature.
     teacher: str | None = None
     distill_weight: float = 0.5
     distill_temperature: float = 2.0
