@@ -87,10 +87,12 @@ def main() -> None:
 
 
 def _widest_band(p: np.ndarray) -> float:
-    """The widest band around 0.5 that leaves at least `DECIDED` of these scores outside it."""
+    """The widest band around 0.5 that leaves at least `DECIDED` of these scores outside it: any band up to the
+    distance of the first score that must stay decided qualifies, so it is put halfway between that score and the
+    last one allowed inside (a max-margin choice, as `choose_threshold` makes)."""
     distances = np.sort(np.abs(p - 0.5))
     undecided = int(np.floor(len(p) * (1 - DECIDED)))  # at most this many may fall inside the band
-    return float(distances[undecided - 1]) if undecided else 0.0
+    return float(distances[undecided - 1] + distances[undecided]) / 2 if undecided else 0.0
 
 
 def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
