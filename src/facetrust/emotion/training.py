@@ -121,6 +121,9 @@ def train_emotion(config: EmotionTrainConfig, progress: bool = True) -> Path:
     except ValueError as exc:
         raise FacetrustError(str(exc)) from None
     tta_options = _tta_options(config)  # a wrong name fails here, not after the training it would end
+    if config.teacher and not (0.0 <= config.distill_weight <= 1.0 and config.distill_temperature > 0):
+        raise FacetrustError(f"distillation needs a weight in 0-1 and a positive temperature; got "
+                             f"{config.distill_weight} and {config.distill_temperature}")  # before the data is read
     preprocess = emotion_preprocess(config)
     splits, cleaning, roles = load_emotion_splits(config, progress)
     torch.manual_seed(config.seed)
@@ -236,9 +239,6 @@ def _tta_options(config: EmotionTrainConfig) -> tuple[str | None, ...]:
 def teacher_probabilities(config: EmotionTrainConfig, train: EmotionSplit, out: Path, progress: bool) -> torch.Tensor:
     """The teacher's class probabilities at `distill_temperature` for every training face (un-augmented, with
     the teacher's own test-time views), computed once per run and kept in `<out>/teacher_logits.npy`."""
-    if not 0.0 <= config.distill_weight <= 1.0 or config.distill_temperature <= 0:
-        raise FacetrustError(f"distillation needs a weight in 0-1 and a positive temperature; got "
-                             f"{config.distill_weight} and {config.distill_temperature}")
     cached = out / "teacher_logits.npy"
     logits = np.load(cached) if cached.exists() else None
     if logits is None or len(logits) != len(train.labels):
