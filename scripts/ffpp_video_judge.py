@@ -44,9 +44,9 @@ def main() -> None:
     by_method = read_clips(args.scores)
     videos = discover_videos(args.data)
     fold_of = {v.path.name: f for v, f in zip(videos, identity_folds(videos, args.folds), strict=True)}
-    names = [clip for frames in by_method.values() for clip in frames]
-    methods = np.array([method for method, frames in by_method.items() for _ in frames])
-    frames = [by_method[method][clip] for method, clip in zip(methods, names, strict=True)]
+    clips = [(method, clip, p) for method, of_method in by_method.items() for clip, p in of_method.items()]
+    methods = np.array([method for method, _, _ in clips])
+    names, frames = [clip for _, clip, _ in clips], [p for _, _, p in clips]
     labels = (methods != "real").astype(int)
     folds = np.array([fold_of[clip] for clip in names])
     same_people = (labels == 1) | np.array([clip.startswith("youtube") for clip in names])
