@@ -81,11 +81,15 @@ def generator_of(texts: dict[str, str]) -> str | None:
     return next((GENERATOR_KEYS[key] for key in texts if key in GENERATOR_KEYS), None)
 
 
-def read_exif(data: bytes) -> dict[str, str] | None:
+# Where each format keeps its EXIF: a JPEG in an "Exif" APP1 segment, a WebP in an EXIF chunk
+EXIF_MARKERS = {"image/jpeg": b"Exif\x00\x00", "image/webp": b"EXIF"}
+
+
+def read_exif(data: bytes, mime: str | None = None) -> dict[str, str] | None:
     """EXIF make, model and software, for the formats whose EXIF Pillow reads from the header (not PNG, whose
-    EXIF may follow the pixels); None without any of them. A JPEG without an "Exif" APP1 header and a WebP
-    without an EXIF chunk have none, and are not opened a second time (the face stage decodes them already)."""
-    if (data[:2] == b"\xff\xd8" and b"Exif\x00\x00" not in data) or (data[8:12] == b"WEBP" and b"EXIF" not in data):
+    EXIF may follow the pixels); None without any of them. A file of a `mime` whose EXIF marker it lacks has
+    none, and is not opened a second time (the face stage decodes it already)."""
+    if mime in EXIF_MARKERS and EXIF_MARKERS[mime] not in data:
         return None
     try:
         with Image.open(io.BytesIO(data)) as image:

@@ -55,7 +55,7 @@ def read_provenance(data: bytes) -> Provenance:
                            lambda: read_content_credentials(data, mime) if mime in C2PA_MIMES else None)
     xmp = _guarded(errors, "XMP", lambda: read_xmp(data))
     png_text = _guarded(errors, "PNG text", lambda: read_png_text(data))
-    exif = _guarded(errors, "EXIF", lambda: read_exif(data)) if mime in EXIF_MIMES else None
+    exif = _guarded(errors, "EXIF", lambda: read_exif(data, mime)) if mime in EXIF_MIMES else None
     finding, statement = _finding(credentials, xmp, png_text)
     return Provenance(finding, statement, credentials, xmp, png_text, exif, errors)
 
