@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+
 from facetrust.bundled import default_model_path, default_video_model_path
 from facetrust.detection.decision import DecisionRule
 from facetrust.detection.verdict import FaceVerdict, ScanResult
@@ -34,7 +36,10 @@ class Scanner:
     `face_mode` overrides the card's crop mode ("whole": every input is one face crop, no detector).
     `emotion`, an expression model (folder or loaded), adds each face's expression to the record.
     `video_model` scores the face tracks of videos: a temporal model folder (or loaded), False for the
-    mean of the frames, None for the bundled one when the image model is the bundled detector.
+    mean of the frames, None for the bundled one when the image model is the bundled detector. A video model
+    names the image model it reads (its frame model); when that is not `model`, video faces are scored by the
+    frame model (with its own threshold) and photos by `model`, so a video model trained on a detector
+    fine-tuned for video frames serves beside the photo detector. Both must crop faces the same way.
     `frames` sampled per video default to the video model's (else 16); with `fps`, one frame every
     1/fps seconds, `frames` at most. `explain` (a method of
     `facetrust.explain.EXPLAIN_METHODS`) attaches a heatmap and the crop to every face of an image and to
@@ -54,6 +59,9 @@ class Scanner:
         self.decision = DecisionRule(card.threshold).overridden(threshold, uncertain_band)
         self.finder = self.model.face_finder(all_faces, detector, face_mode)
         self.video_model = self._video_model(video_model, bundled_detector=model is None)
+        self.frame_model = self._frame_model()
+        self.frame_decision = (DecisionRule(self.frame_model.card.threshold).overridden(threshold, uncertain_band)
+                               if self.frame_model is not self.model else self.decision)
         self.video_decision = video_rule(self.model, self.video_model).overridden(video_threshold, uncertain_band)
         self.frames = frames or (self.video_model.card.frames if self.video_model else DEFAULT_FRAMES)
         self.limits = limits
@@ -69,8 +77,18 @@ class Scanner:
             return video_model or None
         if video_model is None:
             bundled = default_video_model_path()
-            return load_video_model(bundled, self.model) if bundled_detector and bundled.is_dir() else None
-        return load_video_model(video_model, self.model)
+            return load_video_model(bundled, loaded=self.model) if bundled_detector and bundled.is_dir() else None
+        return load_video_model(video_model, loaded=self.model)
+
+    def _frame_model(self) -> LoadedModel:
+        """The image model that scores video faces: the video model's own (the same object as `self.model` when
+        the video model reads the photo detector)."""
+        frame_model = self.video_model.image_model if self.video_model else self.model
+        if frame_model is not self.model and frame_model.card.faces != self.model.card.faces:
+            raise FacetrustError(f"the video model's frame model {frame_model.name} {frame_model.version} crops "
+                                 f"faces differently from the image model {self.model.name} "
+                                 f"{self.model.version}; scan videos with --model set to the frame model")
+        return frame_model
 
     @property
     def model_info(self) -> dict:
@@ -79,6 +97,10 @@ class Scanner:
                 **self.decision.to_dict(), "temperature": round(card.temperature, 4), "tta": card.tta,
                 "backend": self.model.backend}
         video = self.video_model.info if self.video_model else {"aggregation": "mean_of_frames"}
+        if self.frame_model is not self.model:
+            frames = self.frame_model.card
+            video["frame_model"] = {"name": frames.name, "version": frames.version, "architecture": frames.architecture,
+                                    **self.frame_decision.to_dict(), "temperature": round(frames.temperature, 4)}
         info["video"] = (video | self.video_decision.to_dict() | {"frames": self.frames}
                          | ({"fps": self.fps} if self.fps else {}))
         return info | {"emotion": self.emotion.info} if self.emotion else info
@@ -88,6 +110,8 @@ class Scanner:
         """The same loaded models and face finder with overridden decision rules (cheap: nothing is reloaded)."""
         other = copy.copy(self)
         other.decision = self.decision.overridden(threshold, uncertain_band)
+        other.frame_decision = (self.frame_decision.overridden(threshold, uncertain_band)
+                                if self.frame_model is not self.model else other.decision)
         other.video_decision = self.video_decision.overridden(video_threshold, uncertain_band)
         return other
 
@@ -113,16 +137,18 @@ class Scanner:
         """Classify the faces of several inputs in one batch; each input's classify time is its share of
         the batch's time (by number of faces)."""
         located = [(k, frame, face) for k, found in enumerate(inputs) for frame in found.frames for face in frame.faces]
-        crops = [face.crop for _, _, face in located]
         started = time.perf_counter()
-        if self.model.has_branches or (self.video_model and any(found.kind == "video" for found in inputs)):
-            # one pass gives every face its P(fake), the temporal model its frame features, and a two-branch
-            # model's verdicts what each branch added
-            features, logits = self.model.features(crops)
-            p_fake = sigmoid(logits, self.model.card.temperature)
-        else:
-            features, logits, p_fake = None, None, self.model.p_fake(crops)
-        evidence = self.model.evidence(features) if self.model.has_branches else [None] * len(crops)
+        crops = [face.crop for _, _, face in located]
+        scored = [self._score(model, crops, rows, with_features)
+                  for model, rows, with_features in self._scorers([inputs[k].kind for k, _, _ in located])]
+        p_fake, evidence = np.zeros(len(located)), [None] * len(located)
+        frame_features: dict[int, tuple[np.ndarray, float]] = {}  # row -> (features, logit) for temporal models
+        for rows, p, shares, features, logits in scored:
+            p_fake[rows] = p
+            for position, row in enumerate(rows):
+                evidence[row] = shares[position]
+                if features is not None:
+                    frame_features[row] = (features[position], logits[position])
         ms_per_face = 1000 * (time.perf_counter() - started) / max(len(located), 1)
         started = time.perf_counter()
         emotions = self.emotion.read([face for _, _, face in located],
@@ -131,16 +157,17 @@ class Scanner:
         emotion_ms_per_face = 1000 * (time.perf_counter() - started) / max(len(located), 1)
         verdicts: list[list[FaceVerdict]] = [[] for _ in inputs]
         for (k, frame, face), p, emotion, shares in zip(located, p_fake, emotions, evidence, strict=True):
+            rule = self.frame_decision if inputs[k].kind == "video" else self.decision
             verdicts[k].append(FaceVerdict(
                 box=face.face.box, detection_score=face.face.score, source=face.source, p_fake=float(p),
-                verdict=self.decision.verdict(float(p)), landmarks=face.face.landmarks,
+                verdict=rule.verdict(float(p)), landmarks=face.face.landmarks,
                 frame_index=frame.index, time=frame.time, emotion=emotion, evidence=shares))
         started = time.perf_counter()
         explained = self._explain(inputs, verdicts, located)
         explain_ms = 1000 * (time.perf_counter() - started)
         results, start = [], 0
         for found, faces in zip(inputs, verdicts, strict=True):
-            rows, start = slice(start, start + len(faces)), start + len(faces)
+            rows, start = range(start, start + len(faces)), start + len(faces)
             timings = {**found.timings_ms, "classify": ms_per_face * len(faces)}
             if self.emotion:
                 timings["emotion"] = emotion_ms_per_face * len(faces)
@@ -149,15 +176,38 @@ class Scanner:
             video = None
             if found.kind == "video":
                 started = time.perf_counter()
-                frame_features = None if features is None else (features[rows], logits[rows])
-                video = judge_video(found, faces, self.model, self.video_model, self.video_decision,
-                                    self.decision.threshold, frame_features)
+                video = judge_video(found, faces, self.frame_model, self.video_model, self.video_decision,
+                                    self.frame_decision.threshold, _stacked(frame_features, rows))
                 timings["temporal"] = 1000 * (time.perf_counter() - started)
             timings["total"] = sum(timings.values())
             results.append(ScanResult(found.name, found.sha256, found.kind, found.width, found.height, faces,
                                       self.model_info, timings, found.notes, found.size_bytes, video,
                                       found.provenance))
         return results
+
+    def _scorers(self, kinds: list[str]) -> list[tuple[LoadedModel, list[int], bool]]:
+        """Which model scores which faces (by row), and whether it must give features: video faces go to the
+        frame model, the rest to the image model (one group when they are the same model, so every face goes
+        through it in one pass); a temporal video model reads the features of its video faces."""
+        groups = ([(self.model, list(range(len(kinds))))] if self.frame_model is self.model else
+                  [(self.model, [row for row, kind in enumerate(kinds) if kind != "video"]),
+                   (self.frame_model, [row for row, kind in enumerate(kinds) if kind == "video"])])
+        return [(model, rows, model is self.frame_model and self.video_model is not None
+                 and any(kinds[row] == "video" for row in rows)) for model, rows in groups]
+
+    @staticmethod
+    def _score(model: LoadedModel, crops: list, rows: list[int], with_features: bool) -> tuple:
+        """(rows, P(fake), branch evidence, features, logits) of these rows' crops. One pass gives every face its
+        P(fake), the temporal model its frame features and a two-branch model's verdicts what each branch added."""
+        crops = [crops[row] for row in rows]
+        if not crops:
+            return rows, np.zeros(0), [], None, None
+        if model.has_branches or with_features:
+            features, logits = model.features(crops)
+            p_fake = sigmoid(logits, model.card.temperature)
+        else:
+            features, logits, p_fake = None, None, model.p_fake(crops)
+        return rows, p_fake, model.evidence(features) if model.has_branches else [None] * len(crops), features, logits
 
     def _explain(self, inputs: list[FacesResult], verdicts: list[list[FaceVerdict]], located: list) -> int:
         """Heatmaps for every face of an image and the most suspicious face of a video; returns how many.
@@ -172,9 +222,14 @@ class Scanner:
             rows.setdefault(k, []).append(row)
         chosen = [row for k, of_input in rows.items()
                   for row in (of_input if inputs[k].kind == "image" else [max(of_input, key=lambda r: flat[r].p_fake)])]
-        crops = [located[row][2].crop for row in chosen]
-        for row, crop, heatmap in zip(chosen, crops, face_heatmaps(self.model, crops, self.explain), strict=True):
-            flat[row].crop, flat[row].heatmap = crop, heatmap
+        for model, rows_of_model, _ in self._scorers([inputs[k].kind for k, _, _ in located]):
+            scored_here = set(rows_of_model)  # a face's heatmap comes from the model that scored it
+            mine = [row for row in chosen if row in scored_here]
+            if not mine:
+                continue
+            crops = [located[row][2].crop for row in mine]
+            for row, crop, heatmap in zip(mine, crops, face_heatmaps(model, crops, self.explain), strict=True):
+                flat[row].crop, flat[row].heatmap = crop, heatmap
         return len(chosen)
 
 
@@ -196,3 +251,10 @@ class ScanSettings:
 
     def scanner(self) -> Scanner:
         return Scanner(**asdict(self))
+
+
+def _stacked(frame_features: dict[int, tuple[np.ndarray, float]], rows: range) -> tuple[np.ndarray, np.ndarray] | None:
+    """The (features, logits) of these rows for `judge_video`, or None if they were not computed."""
+    if not rows or any(row not in frame_features for row in rows):
+        return None
+    return (np.stack([frame_features[row][0] for row in rows]), np.array([frame_features[row][1] for row in rows]))

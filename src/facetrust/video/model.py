@@ -75,14 +75,19 @@ def save_video_model(folder: str | Path, head: TemporalHead, card: dict, image_m
     return folder
 
 
-def load_video_model(path: str | Path, image_model: LoadedModel | None = None) -> VideoModel:
-    """Load a video model folder and the image model it reads (given, or found from its card)."""
+def load_video_model(path: str | Path, image_model: LoadedModel | None = None,
+                     loaded: LoadedModel | None = None) -> VideoModel:
+    """Load a video model folder and the image model it reads: `image_model` if given (an error unless it is the
+    one the card names), else `loaded` if it is that one (a model the caller holds already), else found from
+    the card."""
     folder = Path(path)
     card_path = folder / CARD_FILE
     if not card_path.is_file() or not (folder / WEIGHTS_FILE).is_file():
         raise FacetrustError(f"{folder}: not a facetrust model (needs {CARD_FILE} and {WEIGHTS_FILE})")
     card = read_card(folder, VideoCard)
     reference = card.image_model
+    if image_model is None and loaded is not None and loaded.weights_sha256 == reference["sha256"]:
+        image_model = loaded
     image_model = image_model or _find_image_model(folder, reference)
     if image_model.weights_sha256 != reference["sha256"]:
         raise FacetrustError(f"{folder}: trained on the features of {reference['name']} "

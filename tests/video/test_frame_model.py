@@ -1,0 +1,99 @@
+"""A video model that reads its own frame model: photos scored by the photo detector, video faces by the frame
+model (its P(fake), threshold and features), and the record saying which model scored what."""
+
+import json
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pytest
+import torch
+
+from facetrust.bundled import default_model_path
+from facetrust.detection import Scanner
+from facetrust.errors import FacetrustError
+from facetrust.models.checkpoint import load_model, save_model
+from facetrust.video.model import save_video_model
+from facetrust.video.temporal import TemporalHead
+
+REPO = Path(__file__).resolve().parents[2]
+SCHEMA = json.loads((REPO / "src/facetrust/detection/verdict.schema.json").read_text())
+FEATURES = 1280  # MobileNetV2's pooled features
+
+
+def shifted_copy(folder: Path, name: str, logit_shift: float, **card_changes) -> Path:
+    """The bundled detector with its output bias moved: a different model (weights, sha256) with known scores."""
+    bundled = load_model(default_model_path(), backend="torch")
+    module = bundled.module
+    state = module.state_dict()
+    output_bias = [key for key, value in state.items() if key.endswith("bias") and value.shape == (1,)][-1]
+    with torch.no_grad():
+        state[output_bias] += logit_shift
+    module.load_state_dict(state)
+    card = bundled.card.model_copy(update={"name": name, **card_changes})
+    return save_model(folder, module, card)
+
+
+def untrained_video_model(folder: Path, frame_model_folder: Path) -> Path:
+    head = TemporalHead(FEATURES + 1, "mean", hidden=8)
+    card = {"name": "test-video", "version": "1", "temporal": "mean", "frames": 3, "threshold": 0.5,
+            "temperature": 1.0, "frame_inputs": ["features", "logit"],
+            "temporal_options": {"in_features": FEATURES + 1, "hidden": 8, "dropout": 0.5}}
+    return save_video_model(folder, head, card, load_model(frame_model_folder))
+
+
+@pytest.fixture(scope="module")
+def frame_model(tmp_path_factory) -> Path:
+    return shifted_copy(tmp_path_factory.mktemp("frames") / "model", "test-frame-model", 3.0, threshold=0.3)
+
+
+@pytest.fixture(scope="module")
+def scanner(frame_model, tmp_path_factory) -> Scanner:
+    return Scanner(video_model=untrained_video_model(tmp_path_factory.mktemp("video") / "model", frame_model))
+
+
+def test_video_faces_are_scored_by_the_frame_model_and_photos_by_the_image_model(scanner, frame_model,
+                                                                                  ffpp_real_video, astronaut_jpeg):
+    assert scanner.frame_model is scanner.video_model.image_model
+    assert scanner.frame_model.weights_sha256 != scanner.model.weights_sha256
+    video = scanner.scan(ffpp_real_video).to_dict()
+    photo = scanner.scan(astronaut_jpeg, name="astronaut.jpg").to_dict()
+    for record in (video, photo):
+        jsonschema.validate(record, SCHEMA)
+    frame_p = [face["p_fake"] for face in video["faces"]]
+    assert len(frame_p) == 3
+    # the frame model's bias is 3 logits above the photo detector's: every video face scores higher than the
+    # photo detector would give it, and the photo is scored by the photo detector exactly
+    photo_detector = load_model(default_model_path())
+    assert [face["p_fake"] for face in photo["faces"]] == pytest.approx(
+        photo_detector.p_fake(_crops(scanner, astronaut_jpeg)).tolist(), abs=1e-4)
+    crops = _crops(scanner, ffpp_real_video)
+    assert frame_p == pytest.approx(load_model(frame_model).p_fake(crops).tolist(), abs=1e-4)
+    assert np.all(np.array(frame_p) > photo_detector.p_fake(crops))
+    assert video["model"]["video"]["frame_model"]["name"] == "test-frame-model"
+    assert video["model"]["video"]["frame_model"]["threshold"] == 0.3
+    assert [face["verdict"] for face in video["faces"]] == [
+        "fake" if p >= 0.4 else "real" if p < 0.2 else "uncertain" for p in frame_p]  # 0.3 ± the default band
+    assert video["video"]["aggregation"] == "mean"
+
+
+def _crops(scanner: Scanner, source) -> list:
+    from facetrust.faces.stage import find_faces
+
+    found = find_faces(source, scanner.finder, name="input", frames=scanner.frames)
+    return [face.crop for frame in found.frames for face in frame.faces]
+
+
+def test_a_face_threshold_override_reaches_the_frame_models_verdicts(scanner, ffpp_real_video):
+    record = scanner.with_decision(threshold=1.0, uncertain_band=0.0).scan(ffpp_real_video).to_dict()
+    assert {face["verdict"] for face in record["faces"]} == {"real"}
+    assert record["model"]["video"]["frame_model"]["threshold_source"] == "override"
+
+
+def test_a_frame_model_that_crops_differently_is_refused(tmp_path):
+    bundled = load_model(default_model_path(), backend="torch")
+    other_faces = bundled.card.faces.model_copy(update={"margin": bundled.card.faces.margin + 0.2})
+    frames = shifted_copy(tmp_path / "frames", "wide-crops", 0.5, faces=other_faces)
+    video = untrained_video_model(tmp_path / "video", frames)
+    with pytest.raises(FacetrustError, match="crops faces differently"):
+        Scanner(video_model=video)
