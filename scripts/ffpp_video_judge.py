@@ -17,12 +17,10 @@ from pathlib import Path
 
 import numpy as np
 from ffpp_by_method import read_clips
-from scipy.special import expit, logit
 
-from facetrust.evaluation import choose_threshold, fit_temperature
-from facetrust.evaluation.calibration import TEMPERATURE_RANGE
 from facetrust.evaluation.metrics import binary_metrics
 from facetrust.evaluation.plots import plt, save_figure
+from facetrust.video.frame_judge import fit_frame_judge
 from facetrust.video.identities import discover_videos, identity_folds
 
 DECIDED = 0.70  # the least share of clips the band must leave decided (issue 24 point 3)
@@ -64,35 +62,23 @@ def main() -> None:
     best = max(aucs, key=aucs.get)
     chosen = best if aucs[best] >= aucs["mean"] + CHANGE_MARGIN else "mean"
     print(f"chosen aggregate: {chosen}")
-    z = logit(np.clip([AGGREGATES[chosen](np.asarray(f)) for f in frames], 1e-6, 1 - 1e-6))
-    calibrated, bands = np.zeros(len(z)), np.zeros(len(z))
+    clip_means = np.array([AGGREGATES[chosen](np.asarray(f)) for f in frames])
+    calibrated, bands = np.zeros(len(clip_means)), np.zeros(len(clip_means))
     for fold in range(args.folds):
         held, rest = folds == fold, folds != fold
-        centre = logit(choose_threshold(labels[rest], expit(z[rest])))
-        temperature = fit_temperature(z[rest] - centre, labels[rest])
-        band = _widest_band(expit((z[rest] - centre) / temperature))
-        calibrated[held], bands[held] = expit((z[held] - centre) / temperature), band
-        at_bound = not TEMPERATURE_RANGE[0] * 1.02 < temperature < TEMPERATURE_RANGE[1] * 0.99
-        print(f"fold {fold}: threshold {expit(centre):.3f}, temperature {temperature:.2f}"
-              f"{' (AT ITS BOUND)' if at_bound else ''}, band ±{band:.3f}, {held.sum()} held-out clips")
+        judge = fit_frame_judge(clip_means[rest], labels[rest], DECIDED)
+        calibrated[held], bands[held] = judge.p_fake(clip_means[held]), judge.band
+        print(f"fold {fold}: threshold {judge.centre:.3f}, temperature {judge.temperature:.2f}"
+              f"{' (AT ITS BOUND)' if judge.at_bound else ''}, band ±{judge.band:.3f}, {held.sum()} held-out clips")
     decided = np.abs(calibrated - 0.5) > bands
     right = (calibrated >= 0.5) == (labels == 1)
-    print(f"decided {decided.sum()} of {len(z)} clips ({decided.mean():.1%}); right {right[decided].sum()} of "
+    print(f"decided {decided.sum()} of {len(clip_means)} clips ({decided.mean():.1%}); right {right[decided].sum()} of "
           f"{decided.sum()} decided ({right[decided].mean():.1%}); accuracy at 0.5 over all clips {right.mean():.1%}; "
           f"ECE {binary_metrics(labels, calibrated)['ece']:.3f}")
     for k in np.flatnonzero(decided & ~right):
         print(f"  wrong and decided: {names[k]} ({methods[k]}), P(fake) {calibrated[k]:.2f}, band ±{bands[k]:.2f}")
     if args.picture:
         _draw(args.picture, calibrated, bands, methods, chosen)
-
-
-def _widest_band(p: np.ndarray) -> float:
-    """The widest band around 0.5 that leaves at least `DECIDED` of these scores outside it: any band up to the
-    distance of the first score that must stay decided qualifies, so it is put halfway between that score and the
-    last one allowed inside (a max-margin choice, as `choose_threshold` makes)."""
-    distances = np.sort(np.abs(p - 0.5))
-    undecided = int(np.floor(len(p) * (1 - DECIDED)))  # at most this many may fall inside the band
-    return float(distances[undecided - 1] + distances[undecided]) / 2 if undecided else 0.0
 
 
 def _auc(labels: np.ndarray, scores: np.ndarray) -> float:

@@ -13,7 +13,8 @@ def default_model_path() -> Path:
 
 
 def default_video_model_path() -> Path:
-    """The temporal video model reading the bundled detector's frame features (absent until one is bundled)."""
+    """The video model, reading the bundled detector's frame features or its own frame model's (absent until one
+    is bundled)."""
     return WEIGHTS / "video"
 
 

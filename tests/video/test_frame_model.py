@@ -13,6 +13,7 @@ from facetrust.bundled import default_model_path
 from facetrust.detection import Scanner
 from facetrust.errors import FacetrustError
 from facetrust.models.checkpoint import load_model, save_model
+from facetrust.video.frame_judge import FRAME_JUDGE, FrameJudge, fit_frame_judge
 from facetrust.video.model import save_video_model
 from facetrust.video.temporal import TemporalHead
 
@@ -97,3 +98,31 @@ def test_a_frame_model_that_crops_differently_is_refused(tmp_path):
     video = untrained_video_model(tmp_path / "video", frames)
     with pytest.raises(FacetrustError, match="crops faces differently"):
         Scanner(video_model=video)
+
+
+def test_the_frame_judge_leaves_the_asked_share_decided_and_is_centred_on_its_threshold():
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1], 50)
+    means = np.clip(rng.normal(0.35 + 0.3 * labels, 0.15), 0.01, 0.99)
+    judge = fit_frame_judge(means, labels, decided=0.7)
+    p = judge.p_fake(means)
+    assert np.mean(np.abs(p - 0.5) > judge.band) >= 0.7 and judge.band > 0
+    assert judge.p_fake(np.array([judge.centre]))[0] == pytest.approx(0.5)
+    assert not judge.at_bound and 0.3 < judge.centre < 0.7
+
+
+def test_a_calibrated_mean_video_model_has_no_weights_and_judges_by_its_card(frame_model, ffpp_real_video, tmp_path):
+    judge = FrameJudge(centre=0.9, temperature=0.5, band=0.2)
+    card = {"name": "test-judge", "version": "1", "temporal": FRAME_JUDGE, "frames": 3, "threshold": 0.5,
+            "uncertain_band": judge.band, "temperature": judge.temperature, "frame_inputs": ["logit"],
+            "temporal_options": {"centre": judge.centre}}
+    folder = save_video_model(tmp_path / "judge", None, card, load_model(frame_model))
+    assert not (folder / "model.safetensors").exists()
+    record = Scanner(video_model=folder).scan(ffpp_real_video).to_dict()
+    jsonschema.validate(record, SCHEMA)
+    [track] = record["video"]["tracks"]
+    expected = judge.p_fake(np.array([np.mean(track["p_fake_frames"])]))[0]
+    assert track["p_fake"] == pytest.approx(expected, abs=1e-3)
+    assert record["video"]["aggregation"] == FRAME_JUDGE and record["video"]["uncertain_band"] == 0.2
+    verdict = "fake" if expected >= 0.7 else "real" if expected < 0.3 else "uncertain"
+    assert record["video"]["verdict"] == verdict

@@ -56,6 +56,10 @@ def judge_video(found: FacesResult, faces: list[FaceVerdict], image_model: Loade
 
 
 def video_rule(image_model: LoadedModel, video_model: VideoModel | None) -> DecisionRule:
-    """The video decision rule before any override: the temporal model's threshold, or without one the image
-    model's (a track's score is then the mean of its frames' P(fake), on the image model's scale)."""
-    return DecisionRule((video_model or image_model).card.threshold)
+    """The video decision rule before any override: the video model's threshold (and band, if its card chose
+    one), or without one the image model's threshold (a track's score is then the mean of its frames' P(fake),
+    on the image model's scale)."""
+    if video_model is None:
+        return DecisionRule(image_model.card.threshold)
+    card = video_model.card
+    return DecisionRule(card.threshold, *([card.uncertain_band] if card.uncertain_band is not None else []))

@@ -64,6 +64,7 @@ class VideoCard(_Card):
     frames: int = Field(gt=0)
     frame_inputs: list[str]
     threshold: float = Field(ge=0, le=1)
+    uncertain_band: float | None = Field(default=None, ge=0, le=0.5)  # chosen with the threshold; None: default
     image_model: dict  # name, version, sha256 of its weights, path relative to this folder
     videos_sha256: list[str] = Field(default_factory=list)
 

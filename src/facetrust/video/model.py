@@ -1,8 +1,10 @@
-"""A trained temporal video model on disk: the head's weights + a card tied to one image model.
+"""A trained video model on disk: a card tied to one image model, and the temporal head's weights.
 
 The head reads the image model's features, so the card records that model's weights sha256 and where it
 was (relative to the video model's folder). Loading finds the image model by that path or, failing
 that, the bundled detector if its weights match; a mismatch is an error, never a silent wrong score.
+A calibrated mean of the frames (`facetrust.video.frame_judge`) has no head and no weights file: its
+centre, temperature and band are in the card.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from facetrust.models.card import CARD_FILE, VideoCard, read_card, write_card
 from facetrust.models.checkpoint import WEIGHTS_FILE, LoadedModel, load_model, save_weights
 from facetrust.models.inference import sigmoid
 from facetrust.video.features import TrackSequence
+from facetrust.video.frame_judge import FRAME_JUDGE, centred_logits
 from facetrust.video.temporal import TemporalHead, pad_sequences
 
 
@@ -28,7 +31,7 @@ from facetrust.video.temporal import TemporalHead, pad_sequences
 class VideoModel:
     """A temporal head and the image model whose per-frame features it reads."""
 
-    head: TemporalHead
+    head: TemporalHead | None  # None: the calibrated mean of the frames (FRAME_JUDGE)
     card: VideoCard
     image_model: LoadedModel
     emotion: EmotionReader | None = None  # when the frames' inputs include expression probabilities
@@ -38,7 +41,12 @@ class VideoModel:
         return "emotion" in self.card.frame_inputs
 
     def logits(self, sequences: list[TrackSequence]) -> np.ndarray:
-        return track_logits(self.head, sequences, self.with_emotion) if sequences else np.zeros(0)
+        if not sequences:
+            return np.zeros(0)
+        if self.head is None:
+            means = np.array([sigmoid(t.logits, self.image_model.card.temperature).mean() for t in sequences])
+            return centred_logits(means, self.card.temporal_options["centre"])
+        return track_logits(self.head, sequences, self.with_emotion)
 
     def p_fake(self, sequences: list[TrackSequence]) -> np.ndarray:
         """Calibrated P(fake) per track: sigmoid(logit / temperature)."""
@@ -64,11 +72,12 @@ def head_from_card(card: VideoCard) -> TemporalHead:
     return TemporalHead(options["in_features"], card.temporal, options["hidden"], options["dropout"])
 
 
-def save_video_model(folder: str | Path, head: TemporalHead, card: dict, image_model: LoadedModel) -> Path:
-    """Weights and card; the card points at `image_model` by relative path and weights sha256."""
+def save_video_model(folder: str | Path, head: TemporalHead | None, card: dict, image_model: LoadedModel) -> Path:
+    """Weights (if it has a head) and card; the card points at `image_model` by relative path and weights sha256."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    save_weights(folder / WEIGHTS_FILE, head)
+    if head is not None:
+        save_weights(folder / WEIGHTS_FILE, head)
     reference = {"name": image_model.name, "version": image_model.version, "sha256": image_model.weights_sha256,
                  "path": os.path.relpath(image_model.folder, folder) if image_model.folder else None}
     write_card(folder, VideoCard.model_validate({**card, "task": "video", "image_model": reference}))
@@ -81,10 +90,12 @@ def load_video_model(path: str | Path, image_model: LoadedModel | None = None,
     one the card names), else `loaded` if it is that one (a model the caller holds already), else found from
     the card."""
     folder = Path(path)
-    card_path = folder / CARD_FILE
-    if not card_path.is_file() or not (folder / WEIGHTS_FILE).is_file():
-        raise FacetrustError(f"{folder}: not a facetrust model (needs {CARD_FILE} and {WEIGHTS_FILE})")
+    if not (folder / CARD_FILE).is_file():
+        raise FacetrustError(f"{folder}: not a facetrust model (needs {CARD_FILE})")
     card = read_card(folder, VideoCard)
+    has_head = card.temporal != FRAME_JUDGE
+    if has_head and not (folder / WEIGHTS_FILE).is_file():
+        raise FacetrustError(f"{folder}: a {card.temporal} video model needs its weights, {WEIGHTS_FILE}")
     reference = card.image_model
     if image_model is None and loaded is not None and loaded.weights_sha256 == reference["sha256"]:
         image_model = loaded
@@ -92,11 +103,13 @@ def load_video_model(path: str | Path, image_model: LoadedModel | None = None,
     if image_model.weights_sha256 != reference["sha256"]:
         raise FacetrustError(f"{folder}: trained on the features of {reference['name']} "
                              f"{reference['version']}, not of {image_model.name} {image_model.version}")
-    head = head_from_card(card)
-    head.load_state_dict(load_file(str(folder / WEIGHTS_FILE)), strict=True)
+    head = head_from_card(card) if has_head else None
+    if head is not None:
+        head.load_state_dict(load_file(str(folder / WEIGHTS_FILE)), strict=True)
+        head.eval()
     emotion = (EmotionReader(None, image_model.card.faces.margin) if "emotion" in card.frame_inputs
                else None)
-    return VideoModel(head.eval(), card, image_model, emotion)
+    return VideoModel(head, card, image_model, emotion)
 
 
 def _find_image_model(folder: Path, reference: dict) -> LoadedModel:

@@ -1,0 +1,60 @@
+"""A video judge with no learned head: the mean of a track's frame P(fake), centred on a threshold and calibrated
+by a temperature, with an uncertain band wide enough to leave a set share of clips decided.
+
+A temporal head trained on 60 clips memorises them; the mean of the frames of a frame model trained on other
+clips does not (docs/VIDEO.md, "A judge over out-of-fold frame scores"). Its three numbers are fitted on
+out-of-fold clip scores: `fit_frame_judge` serves both the nested per-fold check and the bundled model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import expit, logit
+
+from facetrust.evaluation.calibration import TEMPERATURE_RANGE, fit_temperature
+from facetrust.evaluation.metrics import choose_threshold
+
+FRAME_JUDGE = "calibrated_mean_of_frames"  # the video card's `temporal` for this judge
+P_CLIP = 1e-6  # clip means are kept this far from 0 and 1 before their logit
+
+
+@dataclass(frozen=True)
+class FrameJudge:
+    """Clip P(fake) = sigmoid((logit(mean frame P) - logit(centre)) / temperature); undecided within ±band of 0.5."""
+
+    centre: float
+    temperature: float
+    band: float
+
+    @property
+    def at_bound(self) -> bool:
+        """A temperature fitted to the edge of its range: the scores do not support a calibration."""
+        return not TEMPERATURE_RANGE[0] * 1.02 < self.temperature < TEMPERATURE_RANGE[1] * 0.99
+
+    def p_fake(self, clip_means: np.ndarray) -> np.ndarray:
+        return expit(centred_logits(clip_means, self.centre) / self.temperature)
+
+
+def centred_logits(clip_means: np.ndarray, centre: float) -> np.ndarray:
+    """logit of each clip's mean frame P(fake) less logit(centre): 0 at the threshold."""
+    return logit(np.clip(clip_means, P_CLIP, 1 - P_CLIP)) - logit(centre)
+
+
+def fit_frame_judge(clip_means: np.ndarray, labels: np.ndarray, decided: float) -> FrameJudge:
+    """Centre at the best balanced accuracy, temperature by log-loss, and the widest band that leaves at least
+    `decided` of these clips outside it."""
+    centre = choose_threshold(labels, clip_means)
+    temperature = fit_temperature(centred_logits(clip_means, centre), labels)
+    calibrated = expit(centred_logits(clip_means, centre) / temperature)
+    return FrameJudge(centre, temperature, widest_band(calibrated, decided))
+
+
+def widest_band(p: np.ndarray, decided: float) -> float:
+    """The widest band around 0.5 that leaves at least `decided` of these scores outside it: any band up to the
+    distance of the first score that must stay decided qualifies, so it is put halfway between that score and the
+    last one allowed inside (a max-margin choice, as `choose_threshold` makes)."""
+    distances = np.sort(np.abs(p - 0.5))
+    undecided = int(np.floor(len(p) * (1 - decided)))  # at most this many may fall inside the band
+    return float(distances[undecided - 1] + distances[undecided]) / 2 if undecided else 0.0
