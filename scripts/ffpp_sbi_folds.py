@@ -9,11 +9,14 @@ the held-out fold is trained or chosen on. A recipe may list shared face sets af
 (`configs/video-frame-ffpp-dfdc.yaml`: the DFDC swap crops, other people than FF++'s); they train and validate
 with their own splits in every fold. Writes OUT/scores.csv (all 60 clips) with metrics.json and the
 pictures `facetrust evaluate --out` draws, then prints `scripts/ffpp_by_method.py`'s table of them. Resumable:
-a fold whose model exists is not trained again (issue 24, docs/VIDEO.md).
+a fold whose model exists is not trained again (issue 24, docs/VIDEO.md). With `--final FOLD`, instead of the
+folds, one model to ship (OUT/final/run/model): trained on every other fold's clips, validated on fold FOLD's.
 
     python scripts/ffpp_sbi_folds.py [--data ../shared/data/video/ffpp_c40] [--out runs/ffpp-sbi]
     python scripts/ffpp_sbi_folds.py --fakes --config configs/video-frame-ffpp.yaml --out runs/ffpp-sup
     python scripts/ffpp_sbi_folds.py --fakes --config configs/video-frame-ffpp-dfdc.yaml --out runs/ffpp-dfdc
+    python scripts/ffpp_sbi_folds.py --fakes --config configs/video-frame-ffpp-dfdc-long.yaml \
+        --out runs/ffpp-dfdc-long --final 0
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ def main() -> None:
     parser.add_argument("--fakes", action="store_true", help="train on the training folds' fake clips too")
     parser.add_argument("--faces", type=Path, default=Path("../shared/data/faces"),
                         help="where the recipe's other sources (shared face sets, after its first) live")
+    parser.add_argument("--final", type=int, default=None, metavar="FOLD",
+                        help="instead of the folds, train the frame model to ship: every clip, fold FOLD as validation")
     args = parser.parse_args()
     videos = discover_videos(args.data)
     fold_of = {video.path.name: fold for video, fold in zip(videos, identity_folds(videos, args.folds), strict=True)}
@@ -58,26 +63,14 @@ def main() -> None:
     crop_dataset(args.data if args.fakes else args.data / "real", training_frames,
                  CropSettings(**WIDE, frames_per_video=args.train_frames), progress=False)
     training, scored = _frames(training_frames), _frames(args.frames)
+    if args.final is not None:  # the shipped frame model: every fold trained on but its validation fold
+        model_dir = _trained(args, args.out / "final", training, fold_of, held_out=None, validation=args.final)
+        print(f"final frame model (validation fold {args.final}): {model_dir}")
+        return
     evaluations = []
     for fold in range(args.folds):
         folder = args.out / f"fold{fold}"
-        folder.mkdir(parents=True, exist_ok=True)
-        config = read_config(args.config, out=folder / "run")
-        config.data = str(folder)  # the recipe's first source is the manifest written here
-        manifest, *shared_sets = config.sources
-        for name in shared_sets:  # e.g. dfdc_crops: a set of other videos, trained and validated as it comes
-            if not (args.faces / name).is_dir():
-                raise SystemExit(f"{args.faces / name}: the recipe's source {name} is not there (--faces)")
-            if not (folder / name).exists():
-                (folder / name).symlink_to((args.faces / name).resolve(), target_is_directory=True)
-        validation = (fold + 1) % args.folds
-        _write_manifest(folder / manifest, ["path", "label", "split", "group"],
-                        [[path, label, "val" if fold_of[clip] == validation else "train", clip]
-                         for path, label, clip in training if fold_of[clip] != fold])
-        model_dir = folder / "run" / "model"
-        if not (model_dir / "model.safetensors").exists():
-            print(f"fold {fold}: training", flush=True)
-            train(config, progress=False)
+        model_dir = _trained(args, folder, training, fold_of, held_out=fold, validation=(fold + 1) % args.folds)
         held_out = folder / "held_out.csv"
         _write_manifest(held_out, ["path", "label", "group"],
                         [[path, label, clip] for path, label, clip in scored if fold_of[clip] == fold])
@@ -92,6 +85,29 @@ def main() -> None:
     write_evaluation(pooled, args.out, f"{read_config(args.config).name}, FF++ c40 frames out of fold")
     subprocess.run([sys.executable, str(Path(__file__).with_name("ffpp_by_method.py")), str(args.out / "scores.csv")],
                    check=True)
+
+
+def _trained(args: argparse.Namespace, folder: Path, training: list[tuple[str, str, str]], fold_of: dict[str, int],
+             held_out: int | None, validation: int) -> Path:
+    """The recipe trained in `folder` on the training crops of every fold but `held_out` (None: none held out),
+    fold `validation` as its validation; the model folder (trained only if it is not there yet)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    config = read_config(args.config, out=folder / "run")
+    config.data = str(folder)  # the recipe's first source is the manifest written here
+    manifest, *shared_sets = config.sources
+    for name in shared_sets:  # e.g. dfdc_crops: a set of other videos, trained and validated as it comes
+        if not (args.faces / name).is_dir():
+            raise SystemExit(f"{args.faces / name}: the recipe's source {name} is not there (--faces)")
+        if not (folder / name).exists():
+            (folder / name).symlink_to((args.faces / name).resolve(), target_is_directory=True)
+    _write_manifest(folder / manifest, ["path", "label", "split", "group"],
+                    [[path, label, "val" if fold_of[clip] == validation else "train", clip]
+                     for path, label, clip in training if fold_of[clip] != held_out])
+    model_dir = folder / "run" / "model"
+    if not (model_dir / "model.safetensors").exists():
+        print(f"{folder.name}: training", flush=True)
+        train(config, progress=False)
+    return model_dir
 
 
 def _frames(folder: Path) -> list[tuple[str, str, str]]:
