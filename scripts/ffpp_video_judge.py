@@ -4,7 +4,8 @@ Usage: python scripts/ffpp_video_judge.py runs/ffpp-sup/scores.csv [--data ../sh
                                           [--picture docs/images/video_judge.png]
 Reads the out-of-fold frame P(fake) that `scripts/ffpp_sbi_folds.py` writes and follows the rule pre-registered
 in docs/VIDEO.md ("A judge over out-of-fold frame scores"): each aggregate's pooled clip ROC-AUC (overall, against
-the YouTube originals alone, per method); then, for the chosen aggregate and each identity-disjoint fold, a
+the YouTube originals alone, per method) and a learned judge's on the frame logits' summary, nested out of fold
+("A learned judge on frame scores"); then, for the chosen aggregate and each identity-disjoint fold, a
 threshold, a bounded temperature and an uncertain band fitted on the other four folds' clips only and applied to
 the held-out fold, so every clip's calibrated P(fake) and verdict are out of fold. Prints the decided share and
 the accuracy of decided verdicts (issue 24 acceptance 3) and draws every clip's calibrated P with its band.
@@ -17,6 +18,10 @@ from pathlib import Path
 
 import numpy as np
 from ffpp_by_method import read_clips
+from scipy.special import logit
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from facetrust.evaluation.metrics import binary_metrics
 from facetrust.evaluation.plots import plt, save_figure
@@ -62,6 +67,9 @@ def main() -> None:
     best = max(aucs, key=aucs.get)
     chosen = best if aucs[best] >= aucs["mean"] + CHANGE_MARGIN else "mean"
     print(f"chosen aggregate: {chosen}")
+    learned = _auc(labels, _stacked_out_of_fold(frames, labels, folds))
+    print(f"learned judge on (mean, std, mean |change|) of the frame logits, nested out of fold: clip ROC-AUC "
+          f"{learned:.3f} ({'worth building' if learned >= aucs['mean'] + CHANGE_MARGIN else 'the mean stays'})")
     clip_means = np.array([AGGREGATES[chosen](np.asarray(f)) for f in frames])
     calibrated, bands = np.zeros(len(clip_means)), np.zeros(len(clip_means))
     for fold in range(args.folds):
@@ -79,6 +87,19 @@ def main() -> None:
         print(f"  wrong and decided: {names[k]} ({methods[k]}), P(fake) {calibrated[k]:.2f}, band ±{bands[k]:.2f}")
     if args.picture:
         _draw(args.picture, calibrated, bands, methods, chosen)
+
+
+def _stacked_out_of_fold(frames: list[list[float]], labels: np.ndarray, folds: np.ndarray) -> np.ndarray:
+    """Each clip's score from a logistic regression on its frame logits' mean, spread and mean change between
+    successive sampled frames, fitted on the other folds' clips (docs/VIDEO.md, "A learned judge on frame scores")."""
+    logits = [logit(np.clip(np.asarray(f), 1e-6, 1 - 1e-6)) for f in frames]
+    summary = np.array([[z.mean(), z.std(), np.abs(np.diff(z)).mean()] for z in logits])
+    scores = np.zeros(len(frames))
+    for fold in np.unique(folds):
+        held = folds == fold
+        judge = make_pipeline(StandardScaler(), LogisticRegression()).fit(summary[~held], labels[~held])
+        scores[held] = judge.predict_proba(summary[held])[:, 1]
+    return scores
 
 
 def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
