@@ -49,8 +49,13 @@ def frame_model(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def scanner(frame_model, tmp_path_factory) -> Scanner:
-    return Scanner(video_model=untrained_video_model(tmp_path_factory.mktemp("video") / "model", frame_model))
+def video_model(frame_model, tmp_path_factory) -> Path:
+    return untrained_video_model(tmp_path_factory.mktemp("video") / "model", frame_model)
+
+
+@pytest.fixture(scope="module")
+def scanner(video_model) -> Scanner:
+    return Scanner(video_model=video_model)
 
 
 def test_video_faces_are_scored_by_the_frame_model_and_photos_by_the_image_model(scanner, frame_model,
@@ -126,3 +131,13 @@ def test_a_calibrated_mean_video_model_has_no_weights_and_judges_by_its_card(fra
     assert record["video"]["aggregation"] == FRAME_JUDGE and record["video"]["uncertain_band"] == 0.2
     verdict = "fake" if expected >= 0.7 else "real" if expected < 0.3 else "uncertain"
     assert record["video"]["verdict"] == verdict
+
+
+def test_the_scan_command_names_the_frame_model_it_scores_video_faces_with(video_model, ffpp_real_video):
+    from typer.testing import CliRunner
+
+    from facetrust.cli import app
+
+    result = CliRunner().invoke(app, ["scan", str(ffpp_real_video), "--video-model", str(video_model)])
+    assert result.exit_code == 0, result.output
+    assert "video faces by frame model test-frame-model" in result.output

@@ -95,6 +95,11 @@ def scan(
             typer.echo(f"model {info['name']} ({info['version']}, {info['backend']}): fake if P(fake) >= "
                        f"{info['threshold'] + info['uncertain_band']:.2f}, real if < "
                        f"{info['threshold'] - info['uncertain_band']:.2f}, uncertain in between")
+            if "frame_model" in info["video"]:
+                frames = info["video"]["frame_model"]
+                typer.echo(f"video faces by frame model {frames['name']} ({frames['version']}): fake if P(fake) >= "
+                           f"{frames['threshold'] + frames['uncertain_band']:.2f}, real if < "
+                           f"{frames['threshold'] - frames['uncertain_band']:.2f}")
         records = sys.stdout if to_stdout else (
             stack.enter_context(open(json_out, "w", encoding="utf-8")) if json_out else None)
         paths = list(expand_inputs(inputs))
