@@ -25,7 +25,7 @@ from sklearn.preprocessing import StandardScaler
 
 from facetrust.evaluation.metrics import binary_metrics
 from facetrust.evaluation.plots import plt, save_figure
-from facetrust.video.frame_judge import fit_frame_judge
+from facetrust.video.frame_judge import judge_out_of_fold
 from facetrust.video.identities import discover_videos, identity_folds
 
 DECIDED = 0.70  # the least share of clips the band must leave decided (issue 24 point 3)
@@ -71,15 +71,12 @@ def main() -> None:
     print(f"learned judge on (mean, std, mean |change|) of the frame logits, nested out of fold: clip ROC-AUC "
           f"{learned:.3f} ({'worth building' if learned >= aucs['mean'] + CHANGE_MARGIN else 'the mean stays'})")
     clip_means = np.array([AGGREGATES[chosen](np.asarray(f)) for f in frames])
-    calibrated, bands = np.zeros(len(clip_means)), np.zeros(len(clip_means))
-    for fold in range(args.folds):
-        held, rest = folds == fold, folds != fold
-        judge = fit_frame_judge(clip_means[rest], labels[rest], DECIDED)
-        calibrated[held], bands[held] = judge.p_fake(clip_means[held]), judge.band
+    nested = judge_out_of_fold(clip_means, labels, folds, DECIDED)
+    for fold, judge in enumerate(nested.judges):
         print(f"fold {fold}: threshold {judge.centre:.3f}, temperature {judge.temperature:.2f}"
-              f"{' (AT ITS BOUND)' if judge.at_bound else ''}, band ±{judge.band:.3f}, {held.sum()} held-out clips")
-    decided = np.abs(calibrated - 0.5) > bands
-    right = (calibrated >= 0.5) == (labels == 1)
+              f"{' (AT ITS BOUND)' if judge.at_bound else ''}, band ±{judge.band:.3f}, "
+              f"{(folds == fold).sum()} held-out clips")
+    calibrated, bands, decided, right = nested.p_fake, nested.bands, nested.decided, nested.right(labels)
     print(f"decided {decided.sum()} of {len(clip_means)} clips ({decided.mean():.1%}); right {right[decided].sum()} of "
           f"{decided.sum()} decided ({right[decided].mean():.1%}); accuracy at 0.5 over all clips {right.mean():.1%}; "
           f"ECE {binary_metrics(labels, calibrated)['ece']:.3f}")

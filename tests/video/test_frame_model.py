@@ -13,7 +13,7 @@ from facetrust.bundled import default_model_path
 from facetrust.detection import Scanner
 from facetrust.errors import FacetrustError
 from facetrust.models.checkpoint import load_model, save_model
-from facetrust.video.frame_judge import FRAME_JUDGE, FrameJudge, fit_frame_judge
+from facetrust.video.frame_judge import FRAME_JUDGE, FrameJudge, fit_frame_judge, judge_out_of_fold
 from facetrust.video.model import save_video_model
 from facetrust.video.temporal import TemporalHead
 
@@ -141,3 +141,18 @@ def test_the_scan_command_names_the_frame_model_it_scores_video_faces_with(video
     result = CliRunner().invoke(app, ["scan", str(ffpp_real_video), "--video-model", str(video_model)])
     assert result.exit_code == 0, result.output
     assert "video faces by frame model test-frame-model" in result.output
+
+
+def test_nested_calibration_never_reads_the_held_out_folds_labels():
+    rng = np.random.default_rng(1)
+    labels = np.tile([0, 1], 30)
+    means = np.clip(rng.normal(0.35 + 0.3 * labels, 0.15), 0.01, 0.99)
+    folds = np.repeat(np.arange(5), 12)
+    nested = judge_out_of_fold(means, labels, folds, decided=0.7)
+    flipped = labels.copy()
+    flipped[folds == 0] = 1 - flipped[folds == 0]  # fold 0's own labels change: its scores and band must not
+    again = judge_out_of_fold(means, flipped, folds, decided=0.7)
+    assert np.array_equal(nested.p_fake[folds == 0], again.p_fake[folds == 0])
+    assert np.array_equal(nested.bands[folds == 0], again.bands[folds == 0])
+    assert not np.array_equal(nested.p_fake[folds == 1], again.p_fake[folds == 1])
+    assert len(nested.judges) == 5 and nested.decided.mean() > 0.5

@@ -58,3 +58,30 @@ def widest_band(p: np.ndarray, decided: float) -> float:
     distances = np.sort(np.abs(p - 0.5))
     undecided = int(np.floor(len(p) * (1 - decided)))  # at most this many may fall inside the band
     return float(distances[undecided - 1] + distances[undecided]) / 2 if undecided else 0.0
+
+
+@dataclass(frozen=True)
+class OutOfFold:
+    """Every clip's calibrated P(fake) and band from a judge fitted on the other folds' clips only."""
+
+    p_fake: np.ndarray
+    bands: np.ndarray
+    judges: list[FrameJudge]  # one per fold, in fold order
+
+    @property
+    def decided(self) -> np.ndarray:
+        return np.abs(self.p_fake - 0.5) > self.bands
+
+    def right(self, labels: np.ndarray) -> np.ndarray:
+        return (self.p_fake >= 0.5) == (labels == 1)
+
+
+def judge_out_of_fold(clip_means: np.ndarray, labels: np.ndarray, folds: np.ndarray, decided: float) -> OutOfFold:
+    """Nested calibration: for each fold, `fit_frame_judge` on the other folds' clips, applied to this fold's."""
+    p_fake, bands, judges = np.zeros(len(clip_means)), np.zeros(len(clip_means)), []
+    for fold in np.unique(folds):
+        held = folds == fold
+        judge = fit_frame_judge(clip_means[~held], labels[~held], decided)
+        p_fake[held], bands[held] = judge.p_fake(clip_means[held]), judge.band
+        judges.append(judge)
+    return OutOfFold(p_fake, bands, judges)
