@@ -167,7 +167,8 @@ async function loadModel() {
   try {
     const info = (await api("/v1/models")).active;
     $("#model-info").textContent = `model ${info.name} (${info.version}): fake if P(fake) ≥ ` +
-      `${(info.threshold + info.uncertain_band).toFixed(2)}, real if < ${(info.threshold - info.uncertain_band).toFixed(2)}`;
+      `${(info.threshold + info.uncertain_band).toFixed(2)}, real if < ${(info.threshold - info.uncertain_band).toFixed(2)}` +
+      (info.video.frame_model ? `; faces in videos by ${info.video.frame_model.name} (${info.video.frame_model.version})` : "");
     $("#threshold").placeholder = info.threshold.toFixed(2);
     $("#video-threshold").placeholder = info.video.threshold.toFixed(2);
   } catch (error) {
