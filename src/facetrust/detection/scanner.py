@@ -188,12 +188,13 @@ class Scanner:
     def _scorers(self, kinds: list[str]) -> list[tuple[LoadedModel, list[int], bool]]:
         """Which model scores which faces (by row), and whether it must give features: video faces go to the
         frame model, the rest to the image model (one group when they are the same model, so every face goes
-        through it in one pass); a temporal video model reads the features of its video faces."""
+        through it in one pass); a temporal head reads the features of its video faces (a frame judge does not)."""
         groups = ([(self.model, list(range(len(kinds))))] if self.frame_model is self.model else
                   [(self.model, [row for row, kind in enumerate(kinds) if kind != "video"]),
                    (self.frame_model, [row for row, kind in enumerate(kinds) if kind == "video"])])
         return [(model, rows, model is self.frame_model and self.video_model is not None
-                 and any(kinds[row] == "video" for row in rows)) for model, rows in groups]
+                 and self.video_model.reads_features and any(kinds[row] == "video" for row in rows))
+                for model, rows in groups]
 
     @staticmethod
     def _score(model: LoadedModel, crops: list, rows: list[int], with_features: bool) -> tuple:

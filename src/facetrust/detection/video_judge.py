@@ -11,6 +11,7 @@ from facetrust.detection.decision import DecisionRule
 from facetrust.detection.verdict import FaceVerdict, TrackVerdict, VideoVerdict, fake_segments
 from facetrust.faces.stage import FacesResult
 from facetrust.models.checkpoint import LoadedModel
+from facetrust.models.inference import sigmoid
 from facetrust.video.features import track_sequences
 from facetrust.video.model import VideoModel
 from facetrust.video.tracks import link_tracks
@@ -33,12 +34,15 @@ def judge_video(found: FacesResult, faces: list[FaceVerdict], image_model: Loade
     """
     face_at = dict(zip(found.face_positions(), faces, strict=True))
     tracks = link_tracks([[f.face.box for f in frame.faces] for frame in found.frames])
-    if video_model is not None:
-        scores = video_model.p_fake(track_sequences(found, image_model, video_model.emotion, tracks, frame_features))
+    p_frames = [np.array([face_at[m].p_fake for m in t.members]) for t in tracks]
+    if video_model is None:
+        scores, aggregation = np.array([p.mean() for p in p_frames]), "mean_of_frames"
+    elif not video_model.reads_features:  # the frame judge: from the frames' P(fake), no feature pass
+        scores = sigmoid(video_model.judge_logits(p_frames), video_model.card.temperature)
         aggregation = video_model.card.temporal
     else:
-        scores = np.array([np.mean([face_at[m].p_fake for m in t.members]) for t in tracks])
-        aggregation = "mean_of_frames"
+        scores = video_model.p_fake(track_sequences(found, image_model, video_model.emotion, tracks, frame_features))
+        aggregation = video_model.card.temporal
     needed = max(1, math.ceil(MIN_TRACK_SHARE * len(found.frames)))
     longest = max((len(t.members) for t in tracks), default=0)
     verdicts = []

@@ -40,13 +40,22 @@ class VideoModel:
     def with_emotion(self) -> bool:
         return "emotion" in self.card.frame_inputs
 
+    @property
+    def reads_features(self) -> bool:
+        """Whether tracks are scored from frame features (a temporal head) or from frame P(fake) alone (the frame
+        judge, which needs no feature pass)."""
+        return self.head is not None
+
     def logits(self, sequences: list[TrackSequence]) -> np.ndarray:
         if not sequences:
             return np.zeros(0)
         if self.head is None:
-            means = np.array([sigmoid(t.logits, self.image_model.card.temperature).mean() for t in sequences])
-            return centred_logits(means, self.card.temporal_options["centre"])
+            return self.judge_logits([sigmoid(t.logits, self.image_model.card.temperature) for t in sequences])
         return track_logits(self.head, sequences, self.with_emotion)
+
+    def judge_logits(self, p_frames: list[np.ndarray]) -> np.ndarray:
+        """The frame judge's logit per track from its frames' P(fake): logit of their mean, less its centre's."""
+        return centred_logits(np.array([np.mean(p) for p in p_frames]), self.card.temporal_options["centre"])
 
     def p_fake(self, sequences: list[TrackSequence]) -> np.ndarray:
         """Calibrated P(fake) per track: sigmoid(logit / temperature)."""
