@@ -20,12 +20,12 @@ import numpy as np
 from ffpp_by_method import read_clips
 from scipy.special import logit
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from facetrust.evaluation.metrics import binary_metrics
 from facetrust.evaluation.plots import plt, save_figure
-from facetrust.video.frame_judge import judge_out_of_fold
+from facetrust.video.frame_judge import fit_frame_judge, judge_out_of_fold
 from facetrust.video.identities import discover_videos, identity_folds
 
 DECIDED = 0.70  # the least share of clips the band must leave decided (issue 24 point 3)
@@ -67,9 +67,15 @@ def main() -> None:
     best = max(aucs, key=aucs.get)
     chosen = best if aucs[best] >= aucs["mean"] + CHANGE_MARGIN else "mean"
     print(f"chosen aggregate: {chosen}")
-    learned = _auc(labels, _stacked_out_of_fold(frames, labels, folds))
+    summary = _summary(frames)
+    learned = _auc(labels, _stacked_out_of_fold(summary, labels, folds))
     print(f"learned judge on (mean, std, mean |change|) of the frame logits, nested out of fold: clip ROC-AUC "
           f"{learned:.3f} ({'worth building' if learned >= aucs['mean'] + CHANGE_MARGIN else 'the mean stays'})")
+    p_learned, bands_learned = _stacked_calibrated(summary, labels, folds)
+    decided = np.abs(p_learned - 0.5) > bands_learned
+    right = (p_learned >= 0.5) == (labels == 1)
+    print(f"  calibrated and banded with an inner loop: decided {decided.mean():.1%}, right {right[decided].mean():.1%}"
+          f" of those, ECE {binary_metrics(labels, p_learned)['ece']:.3f}")
     clip_means = np.array([AGGREGATES[chosen](np.asarray(f)) for f in frames])
     nested = judge_out_of_fold(clip_means, labels, folds, DECIDED)
     for fold, judge in enumerate(nested.judges):
@@ -86,17 +92,38 @@ def main() -> None:
         _draw(args.picture, calibrated, bands, methods, chosen)
 
 
-def _stacked_out_of_fold(frames: list[list[float]], labels: np.ndarray, folds: np.ndarray) -> np.ndarray:
-    """Each clip's score from a logistic regression on its frame logits' mean, spread and mean change between
-    successive sampled frames, fitted on the other folds' clips (docs/VIDEO.md, "A learned judge on frame scores")."""
+def _summary(frames: list[list[float]]) -> np.ndarray:
+    """Per clip: its frame logits' mean, spread and mean change between successive sampled frames."""
     logits = [logit(np.clip(np.asarray(f), 1e-6, 1 - 1e-6)) for f in frames]
-    summary = np.array([[z.mean(), z.std(), np.abs(np.diff(z)).mean()] for z in logits])
-    scores = np.zeros(len(frames))
+    return np.array([[z.mean(), z.std(), np.abs(np.diff(z)).mean()] for z in logits])
+
+
+def _learned_judge(summary: np.ndarray, labels: np.ndarray) -> Pipeline:
+    return make_pipeline(StandardScaler(), LogisticRegression()).fit(summary, labels)
+
+
+def _stacked_out_of_fold(summary: np.ndarray, labels: np.ndarray, folds: np.ndarray) -> np.ndarray:
+    """Each clip's score from the learned judge fitted on the other folds' clips (docs/VIDEO.md, "A learned judge
+    on frame scores")."""
+    scores = np.zeros(len(summary))
     for fold in np.unique(folds):
         held = folds == fold
-        judge = make_pipeline(StandardScaler(), LogisticRegression()).fit(summary[~held], labels[~held])
-        scores[held] = judge.predict_proba(summary[held])[:, 1]
+        scores[held] = _learned_judge(summary[~held], labels[~held]).predict_proba(summary[held])[:, 1]
     return scores
+
+
+def _stacked_calibrated(summary: np.ndarray, labels: np.ndarray, folds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Calibrated P(fake) and band of every clip with nothing of its fold used: for each held-out fold, the judge's
+    centre, temperature and band are fitted on the other folds' own out-of-fold scores (an inner loop), then the
+    learned judge fitted on those folds scores the held-out one."""
+    p_fake, bands = np.zeros(len(summary)), np.zeros(len(summary))
+    for fold in np.unique(folds):
+        held = folds == fold
+        inner = _stacked_out_of_fold(summary[~held], labels[~held], folds[~held])
+        judge = fit_frame_judge(inner, labels[~held], DECIDED)
+        scores = _learned_judge(summary[~held], labels[~held]).predict_proba(summary[held])[:, 1]
+        p_fake[held], bands[held] = judge.p_fake(scores), judge.band
+    return p_fake, bands
 
 
 def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
