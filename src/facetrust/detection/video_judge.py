@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from facetrust.detection.decision import DecisionRule
+from facetrust.detection.decision import DEFAULT_UNCERTAIN_BAND, DecisionRule
 from facetrust.detection.verdict import FaceVerdict, TrackVerdict, VideoVerdict, fake_segments
 from facetrust.faces.stage import FacesResult
 from facetrust.models.checkpoint import LoadedModel
@@ -66,4 +66,5 @@ def video_rule(image_model: LoadedModel, video_model: VideoModel | None) -> Deci
     if video_model is None:
         return DecisionRule(image_model.card.threshold)
     card = video_model.card
-    return DecisionRule(card.threshold, *([card.uncertain_band] if card.uncertain_band is not None else []))
+    band = DEFAULT_UNCERTAIN_BAND if card.uncertain_band is None else card.uncertain_band
+    return DecisionRule(card.threshold, band)

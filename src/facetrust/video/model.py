@@ -29,7 +29,7 @@ from facetrust.video.temporal import TemporalHead, pad_sequences
 
 @dataclass
 class VideoModel:
-    """A temporal head and the image model whose per-frame features it reads."""
+    """A temporal head (or none: the frame judge) and the image model whose per-frame outputs it reads."""
 
     head: TemporalHead | None  # None: the calibrated mean of the frames (FRAME_JUDGE)
     card: VideoCard
