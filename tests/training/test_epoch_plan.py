@@ -49,3 +49,23 @@ def test_the_card_names_the_epoch_the_selection_score_kept():
                {"epoch": 3, "val_roc_auc": 0.93, "val_mean_source_auc": 0.85}]
     assert _best_epoch(history) == 3
     assert _best_epoch([{k: v for k, v in h.items() if k != "val_mean_source_auc"} for h in history]) == 2
+
+
+def test_a_source_cap_overrides_the_common_one_for_its_source_only():
+    sources, labels = _sources()
+    plan = balanced(sources, labels, 200, 0.0, np.zeros(len(labels), bool), np.random.default_rng(0),
+                    caps={"big": 1000})
+    counts = Counter((sources[d.index], int(labels[d.index])) for d in plan)
+    assert counts == {("big", 0): 500, ("big", 1): 500, ("small", 1): 40, ("reals", 0): 200}
+
+
+def test_a_cap_for_a_source_the_recipe_does_not_train_on_is_refused(tmp_path):
+    import pytest
+
+    from facetrust.errors import FacetrustError
+    from facetrust.training import read_config
+
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text("data: x\nout: y\nsources: {k140: gan}\nsource_caps: {k14O: 900}\n")
+    with pytest.raises(FacetrustError, match=r"source_caps names sources .*k14O"):
+        read_config(recipe)

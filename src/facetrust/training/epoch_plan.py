@@ -27,17 +27,19 @@ def shuffled(count: int, rng: np.random.Generator) -> list[Draw]:
 
 
 def balanced(sources: list[str], labels: np.ndarray, per_source: int, blend_share: float, can_blend: np.ndarray,
-             rng: np.random.Generator) -> list[Draw]:
-    """At most `per_source` crops of each source (split evenly over its classes, short classes giving what they
-    have), shuffled; a `blend_share` of the real crops that `can_blend`, drawn at random, are each followed by
-    their blend. The plan's length is the same every epoch (the learning-rate schedule counts on it)."""
+             rng: np.random.Generator, caps: dict[str, int] | None = None) -> list[Draw]:
+    """At most `per_source` crops of each source (`caps` may set another number for a source by name; split
+    evenly over its classes, short classes giving what they have), shuffled; a `blend_share` of the real crops
+    that `can_blend`, drawn at random, are each followed by their blend. The plan's length is the same every epoch
+    (the learning-rate schedule counts on it)."""
+    caps = caps or {}
     sources_array, labels = np.asarray(sources), np.asarray(labels)
     chosen: list[int] = []
     for name in dict.fromkeys(sources):
         classes = [np.flatnonzero((sources_array == name) & (labels == label)) for label in (0, 1)]
         classes = [members for members in classes if len(members)]
         for members in classes:
-            take = min(len(members), per_source // len(classes))
+            take = min(len(members), caps.get(name, per_source) // len(classes))
             chosen.extend(int(i) for i in rng.choice(members, size=take, replace=False))
     order = [int(i) for i in rng.permutation(chosen)]
     blendable = [i for i in order if labels[i] == 0 and can_blend[i]]

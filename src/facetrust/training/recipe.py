@@ -56,6 +56,7 @@ class TrainConfig:
     # `leave_out` drops one family from training (leave-one-family-out runs).
     sources: dict[str, str] = field(default_factory=dict)
     per_source: int = 300
+    source_caps: dict[str, int] = field(default_factory=dict)  # another per-epoch cap for the sources named here
     leave_out: str | None = None
     # Probability that a real training crop is followed by a self-blended fake of itself (data.sbi); the
     # validation split then gains one fixed self-blend per real face, scored as its own source.
@@ -80,6 +81,9 @@ def read_config(path: Path, out: Path | None = None) -> TrainConfig:
     try:
         config = TypeAdapter(TrainConfig).validate_python(settings)
         face_crop(config)
+        if set(config.source_caps) - set(config.sources):
+            raise FacetrustError(f"{path}: source_caps names sources the recipe does not train on: "
+                                 f"{sorted(set(config.source_caps) - set(config.sources))}")
     except ValidationError as exc:
         raise FacetrustError(f"{path}: {validation_problems(exc.errors(), _RECIPE_KEYS)}") from None
     except ValueError as exc:  # an architecture neither registered nor in timm

@@ -236,7 +236,7 @@ def _epoch_plan(data: CropSet, config: TrainConfig, epoch: int) -> list[Draw]:
         return shuffled(len(data.crops), rng)
     can_blend = np.array([i in data.shapes for i in range(len(data.crops))])
     return balanced([s.source for s in data.samples], data.labels, config.per_source, config.self_blend,
-                    can_blend, rng)
+                    can_blend, rng, config.source_caps)
 
 
 def _stratified_share(samples: list, fraction: float, seed: int) -> list:
