@@ -26,6 +26,7 @@ from sklearn.preprocessing import StandardScaler
 
 from facetrust.bundled import default_model_path
 from facetrust.evaluation.metrics import binary_metrics
+from facetrust.faces.finder import FaceFinder
 from facetrust.models.checkpoint import load_model
 from facetrust.video.identities import discover_videos, identity_folds
 
@@ -84,7 +85,7 @@ def main() -> None:
     print(f"flicker beside the mean: {gain:+.3f} ({'worth building' if gain >= CHANGE_MARGIN else 'the mean stays'})")
 
 
-def _pair_crops(path: Path, finder, pairs: int, cache: Path) -> np.ndarray:
+def _pair_crops(path: Path, finder: FaceFinder, pairs: int, cache: Path) -> np.ndarray:
     """(n, 2, H, W, 3) face crops of up to `pairs` adjacent frame pairs spread over the clip (pairs where either
     frame has no face are dropped); cached per clip."""
     cached = cache / f"{path.name}.npy"
