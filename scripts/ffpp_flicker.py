@@ -19,18 +19,13 @@ from pathlib import Path
 import av
 import numpy as np
 from ffpp_by_method import read_clips
+from ffpp_video_judge import CHANGE_MARGIN, auc, stacked_out_of_fold
 from scipy.special import logit
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from facetrust.bundled import default_model_path
-from facetrust.evaluation.metrics import binary_metrics
 from facetrust.faces.finder import FaceFinder
 from facetrust.models.checkpoint import load_model
 from facetrust.video.identities import discover_videos, identity_folds
-
-CHANGE_MARGIN = 0.01  # as in scripts/ffpp_video_judge.py: one clip moves a 60-clip AUC by about 0.01-0.02
 
 
 def main() -> None:
@@ -44,7 +39,8 @@ def main() -> None:
     args = parser.parse_args()
     videos = discover_videos(args.data)
     folds = identity_folds(videos, args.folds)
-    finder = load_model(default_model_path()).face_finder(all_faces=False)
+    bundled_faces = load_model(default_model_path()).card.faces
+    finder = bundled_faces.finder(all_faces=False)
     pairs = {video.path.name: _pair_crops(video.path, finder, args.pairs, args.cache) for video in videos}
     print(f"{sum(map(len, pairs.values()))} adjacent pairs cropped from {len(videos)} clips", flush=True)
     if args.crops_only:
@@ -52,7 +48,7 @@ def main() -> None:
     flicker, fold_of = {}, {}
     for fold in range(args.folds):
         model = load_model(args.run / f"fold{fold}" / "run" / "model")
-        if model.card.faces != load_model(default_model_path()).card.faces:
+        if model.card.faces != bundled_faces:
             raise SystemExit(f"fold {fold}'s model crops faces differently from the bundled detector")
         for video, video_fold in zip(videos, folds, strict=True):
             if video_fold == fold and len(pairs[video.path.name]):
@@ -69,19 +65,15 @@ def main() -> None:
     flick = np.array([flicker[clip] for _, clip, _ in clips])
     clip_folds = np.array([fold_of[clip] for _, clip, _ in clips])
     summary = np.column_stack([logit(np.clip(mean, 1e-6, 1 - 1e-6)), flick])
-    both = np.zeros(len(clips))
-    for fold in range(args.folds):
-        held = clip_folds == fold
-        judge = make_pipeline(StandardScaler(), LogisticRegression()).fit(summary[~held], labels[~held])
-        both[held] = judge.predict_proba(summary[held])[:, 1]
+    both = stacked_out_of_fold(summary, labels, clip_folds)
     names = sorted(set(methods) - {"real"})
     print(f"{len(clips)} clips with at least one adjacent pair ({labels.sum()} fake)")
     print("| clip score | ROC-AUC | " + " | ".join(names) + " |\n|---|---:|" + "---:|" * len(names))
     for name, score in (("mean of the 16 frames", mean), ("flicker alone", flick), ("both, nested out of fold", both)):
-        per_method = [_auc(labels[(methods == m) | (labels == 0)], score[(methods == m) | (labels == 0)])
+        per_method = [auc(labels[(methods == m) | (labels == 0)], score[(methods == m) | (labels == 0)])
                       for m in names]
-        print(f"| {name} | {_auc(labels, score):.3f} | " + " | ".join(f"{a:.3f}" for a in per_method) + " |")
-    gain = _auc(labels, both) - _auc(labels, mean)
+        print(f"| {name} | {auc(labels, score):.3f} | " + " | ".join(f"{a:.3f}" for a in per_method) + " |")
+    gain = auc(labels, both) - auc(labels, mean)
     print(f"flicker beside the mean: {gain:+.3f} ({'worth building' if gain >= CHANGE_MARGIN else 'the mean stays'})")
 
 
@@ -109,10 +101,6 @@ def _pair_crops(path: Path, finder: FaceFinder, pairs: int, cache: Path) -> np.n
     cache.mkdir(parents=True, exist_ok=True)
     np.save(cached, crops)
     return crops
-
-
-def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
-    return binary_metrics(labels, scores)["roc_auc"]
 
 
 if __name__ == "__main__":

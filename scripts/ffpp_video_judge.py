@@ -25,7 +25,7 @@ from sklearn.preprocessing import StandardScaler
 
 from facetrust.evaluation.metrics import binary_metrics
 from facetrust.evaluation.plots import plt, save_figure
-from facetrust.video.frame_judge import fit_frame_judge, judge_out_of_fold
+from facetrust.video.frame_judge import OutOfFold, fit_frame_judge, judge_out_of_fold
 from facetrust.video.identities import discover_videos, identity_folds
 
 DECIDED = 0.70  # the least share of clips the band must leave decided (issue 24 point 3)
@@ -59,23 +59,22 @@ def main() -> None:
     aucs = {}
     for name, aggregate in AGGREGATES.items():
         score = np.array([aggregate(np.asarray(f)) for f in frames])
-        aucs[name] = _auc(labels, score)
-        per_method = [_auc(labels[(methods == m) | (labels == 0)], score[(methods == m) | (labels == 0)])
+        aucs[name] = auc(labels, score)
+        per_method = [auc(labels[(methods == m) | (labels == 0)], score[(methods == m) | (labels == 0)])
                       for m in sorted(set(methods) - {"real"})]
-        print(f"| {name} | {aucs[name]:.3f} | {_auc(labels[same_people], score[same_people]):.3f} | "
+        print(f"| {name} | {aucs[name]:.3f} | {auc(labels[same_people], score[same_people]):.3f} | "
               + " | ".join(f"{a:.3f}" for a in per_method) + " |")
     best = max(aucs, key=aucs.get)
     chosen = best if aucs[best] >= aucs["mean"] + CHANGE_MARGIN else "mean"
     print(f"chosen aggregate: {chosen}")
     summary = _summary(frames)
-    learned = _auc(labels, _stacked_out_of_fold(summary, labels, folds))
+    learned = auc(labels, stacked_out_of_fold(summary, labels, folds))
     print(f"learned judge on (mean, std, mean |change|) of the frame logits, nested out of fold: clip ROC-AUC "
           f"{learned:.3f} ({'worth building' if learned >= aucs['mean'] + CHANGE_MARGIN else 'the mean stays'})")
-    p_learned, bands_learned = _stacked_calibrated(summary, labels, folds)
-    decided = np.abs(p_learned - 0.5) > bands_learned
-    right = (p_learned >= 0.5) == (labels == 1)
+    learned_nested = _stacked_calibrated(summary, labels, folds)
+    decided, right = learned_nested.decided, learned_nested.right(labels)
     print(f"  calibrated and banded with an inner loop: decided {decided.mean():.1%}, right {right[decided].mean():.1%}"
-          f" of those, ECE {binary_metrics(labels, p_learned)['ece']:.3f}")
+          f" of those, ECE {binary_metrics(labels, learned_nested.p_fake)['ece']:.3f}")
     clip_means = np.array([AGGREGATES[chosen](np.asarray(f)) for f in frames])
     nested = judge_out_of_fold(clip_means, labels, folds, DECIDED)
     for fold, judge in enumerate(nested.judges):
@@ -102,9 +101,9 @@ def _learned_judge(summary: np.ndarray, labels: np.ndarray) -> Pipeline:
     return make_pipeline(StandardScaler(), LogisticRegression()).fit(summary, labels)
 
 
-def _stacked_out_of_fold(summary: np.ndarray, labels: np.ndarray, folds: np.ndarray) -> np.ndarray:
-    """Each clip's score from the learned judge fitted on the other folds' clips (docs/VIDEO.md, "A learned judge
-    on frame scores")."""
+def stacked_out_of_fold(summary: np.ndarray, labels: np.ndarray, folds: np.ndarray) -> np.ndarray:
+    """Each clip's score from a standardised logistic regression on its `summary` row, fitted on the other folds'
+    clips (docs/VIDEO.md, "A learned judge on frame scores"; scripts/ffpp_flicker.py uses it on its own summary)."""
     scores = np.zeros(len(summary))
     for fold in np.unique(folds):
         held = folds == fold
@@ -112,21 +111,21 @@ def _stacked_out_of_fold(summary: np.ndarray, labels: np.ndarray, folds: np.ndar
     return scores
 
 
-def _stacked_calibrated(summary: np.ndarray, labels: np.ndarray, folds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _stacked_calibrated(summary: np.ndarray, labels: np.ndarray, folds: np.ndarray) -> OutOfFold:
     """Calibrated P(fake) and band of every clip with nothing of its fold used: for each held-out fold, the judge's
     centre, temperature and band are fitted on the other folds' own out-of-fold scores (an inner loop), then the
     learned judge fitted on those folds scores the held-out one."""
-    p_fake, bands = np.zeros(len(summary)), np.zeros(len(summary))
+    p_fake, bands, judges = np.zeros(len(summary)), np.zeros(len(summary)), []
     for fold in np.unique(folds):
         held = folds == fold
-        inner = _stacked_out_of_fold(summary[~held], labels[~held], folds[~held])
-        judge = fit_frame_judge(inner, labels[~held], DECIDED)
+        inner = stacked_out_of_fold(summary[~held], labels[~held], folds[~held])
+        judges.append(fit_frame_judge(inner, labels[~held], DECIDED))
         scores = _learned_judge(summary[~held], labels[~held]).predict_proba(summary[held])[:, 1]
-        p_fake[held], bands[held] = judge.p_fake(scores), judge.band
-    return p_fake, bands
+        p_fake[held], bands[held] = judges[-1].p_fake(scores), judges[-1].band
+    return OutOfFold(p_fake, bands, judges)
 
 
-def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
+def auc(labels: np.ndarray, scores: np.ndarray) -> float:
     return binary_metrics(labels, scores)["roc_auc"]
 
 

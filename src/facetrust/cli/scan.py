@@ -92,14 +92,11 @@ def scan(
         to_stdout = str(json_out) == "-"
         if not to_stdout:
             info = scanner.model_info
-            typer.echo(f"model {info['name']} ({info['version']}, {info['backend']}): fake if P(fake) >= "
-                       f"{info['threshold'] + info['uncertain_band']:.2f}, real if < "
-                       f"{info['threshold'] - info['uncertain_band']:.2f}, uncertain in between")
+            typer.echo(f"model {info['name']} ({info['version']}, {info['backend']}): {_rule_text(info)}, "
+                       "uncertain in between")
             if "frame_model" in info["video"]:
                 frames = info["video"]["frame_model"]
-                typer.echo(f"video faces by frame model {frames['name']} ({frames['version']}): fake if P(fake) >= "
-                           f"{frames['threshold'] + frames['uncertain_band']:.2f}, real if < "
-                           f"{frames['threshold'] - frames['uncertain_band']:.2f}")
+                typer.echo(f"video faces by frame model {frames['name']} ({frames['version']}): {_rule_text(frames)}")
         records = sys.stdout if to_stdout else (
             stack.enter_context(open(json_out, "w", encoding="utf-8")) if json_out else None)
         paths = list(expand_inputs(inputs))
@@ -125,6 +122,12 @@ def scan(
             if not to_stdout:
                 typer.echo(_describe_scan(record))
     raise typer.Exit(1 if failed else 0)
+
+
+def _rule_text(rule: dict) -> str:
+    """A decision rule of `Scanner.model_info` (threshold and band) in words."""
+    return (f"fake if P(fake) >= {rule['threshold'] + rule['uncertain_band']:.2f}, "
+            f"real if < {rule['threshold'] - rule['uncertain_band']:.2f}")
 
 
 def explain(

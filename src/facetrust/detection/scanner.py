@@ -60,8 +60,7 @@ class Scanner:
         self.finder = self.model.face_finder(all_faces, detector, face_mode)
         self.video_model = self._video_model(video_model, bundled_detector=model is None)
         self.frame_model = self._frame_model()
-        self.frame_decision = (DecisionRule(self.frame_model.card.threshold).overridden(threshold, uncertain_band)
-                               if self.frame_model is not self.model else self.decision)
+        self.frame_decision = DecisionRule(self.frame_model.card.threshold).overridden(threshold, uncertain_band)
         self.video_decision = video_rule(self.model, self.video_model).overridden(video_threshold, uncertain_band)
         self.frames = frames or (self.video_model.card.frames if self.video_model else DEFAULT_FRAMES)
         self.limits = limits
@@ -110,8 +109,7 @@ class Scanner:
         """The same loaded models and face finder with overridden decision rules (cheap: nothing is reloaded)."""
         other = copy.copy(self)
         other.decision = self.decision.overridden(threshold, uncertain_band)
-        other.frame_decision = (self.frame_decision.overridden(threshold, uncertain_band)
-                                if self.frame_model is not self.model else other.decision)
+        other.frame_decision = self.frame_decision.overridden(threshold, uncertain_band)
         other.video_decision = self.video_decision.overridden(video_threshold, uncertain_band)
         return other
 
@@ -138,12 +136,10 @@ class Scanner:
         the batch's time (by number of faces)."""
         located = [(k, frame, face) for k, found in enumerate(inputs) for frame in found.frames for face in frame.faces]
         started = time.perf_counter()
-        crops = [face.crop for _, _, face in located]
-        scored = [self._score(model, crops, rows, with_features)
-                  for model, rows, with_features in self._scorers([inputs[k].kind for k, _, _ in located])]
         p_fake, evidence = np.zeros(len(located)), [None] * len(located)
         frame_features: dict[int, tuple[np.ndarray, float]] = {}  # row -> (features, logit) for temporal models
-        for rows, p, shares, features, logits in scored:
+        for model, rows, with_features in self._scorers([inputs[k].kind for k, _, _ in located]):
+            p, shares, features, logits = self._score(model, [located[row][2].crop for row in rows], with_features)
             p_fake[rows] = p
             for position, row in enumerate(rows):
                 evidence[row] = shares[position]
@@ -197,18 +193,17 @@ class Scanner:
                 for model, rows in groups]
 
     @staticmethod
-    def _score(model: LoadedModel, crops: list, rows: list[int], with_features: bool) -> tuple:
-        """(rows, P(fake), branch evidence, features, logits) of these rows' crops. One pass gives every face its
-        P(fake), the temporal model its frame features and a two-branch model's verdicts what each branch added."""
-        crops = [crops[row] for row in rows]
+    def _score(model: LoadedModel, crops: list, with_features: bool) -> tuple:
+        """(P(fake), branch evidence, features, logits) of these crops. One pass gives every face its P(fake), the
+        temporal model its frame features and a two-branch model's verdicts what each branch added."""
         if not crops:
-            return rows, np.zeros(0), [], None, None
+            return np.zeros(0), [], None, None
         if model.has_branches or with_features:
             features, logits = model.features(crops)
             p_fake = sigmoid(logits, model.card.temperature)
         else:
             features, logits, p_fake = None, None, model.p_fake(crops)
-        return rows, p_fake, model.evidence(features) if model.has_branches else [None] * len(crops), features, logits
+        return p_fake, model.evidence(features) if model.has_branches else [None] * len(crops), features, logits
 
     def _explain(self, inputs: list[FacesResult], verdicts: list[list[FaceVerdict]], located: list) -> int:
         """Heatmaps for every face of an image and the most suspicious face of a video; returns how many.
