@@ -25,11 +25,13 @@ import argparse
 import csv
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from measure_detector import FFPP_FRAMES, FFPP_FRAMES_DIR
 
-from facetrust.data.crops import CropSettings, crop_dataset
+from facetrust.data.crops import crop_dataset
 from facetrust.evaluation.metrics import binary_metrics
 from facetrust.models.checkpoint import load_model
 from facetrust.studies.evaluate import Evaluation, evaluate_model, write_evaluation
@@ -37,14 +39,11 @@ from facetrust.training import read_config
 from facetrust.training.trainer import train
 from facetrust.video.identities import discover_videos, identity_folds
 
-# As scripts/measure_detector.py crops the FF++ frames: wide, so the model's face stage re-crops with context
-WIDE = {"size": 448, "margin": 1.2, "detector": "mtcnn", "mode": "detect"}
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data/video/ffpp_c40"))
-    parser.add_argument("--frames", type=Path, default=Path("runs/measure-general/ffpp_c40-frames"),
+    parser.add_argument("--frames", type=Path, default=FFPP_FRAMES_DIR,
                         help="the 16-frame crops of every clip that are scored (made here if absent)")
     parser.add_argument("--config", type=Path, default=Path("configs/video-frame-sbi.yaml"))
     parser.add_argument("--out", type=Path, default=Path("runs/ffpp-sbi"))
@@ -58,10 +57,10 @@ def main() -> None:
     args = parser.parse_args()
     videos = discover_videos(args.data)
     fold_of = {video.path.name: fold for video, fold in zip(videos, identity_folds(videos, args.folds), strict=True)}
-    crop_dataset(args.data, args.frames, CropSettings(**WIDE, frames_per_video=16), progress=False)
+    crop_dataset(args.data, args.frames, FFPP_FRAMES, progress=False)
     training_frames = args.out / ("frames" if args.fakes else "real-frames")
     crop_dataset(args.data if args.fakes else args.data / "real", training_frames,
-                 CropSettings(**WIDE, frames_per_video=args.train_frames), progress=False)
+                 replace(FFPP_FRAMES, frames_per_video=args.train_frames), progress=False)
     training, scored = _frames(training_frames), _frames(args.frames)
     if args.final is not None:  # the shipped frame model: every fold trained on but its validation fold
         model_dir = _trained(args, args.out / "final", training, fold_of, held_out=None, validation=args.final)

@@ -1,11 +1,12 @@
 """Measure a detector on every shared test split and evaluation-only set, and print its card's tables.
 
 Usage: python scripts/measure_detector.py [--model DIR] [--out runs/measure-detector]
-       [--shortcuts studies/shortcuts/shortcuts.json]
+       [--shortcuts studies/shortcuts/shortcuts.json] [--frames runs/ffpp_c40-frames]
 Nothing here is trained or selected on: test splits of the training sources, Yonsei composites, FF++ c40
 video frames (16 per video), CK+ (real) and Stable Diffusion 1.5 faces (fake). Each set's shortcut-probe
 ROC-AUC stands beside its numbers. UTKFace false-positive rates are broken down by race and gender.
-Face crops are cached, so a second run (or another model with the same crop settings) is quick.
+Face crops are cached, so a second run (or another model with the same crop settings) is quick; the FF++ frames
+are cut once into --frames, which every --out shares.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from facetrust.studies.shortcuts import manifest_notes
 PACK = ("k140", "gan512", "stylegan3", "sdfd", "realorai_game", "sfhq_t2i", "ecuador_flux", "dfdc_crops",
         "inswapper", "utkface")
 TWO_CLASS_NEW = ("stylegan3", "realorai_game", "ecuador_flux", "dfdc_crops", "inswapper")
+# FF++ frames are cut wide (margin 1.2, 448 px) so the model's own face stage re-crops the face with real context
+FFPP_FRAMES = CropSettings(size=448, margin=1.2, detector="mtcnn", mode="detect", frames_per_video=16)
+FFPP_FRAMES_DIR = Path("runs/ffpp_c40-frames")
 COLUMNS = ("roc_auc", "tpr_at_5_fpr", "ap", "recall", "fpr", "ece")
 
 
@@ -37,13 +41,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/measure-detector"))
     parser.add_argument("--shortcuts", type=Path, default=Path("studies/shortcuts/shortcuts.json"))
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--frames", type=Path, default=FFPP_FRAMES_DIR,
+                        help="where the FF++ c40 frames are cut (once; every model reads the same frames)")
     args = parser.parse_args()
     model = load_model(args.model)
     args.out.mkdir(parents=True, exist_ok=True)
     probes = {r["source"]: r["test_auc"] for r in json.loads(args.shortcuts.read_text())} \
         if args.shortcuts.is_file() else {}
     results = {}
-    for name, data in _sets(args.data, args.out):
+    for name, data in _sets(args.data, args.out, args.frames):
         evaluation = evaluate_model(model, data, progress=False)
         write_evaluation(evaluation, args.out / name, f"{model.name} on {name}")
         results[name] = evaluation
@@ -60,14 +66,11 @@ def main() -> None:
     print("\n" + _group_table(results["utkface/test"], manifest_notes(args.data / "MANIFEST.tsv"), args.data))
 
 
-def _sets(data: Path, out: Path) -> list[tuple[str, Path]]:
+def _sets(data: Path, out: Path, frames: Path) -> list[tuple[str, Path]]:
     faces = data / "faces"
     sets = [(f"{name}/test", faces / name / "test") for name in PACK]
     sets.append(("yonsei", faces / "yonsei"))
-    frames = out / "ffpp_c40-frames"
-    # wide crops (margin 1.2, 448 px) so the model's own face stage re-crops the face with real context around it
-    crop_dataset(data / "video" / "ffpp_c40", frames, CropSettings(size=448, margin=1.2, detector="mtcnn",
-                                                                   mode="detect", frames_per_video=16))
+    crop_dataset(data / "video" / "ffpp_c40", frames, FFPP_FRAMES)
     sets.append(("ffpp_c40 frames", frames))
     sets.append(("ckplus (real)", _listing(data / "emotion" / "ckplus", "real", out / "ckplus.csv")))
     sets.append(("ai_sd15 (fake)", _listing(data / "emotion" / "ai_sd15", "fake", out / "ai_sd15.csv")))
