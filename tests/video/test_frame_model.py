@@ -13,7 +13,13 @@ from facetrust.bundled import default_model_path
 from facetrust.detection import Scanner
 from facetrust.errors import FacetrustError
 from facetrust.models.checkpoint import load_model, save_model
-from facetrust.video.frame_judge import FRAME_JUDGE, FrameJudge, fit_frame_judge, judge_out_of_fold
+from facetrust.video.frame_judge import (
+    FRAME_JUDGE,
+    FrameJudge,
+    fit_frame_judge,
+    forgetting_guard,
+    judge_out_of_fold,
+)
 from facetrust.video.model import save_video_model
 from facetrust.video.temporal import TemporalHead
 
@@ -114,6 +120,21 @@ def test_the_frame_judge_leaves_the_asked_share_decided_and_is_centred_on_its_th
     assert np.mean(np.abs(p - 0.5) > judge.band) >= 0.7 and judge.band > 0
     assert judge.p_fake(np.array([judge.centre]))[0] == pytest.approx(0.5)
     assert not judge.at_bound and 0.3 < judge.centre < 0.7
+
+
+def test_the_forgetting_guard_names_each_well_sampled_set_the_frame_model_lost_or_skipped():
+    def row(auc: float, n_real: int = 150, n_fake: int = 150) -> dict:
+        return {"roc_auc": auc, "n_real": n_real, "n_fake": n_fake}
+
+    reference = {"k140": row(0.90), "dfdc_crops": row(0.70), "ecuador_flux": row(0.98, 45, 45),
+                 "stylegan3": row(1.0, 4, 4), "sdfd": row(None, 0, 72)}
+    kept = {"k140/test": row(0.885), "dfdc_crops/test": row(0.95), "ecuador_flux/test": row(0.97, 45, 45),
+            "stylegan3/test": row(0.25, 4, 4), "yonsei": row(0.1)}
+    assert forgetting_guard(kept, reference) == []  # within 0.02, better, or too few faces to judge
+    forgot = {**kept, "k140/test": row(0.87)}
+    del forgot["ecuador_flux/test"]
+    assert forgetting_guard(forgot, reference) == ["k140/test: ROC-AUC 0.870, the photo detector's 0.900",
+                                                   "ecuador_flux/test: not measured"]
 
 
 def test_a_calibrated_mean_video_model_has_no_weights_and_judges_by_its_card(frame_model, ffpp_real_video, tmp_path):

@@ -18,6 +18,9 @@ from facetrust.evaluation.metrics import choose_threshold
 
 FRAME_JUDGE = "calibrated_mean_of_frames"  # the video card's `temporal` for this judge
 P_CLIP = 1e-6  # clip means are kept this far from 0 and 1 before their logit
+# The forgetting guard (docs/VIDEO.md): on every test set with this many faces of each class, a frame model's ROC-AUC
+# may fall at most this far below the photo detector it was fine-tuned from
+GUARD_MIN_FACES, GUARD_MARGIN = 40, 0.02
 
 
 @dataclass(frozen=True)
@@ -85,3 +88,21 @@ def judge_out_of_fold(clip_means: np.ndarray, labels: np.ndarray, folds: np.ndar
         p_fake[held], bands[held] = judge.p_fake(clip_means[held]), judge.band
         judges.append(judge)
     return OutOfFold(p_fake, bands, judges)
+
+
+def forgetting_guard(measured: dict[str, dict], reference: dict[str, dict]) -> list[str]:
+    """What a frame model forgot of the photo detector's families: one line per test set with at least
+    GUARD_MIN_FACES faces of each class whose ROC-AUC fell more than GUARD_MARGIN below the reference's, or which
+    was not measured. `reference` maps source names ("k140") to the detector card's test rows, `measured` maps
+    "k140/test" to the frame model's (`scripts/measure_detector.py`'s summary). Empty: passed."""
+    failures = []
+    for source, before in reference.items():
+        if min(before["n_real"], before["n_fake"]) < GUARD_MIN_FACES:
+            continue
+        after = measured.get(f"{source}/test")
+        if after is None:
+            failures.append(f"{source}/test: not measured")
+        elif after["roc_auc"] < before["roc_auc"] - GUARD_MARGIN:
+            failures.append(f"{source}/test: ROC-AUC {after['roc_auc']:.3f}, the photo detector's "
+                            f"{before['roc_auc']:.3f}")
+    return failures
