@@ -156,6 +156,32 @@ def test_a_distilled_network_learns_its_teachers_answers(tiny_emotion_model, tmp
     assert json.loads((tmp_path / "model" / "model.json").read_text())["training"]["config"]["teacher"]
 
 
+def test_a_consistent_teacher_reads_each_batch_as_the_network_sees_it(tiny_emotion_model, tmp_path, shared_data):
+    settings = json.loads((tiny_emotion_model / "model.json").read_text())["training"]["config"]
+    config = EmotionTrainConfig(**settings | {"out": str(tmp_path), "teacher": str(tiny_emotion_model),
+                                              "teacher_views": "augmented", "epochs": 1})
+    splits, _, _ = load_emotion_splits(config, progress=False)
+    faces = splits["train"].images[:8]
+    darker = [(face * 0.4).astype(np.uint8) for face in faces]  # what an augmentation might hand the network
+    taught = training.teaching(config, splits["train"], tmp_path, progress=False)
+    teacher = load_model(tiny_emotion_model)
+    expected = torch.softmax(torch.from_numpy(predict_logits(teacher.runner or teacher.module, teacher.preprocess,
+                                                             darker)) / 2.0, dim=1)
+    assert torch.allclose(taught(np.arange(8), darker), expected, atol=1e-5)
+    assert not torch.allclose(taught(np.arange(8), faces), expected, atol=1e-3)
+    assert not (tmp_path / "teacher_logits.npy").exists()  # nothing fixed is computed or cached
+    train_emotion(config, progress=False)
+    assert json.loads((tmp_path / "model" / "model.json").read_text())["training"]["config"]["teacher_views"] \
+        == "augmented"
+
+
+def test_teacher_views_must_be_fixed_or_augmented(tmp_path, shared_data):
+    config = EmotionTrainConfig(data=str(shared_data / "emotion/fer2013"), out=str(tmp_path), model="cnn", epochs=1,
+                                max_per_split=20, teacher=str(default_model_path()), teacher_views="random")
+    with pytest.raises(FacetrustError, match="teacher_views 'random'"):
+        train_emotion(config, progress=False)
+
+
 def test_a_detector_cannot_teach_expressions(tmp_path, shared_data):
     config = EmotionTrainConfig(data=str(shared_data / "emotion/fer2013"), out=str(tmp_path), model="cnn", epochs=1,
                                 max_per_split=20, teacher=str(default_model_path()))

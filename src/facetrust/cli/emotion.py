@@ -43,6 +43,8 @@ def train_command(
                                                  "ensemble): also learn its softened probabilities.")] = None,
     distill_weight: Annotated[float, typer.Option(help="Share of the loss given to the teacher (0-1).")] = 0.5,
     distill_temperature: Annotated[float, typer.Option(help="Softening temperature of the distillation.")] = 2.0,
+    teacher_views: Annotated[str, typer.Option(help="fixed: the teacher reads each face once, un-augmented; "
+                                               "augmented: every batch as the network sees it.")] = "fixed",
 ) -> None:
     """Train an expression model; selection on public_test (or val), private_test (or test) only measured."""
     from facetrust.emotion.training import EmotionTrainConfig, train_emotion
@@ -54,7 +56,7 @@ def train_command(
                                 max_per_split=max_per_split, name=name,
                                 init_weights=str(init_weights) if init_weights else None,
                                 teacher=str(teacher) if teacher else None, distill_weight=distill_weight,
-                                distill_temperature=distill_temperature)
+                                distill_temperature=distill_temperature, teacher_views=teacher_views)
     with errors_exit_2(), resumable("finished epochs are saved"):
         folder = train_emotion(config)
     _echo_card_metrics(folder)
