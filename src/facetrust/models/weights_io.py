@@ -33,3 +33,15 @@ def start_from(model: torch.nn.Module, path: str | Path) -> list[str]:
     if unexpected:
         raise ValueError(f"{path}: weights do not fit this model; unknown tensors such as {unexpected[:3]}")
     return list(missing)
+
+
+def interpolate(base: dict[str, torch.Tensor], tuned: dict[str, torch.Tensor], alpha: float) -> dict[str, torch.Tensor]:
+    """(1 - alpha) x base + alpha x tuned, tensor by tensor (WiSE-FT, Wortsman et al., CVPR 2022): a model fine-tuned
+    from `base` and its start lie in one basin, and points between keep much of the fine-tuning's gain and of the
+    start's accuracy elsewhere. Integer tensors (batch-norm's batch counter) are taken from `tuned`."""
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"interpolation weight {alpha}: use a number in 0-1")
+    if base.keys() != tuned.keys() or any(base[k].shape != tuned[k].shape for k in base):
+        raise ValueError("the two models are not the same architecture: their tensors differ in name or shape")
+    return {k: torch.lerp(base[k], tuned[k], alpha) if tuned[k].is_floating_point() else tuned[k].clone()
+            for k in tuned}
