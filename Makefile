@@ -45,7 +45,8 @@ measure: setup
 
 # Retrain the bundled video model (temporal head over the bundled detector's frame features) on
 # ../shared/data/video/ffpp_c40 (10 minutes on 2 quiet CPU cores, 40 on busy ones, most of it face detection in the
-# sampled frames), then copy it into src/facetrust/weights/video. Numbers: docs/VIDEO.md.
+# sampled frames), then copy it into src/facetrust/weights/video (refused if its temperature was fitted to its bound).
+# Numbers: docs/VIDEO.md.
 video-model: setup
 	$(BIN)/facetrust video train --data ../shared/data/video/ffpp_c40 --out runs/video --temporal gru,lstm,attention,mean
 	$(BIN)/python scripts/bundle_video_model.py runs/video/model

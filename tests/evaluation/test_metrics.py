@@ -3,6 +3,7 @@ import pytest
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
 
 from facetrust.evaluation import binary_metrics, choose_threshold, fit_temperature
+from facetrust.evaluation.calibration import temperature_at_bound
 
 
 @pytest.fixture
@@ -79,6 +80,9 @@ def test_temperature_stays_finite_when_scores_point_the_wrong_way():
     t = fit_temperature(np.array([3.0, 2.0, -2.0, -3.0]), labels)
     assert np.isfinite(t) and t == pytest.approx(100, rel=0.01)
     assert binary_metrics(labels, 1 / (1 + np.exp(-np.array([3.0, 2.0, -2.0, -3.0]) / t)))["ece"] < 0.05
+    assert temperature_at_bound(t)  # and is flagged as no calibration at all
+    assert temperature_at_bound(fit_temperature(np.array([3.0, 2.0, -2.0, -3.0]), 1 - labels))  # separable: 0.05
+    assert not temperature_at_bound(1.2) and not temperature_at_bound(60.0)
 
 
 def test_threshold_bounded_by_false_positive_rate_calls_at_most_that_share_of_reals_fake():

@@ -26,3 +26,9 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
 
     low, high = np.log(TEMPERATURE_RANGE)
     return float(np.exp(minimize_scalar(log_loss, bounds=(low, high), method="bounded").x))
+
+
+def temperature_at_bound(temperature: float) -> bool:
+    """A temperature fitted to the edge of TEMPERATURE_RANGE: the scores do not support a calibration (at the
+    upper edge every probability sits near 0.5), so nothing calibrated by it should ship."""
+    return not TEMPERATURE_RANGE[0] * 1.02 < temperature < TEMPERATURE_RANGE[1] * 0.99

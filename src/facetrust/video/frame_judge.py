@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, logit
 
-from facetrust.evaluation.calibration import TEMPERATURE_RANGE, fit_temperature
+from facetrust.evaluation.calibration import fit_temperature, temperature_at_bound
 from facetrust.evaluation.metrics import choose_threshold
 
 FRAME_JUDGE = "calibrated_mean_of_frames"  # the video card's `temporal` for this judge
@@ -33,8 +33,7 @@ class FrameJudge:
 
     @property
     def at_bound(self) -> bool:
-        """A temperature fitted to the edge of its range: the scores do not support a calibration."""
-        return not TEMPERATURE_RANGE[0] * 1.02 < self.temperature < TEMPERATURE_RANGE[1] * 0.99
+        return temperature_at_bound(self.temperature)
 
     def p_fake(self, clip_means: np.ndarray) -> np.ndarray:
         return expit(centred_logits(clip_means, self.centre) / self.temperature)
