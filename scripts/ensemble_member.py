@@ -1,9 +1,11 @@
 """Take one member's weights out of an expression ensemble, as the start of a new run (`init_weights`).
 
 Usage: python scripts/ensemble_member.py [--model src/facetrust/weights/emotion]
-           --member facetrust-emotion-mobilenet-v2-96 --out runs/emotion-member.safetensors
+           --member facetrust-emotion-mobilenet-v2-96 --out runs/emotion-member.safetensors | runs/member-folder
 The ensemble stores its members under `members.<k>.model.`; the member is named as its card lists it. Prints the
-member's architecture and options, which the new run must use for the weights to fit.
+member's architecture and options, which the new run must use for the weights to fit. An --out without the
+.safetensors suffix becomes a model folder (weights and a card with the member's architecture, input and
+temperature as the ensemble recorded them), which `facetrust emotion ensemble --model` takes as a member again.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from pathlib import Path
 from safetensors.torch import load_file, save_file
 
 from facetrust.bundled import default_emotion_model_path
-from facetrust.models.card import ModelCard, read_card
+from facetrust.models.card import ModelCard, read_card, write_card
+from facetrust.models.checkpoint import WEIGHTS_FILE
+from facetrust.models.preprocess import Preprocess
 
 
 def main() -> None:
@@ -29,11 +33,20 @@ def main() -> None:
         raise SystemExit(f"{args.model}: no member {args.member!r}; members: {', '.join(names)}")
     prefix = f"members.{names.index(args.member)}.model."
     weights = load_file(str(args.model / "model.safetensors"))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    save_file({key[len(prefix):]: tensor.contiguous() for key, tensor in weights.items() if key.startswith(prefix)},
-              str(args.out))
     member = members[names.index(args.member)]
-    print(f"wrote {args.out}: {member['architecture']} {member['options']}")
+    folder = args.out.suffix != ".safetensors"
+    target = args.out / WEIGHTS_FILE if folder else args.out
+    target.parent.mkdir(parents=True, exist_ok=True)
+    save_file({key[len(prefix):]: tensor.contiguous() for key, tensor in weights.items() if key.startswith(prefix)},
+              str(target))
+    if folder:
+        ensemble = read_card(args.model, ModelCard)
+        write_card(args.out, ensemble.model_copy(update={
+            "name": member["name"], "architecture": member["architecture"],
+            "architecture_options": member["options"], "preprocess": Preprocess.from_dict(member["preprocess"]),
+            "temperature": member["temperature"], "tta": None, "metrics": {},
+            "training": {"member_of": {"name": ensemble.name, "version": ensemble.version}}}))
+    print(f"wrote {target}: {member['architecture']} {member['options']}")
 
 
 if __name__ == "__main__":
