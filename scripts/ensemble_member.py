@@ -27,12 +27,13 @@ def main() -> None:
     parser.add_argument("--member", required=True)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    members = read_card(args.model, ModelCard).architecture_options["members"]
+    ensemble = read_card(args.model, ModelCard)
+    members = ensemble.architecture_options["members"]
     names = [member["name"] for member in members]
     if args.member not in names:
         raise SystemExit(f"{args.model}: no member {args.member!r}; members: {', '.join(names)}")
     prefix = f"members.{names.index(args.member)}.model."
-    weights = load_file(str(args.model / "model.safetensors"))
+    weights = load_file(str(args.model / WEIGHTS_FILE))
     member = members[names.index(args.member)]
     folder = args.out.suffix != ".safetensors"
     target = args.out / WEIGHTS_FILE if folder else args.out
@@ -40,7 +41,6 @@ def main() -> None:
     save_file({key[len(prefix):]: tensor.contiguous() for key, tensor in weights.items() if key.startswith(prefix)},
               str(target))
     if folder:
-        ensemble = read_card(args.model, ModelCard)
         write_card(args.out, ensemble.model_copy(update={
             "name": member["name"], "architecture": member["architecture"],
             "architecture_options": member["options"], "preprocess": Preprocess.from_dict(member["preprocess"]),
