@@ -11,7 +11,6 @@ from facetrust.detection.decision import DEFAULT_UNCERTAIN_BAND, DecisionRule
 from facetrust.detection.verdict import FaceVerdict, TrackVerdict, VideoVerdict, fake_segments
 from facetrust.faces.stage import FacesResult
 from facetrust.models.checkpoint import LoadedModel
-from facetrust.models.inference import sigmoid
 from facetrust.video.features import track_sequences
 from facetrust.video.model import VideoModel
 from facetrust.video.tracks import link_tracks
@@ -38,7 +37,7 @@ def judge_video(found: FacesResult, faces: list[FaceVerdict], image_model: Loade
     if video_model is None:
         scores, aggregation = np.array([p.mean() for p in p_frames]), "mean_of_frames"
     elif not video_model.reads_features:  # the frame judge: from the frames' P(fake), no feature pass
-        scores = sigmoid(video_model.judge_logits(p_frames), video_model.card.temperature)
+        scores = video_model.judge_p_fake(p_frames)
         aggregation = video_model.card.temporal
     else:
         scores = video_model.p_fake(track_sequences(found, image_model, video_model.emotion, tracks, frame_features))

@@ -61,6 +61,10 @@ class VideoModel:
         """Calibrated P(fake) per track: sigmoid(logit / temperature)."""
         return sigmoid(self.logits(sequences), self.card.temperature)
 
+    def judge_p_fake(self, p_frames: list[np.ndarray]) -> np.ndarray:
+        """The frame judge's calibrated P(fake) per track straight from its frames' P(fake) (no feature pass)."""
+        return sigmoid(self.judge_logits(p_frames), self.card.temperature)
+
     @property
     def info(self) -> dict:
         card = self.card
