@@ -1,11 +1,12 @@
 """Judge "two experts" for video faces: the mean of the photo detector's and a frame model's calibrated logits.
 
 Usage: python scripts/two_experts.py --detector-scores runs/measure-detector --frame-scores runs/measure-FRAME
-       [--oof runs/ffpp-dfdc-long/scores.csv] [--detector src/facetrust/weights/detector]
+       [--oof runs/ffpp-dfdc-long/scores.csv [--write OUT.csv]] [--detector src/facetrust/weights/detector]
 Reads per-face scores already written by `scripts/measure_detector.py` (the detector's and a fold 0 frame model's,
 on the same files) and, with --oof, a recipe's out-of-fold FF++ frame scores (`scripts/ffpp_sbi_folds.py`); runs no
 model. Prints the forgetting guard on the combined score and the pooled out-of-fold FF++ frame ROC-AUC per method,
-the two numbers docs/VIDEO.md ("Two experts") decides by. Nothing is fitted: the weights are equal.
+the two numbers docs/VIDEO.md ("Two experts") decides by. Nothing is fitted: the weights are equal. `--write` saves
+the two experts' out-of-fold FF++ frame scores in the same form, for `scripts/ffpp_video_judge.py`.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def main() -> None:
     parser.add_argument("--detector-scores", type=Path, required=True)
     parser.add_argument("--frame-scores", type=Path, required=True)
     parser.add_argument("--oof", type=Path, help="a recipe's out-of-fold FF++ frame scores")
+    parser.add_argument("--write", type=Path, help="where to save the two experts' out-of-fold FF++ frame scores")
     parser.add_argument("--detector", type=Path, default=default_model_path())
     args = parser.parse_args()
     card = read_card(args.detector, ModelCard)
@@ -80,16 +82,23 @@ def main() -> None:
     print(f"\nguard (sets with >= {GUARD_MIN_FACES} faces a class): " + ("passed" if not failures else
                                                                          "FAILED: " + "; ".join(failures)))
     if args.oof:
-        _ffpp(scores(args.detector_scores / FFPP_SET / "scores.csv"), scores(args.oof))
+        _ffpp(scores(args.detector_scores / FFPP_SET / "scores.csv"), scores(args.oof), args.write)
 
 
-def _ffpp(detector: dict, oof: dict) -> None:
-    """Pooled out-of-fold FF++ frame ROC-AUC of the detector, the fold models and the two experts, per method."""
+def _ffpp(detector: dict, oof: dict, write: Path | None) -> None:
+    """Pooled out-of-fold FF++ frame ROC-AUC of the detector, the fold models and the two experts, per method;
+    `write`: the two experts' frame scores as a scores.csv (the out-of-fold file's paths and labels)."""
     shared = sorted(detector.keys() & oof.keys())
     labels = np.array([oof[k][0] for k in shared])
     columns = {"detector": np.array([detector[k][1] for k in shared]),
                "fold models": np.array([oof[k][1] for k in shared])}
     columns["two experts"] = _mean_logit(columns["detector"], columns["fold models"])
+    if write:  # the key keeps label and clip folder, all the judge reads
+        with write.open("w", newline="") as handle:
+            rows = csv.writer(handle)
+            rows.writerow(["path", "label", "p_fake"])
+            rows.writerows([key, label, f"{p:.5f}"] for key, label, p in zip(shared, labels, columns["two experts"],
+                                                                             strict=True))
     print(f"\nFF++ c40 frames, {len(shared)} ({int((labels == 0).sum())} real), pooled out of fold:")
     print("| fakes | " + " | ".join(columns) + " |\n|---|" + "---:|" * len(columns))
     for method in ("all", *METHODS):
