@@ -29,7 +29,8 @@ METHODS = ("Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures")
 
 
 def scores(path: Path) -> dict[str, tuple[int, float]]:
-    """A scores.csv as {path: (label, P(fake))}; FF++ frame paths keyed from their clip folder on."""
+    """A scores.csv as {path: (label, P(fake))}; FF++ frame paths keyed from their frames folder on (runs cut the
+    same frames into different folders)."""
     with path.open(newline="") as handle:
         return {_key(row["path"]): (int(row["label"]), float(row["p_fake"])) for row in csv.DictReader(handle)}
 
