@@ -21,7 +21,7 @@ from sklearn.metrics import roc_auc_score
 
 from facetrust.bundled import default_model_path
 from facetrust.models.card import ModelCard, read_card
-from facetrust.video.frame_judge import GUARD_MIN_FACES, forgetting_guard
+from facetrust.video.frame_judge import GUARD_MIN_FACES, P_CLIP, forgetting_guard
 
 FRAMES = "ffpp_c40-frames/"  # measured FF++ frames and out-of-fold scores share the path from here on
 FFPP_SET = "ffpp_c40 frames"
@@ -49,7 +49,7 @@ def combined(detector: dict, frame: dict) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 def _mean_logit(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return expit((logit(np.clip(a, 1e-6, 1 - 1e-6)) + logit(np.clip(b, 1e-6, 1 - 1e-6))) / 2)
+    return expit((logit(np.clip(a, P_CLIP, 1 - P_CLIP)) + logit(np.clip(b, P_CLIP, 1 - P_CLIP))) / 2)
 
 
 def main() -> None:

@@ -17,4 +17,3 @@ def test_the_recipes_are_found():
 def test_recipe_reads(recipe):
     config = read_config(recipe)
     assert config.out and config.epochs > 0
-    assert set(config.source_caps) <= set(config.sources)
