@@ -46,3 +46,13 @@ def test_sharpen_raises_edge_contrast_and_blur_lowers_it():
     assert step(_only(sharpen=1.0)(edge, np.random.default_rng(0))) > step(edge)
     assert step(_only(blur=1.0)(edge, np.random.default_rng(0))) < step(edge)
 
+
+
+def test_a_small_grey_photo_has_equal_channels_and_no_detail_finer_than_its_size():
+    rng = np.random.default_rng(0)
+    colour = rng.integers(0, 256, (256, 256, 3), dtype=np.uint8)
+    small = _only(lowres_grey=1.0, lowres_size=(48, 48))(colour, rng)
+    assert small.shape == colour.shape
+    assert np.array_equal(small[..., 0], small[..., 1]) and np.array_equal(small[..., 1], small[..., 2])
+    detail = lambda image: float(np.abs(np.diff(image[..., 0].astype(float), axis=1)).mean())  # noqa: E731
+    assert detail(small) < 0.2 * detail(colour)

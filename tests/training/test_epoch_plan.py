@@ -69,3 +69,21 @@ def test_a_cap_for_a_source_the_recipe_does_not_train_on_is_refused(tmp_path):
     recipe.write_text("data: x\nout: y\nsources: {k140: gan}\nsource_caps: {k14O: 900}\n")
     with pytest.raises(FacetrustError, match=r"source_caps names sources .*k14O"):
         read_config(recipe)
+
+
+def test_the_selection_mean_leaves_out_sources_below_the_recipes_face_floor():
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from facetrust.training.recipe import TrainConfig
+    from facetrust.training.trainer import selection_score
+
+    names = ["big"] * 100 + ["small"] * 24  # big: 50 faces a class, ranked right; small: 12 a class, ranked wrong
+    labels = np.array([0] * 50 + [1] * 50 + [0] * 12 + [1] * 12)
+    logits = np.where(labels == 1, 1.0, -1.0)
+    logits[100:] *= -1
+    val = SimpleNamespace(samples=[SimpleNamespace(source=n) for n in names], labels=labels)
+    config = TrainConfig(data="x", out="y", sources={"big": "gan", "small": "swap"})
+    assert selection_score(config, val, logits)[0] == 0.5
+    score, by_source = selection_score(replace(config, min_scored_faces=40), val, logits)
+    assert score == 1.0 and by_source["small"] == 0.0

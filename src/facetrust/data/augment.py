@@ -30,6 +30,10 @@ class Augment:
     # "grainy means a camera, so real" and call clean GAN faces real (docs/DETECTOR.md, candidate G)
     noise_sigma: tuple[float, float] = (1.0, 8.0)
     rescale: float = 0.25  # probability of a down-and-up resize (loss of detail)
+    lowres_grey: float = 0.0  # probability of a small grey photo: luma only, shrunk to a side in lowres_size and
+    # blown back up, as lab and archive faces reach a scanner (CK+ is 48 px grey); nothing in the shared training
+    # sets looks like that, so without it such real faces draw false alarms (docs/DETECTOR.md, candidate I)
+    lowres_size: tuple[int, int] = (40, 80)
     border: float = 0.0  # probability of blacking out the crop outside a random window around the face:
     # aligned crops of tightly cut photos (UTKFace chips, DFDC crops) are black where the photo ended, so
     # without this a black frame would tell the model which data set, and so which class, a face came from
@@ -37,7 +41,7 @@ class Augment:
     @classmethod
     def none(cls) -> Augment:
         return cls(flip=0, geometry=0, shift=0, rotate=0, scale=0, color=0, jpeg=0, blur=0, sharpen=0, noise=0,
-                   rescale=0, border=0)
+                   rescale=0, lowres_grey=0, border=0)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -57,6 +61,8 @@ class Augment:
             crop = black_frame(crop, rng)
         if self.color:
             crop = _jitter_colour(crop, rng, self.color)
+        if self.lowres_grey and rng.random() < self.lowres_grey:
+            crop = small_grey(crop, int(rng.integers(*self.lowres_size, endpoint=True)))
         if rng.random() < self.rescale:
             small = max(32, int(size * rng.uniform(0.4, 0.8)))
             crop = cv2.resize(cv2.resize(crop, (small, small), interpolation=cv2.INTER_AREA), (size, size),
@@ -82,6 +88,14 @@ def black_frame(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     framed = np.zeros_like(crop)
     framed[top:bottom, left:right] = crop[top:bottom, left:right]
     return framed
+
+
+def small_grey(crop: np.ndarray, side: int) -> np.ndarray:
+    """The crop as a small grey photo scaled back to its size: luma at `side` x `side` pixels, three equal channels."""
+    size = crop.shape[0]
+    small = cv2.resize(cv2.cvtColor(np.ascontiguousarray(crop), cv2.COLOR_RGB2GRAY), (side, side),
+                       interpolation=cv2.INTER_AREA)
+    return np.repeat(cv2.resize(small, (size, size), interpolation=cv2.INTER_LINEAR)[:, :, None], 3, axis=2)
 
 
 def unsharp(crop: np.ndarray, amount: float, sigma: float = 1.0) -> np.ndarray:

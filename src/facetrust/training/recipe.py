@@ -13,6 +13,7 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from facetrust.data.sbi import CueMode
+from facetrust.data.sources import MIN_SCORED_FACES
 from facetrust.errors import FacetrustError, validation_problems
 from facetrust.faces import DEFAULT_DETECTOR, CropMode
 from facetrust.faces.face_crop import FaceCrop
@@ -57,6 +58,8 @@ class TrainConfig:
     sources: dict[str, str] = field(default_factory=dict)
     per_source: int = 300
     source_caps: dict[str, int] = field(default_factory=dict)  # another per-epoch cap for the sources named here
+    # Sources with fewer validation faces of a class than this are reported but left out of the selection mean
+    min_scored_faces: int = MIN_SCORED_FACES
     leave_out: str | None = None
     # Probability that a real training crop is followed by a self-blended fake of itself (data.sbi); the
     # validation split then gains one fixed self-blend per real face, scored as its own source.

@@ -188,7 +188,8 @@ def selection_score(config: TrainConfig, val: CropSet, logits: np.ndarray) -> tu
     if config.sources:
         names = [s.source for s in val.samples]
         by_source = per_source_auc(names, val.labels, sigmoid(logits))
-        counted = [by_source[name] for name in well_sampled(names, val.labels) if name in by_source]
+        counted = [by_source[name] for name in well_sampled(names, val.labels, config.min_scored_faces)
+                   if name in by_source]
         return float(np.mean(counted)), by_source
     pooled = binary_metrics(val.labels, sigmoid(logits))
     return (pooled["roc_auc"] if pooled["roc_auc"] is not None else pooled["accuracy"]), {}
