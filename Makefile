@@ -30,11 +30,12 @@ test: setup system-packages
 bench: setup  # every speed and memory benchmark, as a dated page under docs/benchmarks/ (about an hour)
 	$(BIN)/python bench/run_all.py
 
-# Retrain the bundled detector from ../shared/data: the k140 MobileNetV2 it starts from (about 40 minutes on
-# 2 CPU cores, skipped when present), then the multi-source recipe of docs/DETECTOR.md (about 70 minutes);
-# then `make measure` for its card's scores.
+# Retrain the bundled detector from ../shared/data: the k140 MobileNetV2 it starts from (restored exactly from
+# git history, or retrained in about 20 minutes on 2 CPU cores where the clone lacks it; skipped when present), then
+# the multi-source recipe of docs/DETECTOR.md (about 70 minutes); then `make measure` for its card's scores.
 detector: setup
-	test -f runs/detector-mobilenet/model/model.safetensors || $(BIN)/facetrust train --config configs/detector-mobilenet.yaml
+	test -f runs/detector-mobilenet/model/model.safetensors || scripts/restore_k140_start.sh \
+	  || $(BIN)/facetrust train --config configs/detector-mobilenet.yaml
 	$(BIN)/facetrust train --config configs/detector-general.yaml
 	cp runs/detector-general/model/model.safetensors runs/detector-general/model/model.json \
 	   runs/detector-general/history.csv src/facetrust/weights/detector/
