@@ -16,7 +16,7 @@ SCHEMA = json.loads((REPO / "src/facetrust/detection/verdict.schema.json").read_
 
 def test_bundled_card_says_how_it_was_trained_and_what_it_scored():
     card = load_model(default_model_path()).card
-    assert card.task == "detector"  # upgraded: the bundled card predates the field
+    assert card.task == "detector"
     assert card.architecture == "mobilenet_v2" and card.preprocess.size == 256
     config = card.training["config"]
     assert {"k140", "sdfd", "sfhq_t2i", "dfdc_crops", "inswapper", "utkface"} <= set(config["sources"])

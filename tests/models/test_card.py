@@ -11,16 +11,6 @@ from facetrust.faces.face_crop import FaceCrop
 from facetrust.models.card import CARD_FILE, ModelCard, VideoCard, read_card, write_card
 
 
-def test_the_bundled_cards_load_and_the_detector_card_is_upgraded():
-    detector = read_card(default_model_path(), ModelCard)
-    assert "task" not in json.loads((default_model_path() / CARD_FILE).read_text())
-    assert detector.task == "detector" and detector.faces == FaceCrop(detector="mtcnn", mode="detect", size=256,
-                                                                      margin=0.3)
-    assert 0 < detector.threshold < 1 and detector.preprocess.size == 256
-    emotion = read_card(default_emotion_model_path(), ModelCard)
-    assert emotion.task == "emotion" and len(emotion.classes) == 7 and emotion.threshold is None
-
-
 @pytest.fixture
 def card_folder(tmp_path):
     shutil.copyfile(default_model_path() / CARD_FILE, tmp_path / CARD_FILE)
@@ -31,6 +21,21 @@ def edit(folder, change) -> None:
     data = json.loads((folder / CARD_FILE).read_text())
     change(data)
     (folder / CARD_FILE).write_text(json.dumps(data))
+
+
+def test_the_bundled_cards_load():
+    detector = read_card(default_model_path(), ModelCard)
+    assert detector.task == "detector" and detector.faces == FaceCrop(detector="mtcnn", mode="detect", size=256,
+                                                                      margin=0.3)
+    assert 0 < detector.threshold < 1 and detector.preprocess.size == 256
+    emotion = read_card(default_emotion_model_path(), ModelCard)
+    assert emotion.task == "emotion" and len(emotion.classes) == 7 and emotion.threshold is None
+
+
+def test_a_detector_card_from_before_the_task_field_is_upgraded(card_folder):
+    edit(card_folder, lambda card: card.pop("task", None))
+    assert "task" not in json.loads((card_folder / CARD_FILE).read_text())
+    assert read_card(card_folder, ModelCard).task == "detector"
 
 
 @pytest.mark.parametrize(("change", "named"), [
