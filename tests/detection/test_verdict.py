@@ -35,6 +35,14 @@ def face(p, verdict):
     return FaceVerdict(box=(0, 0, 10, 10), detection_score=0.99, source="detected", p_fake=p, verdict=verdict)
 
 
+def test_a_face_below_the_smallest_judged_size_is_uncertain_whatever_its_p_fake():
+    rule = DecisionRule(0.5, 0.1, smallest_face=64)
+    assert rule.verdict(0.99, face_side=63.5) == rule.verdict(0.01, face_side=63.5) == "uncertain"
+    assert rule.verdict(0.99, face_side=64) == "fake" and rule.verdict(0.01, face_side=200) == "real"
+    assert DecisionRule(0.5, 0.1).verdict(0.99, face_side=10) == "fake"  # no floor in the card: none applied
+    assert rule.overridden(threshold=0.6).smallest_face == 64  # a user's threshold keeps the model's floor
+
+
 def test_the_most_suspicious_face_decides_the_input():
     model = {"name": "m", "version": "1", "architecture": "cnn", "threshold": 0.5, "uncertain_band": 0.1,
              "temperature": 1.0}

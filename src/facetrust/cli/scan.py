@@ -92,8 +92,7 @@ def scan(
         to_stdout = str(json_out) == "-"
         if not to_stdout:
             info = scanner.model_info
-            typer.echo(f"model {info['name']} ({info['version']}, {info['backend']}): {_rule_text(info)}, "
-                       "uncertain in between")
+            typer.echo(f"model {info['name']} ({info['version']}, {info['backend']}): {_rule_text(info)}")
             if "frame_model" in info["video"]:
                 frames = info["video"]["frame_model"]
                 typer.echo(f"video faces by frame model {frames['name']} ({frames['version']}): {_rule_text(frames)}")
@@ -126,8 +125,9 @@ def scan(
 
 def _rule_text(rule: dict) -> str:
     """A decision rule of `Scanner.model_info` (threshold and band) in words."""
+    floor = f" (and for every face under {rule['smallest_face']} px)" if rule.get("smallest_face") else ""
     return (f"fake if P(fake) >= {rule['threshold'] + rule['uncertain_band']:.2f}, "
-            f"real if < {rule['threshold'] - rule['uncertain_band']:.2f}")
+            f"real if < {rule['threshold'] - rule['uncertain_band']:.2f}, uncertain in between{floor}")
 
 
 def explain(
@@ -213,6 +213,9 @@ def _describe_scan(record: dict) -> str:
         where = f"frame {face['frame_index']} " if "frame_index" in face else ""
         box = ",".join(f"{v:.0f}" for v in face["box"])
         expression = f", looks {face['emotion']['label']}" if "emotion" in face else ""
-        lines.append(f"  {where}face {k}: {face['verdict']} P(fake) {face['p_fake']:.3f} box {box} [{face['source']}]"
-                     f"{expression}")
+        side = min(face["box"][2] - face["box"][0], face["box"][3] - face["box"][1])
+        floor = record["model"].get("smallest_face")
+        small = f" (under {floor} px: too small to judge)" if floor and side < floor else ""
+        lines.append(f"  {where}face {k}: {face['verdict']}{small} P(fake) {face['p_fake']:.3f} box {box} "
+                     f"[{face['source']}]{expression}")
     return "\n".join(lines)

@@ -26,6 +26,9 @@ class DecisionRule:
     threshold: float
     uncertain_band: float = DEFAULT_UNCERTAIN_BAND
     source: ThresholdSource = "model"  # "model": chosen on the model's validation data; "override": by the user
+    # faces whose box's shorter side is below this (input pixels) are `uncertain` whatever their P(fake): the
+    # model's card names the smallest face it was shown to judge (docs/VERDICT_SCHEMA.md); None: no floor
+    smallest_face: int | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.threshold <= 1.0:
@@ -38,7 +41,14 @@ class DecisionRule:
         rule = self if uncertain_band is None else replace(self, uncertain_band=uncertain_band)
         return rule if threshold is None else replace(rule, threshold=threshold, source="override")
 
-    def verdict(self, p_fake: float) -> Verdict:
+    def too_small(self, face_side: float | None) -> bool:
+        return self.smallest_face is not None and face_side is not None and face_side < self.smallest_face
+
+    def verdict(self, p_fake: float, face_side: float | None = None) -> Verdict:
+        """The verdict on a calibrated P(fake); `face_side`, the face box's shorter side in input pixels, makes a
+        face smaller than the floor `uncertain`."""
+        if self.too_small(face_side):
+            return "uncertain"
         if p_fake >= self.threshold + self.uncertain_band:
             return "fake"
         if p_fake < self.threshold - self.uncertain_band:

@@ -56,11 +56,14 @@ class Scanner:
         self.model = model if isinstance(model, LoadedModel) else load_model(model or default_model_path())
         card = self.model.card
         self.emotion = EmotionReader(emotion, card.faces.margin) if emotion else None
-        self.decision = DecisionRule(card.threshold).overridden(threshold, uncertain_band)
+        self.decision = DecisionRule(card.threshold, smallest_face=card.smallest_face).overridden(threshold,
+                                                                                                 uncertain_band)
         self.finder = self.model.face_finder(all_faces, detector, face_mode)
         self.video_model = self._video_model(video_model, bundled_detector=model is None)
         self.frame_model = self._frame_model()
-        self.frame_decision = DecisionRule(self.frame_model.card.threshold).overridden(threshold, uncertain_band)
+        self.frame_decision = DecisionRule(self.frame_model.card.threshold,
+                                           smallest_face=self.frame_model.card.smallest_face
+                                           ).overridden(threshold, uncertain_band)
         self.video_decision = video_rule(self.model, self.video_model).overridden(video_threshold, uncertain_band)
         self.frames = frames or (self.video_model.card.frames if self.video_model else DEFAULT_FRAMES)
         self.limits = limits
@@ -93,8 +96,8 @@ class Scanner:
     def model_info(self) -> dict:
         card = self.model.card
         info = {"name": card.name, "version": card.version, "architecture": card.architecture,
-                **self.decision.to_dict(), "temperature": round(card.temperature, 4), "tta": card.tta,
-                "backend": self.model.backend}
+                **self.decision.to_dict(), "smallest_face": self.decision.smallest_face,
+                "temperature": round(card.temperature, 4), "tta": card.tta, "backend": self.model.backend}
         video = self.video_model.info if self.video_model else {"aggregation": "mean_of_frames"}
         if self.frame_model is not self.model:
             frames = self.frame_model.card
@@ -156,7 +159,7 @@ class Scanner:
             rule = self.frame_decision if inputs[k].kind == "video" else self.decision
             verdicts[k].append(FaceVerdict(
                 box=face.face.box, detection_score=face.face.score, source=face.source, p_fake=float(p),
-                verdict=rule.verdict(float(p)), landmarks=face.face.landmarks,
+                verdict=rule.verdict(float(p), _shorter_side(face.face.box)), landmarks=face.face.landmarks,
                 frame_index=frame.index, time=frame.time, emotion=emotion, evidence=shares))
         started = time.perf_counter()
         explained = self._explain(inputs, verdicts, located)
@@ -176,9 +179,10 @@ class Scanner:
                                     self.frame_decision.threshold, _stacked(frame_features, rows))
                 timings["temporal"] = 1000 * (time.perf_counter() - started)
             timings["total"] = sum(timings.values())
+            rule = self.frame_decision if found.kind == "video" else self.decision
             results.append(ScanResult(found.name, found.sha256, found.kind, found.width, found.height, faces,
-                                      self.model_info, timings, found.notes, found.size_bytes, video,
-                                      found.provenance))
+                                      self.model_info, timings, found.notes + _small_face_notes(faces, rule),
+                                      found.size_bytes, video, found.provenance))
         return results
 
     def _scorers(self, kinds: list[str]) -> list[tuple[LoadedModel, list[int], bool]]:
@@ -254,3 +258,17 @@ def _stacked(frame_features: dict[int, tuple[np.ndarray, float]], rows: range) -
     if not rows or any(row not in frame_features for row in rows):
         return None
     return (np.stack([frame_features[row][0] for row in rows]), np.array([frame_features[row][1] for row in rows]))
+
+
+def _shorter_side(box: tuple[float, float, float, float]) -> float:
+    return min(box[2] - box[0], box[3] - box[1])
+
+
+def _small_face_notes(faces: list[FaceVerdict], rule: DecisionRule) -> list[str]:
+    """Why faces below the model's smallest judged face are uncertain, in one note per input."""
+    small = [f for f in faces if rule.too_small(_shorter_side(f.box))]
+    if not small:
+        return []
+    sides = sorted(round(_shorter_side(f.box)) for f in small)
+    return [f"{len(small)} face(s) smaller than {rule.smallest_face} px ({sides[0]}-{sides[-1]} px), the smallest the "
+            "model was shown to judge: their verdicts are uncertain whatever their p_fake"]

@@ -46,6 +46,9 @@ class ModelCard(_Card):
     faces: FaceCrop
     threshold: float | None = Field(default=None, ge=0, le=1)  # detectors: chosen on validation
     tta: Literal["flip", "ten_crop"] | None = None
+    # detectors: faces whose box's shorter side is below this many input pixels get `uncertain`, whatever their
+    # P(fake) (docs/VERDICT_SCHEMA.md, "Smallest face judged"); None: no floor
+    smallest_face: int | None = Field(default=None, gt=0)
     metrics: dict = Field(default_factory=dict)
     training: dict = Field(default_factory=dict)
     encodings: dict = Field(default_factory=dict)  # models reading dlib encodings: crops without a face per split

@@ -63,7 +63,8 @@ function show(record, imageUrl) {
     : `${record.faces.length} face(s), highest P(fake) ${percent(record.p_fake)}`;
   $("#overall").append(badge, ` ${record.input}: ${summary}` +
     ` — model ${record.model.name}, threshold ${record.model.threshold}` +
-    (record.stored ? `, scan #${record.stored.id}` : ""));
+    (record.stored ? `, scan #${record.stored.id}` : "") +
+    (record.notes && record.notes.length ? `. Notes: ${record.notes.join("; ")}` : ""));
   showProvenance(record.provenance);
   showImage(record, imageUrl);
   showTimeline(record);
@@ -168,6 +169,7 @@ async function loadModel() {
     const info = (await api("/v1/models")).active;
     $("#model-info").textContent = `model ${info.name} (${info.version}): fake if P(fake) ≥ ` +
       `${(info.threshold + info.uncertain_band).toFixed(2)}, real if < ${(info.threshold - info.uncertain_band).toFixed(2)}` +
+      (info.smallest_face ? `, uncertain in between and for every face under ${info.smallest_face} px` : "") +
       (info.video.frame_model ? `; faces in videos by ${info.video.frame_model.name} (${info.video.frame_model.version})` : "");
     $("#threshold").placeholder = info.threshold.toFixed(2);
     $("#video-threshold").placeholder = info.video.threshold.toFixed(2);
