@@ -26,6 +26,8 @@ def test_store_keeps_finds_and_lists_records(store_url):
     assert found.id == stored[0].id and found.cached and found.record == fake.to_dict()
     assert store.find("a" * 64, {**fake.model, "version": "v2"}) is None  # another model version
     assert store.find("a" * 64, {**fake.model, "threshold": 0.7}) is None  # another decision rule
+    assert store.find("a" * 64, {**fake.model, "smallest_face": 128}) is None  # a floor on face size: another rule
+    assert store.find("a" * 64, {**fake.model, "smallest_face": None}).id == stored[0].id  # no floor, as stored
     assert store.get(stored[1].id).record["verdict"] == "real"
     assert store.get(10_000) is None
     assert [s.id for s in store.list()] == [s.id for s in reversed(stored)]
@@ -113,7 +115,9 @@ def test_upgrade_from_the_first_schema_keeps_rows(tmp_path):
     store = ResultStore(url)
     assert store.count() == 1
     assert store.find("f" * 64, result("f" * 64, 0.1).model) is not None  # old rows are scans without expressions
-    assert {"emotion_model", "video_model"} <= {c["name"] for c in inspect(store.engine).get_columns("scans")}
+    assert {"emotion_model", "video_model", "smallest_face"} <= {c["name"] for c in
+                                                                 inspect(store.engine).get_columns("scans")}
+    assert store.find("f" * 64, {**result("f" * 64, 0.1).model, "smallest_face": 128}) is None  # judged without one
     assert [s.record["input"] for s in store.list()] == ["old.jpg"]  # each old scan is its own submission
     store.close()
 

@@ -83,7 +83,8 @@ class ResultStore:
                                       ScanRow.model_version == model["version"], ScanRow.threshold == threshold,
                                       ScanRow.uncertain_band == uncertain_band,
                                       ScanRow.emotion_model == emotion_key(model),
-                                      ScanRow.video_model == video_key(model))
+                                      ScanRow.video_model == video_key(model),
+                                      ScanRow.smallest_face == (model.get("smallest_face") or 0))
         with self._session() as session:
             row = session.scalars(query).first()
         return _stored(row, cached=True) if row else None
@@ -101,7 +102,7 @@ class ResultStore:
         row = ScanRow(sha256=result.sha256, name=result.input[:1024], size_bytes=result.size_bytes,
                       media_type=result.kind, model_name=model["name"], model_version=model["version"],
                       threshold=threshold, uncertain_band=uncertain_band, emotion_model=emotion_key(model),
-                      video_model=video_key(model),
+                      video_model=video_key(model), smallest_face=model.get("smallest_face") or 0,
                       verdict=result.verdict, p_fake=result.p_fake,
                       provenance=result.provenance["finding"] if result.provenance else None,
                       face_count=len(result.faces), total_ms=result.timings_ms.get("total", 0.0),

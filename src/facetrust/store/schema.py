@@ -13,12 +13,13 @@ class Base(DeclarativeBase):
 
 
 class ScanRow(Base):
-    """One scan of one input by one model with one decision rule (threshold and uncertain band), with or
+    """One scan of one input by one model with one decision rule (threshold, uncertain band, face floor), with or
     without one expression model, and for videos one temporal model and number of sampled frames."""
 
     __tablename__ = "scans"
     __table_args__ = (UniqueConstraint("sha256", "model_name", "model_version", "threshold", "uncertain_band",
-                                       "emotion_model", "video_model", name="uq_scans_input_model_decision"),)
+                                       "emotion_model", "video_model", "smallest_face",
+                                       name="uq_scans_input_model_decision"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
@@ -31,6 +32,7 @@ class ScanRow(Base):
     uncertain_band: Mapped[float] = mapped_column(Float)
     emotion_model: Mapped[str] = mapped_column(String(300), default="")  # "name@version" or "" (no expressions)
     video_model: Mapped[str] = mapped_column(String(300), default="")  # "name@version/frames" or "" (mean of frames)
+    smallest_face: Mapped[int] = mapped_column(Integer, default=0)  # the rule's face floor in px, 0: none
     verdict: Mapped[str] = mapped_column(String(16), index=True)
     provenance: Mapped[str | None] = mapped_column(String(20), index=True, nullable=True)  # the finding, if read
     p_fake: Mapped[float | None] = mapped_column(Float, nullable=True)
