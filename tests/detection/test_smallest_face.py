@@ -34,7 +34,7 @@ def test_faces_below_the_cards_floor_are_uncertain_and_a_note_says_why(tmp_path)
     assert record["model"]["smallest_face"] == int(side) + 1
     assert [f["verdict"] for f in record["faces"]] == ["uncertain"] and record["verdict"] == "uncertain"
     assert record["faces"][0]["p_fake"] == without.to_dict()["faces"][0]["p_fake"]  # the probability is kept
-    assert any(f"smaller than {int(side) + 1} px" in note for note in record["notes"])
+    assert any(f"smaller than {int(side) + 1} px, the smallest face" in note for note in record["notes"])
 
     below = Scanner(_model_with_floor(tmp_path / "below", int(side) - 1)).scan(FAKE_EXAMPLE).to_dict()
     assert below["faces"][0]["verdict"] == "fake" and not any("smaller than" in n for n in below["notes"])

@@ -270,5 +270,6 @@ def _small_face_notes(faces: list[FaceVerdict], rule: DecisionRule) -> list[str]
     if not small:
         return []
     sides = sorted(round(_shorter_side(f.box)) for f in small)
-    return [f"{len(small)} face(s) smaller than {rule.smallest_face} px ({sides[0]}-{sides[-1]} px), the smallest the "
-            "model was shown to judge: their verdicts are uncertain whatever their p_fake"]
+    sizes = f"{sides[0]} px" if sides[0] == sides[-1] else f"{sides[0]}-{sides[-1]} px"
+    return [f"{len(small)} face(s) of {sizes}, smaller than {rule.smallest_face} px, the smallest face the model was "
+            "shown to judge: their verdicts are uncertain whatever their p_fake"]
