@@ -38,3 +38,27 @@ def test_faces_below_the_cards_floor_are_uncertain_and_a_note_says_why(tmp_path)
 
     below = Scanner(_model_with_floor(tmp_path / "below", int(side) - 1)).scan(FAKE_EXAMPLE).to_dict()
     assert below["faces"][0]["verdict"] == "fake" and not any("smaller than" in n for n in below["notes"])
+
+
+def test_a_track_of_faces_below_the_floor_is_uncertain_and_decides_over_a_judged_real_one(tmp_path,
+                                                                                            ffpp_real_video):
+    judged = Scanner(_model_with_floor(tmp_path / "none", None), frames=4).scan(ffpp_real_video).to_dict()
+    assert judged["video"]["tracks"] and judged["video"]["verdict"] == "real"
+    silenced = Scanner(_model_with_floor(tmp_path / "huge", 10_000), frames=4).scan(ffpp_real_video).to_dict()
+    jsonschema.validate(silenced, SCHEMA)
+    assert {t["verdict"] for t in silenced["video"]["tracks"]} == {"uncertain"}
+    assert silenced["verdict"] == "uncertain" and silenced["video"]["p_fake"] == judged["video"]["p_fake"]
+
+
+def test_the_most_suspicious_verdict_decides_a_video_then_the_score():
+    from facetrust.detection.decision import DecisionRule
+    from facetrust.detection.verdict import TrackVerdict, VideoVerdict
+
+    def track(k: int, p_fake: float, verdict: str, votes: bool = True) -> TrackVerdict:
+        return TrackVerdict(k, [0], [0.0], [p_fake], p_fake, verdict, votes)
+
+    rule = DecisionRule(0.5)
+    assert VideoVerdict([(0, 0.0)], [track(1, 0.07, "real"), track(2, 0.92, "uncertain")], "m", rule).deciding.id == 2
+    assert VideoVerdict([(0, 0.0)], [track(1, 0.95, "uncertain"), track(2, 0.87, "fake")], "m", rule).deciding.id == 2
+    assert VideoVerdict([(0, 0.0)], [track(1, 0.99, "fake", votes=False), track(2, 0.2, "real")], "m",
+                        rule).deciding.id == 2  # a glimpse does not decide

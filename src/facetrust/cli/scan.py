@@ -196,7 +196,7 @@ def _describe_scan(record: dict) -> str:
         head += f" (max P(fake) {record['p_fake']:.3f}, {len(record['faces'])} face(s))"
     if record.get("stored", {}).get("cached"):
         head += f" [stored scan #{record['stored']['id']}]"
-    lines = [head]
+    lines = [head] + [f"  note: {note}" for note in record.get("notes", [])]
     provenance = record.get("provenance")
     if provenance and (provenance["finding"] != "none" or provenance["error"]):
         lines.append(f"  provenance: {provenance['statement']}"

@@ -159,7 +159,7 @@ class Scanner:
             rule = self.frame_decision if inputs[k].kind == "video" else self.decision
             verdicts[k].append(FaceVerdict(
                 box=face.face.box, detection_score=face.face.score, source=face.source, p_fake=float(p),
-                verdict=rule.verdict(float(p), _shorter_side(face.face.box)), landmarks=face.face.landmarks,
+                verdict=rule.verdict(float(p), min(face.face.width, face.face.height)), landmarks=face.face.landmarks,
                 frame_index=frame.index, time=frame.time, emotion=emotion, evidence=shares))
         started = time.perf_counter()
         explained = self._explain(inputs, verdicts, located)
@@ -260,16 +260,12 @@ def _stacked(frame_features: dict[int, tuple[np.ndarray, float]], rows: range) -
     return (np.stack([frame_features[row][0] for row in rows]), np.array([frame_features[row][1] for row in rows]))
 
 
-def _shorter_side(box: tuple[float, float, float, float]) -> float:
-    return min(box[2] - box[0], box[3] - box[1])
-
-
 def _small_face_notes(faces: list[FaceVerdict], rule: DecisionRule) -> list[str]:
     """Why faces below the model's smallest judged face are uncertain, in one note per input."""
-    small = [f for f in faces if rule.too_small(_shorter_side(f.box))]
+    small = [f for f in faces if rule.too_small(f.shorter_side)]
     if not small:
         return []
-    sides = sorted(round(_shorter_side(f.box)) for f in small)
+    sides = sorted(round(f.shorter_side) for f in small)
     sizes = f"{sides[0]} px" if sides[0] == sides[-1] else f"{sides[0]}-{sides[-1]} px"
     return [f"{len(small)} face(s) of {sizes}, smaller than {rule.smallest_face} px, the smallest face the model was "
             "shown to judge: their verdicts are uncertain whatever their p_fake"]

@@ -12,6 +12,7 @@ import numpy as np
 from facetrust.detection.decision import DecisionRule, Verdict
 
 SCHEMA_VERSION = "1"
+SUSPICION = {"fake": 2, "uncertain": 1, "real": 0}  # which verdict speaks for an input with several faces or tracks
 
 
 @dataclass
@@ -31,6 +32,11 @@ class FaceVerdict:
     track: int | None = None  # videos: the face track this face belongs to
     crop: np.ndarray | None = field(default=None, repr=False)  # kept only when the face is explained
     heatmap: np.ndarray | None = field(default=None, repr=False)  # (H, W) in [0, 1], with Scanner(explain=...)
+
+    @property
+    def shorter_side(self) -> float:
+        """The face box's shorter side in input pixels: what a model's smallest judged face is compared with."""
+        return min(self.box[2] - self.box[0], self.box[3] - self.box[1])
 
     def to_dict(self) -> dict:
         record = {
@@ -118,7 +124,9 @@ class VideoVerdict:
 
     @property
     def deciding(self) -> TrackVerdict | None:
-        return max((t for t in self.tracks if t.votes), key=lambda t: t.p_fake, default=None)
+        """The voting track with the most suspicious verdict (fake > uncertain > real), then the highest P(fake):
+        a track of faces too small to judge is uncertain whatever its score, and outranks a judged real one."""
+        return max((t for t in self.tracks if t.votes), key=lambda t: (SUSPICION[t.verdict], t.p_fake), default=None)
 
     def to_dict(self) -> dict:
         deciding = self.deciding
@@ -164,8 +172,7 @@ class ScanResult:
             return "no_face" if deciding is None else deciding.verdict
         if not self.faces:
             return "no_face"
-        order = {"fake": 2, "uncertain": 1, "real": 0}
-        return max((f.verdict for f in self.faces), key=order.__getitem__)
+        return max((f.verdict for f in self.faces), key=SUSPICION.__getitem__)
 
     def to_dict(self) -> dict:
         record = {

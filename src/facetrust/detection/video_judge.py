@@ -52,7 +52,8 @@ def judge_video(found: FacesResult, faces: list[FaceVerdict], image_model: Loade
         emotions = [f.emotion["label"] for f in members] if all(f.emotion for f in members) else None
         times, p_frames = [f.time for f in members], [f.p_fake for f in members]
         verdicts.append(TrackVerdict(
-            track.id, [f.frame_index for f in members], times, p_frames, float(score), rule.verdict(float(score)),
+            track.id, [f.frame_index for f in members], times, p_frames, float(score),
+            rule.verdict(float(score), float(np.median([f.shorter_side for f in members]))),
             votes=len(track.members) >= min(needed, longest), emotions=emotions,
             segments=fake_segments(times, p_frames, frame_threshold)))
     return VideoVerdict([(f.index, f.time) for f in found.frames], verdicts, aggregation, rule)
@@ -61,9 +62,10 @@ def judge_video(found: FacesResult, faces: list[FaceVerdict], image_model: Loade
 def video_rule(image_model: LoadedModel, video_model: VideoModel | None) -> DecisionRule:
     """The video decision rule before any override: the video model's threshold (and band, if its card chose
     one), or without one the image model's threshold (a track's score is then the mean of its frames' P(fake),
-    on the image model's scale)."""
+    on the image model's scale); a track whose median face is smaller than its frame model's smallest judged face
+    is uncertain."""
     if video_model is None:
-        return DecisionRule(image_model.card.threshold)
+        return DecisionRule(image_model.card.threshold, smallest_face=image_model.card.smallest_face)
     card = video_model.card
     band = DEFAULT_UNCERTAIN_BAND if card.uncertain_band is None else card.uncertain_band
-    return DecisionRule(card.threshold, band)
+    return DecisionRule(card.threshold, band, smallest_face=video_model.image_model.card.smallest_face)
