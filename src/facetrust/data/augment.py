@@ -31,8 +31,8 @@ class Augment:
     noise_sigma: tuple[float, float] = (1.0, 8.0)
     rescale: float = 0.25  # probability of a down-and-up resize (loss of detail)
     lowres_grey: float = 0.0  # probability of a small grey photo: luma only, shrunk to a side in lowres_size and
-    # blown back up, as lab and archive faces reach a scanner (CK+ is 48 px grey); nothing in the shared training
-    # sets looks like that, so without it such real faces draw false alarms (docs/DETECTOR.md, candidate I)
+    # blown back up, as lab and archive faces reach a scanner. Candidate I (docs/DETECTOR.md) used it: fewer false
+    # alarms on validation faces made small and grey, yet eight times more on CK+'s 48 px lab faces; no recipe ships it
     lowres_size: tuple[int, int] = (40, 80)
     border: float = 0.0  # probability of blacking out the crop outside a random window around the face:
     # aligned crops of tightly cut photos (UTKFace chips, DFDC crops) are black where the photo ended, so
