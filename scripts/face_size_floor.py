@@ -9,17 +9,15 @@ scored, and the pooled ROC-AUC and the share of real faces called fake at the ca
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from facetrust.atomic import atomic_write
 from facetrust.bundled import default_model_path
 from facetrust.data.sources import SELF_BLEND
 from facetrust.evaluation.metrics import binary_metrics
-from facetrust.models.card import CARD_FILE, ModelCard, read_card
+from facetrust.models.card import CARD_FILE, write_card
 from facetrust.models.checkpoint import load_model
 from facetrust.training import read_config
 from facetrust.training.trainer import validation_crops
@@ -61,8 +59,8 @@ def main() -> None:
     threshold, margin = model.card.threshold, model.card.faces.margin
 
     def scored(images: list[np.ndarray]) -> tuple[float, float]:
-        p_fake = model.p_fake(images)
-        return binary_metrics(labels, p_fake)["roc_auc"], float(np.mean(p_fake[labels == 0] >= threshold))
+        metrics = binary_metrics(labels, model.p_fake(images), threshold)
+        return metrics["roc_auc"], metrics["fpr"]
 
     full_auc, full_fpr = scored(crops)
     print(f"{model.name} ({args.model}), threshold {threshold:.3f}, {len(labels)} validation faces "
@@ -77,13 +75,8 @@ def main() -> None:
     smallest = floor(rows, full_auc, config.max_fpr if config.max_fpr is not None else full_fpr)
     print(f"\nsmallest face judged: {smallest if smallest else 'none of the sizes passes'}")
     if args.write and smallest:
-        card_path = args.model / CARD_FILE
-        data = json.loads(card_path.read_text(encoding="utf-8"))
-        data["smallest_face"] = smallest
-        with atomic_write(card_path) as partial:
-            partial.write_text(json.dumps(data, indent=2), encoding="utf-8")
-        read_card(args.model, ModelCard)  # the card still reads
-        print(f"written into {card_path}")
+        write_card(args.model, model.card.model_copy(update={"smallest_face": smallest}))
+        print(f"written into {args.model / CARD_FILE}")
 
 
 if __name__ == "__main__":

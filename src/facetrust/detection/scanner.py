@@ -156,7 +156,7 @@ class Scanner:
         emotion_ms_per_face = 1000 * (time.perf_counter() - started) / max(len(located), 1)
         verdicts: list[list[FaceVerdict]] = [[] for _ in inputs]
         for (k, frame, face), p, emotion, shares in zip(located, p_fake, emotions, evidence, strict=True):
-            rule = self.frame_decision if inputs[k].kind == "video" else self.decision
+            rule = self._face_rule(inputs[k].kind)
             verdicts[k].append(FaceVerdict(
                 box=face.face.box, detection_score=face.face.score, source=face.source, p_fake=float(p),
                 verdict=rule.verdict(float(p), min(face.face.width, face.face.height)), landmarks=face.face.landmarks,
@@ -179,11 +179,15 @@ class Scanner:
                                     self.frame_decision.threshold, _stacked(frame_features, rows))
                 timings["temporal"] = 1000 * (time.perf_counter() - started)
             timings["total"] = sum(timings.values())
-            rule = self.frame_decision if found.kind == "video" else self.decision
             results.append(ScanResult(found.name, found.sha256, found.kind, found.width, found.height, faces,
-                                      self.model_info, timings, found.notes + _small_face_notes(faces, rule),
+                                      self.model_info, timings,
+                                      found.notes + _small_face_notes(faces, self._face_rule(found.kind)),
                                       found.size_bytes, video, found.provenance))
         return results
+
+    def _face_rule(self, kind: str) -> DecisionRule:
+        """The rule that judges one face of an input of this kind: video faces by the frame model's."""
+        return self.frame_decision if kind == "video" else self.decision
 
     def _scorers(self, kinds: list[str]) -> list[tuple[LoadedModel, list[int], bool]]:
         """Which model scores which faces (by row), and whether it must give features: video faces go to the

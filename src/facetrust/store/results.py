@@ -39,6 +39,11 @@ def emotion_key(model: dict) -> str:
     return f"{emotion['name']}@{emotion['version']}" if emotion else ""
 
 
+def floor_key(model: dict) -> int:
+    """The smallest face a record's `model` block judges, as stored (0 for none, and for records made before it)."""
+    return model.get("smallest_face") or 0
+
+
 def video_key(model: dict) -> str:
     """How a record's `model` block judges videos: "name@version/frames" of the temporal model, or
     "mean_of_frames/frames" ("" for records made before videos were judged by tracks), with the video threshold
@@ -84,7 +89,7 @@ class ResultStore:
                                       ScanRow.uncertain_band == uncertain_band,
                                       ScanRow.emotion_model == emotion_key(model),
                                       ScanRow.video_model == video_key(model),
-                                      ScanRow.smallest_face == (model.get("smallest_face") or 0))
+                                      ScanRow.smallest_face == floor_key(model))
         with self._session() as session:
             row = session.scalars(query).first()
         return _stored(row, cached=True) if row else None
@@ -102,7 +107,7 @@ class ResultStore:
         row = ScanRow(sha256=result.sha256, name=result.input[:1024], size_bytes=result.size_bytes,
                       media_type=result.kind, model_name=model["name"], model_version=model["version"],
                       threshold=threshold, uncertain_band=uncertain_band, emotion_model=emotion_key(model),
-                      video_model=video_key(model), smallest_face=model.get("smallest_face") or 0,
+                      video_model=video_key(model), smallest_face=floor_key(model),
                       verdict=result.verdict, p_fake=result.p_fake,
                       provenance=result.provenance["finding"] if result.provenance else None,
                       face_count=len(result.faces), total_ms=result.timings_ms.get("total", 0.0),
