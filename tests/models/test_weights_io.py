@@ -1,9 +1,9 @@
-"""Weight interpolation between a starting model and one fine-tuned from it (WiSE-FT)."""
+"""Weight interpolation between a starting model and one fine-tuned from it (WiSE-FT), and weight soups."""
 
 import pytest
 import torch
 
-from facetrust.models.weights_io import interpolate
+from facetrust.models.weights_io import average, interpolate
 
 
 def state(scale: float) -> dict[str, torch.Tensor]:
@@ -28,3 +28,19 @@ def test_interpolation_refuses_different_architectures_and_weights_outside_0_to_
         interpolate(state(1.0), {**state(2.0), "conv.weight": torch.zeros(3, 2)}, 0.5)
     with pytest.raises(ValueError, match="use a number in 0-1"):
         interpolate(state(1.0), state(2.0), 1.5)
+
+
+def test_a_soup_is_the_mean_of_its_ingredients_and_keeps_the_first_counter():
+    soup = average([state(1.0), state(2.0), state(6.0)])
+    assert torch.allclose(soup["conv.weight"], torch.full((2, 3), 3.0))
+    assert torch.allclose(soup["bn.running_mean"], torch.full((2,), 6.0))
+    assert soup["bn.num_batches_tracked"].item() == 10
+    alone = state(1.5)
+    assert all(torch.equal(average([alone])[k], alone[k]) for k in alone)
+
+
+def test_a_soup_refuses_different_architectures_and_an_empty_list():
+    with pytest.raises(ValueError, match="not the same architecture"):
+        average([state(1.0), state(2.0), {**state(3.0), "conv.weight": torch.zeros(3, 2)}])
+    with pytest.raises(ValueError, match="no models"):
+        average([])

@@ -41,7 +41,24 @@ def interpolate(base: dict[str, torch.Tensor], tuned: dict[str, torch.Tensor], a
     start's accuracy elsewhere. Integer tensors (batch-norm's batch counter) are taken from `tuned`."""
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"interpolation weight {alpha}: use a number in 0-1")
-    if base.keys() != tuned.keys() or any(base[k].shape != tuned[k].shape for k in base):
-        raise ValueError("the two models are not the same architecture: their tensors differ in name or shape")
+    _check_same_architecture([base, tuned])
     return {k: torch.lerp(base[k], tuned[k], alpha) if tuned[k].is_floating_point() else tuned[k].clone()
             for k in tuned}
+
+
+def average(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """The plain mean of several models' weights, tensor by tensor (a uniform "model soup", Wortsman et al., ICML
+    2022): models fine-tuned from one start stay in one basin, and their mean is often better than each, at the cost
+    of one model. Integer tensors (batch-norm's batch counter) are taken from the first."""
+    if not states:
+        raise ValueError("no models to average")
+    _check_same_architecture(states)
+    first = states[0]
+    return {k: torch.stack([s[k].float() for s in states]).mean(0).to(first[k].dtype) if first[k].is_floating_point()
+            else first[k].clone() for k in first}
+
+
+def _check_same_architecture(states: list[dict[str, torch.Tensor]]) -> None:
+    first = states[0]
+    if any(s.keys() != first.keys() or any(s[k].shape != first[k].shape for k in first) for s in states[1:]):
+        raise ValueError("the models are not the same architecture: their tensors differ in name or shape")

@@ -117,7 +117,9 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
     if workers.leader:
         write_history(out, history)
         model.load_state_dict(load_file(str(out / "best.safetensors")))
-        _finish(out, config, model, preprocess, splits, duplicates, skipped, history)
+        finish_model(out, config, model, splits, {"duplicates": duplicates, "skipped": skipped[:50],
+                                                  "skipped_count": len(skipped), "epochs_run": len(history),
+                                                  "best_epoch": _best_epoch(history)}, history)
     workers.wait_for_all()
     return out / "model"
 
@@ -297,9 +299,12 @@ def _training_view(data: CropSet, plan: list[Draw], position: int, augment: Augm
     return augment(crop, np.random.default_rng(seed))
 
 
-def _finish(out: Path, config: TrainConfig, model: nn.Module, preprocess: Preprocess, splits: dict[str, CropSet],
-            duplicates: dict, skipped: list, history: list[dict]) -> Path:
-    """Decide on flip TTA, calibrate and choose the threshold on validation, measure every split, write the card."""
+def finish_model(out: Path, config: TrainConfig, model: nn.Module, splits: dict[str, CropSet], provenance: dict,
+                 history: list[dict] | None = None) -> Path:
+    """Decide on flip TTA, calibrate and choose the threshold on validation, measure every split given, and write
+    `<out>/model` with its card (`provenance` goes into the card's `training`, beside the recipe and split sizes).
+    Used at the end of training and for models made without training (a weight soup: scripts/soup_model.py)."""
+    preprocess = preprocess_of(config)
     tta, val_logits = _choose_flip(model, preprocess, splits["val"], config)
     logits = {name: val_logits if name == "val" else
               predict_logits(model, preprocess, s.crops, config.batch_size, tta=tta, encodings=s.encodings)
@@ -334,16 +339,15 @@ def _finish(out: Path, config: TrainConfig, model: nn.Module, preprocess: Prepro
         "tta_rule": "as configured" if config.tta is not None else "flip only if it raises validation ROC-AUC",
         "training": {"config": asdict(config), "splits": {k: {"real": int((s.labels == 0).sum()),
                                                               "fake": int((s.labels == 1).sum())}
-                                                          for k, s in splits.items()},
-                     "duplicates": duplicates, "skipped": skipped[:50], "skipped_count": len(skipped),
-                     "epochs_run": len(history), "best_epoch": _best_epoch(history)},
+                                                          for k, s in splits.items()}, **provenance},
         "metrics": metrics,
         **({"metrics_by_source": by_source} if by_source else {}),
         "code_version": facetrust.__version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    selection = ("val_mean_source_auc",) if config.sources else ()
-    save_training_curves(out / "curves.png", history, ("val_roc_auc", "val_balanced_accuracy", *selection))
+    if history:
+        selection = ("val_mean_source_auc",) if config.sources else ()
+        save_training_curves(out / "curves.png", history, ("val_roc_auc", "val_balanced_accuracy", *selection))
     return save_model(out / "model", model, ModelCard.model_validate(card))
 
 
