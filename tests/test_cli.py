@@ -147,6 +147,20 @@ def test_scan_says_which_model_and_thresholds_speak():
     assert verdict.split(": ")[1].split(" ")[0] in ("REAL", "FAKE", "UNCERTAIN")
 
 
+def test_scan_says_when_the_user_set_the_smallest_face_judged():
+    from pathlib import Path
+
+    astronaut = Path(__file__).resolve().parents[1] / "examples/scene_astronaut.jpg"  # one face of about 88 px
+    result = runner.invoke(app, ["scan", str(astronaut), "--smallest-face", "500"])
+    assert result.exit_code == 0, result.output
+    assert "for every face under 500 px (your --smallest-face)" in result.stdout.splitlines()[0]
+    assert "uncertain (under 500 px: too small to judge)" in result.stdout
+    every = runner.invoke(app, ["scan", str(astronaut), "--smallest-face", "0"])
+    assert "every face judged, however small: your --smallest-face 0" in every.stdout.splitlines()[0]
+    assert "too small to judge" not in every.stdout
+    assert runner.invoke(app, ["scan", str(astronaut), "--smallest-face", "-3"]).exit_code == 2
+
+
 def test_scan_with_a_store_skips_inputs_it_already_holds(tmp_path):
     from pathlib import Path
 

@@ -38,6 +38,12 @@ def test_faces_below_the_cards_floor_are_uncertain_and_a_note_says_why(tmp_path)
 
     below = Scanner(_model_with_floor(tmp_path / "below", int(side) - 1)).scan(FAKE_EXAMPLE).to_dict()
     assert below["faces"][0]["verdict"] == "fake" and not any("smaller than" in n for n in below["notes"])
+    assert below["model"]["smallest_face_source"] == "model"
+
+    overridden = Scanner(tmp_path / "above", smallest_face=0).scan(FAKE_EXAMPLE).to_dict()  # the user judges all
+    jsonschema.validate(overridden, SCHEMA)
+    assert overridden["faces"][0]["verdict"] == "fake" and not any("smaller than" in n for n in overridden["notes"])
+    assert (overridden["model"]["smallest_face"], overridden["model"]["smallest_face_source"]) == (None, "override")
 
 
 def test_a_track_of_faces_below_the_floor_is_uncertain_and_decides_over_a_judged_real_one(tmp_path,

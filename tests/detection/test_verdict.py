@@ -43,6 +43,19 @@ def test_a_face_below_the_smallest_judged_size_is_uncertain_whatever_its_p_fake(
     assert rule.overridden(threshold=0.6).smallest_face == 64  # a user's threshold keeps the model's floor
 
 
+def test_a_user_may_set_the_face_floor_and_the_rule_says_it_is_theirs():
+    rule = DecisionRule(0.5, 0.1, smallest_face=64)
+    assert rule.floor_source == "model"
+    judge_all = rule.overridden(smallest_face=0)
+    assert judge_all.smallest_face is None and judge_all.floor_source == "override"
+    assert judge_all.verdict(0.99, face_side=10) == "fake"
+    stricter = rule.overridden(threshold=0.6, smallest_face=128)
+    assert (stricter.smallest_face, stricter.floor_source, stricter.source) == (128, "override", "override")
+    assert stricter.verdict(0.99, face_side=100) == "uncertain"
+    with pytest.raises(FacetrustError, match="smallest face -1 px"):
+        rule.overridden(smallest_face=-1)
+
+
 def test_the_most_suspicious_face_decides_the_input():
     model = {"name": "m", "version": "1", "architecture": "cnn", "threshold": 0.5, "uncertain_band": 0.1,
              "temperature": 1.0}

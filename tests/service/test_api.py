@@ -66,6 +66,17 @@ def test_threshold_option_changes_the_decision_and_is_stored_separately(client, 
     assert upload(client, real_face, threshold=1.5).status_code == 422
 
 
+def test_a_face_floor_set_by_the_user_decides_and_is_stored_separately(client, store, real_face):
+    default = upload(client, real_face).json()
+    silenced = upload(client, real_face, smallest_face=100_000).json()
+    jsonschema.validate(silenced, SCHEMA)
+    assert [face["verdict"] for face in silenced["faces"]] == ["uncertain"] * len(default["faces"])
+    sources = silenced["model"]["smallest_face_source"], default["model"]["smallest_face_source"]
+    assert sources == ("override", "model")
+    assert silenced["stored"]["id"] != default["stored"]["id"] and store.count() == 2
+    assert upload(client, real_face, smallest_face=-1).status_code == 422
+
+
 def test_expressions_on_request_are_stored_as_their_own_scan(client, store, real_face):
     plain = upload(client, real_face).json()
     with_emotion = upload(client, real_face, emotion="true").json()

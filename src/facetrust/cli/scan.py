@@ -28,6 +28,10 @@ def scan(
                                                           "model's, else the image model's).")] = None,
     uncertain_band: Annotated[float | None, typer.Option(help="Half-width of the 'uncertain' band around both "
                                                          "thresholds (default: 0.1).")] = None,
+    smallest_face: Annotated[int | None, typer.Option(min=0, help="Judge faces down to this size (pixels, the face "
+                                                      "box's shorter side; 0: every face). Default: the model's "
+                                                      "smallest judged face, below which faces are uncertain: "
+                                                      "smaller ones were not shown to be judged reliably.")] = None,
     frames: Annotated[int | None, typer.Option(help="Frames sampled uniformly from each video (default: the "
                                                "video model's, else 16).")] = None,
     fps: Annotated[float | None, typer.Option(help="Sample videos at this rate instead, at most --frames "
@@ -77,7 +81,7 @@ def scan(
         raise typer.BadParameter(f"{engine!r} is not one of local, ray", param_hint="--engine")
     expressions = emotion_model or (default_emotion_model_path() if emotion else None)
     settings = ScanSettings(model=str(model) if model else None, threshold=threshold, video_threshold=video_threshold,
-                            uncertain_band=uncertain_band,
+                            uncertain_band=uncertain_band, smallest_face=smallest_face,
                             frames=frames, face_mode=crop_mode(face_mode) if face_mode else None,
                             emotion=str(expressions) if expressions else None,
                             video_model=str(video_model) if video_model and temporal else None if temporal else False,
@@ -125,7 +129,9 @@ def scan(
 
 def _rule_text(rule: dict) -> str:
     """A decision rule of `Scanner.model_info` (threshold and band) in words."""
-    floor = f" (and for every face under {rule['smallest_face']} px)" if rule.get("smallest_face") else ""
+    yours = " (your --smallest-face)" if rule.get("smallest_face_source") == "override" else ""
+    floor = f" (and for every face under {rule['smallest_face']} px{yours})" if rule.get("smallest_face") else (
+        " (every face judged, however small: your --smallest-face 0)" if yours else "")
     return (f"fake if P(fake) >= {rule['threshold'] + rule['uncertain_band']:.2f}, "
             f"real if < {rule['threshold'] - rule['uncertain_band']:.2f}, uncertain in between{floor}")
 

@@ -1,8 +1,8 @@
 """The decision rule: how a calibrated P(fake) becomes real / fake / uncertain, and where its threshold came from.
 
 Face verdicts and video verdicts each have their own rule, built once from their model's card and changed only
-by an explicit override (`--threshold` for faces, `--video-threshold` for videos), so a record always says
-which threshold decided it and whether a person chose it.
+by an explicit override (`--threshold` for faces, `--video-threshold` for videos, `--smallest-face` for the face
+floor), so a record always says which threshold and floor decided it and whether a person chose them.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ class DecisionRule:
     # faces whose box's shorter side is below this (input pixels) are `uncertain` whatever their P(fake): the
     # model's card names the smallest face it was shown to judge (docs/VERDICT_SCHEMA.md); None: no floor
     smallest_face: int | None = None
+    floor_source: ThresholdSource = "model"  # "override": the user set the floor (0 for none), not the card
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.threshold <= 1.0:
@@ -36,9 +37,15 @@ class DecisionRule:
         if not 0.0 <= self.uncertain_band <= MAX_UNCERTAIN_BAND:
             raise FacetrustError(f"uncertain band {self.uncertain_band} is outside 0-{MAX_UNCERTAIN_BAND}")
 
-    def overridden(self, threshold: float | None = None, uncertain_band: float | None = None) -> DecisionRule:
-        """This rule with what the user set; a threshold they set is marked as theirs."""
+    def overridden(self, threshold: float | None = None, uncertain_band: float | None = None,
+                   smallest_face: int | None = None) -> DecisionRule:
+        """This rule with what the user set; a threshold or face floor they set is marked as theirs
+        (`smallest_face` 0: judge every face, however small)."""
         rule = self if uncertain_band is None else replace(self, uncertain_band=uncertain_band)
+        if smallest_face is not None:
+            if smallest_face < 0:
+                raise FacetrustError(f"smallest face {smallest_face} px: use 0 (judge every face) or a face size")
+            rule = replace(rule, smallest_face=smallest_face or None, floor_source="override")
         return rule if threshold is None else replace(rule, threshold=threshold, source="override")
 
     def too_small(self, face_side: float | None) -> bool:

@@ -32,7 +32,8 @@ class Scanner:
 
     `threshold` (faces) and `video_threshold` (videos) default to the ones chosen on validation data and stored
     in the image and video model cards; each overrides only its own verdicts. `uncertain_band` widens both
-    into a band where the verdict is "uncertain" rather than a guess.
+    into a band where the verdict is "uncertain" rather than a guess. `smallest_face` replaces the card's smallest
+    judged face (0: judge every face, however small); the record marks it as the user's.
     `face_mode` overrides the card's crop mode ("whole": every input is one face crop, no detector).
     `emotion`, an expression model (folder or loaded), adds each face's expression to the record.
     `video_model` scores the face tracks of videos: a temporal model folder (or loaded), False for the
@@ -52,19 +53,20 @@ class Scanner:
                  face_mode: CropMode | None = None, emotion: str | Path | LoadedModel | None = None,
                  video_model: str | Path | VideoModel | Literal[False] | None = None,
                  explain: str | None = None, fps: float | None = None, provenance: bool = True,
-                 video_threshold: float | None = None) -> None:
+                 video_threshold: float | None = None, smallest_face: int | None = None) -> None:
         self.model = model if isinstance(model, LoadedModel) else load_model(model or default_model_path())
         card = self.model.card
         self.emotion = EmotionReader(emotion, card.faces.margin) if emotion else None
-        self.decision = DecisionRule(card.threshold, smallest_face=card.smallest_face).overridden(threshold,
-                                                                                                 uncertain_band)
+        self.decision = DecisionRule(card.threshold, smallest_face=card.smallest_face).overridden(
+            threshold, uncertain_band, smallest_face)
         self.finder = self.model.face_finder(all_faces, detector, face_mode)
         self.video_model = self._video_model(video_model, bundled_detector=model is None)
         self.frame_model = self._frame_model()
         self.frame_decision = DecisionRule(self.frame_model.card.threshold,
                                            smallest_face=self.frame_model.card.smallest_face
-                                           ).overridden(threshold, uncertain_band)
-        self.video_decision = video_rule(self.model, self.video_model).overridden(video_threshold, uncertain_band)
+                                           ).overridden(threshold, uncertain_band, smallest_face)
+        self.video_decision = video_rule(self.model, self.video_model).overridden(video_threshold, uncertain_band,
+                                                                                   smallest_face)
         self.frames = frames or (self.video_model.card.frames if self.video_model else DEFAULT_FRAMES)
         self.limits = limits
         self.fps = fps
@@ -97,6 +99,7 @@ class Scanner:
         card = self.model.card
         info = {"name": card.name, "version": card.version, "architecture": card.architecture,
                 **self.decision.to_dict(), "smallest_face": self.decision.smallest_face,
+                "smallest_face_source": self.decision.floor_source,
                 "temperature": round(card.temperature, 4), "tta": card.tta, "backend": self.model.backend}
         video = self.video_model.info if self.video_model else {"aggregation": "mean_of_frames"}
         if self.frame_model is not self.model:
@@ -108,12 +111,12 @@ class Scanner:
         return info | {"emotion": self.emotion.info} if self.emotion else info
 
     def with_decision(self, threshold: float | None = None, uncertain_band: float | None = None,
-                      video_threshold: float | None = None) -> Scanner:
+                      video_threshold: float | None = None, smallest_face: int | None = None) -> Scanner:
         """The same loaded models and face finder with overridden decision rules (cheap: nothing is reloaded)."""
         other = copy.copy(self)
-        other.decision = self.decision.overridden(threshold, uncertain_band)
-        other.frame_decision = self.frame_decision.overridden(threshold, uncertain_band)
-        other.video_decision = self.video_decision.overridden(video_threshold, uncertain_band)
+        other.decision = self.decision.overridden(threshold, uncertain_band, smallest_face)
+        other.frame_decision = self.frame_decision.overridden(threshold, uncertain_band, smallest_face)
+        other.video_decision = self.video_decision.overridden(video_threshold, uncertain_band, smallest_face)
         return other
 
     def with_emotion(self, reader: EmotionReader | None) -> Scanner:
@@ -252,6 +255,7 @@ class ScanSettings:
     explain: str | None = None  # a heatmap method
     fps: float | None = None  # sample videos at this rate (frames = the cap)
     provenance: bool = True  # read C2PA, XMP and generator metadata beside the pixels
+    smallest_face: int | None = None  # judge faces down to this size (px; 0: all); None: the model card's floor
 
     def scanner(self) -> Scanner:
         return Scanner(**asdict(self))

@@ -26,6 +26,7 @@ async function scan(file) {
   form.append("file", file);
   if ($("#threshold").value !== "") { form.append("threshold", $("#threshold").value); }
   if ($("#video-threshold").value !== "") { form.append("video_threshold", $("#video-threshold").value); }
+  if ($("#smallest-face").value !== "") { form.append("smallest_face", $("#smallest-face").value); }
   form.append("uncertain_band", $("#uncertain-band").value || "0.1");
   form.append("emotion", $("#emotion").checked ? "true" : "false");
   form.append("explain", $("#explain").checked ? "true" : "false");
@@ -63,6 +64,8 @@ function show(record, imageUrl) {
     : `${record.faces.length} face(s), highest P(fake) ${percent(record.p_fake)}`;
   $("#overall").append(badge, ` ${record.input}: ${summary}` +
     ` — model ${record.model.name}, threshold ${record.model.threshold}` +
+    (record.model.smallest_face_source === "override"
+      ? `, smallest face judged ${record.model.smallest_face ? record.model.smallest_face + " px" : "none"} (set by you)` : "") +
     (record.stored ? `, scan #${record.stored.id}` : "") +
     (record.notes && record.notes.length ? `. Notes: ${record.notes.join("; ")}` : ""));
   showProvenance(record.provenance);
@@ -173,6 +176,7 @@ async function loadModel() {
       (info.video.frame_model ? `; faces in videos by ${info.video.frame_model.name} (${info.video.frame_model.version})` : "");
     $("#threshold").placeholder = info.threshold.toFixed(2);
     $("#video-threshold").placeholder = info.video.threshold.toFixed(2);
+    $("#smallest-face").placeholder = info.smallest_face ? `${info.smallest_face}` : "none";
   } catch (error) {
     $("#model-info").textContent = `model unknown: ${error.message}`;
   }
