@@ -47,6 +47,20 @@ def test_training_writes_a_complete_model_card(tiny_model):
     assert len((tiny_model.parent / "history.csv").read_text().splitlines()) == 3
 
 
+def test_a_model_made_without_training_is_calibrated_and_carded_from_validation_and_test_alone(shared_data, tmp_path):
+    from facetrust.models import create_model
+    from facetrust.training.trainer import finish_model, split_crops
+
+    config = tiny_config(shared_data, tmp_path)
+    splits = split_crops(config, ("val", "test"), progress=False)  # a weight soup has no training split to show
+    model = create_model("cnn", pretrained=False, channels=3, size=128, depth=2, width=8)
+    folder = finish_model(tmp_path, config, model, splits, {"soup": {"ingredients": ["a", "b"]}})
+    card = json.loads((folder / "model.json").read_text())
+    assert set(card["metrics"]) == {"val", "test"} and set(card["training"]["splits"]) == {"val", "test"}
+    assert card["training"]["soup"] == {"ingredients": ["a", "b"]} and 0 <= card["threshold"] <= 1
+    assert not (tmp_path / "curves.png").exists()  # no epochs, no curves
+
+
 def test_evaluate_json_has_the_documented_keys(tiny_model, shared_data, tmp_path):
     data = copy_k140_test_faces(shared_data, tmp_path / "eval", 6)
     result = runner.invoke(app, ["evaluate", "--data", str(data), "--model", str(tiny_model), "--json",

@@ -364,7 +364,7 @@ def _source_metrics(data: CropSet, p_fake: np.ndarray, threshold: float) -> dict
 
 def _encoding_card(splits: dict[str, CropSet]) -> dict:
     """For models reading face encodings: which encoder, and how many crops per split dlib found no face in."""
-    if splits["train"].encodings is None:
+    if splits["val"].encodings is None:  # every split given has them or none does
         return {}
     return {"encodings": {"encoder": FaceEncoder().settings(), "no_face_rule": NO_FACE_RULE,
                           "no_face": {name: int((s.encodings[:, -1] == 0).sum()) for name, s in splits.items()
