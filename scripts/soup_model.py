@@ -17,6 +17,7 @@ import hashlib
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 from safetensors.torch import save
 
 from facetrust.data.face_crops import CropSet
@@ -55,6 +56,9 @@ def main() -> None:
     weights = {folder: load_state_dict(folder / WEIGHTS_FILE) for folder in args.ingredient}
     alone = {folder: scored(config, splits["val"], cards[folder], weights[folder], cards[folder].tta)
              for folder in args.ingredient}
+    if any(np.isnan(score) for score in alone.values()):
+        raise SystemExit(f"{args.config}: no validation source has {config.min_scored_faces} faces of each class, "
+                         "so the selection score is undefined and there is nothing to choose a soup by")
     order = sorted(args.ingredient, key=lambda folder: -alone[folder])
     for folder in order:
         print(f"{folder}: {cards[folder].name} {cards[folder].version}, alone {alone[folder]:.4f} "
