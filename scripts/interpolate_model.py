@@ -16,7 +16,7 @@ from pathlib import Path
 
 from safetensors.torch import save_file
 
-from facetrust.models.card import CARD_FILE, ModelCard, read_card, write_card
+from facetrust.models.card import CARD_FILE, ModelCard, network_difference, read_card, write_card
 from facetrust.models.checkpoint import WEIGHTS_FILE
 from facetrust.models.weights_io import interpolate, load_state_dict
 
@@ -29,9 +29,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     base, tuned = read_card(args.base, ModelCard), read_card(args.tuned, ModelCard)
-    for field in ("architecture", "architecture_options", "preprocess", "faces"):
-        if getattr(base, field) != getattr(tuned, field):
-            raise SystemExit(f"{args.base} and {args.tuned} differ in {field}: not one model to interpolate")
+    if field := network_difference(base, tuned):
+        raise SystemExit(f"{args.base} and {args.tuned} differ in {field}: not one model to interpolate")
     try:
         weights = interpolate(load_state_dict(args.base / WEIGHTS_FILE), load_state_dict(args.tuned / WEIGHTS_FILE),
                               args.alpha)

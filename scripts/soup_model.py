@@ -18,13 +18,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from safetensors.torch import save
+from safetensors.torch import load, save
 
 from facetrust.data.face_crops import CropSet
-from facetrust.models.card import ModelCard, read_card
+from facetrust.models.card import ModelCard, network_difference, read_card
 from facetrust.models.checkpoint import WEIGHTS_FILE, build_module
 from facetrust.models.inference import channels_last, predict_logits
-from facetrust.models.weights_io import average, load_state_dict
+from facetrust.models.weights_io import average
 from facetrust.training import read_config
 from facetrust.training.recipe import TrainConfig, preprocess_of
 from facetrust.training.trainer import finish_model, selection_score, split_crops
@@ -32,9 +32,9 @@ from facetrust.training.trainer import finish_model, selection_score, split_crop
 SOUP_VIEWS = "flip"  # every ingredient chose flip averaging on validation; soups are judged the same way
 
 
-def scored(config: TrainConfig, val: CropSet, card: ModelCard, weights: dict, tta: str | None) -> float:
-    """The recipe's selection score of these weights on the validation crops."""
-    module = channels_last(build_module(card, save(weights)))
+def scored(config: TrainConfig, val: CropSet, card: ModelCard, weights: bytes, tta: str | None) -> float:
+    """The recipe's selection score of these safetensors weights on the validation crops."""
+    module = channels_last(build_module(card, weights))
     logits = predict_logits(module, preprocess_of(config), val.crops, config.batch_size, tta=tta)
     return selection_score(config, val, logits)[0]
 
@@ -49,12 +49,12 @@ def main() -> None:
     cards = {folder: read_card(folder, ModelCard) for folder in args.ingredient}
     first = next(iter(cards.values()))
     for folder, card in cards.items():
-        for field in ("architecture", "architecture_options", "preprocess", "faces"):
-            if getattr(card, field) != getattr(first, field):
-                raise SystemExit(f"{folder} differs from {args.ingredient[0]} in {field}: not one model to average")
+        if field := network_difference(card, first):
+            raise SystemExit(f"{folder} differs from {args.ingredient[0]} in {field}: not one model to average")
     splits = split_crops(config, ("val", "test"))
-    weights = {folder: load_state_dict(folder / WEIGHTS_FILE) for folder in args.ingredient}
-    alone = {folder: scored(config, splits["val"], cards[folder], weights[folder], cards[folder].tta)
+    files = {folder: (folder / WEIGHTS_FILE).read_bytes() for folder in args.ingredient}  # read once: scored, hashed
+    weights = {folder: load(raw) for folder, raw in files.items()}
+    alone = {folder: scored(config, splits["val"], cards[folder], files[folder], cards[folder].tta)
              for folder in args.ingredient}
     if any(np.isnan(score) for score in alone.values()):
         raise SystemExit(f"{args.config}: no validation source has {config.min_scored_faces} faces of each class, "
@@ -63,25 +63,25 @@ def main() -> None:
     for folder in order:
         print(f"{folder}: {cards[folder].name} {cards[folder].version}, alone {alone[folder]:.4f} "
               f"(views: {cards[folder].tta or 'crop only'})")
-    chosen, best = [order[0]], alone[order[0]]
+    chosen, best, soup = [order[0]], alone[order[0]], files[order[0]]
     steps = [{"added": str(order[0]), "score": round(best, 4), "kept": True}]
     for folder in order[1:]:
-        trial = scored(config, splits["val"], first, average([weights[f] for f in [*chosen, folder]]), SOUP_VIEWS)
+        candidate = save(average([weights[f] for f in [*chosen, folder]]))
+        trial = scored(config, splits["val"], first, candidate, SOUP_VIEWS)
         kept = trial > best
         print(f"soup of {len(chosen) + 1} with {folder}: {trial:.4f} against {best:.4f}: "
               f"{'kept' if kept else 'left out'}")
         steps.append({"added": str(folder), "score": round(trial, 4), "kept": kept})
         if kept:
-            chosen, best = [*chosen, folder], trial
-    soup = average([weights[f] for f in chosen])
+            chosen, best, soup = [*chosen, folder], trial, candidate
     provenance = {"soup": {
         "rule": "greedy weight soup, docs/DETECTOR.md 'Candidate K'",
         "ingredients": [{"name": cards[f].name, "version": cards[f].version, "path": str(f),
-                         "sha256": hashlib.sha256((f / WEIGHTS_FILE).read_bytes()).hexdigest(),
+                         "sha256": hashlib.sha256(files[f]).hexdigest(),
                          "score_alone": round(alone[f], 4), "in_soup": f in chosen} for f in order],
         "greedy_steps": steps}}
     soup_config = replace(config, name=f"{config.name or config.model}-soup", out=str(args.out))
-    folder = finish_model(args.out, soup_config, channels_last(build_module(first, save(soup))), splits, provenance)
+    folder = finish_model(args.out, soup_config, channels_last(build_module(first, soup)), splits, provenance)
     print(f"wrote {folder}: soup of {len(chosen)} ({', '.join(str(f) for f in chosen)}), selection score {best:.4f}")
 
 

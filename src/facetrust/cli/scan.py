@@ -129,9 +129,11 @@ def scan(
 
 def _rule_text(rule: dict) -> str:
     """A decision rule of `Scanner.model_info` (threshold and band) in words."""
-    yours = " (your --smallest-face)" if rule.get("smallest_face_source") == "override" else ""
-    floor = f" (and for every face under {rule['smallest_face']} px{yours})" if rule.get("smallest_face") else (
-        " (every face judged, however small: your --smallest-face 0)" if yours else "")
+    yours = rule.get("smallest_face_source") == "override"
+    if rule.get("smallest_face"):
+        floor = f" (and for every face under {rule['smallest_face']} px{' (your --smallest-face)' if yours else ''})"
+    else:
+        floor = " (every face judged, however small: your --smallest-face 0)" if yours else ""
     return (f"fake if P(fake) >= {rule['threshold'] + rule['uncertain_band']:.2f}, "
             f"real if < {rule['threshold'] - rule['uncertain_band']:.2f}, uncertain in between{floor}")
 

@@ -57,16 +57,14 @@ class Scanner:
         self.model = model if isinstance(model, LoadedModel) else load_model(model or default_model_path())
         card = self.model.card
         self.emotion = EmotionReader(emotion, card.faces.margin) if emotion else None
-        self.decision = DecisionRule(card.threshold, smallest_face=card.smallest_face).overridden(
-            threshold, uncertain_band, smallest_face)
+        self.decision = DecisionRule(card.threshold, smallest_face=card.smallest_face)
         self.finder = self.model.face_finder(all_faces, detector, face_mode)
         self.video_model = self._video_model(video_model, bundled_detector=model is None)
         self.frame_model = self._frame_model()
         self.frame_decision = DecisionRule(self.frame_model.card.threshold,
-                                           smallest_face=self.frame_model.card.smallest_face
-                                           ).overridden(threshold, uncertain_band, smallest_face)
-        self.video_decision = video_rule(self.model, self.video_model).overridden(video_threshold, uncertain_band,
-                                                                                   smallest_face)
+                                           smallest_face=self.frame_model.card.smallest_face)
+        self.video_decision = video_rule(self.model, self.video_model)
+        self._override(threshold, uncertain_band, video_threshold, smallest_face)
         self.frames = frames or (self.video_model.card.frames if self.video_model else DEFAULT_FRAMES)
         self.limits = limits
         self.fps = fps
@@ -114,10 +112,16 @@ class Scanner:
                       video_threshold: float | None = None, smallest_face: int | None = None) -> Scanner:
         """The same loaded models and face finder with overridden decision rules (cheap: nothing is reloaded)."""
         other = copy.copy(self)
-        other.decision = self.decision.overridden(threshold, uncertain_band, smallest_face)
-        other.frame_decision = self.frame_decision.overridden(threshold, uncertain_band, smallest_face)
-        other.video_decision = self.video_decision.overridden(video_threshold, uncertain_band, smallest_face)
+        other._override(threshold, uncertain_band, video_threshold, smallest_face)
         return other
+
+    def _override(self, threshold: float | None, uncertain_band: float | None, video_threshold: float | None,
+                  smallest_face: int | None) -> None:
+        """What the user set, over the three rules: `threshold` judges faces (photos' and videos'),
+        `video_threshold` videos; the band and the face floor apply to all three."""
+        self.decision = self.decision.overridden(threshold, uncertain_band, smallest_face)
+        self.frame_decision = self.frame_decision.overridden(threshold, uncertain_band, smallest_face)
+        self.video_decision = self.video_decision.overridden(video_threshold, uncertain_band, smallest_face)
 
     def with_emotion(self, reader: EmotionReader | None) -> Scanner:
         """The same detector and decision rule, reading expressions with `reader` (or not, with None)."""

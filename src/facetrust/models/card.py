@@ -100,3 +100,10 @@ def write_card(folder: Path, card: ModelCard | VideoCard) -> None:
     """Write `card` into `folder` as `model.json`, atomically."""
     with atomic_write(Path(folder) / CARD_FILE) as partial:
         partial.write_text(json.dumps(card.model_dump(mode="json"), indent=2), encoding="utf-8")
+
+
+def network_difference(card: ModelCard, other: ModelCard) -> str | None:
+    """The first field that makes two detector cards different networks (architecture, its options, input
+    preprocessing, face crop), or None: weights can be mixed (interpolated, averaged) only between the same."""
+    return next((field for field in ("architecture", "architecture_options", "preprocess", "faces")
+                 if getattr(card, field) != getattr(other, field)), None)
