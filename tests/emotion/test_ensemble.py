@@ -83,7 +83,9 @@ def test_ensemble_refuses_a_single_or_a_detector_member(members, tmp_path, share
     result = runner.invoke(app, [*base, "--model", str(members[0])])
     assert result.exit_code == 2 and "at least two" in result.output
     result = runner.invoke(app, [*base, "--model", str(members[0]), "--model", str(default_model_path())])
-    assert result.exit_code == 2 and "single expression models" in result.output
+    assert result.exit_code == 2 and "models of one task" in result.output
+    result = runner.invoke(app, [*base, "--model", str(default_model_path()), "--model", str(default_model_path())])
+    assert result.exit_code == 2 and "needs expression models" in result.output
 
 
 def test_emotion_evaluate_defaults_to_the_bundled_model(tmp_path, shared_data):

@@ -1,10 +1,12 @@
-"""An ensemble of trained expression models as one model: one input, one card, one ONNX graph.
+"""An ensemble of trained models of one task as one model: one input, one card, one ONNX graph.
 
 Members differ in input size, colour and normalisation (fer's mini-Xception reads 64 px grey, a
-fine-tuned MobileNetV2 96 px RGB). The ensemble reads RGB in [0, 1] at the largest member size and
-gives each member its own resize, colour and normalisation inside the graph, then averages the
-members' log-probabilities (each at its own calibrated temperature) with equal weights: nothing is
-fitted, so the selection split stays a fair judge of whether the ensemble beats its members.
+fine-tuned MobileNetV2 96 px RGB; a detector's EfficientNet-Lite0 normalises with 0.5, its MobileNetV2
+with ImageNet's statistics). The ensemble reads RGB in [0, 1] at the largest member size and gives each
+member its own resize, colour and normalisation inside the graph, then averages with equal weights the
+members' calibrated outputs: log-probabilities for expression models, the logit of P(fake) divided by
+the member's temperature for detectors. Nothing is fitted, so the selection split stays a fair judge of
+whether the ensemble beats its members.
 Because it is an ordinary module, everything that handles one model (safetensors, cards, ONNX
 export, `scan --emotion`, `emotion evaluate`) handles an ensemble.
 """
@@ -32,22 +34,26 @@ def member_spec(folder: str | Path) -> dict:
     if not (Path(folder) / CARD_FILE).is_file():
         raise FacetrustError(f"{folder}: not a facetrust model folder (no {CARD_FILE})")
     card = read_card(Path(folder), ModelCard)
-    if card.task != "emotion" or card.architecture == "ensemble":
-        raise FacetrustError(f"{folder}: ensemble members must be single expression models")
-    return {"name": card.name, "architecture": card.architecture, "options": card.architecture_options,
-            "preprocess": card.preprocess.to_dict(), "temperature": card.temperature, "classes": card.classes}
+    if card.architecture == "ensemble":
+        raise FacetrustError(f"{folder}: ensemble members must be single models, not ensembles")
+    return {"name": card.name, "task": card.task, "architecture": card.architecture,
+            "options": card.architecture_options, "preprocess": card.preprocess.to_dict(),
+            "temperature": card.temperature, "classes": card.classes}
 
 
 def check_members(members: list[dict]) -> None:
     """Fail before anything is written when the members cannot form an ensemble."""
     if len(members) < 2:
         raise FacetrustError("an ensemble needs at least two member models")
+    if len({m.get("task", "emotion") for m in members}) != 1:
+        raise FacetrustError("ensemble members must be models of one task (all expression models or all detectors)")
     if len({tuple(m["classes"]) for m in members}) != 1:
         raise FacetrustError("ensemble members must predict the same classes in the same order")
 
 
 class _Member(nn.Module):
-    """One member behind its own preprocessing: RGB [0, 1] at any size in, log-probabilities out."""
+    """One member behind its own preprocessing: RGB [0, 1] at any size in, calibrated output out
+    (log-probabilities, or with one output the logit of P(fake) over the temperature)."""
 
     def __init__(self, spec: dict, num_classes: int) -> None:
         super().__init__()
@@ -67,11 +73,12 @@ class _Member(nn.Module):
             x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False)
         if self.gray:
             x = (x * torch.tensor(GRAY, dtype=x.dtype).view(1, 3, 1, 1)).sum(dim=1, keepdim=True)
-        return F.log_softmax(self.model((x - self.mean) / self.std) / self.temperature, dim=1)
+        logits = self.model((x - self.mean) / self.std) / self.temperature
+        return logits if logits.ndim == 1 else F.log_softmax(logits, dim=1)  # a detector gives one logit a face
 
 
 class Ensemble(nn.Module):
-    """Mean of the members' calibrated log-probabilities (the ensemble's logits)."""
+    """Mean of the members' calibrated outputs (the ensemble's logits)."""
 
     def __init__(self, members: list[dict], num_classes: int) -> None:
         super().__init__()
@@ -83,13 +90,14 @@ class Ensemble(nn.Module):
 
 
 @register_model("ensemble", Preprocess(size=96, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), interpolation="bilinear"),
-                "equal-weight ensemble of trained expression models (`facetrust emotion ensemble`)", trainable=False)
+                "equal-weight ensemble of trained models of one task (`facetrust emotion ensemble`, "
+                "scripts/pair_detectors.py)", trainable=False)
 def build_ensemble(num_classes: int, pretrained: bool, members: list[dict] | None = None,
                    weights: list[str] | None = None, **_: object) -> nn.Module:
     """`members` are `member_spec` dicts (kept in the card); with `pretrained`, `weights` are the member
     folders whose trained weights are loaded (a saved ensemble loads its own safetensors instead)."""
     if not members:
-        raise FacetrustError("the ensemble is not trained: build it from trained expression models with "
+        raise FacetrustError("the ensemble is not trained: build it from trained models, e.g. "
                              "`facetrust emotion ensemble --model RUN_A --model RUN_B`")
     model = Ensemble(members, num_classes)
     if pretrained:

@@ -1,0 +1,59 @@
+"""Join trained detectors into one equal-weight ensemble, calibrated as the recipe calibrates a model.
+
+Usage: python scripts/pair_detectors.py --config configs/detector-general-j.yaml --model DIR --model DIR
+                                        --out runs/detector-jl
+The ensemble (docs/DETECTOR.md, "Candidate L") averages the members' logits, each divided by its own temperature
+(`facetrust.models.ensemble`); nothing is fitted but the ensemble's views, temperature and threshold, chosen on the
+recipe's validation crops exactly as training chooses them (`finish_model`). `<out>/model` is written with every
+member's name, version and weights' sha256 in its card. The test split is only measured into the card.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+from dataclasses import replace
+from pathlib import Path
+
+from facetrust.models.card import ModelCard, read_card
+from facetrust.models.checkpoint import WEIGHTS_FILE
+from facetrust.models.ensemble import check_members, member_spec
+from facetrust.models.inference import channels_last
+from facetrust.models.registry import create_model
+from facetrust.training import read_config
+from facetrust.training.recipe import face_crop
+from facetrust.training.trainer import finish_model, split_crops
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, required=True, help="the recipe whose validation crops calibrate")
+    parser.add_argument("--model", type=Path, action="append", required=True, help="a trained detector folder")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    members = [member_spec(folder) for folder in args.model]
+    check_members(members)
+    cards = [read_card(folder, ModelCard) for folder in args.model]
+    if any(card.task != "detector" for card in cards):
+        raise SystemExit("every --model must be a detector (card task 'detector')")
+    config = replace(read_config(args.config, args.out), model="ensemble", init_weights=None,
+                     img_size=max(m["preprocess"]["size"] for m in members),
+                     name="+".join(card.name for card in cards),
+                     model_options={"members": members, "weights": [str(folder) for folder in args.model]})
+    for folder, card in zip(args.model, cards, strict=True):
+        if card.faces != face_crop(config):
+            raise SystemExit(f"{folder} crops faces differently from the recipe ({card.faces} against "
+                             f"{face_crop(config)}): its scores would not be of the same crops")
+    module = create_model("ensemble", num_classes=1, pretrained=True, **config.model_options)
+    provenance = {"ensemble": {
+        "rule": "equal-weight mean of the members' calibrated logits, docs/DETECTOR.md 'Candidate L'",
+        "members": [{"name": card.name, "version": card.version, "path": str(folder),
+                     "sha256": hashlib.sha256((folder / WEIGHTS_FILE).read_bytes()).hexdigest()}
+                    for folder, card in zip(args.model, cards, strict=True)]}}
+    splits = split_crops(config, ("val", "test"))
+    folder = finish_model(args.out, config, channels_last(module.eval()), splits, provenance)
+    print(f"wrote {folder}: ensemble of {len(members)} ({', '.join(str(f) for f in args.model)})")
+
+
+if __name__ == "__main__":
+    main()
