@@ -74,3 +74,14 @@ def test_the_pair_refuses_a_member_that_crops_faces_differently(pair, shared_dat
     recipe.write_text(yaml.safe_dump({"data": str(shared_data / "faces/k140"), **RECIPE, "margin": 0.5}))
     with pytest.raises(SystemExit, match="crops faces differently"):
         run_pair_script(recipe, members, tmp_path / "p")
+
+
+def test_the_pairs_heatmap_reads_both_members(pair, shared_data, tmp_path):
+    from facetrust.explain.heatmaps import face_heatmaps, target_layers
+
+    _, folder = pair
+    model = load_model(folder, backend="torch")
+    assert len(target_layers(model.module)) == 2
+    crop = cv2.cvtColor(cv2.imread(str(next((shared_data / "faces/k140/test/fake").iterdir()))), cv2.COLOR_BGR2RGB)
+    (heatmap,) = face_heatmaps(model, [crop])
+    assert heatmap.shape == crop.shape[:2] and heatmap.min() >= 0 and heatmap.max() <= 1 and heatmap.std() > 0

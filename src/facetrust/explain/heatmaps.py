@@ -2,7 +2,8 @@
 
 The target is the fake logit: bright regions are those whose features raised P(fake) (for a real-looking
 face the map shows what little pointed towards fake). The map is computed on the last convolution of
-the model's image backbone, resized to the crop, and normalised per crop to [0, 1].
+the model's image backbone (of every member's, averaged, for an ensemble, so the map shows what the whole
+verdict read), resized to the crop, and normalised per crop to [0, 1].
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ def last_convolution(module: nn.Module) -> nn.Module:
     return convolutions[-1]
 
 
+def target_layers(module: nn.Module) -> list[nn.Module]:
+    """Where the map is read: the last convolution, one per member of an ensemble."""
+    members = getattr(module, "members", None)
+    return [last_convolution(m.model) for m in members] if members is not None else [last_convolution(module)]
+
+
 def face_heatmaps(model: LoadedModel, crops: Sequence[np.ndarray], method: str = "gradcam",
                   batch_size: int = 16) -> list[np.ndarray]:
     """One (H, W) float map in [0, 1] per RGB crop, at the crop's size."""
@@ -51,7 +58,7 @@ def face_heatmaps(model: LoadedModel, crops: Sequence[np.ndarray], method: str =
     module = model.module.eval()
     wrapped = _FakeLogit(module)
     maps: list[np.ndarray] = []
-    with CAMS[method](model=wrapped, target_layers=[last_convolution(module)]) as cam:
+    with CAMS[method](model=wrapped, target_layers=target_layers(module)) as cam:
         for start in range(0, len(crops), batch_size):
             chunk = crops[start:start + batch_size]
             batch = batch_of(model.preprocess, chunk).contiguous()
