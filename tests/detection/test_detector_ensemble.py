@@ -85,3 +85,16 @@ def test_the_pairs_heatmap_reads_both_members(pair, shared_data, tmp_path):
     crop = cv2.cvtColor(cv2.imread(str(next((shared_data / "faces/k140/test/fake").iterdir()))), cv2.COLOR_BGR2RGB)
     (heatmap,) = face_heatmaps(model, [crop])
     assert heatmap.shape == crop.shape[:2] and heatmap.min() >= 0 and heatmap.max() <= 1 and heatmap.std() > 0
+
+
+def test_the_pairs_features_are_its_members_side_by_side_and_give_its_logit(pair, shared_data):
+    members, folder = pair
+    crops = [cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB)
+             for p in sorted((shared_data / "faces/k140/test/real").iterdir())[:3]]
+    slow, fast = load_model(folder, backend="torch"), load_model(folder, backend="onnxruntime")
+    features, logits = fast.features(crops)  # one onnxruntime pass gives both, as video tracks read them
+    widths = [load_model(m, backend="torch").module.num_features for m in members]
+    assert features.shape == (3, sum(widths)) == (3, slow.module.num_features)
+    assert np.abs(logits - slow.logits(crops)).max() < 1e-3
+    alone = load_model(members[0], backend="torch")
+    assert np.abs(features[:, :widths[0]] - alone.features(crops)[0]).max() < 1e-3

@@ -21,6 +21,7 @@ from torch import nn
 
 from facetrust.errors import FacetrustError
 from facetrust.models.card import CARD_FILE, ModelCard, read_card
+from facetrust.models.heads import BackboneClassifier
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import create_model, register_model
 from facetrust.models.weights_io import load_state_dict
@@ -68,22 +69,54 @@ class _Member(nn.Module):
         self.temperature = float(spec["temperature"])
         self.model = create_model(spec["architecture"], num_classes=num_classes, pretrained=False, **spec["options"])
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def prepare(self, x: torch.Tensor) -> torch.Tensor:
+        """RGB [0, 1] at the ensemble's size as this member reads it."""
         if x.shape[-1] != self.size:
             x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False)
         if self.gray:
             x = (x * torch.tensor(GRAY, dtype=x.dtype).view(1, 3, 1, 1)).sum(dim=1, keepdim=True)
-        logits = self.model((x - self.mean) / self.std) / self.temperature
+        return (x - self.mean) / self.std
+
+    def calibrated(self, logits: torch.Tensor) -> torch.Tensor:
+        logits = logits / self.temperature
         return logits if logits.ndim == 1 else F.log_softmax(logits, dim=1)  # a detector gives one logit a face
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.calibrated(self.model(self.prepare(x)))
 
 
 class Ensemble(nn.Module):
-    """Mean of the members' calibrated outputs (the ensemble's logits)."""
+    """Mean of the members' calibrated outputs (the ensemble's logits).
+
+    When every member is a backbone with a linear head, the ensemble also has penultimate features (the
+    members' side by side) and a `classify` of them, like a single backbone model: video tracks and the
+    report's embedding map read those, and test-time views can be averaged in feature space."""
 
     def __init__(self, members: list[dict], num_classes: int) -> None:
         super().__init__()
         check_members(members)
         self.members = nn.ModuleList(_Member(m, num_classes) for m in members)
+
+    @property
+    def has_features(self) -> bool:
+        return all(isinstance(member.model, BackboneClassifier) for member in self.members)
+
+    @property
+    def num_features(self) -> int:
+        return sum(member.model.num_features for member in self.members)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([member.model.features(member.prepare(x)) for member in self.members], dim=1)
+
+    def classify(self, features: torch.Tensor) -> torch.Tensor:
+        """The ensemble's output for features from `features` (possibly averaged over views)."""
+        parts = features.split([member.model.num_features for member in self.members], dim=1)
+        return torch.stack([member.calibrated(member.model.classify(part))
+                            for member, part in zip(self.members, parts, strict=True)]).mean(dim=0)
+
+    def logits_and_features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.features(x)
+        return self.classify(features), features
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.stack([member(x) for member in self.members]).mean(dim=0)

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from facetrust.embeddings import ENCODING_INPUTS
+from facetrust.models.ensemble import Ensemble
 from facetrust.models.heads import BackboneClassifier
 from facetrust.models.inference import sigmoid
 from facetrust.onnx_graphs import cpu_session, parity_passed, parity_record, record_parity, write_graph
@@ -32,6 +33,8 @@ SESSION_BATCH = 8
 def exports_features(module: nn.Module) -> bool:
     """Image-only backbone models export their penultimate features beside the logit: they lie on the
     logit's path, so the second output costs nothing, and video tracks and embedding maps need them."""
+    if isinstance(module, Ensemble):
+        return module.has_features
     return isinstance(module, BackboneClassifier) and not getattr(module, "needs_encodings", False)
 
 
