@@ -25,7 +25,6 @@ from facetrust.video.temporal import TemporalHead
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((REPO / "src/facetrust/detection/verdict.schema.json").read_text())
-FEATURES = 1280  # MobileNetV2's pooled features
 
 
 def shifted_copy(folder: Path, name: str, logit_shift: float, **card_changes) -> Path:
@@ -42,10 +41,11 @@ def shifted_copy(folder: Path, name: str, logit_shift: float, **card_changes) ->
 
 
 def untrained_video_model(folder: Path, frame_model_folder: Path) -> Path:
-    head = TemporalHead(FEATURES + 1, "mean", hidden=8)
+    features = load_model(frame_model_folder, backend="torch").module.num_features  # pooled features a frame
+    head = TemporalHead(features + 1, "mean", hidden=8)
     card = {"name": "test-video", "version": "1", "temporal": "mean", "frames": 3, "threshold": 0.5,
             "temperature": 1.0, "frame_inputs": ["features", "logit"],
-            "temporal_options": {"in_features": FEATURES + 1, "hidden": 8, "dropout": 0.5}}
+            "temporal_options": {"in_features": features + 1, "hidden": 8, "dropout": 0.5}}
     return save_video_model(folder, head, card, load_model(frame_model_folder))
 
 
