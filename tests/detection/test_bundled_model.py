@@ -17,7 +17,10 @@ SCHEMA = json.loads((REPO / "src/facetrust/detection/verdict.schema.json").read_
 def test_bundled_card_says_how_it_was_trained_and_what_it_scored():
     card = load_model(default_model_path()).card
     assert card.task == "detector"
-    assert card.architecture == "mobilenet_v2" and card.preprocess.size == 256
+    assert card.architecture == "ensemble" and card.preprocess.size == 256
+    members = card.architecture_options["members"]
+    assert [m["architecture"] for m in members] == ["mobilenet_v2", "effnet_lite0"]
+    assert len(card.training["ensemble"]["members"]) == 2  # each member's weights named by sha256
     config = card.training["config"]
     assert {"k140", "sdfd", "sfhq_t2i", "dfdc_crops", "inswapper", "utkface"} <= set(config["sources"])
     assert config["self_blend"] > 0 and card.faces.mode == "detect"
