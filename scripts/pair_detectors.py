@@ -1,7 +1,7 @@
 """Join trained detectors into one equal-weight ensemble, calibrated as the recipe calibrates a model.
 
 Usage: python scripts/pair_detectors.py --config configs/detector-general-j.yaml --model DIR --model DIR
-                                        --out runs/detector-jl
+                                        --out runs/detector-jl [--leave-out FAMILY]
 The ensemble (docs/DETECTOR.md, "Candidate L") averages the members' logits, each divided by its own temperature
 (`facetrust.models.ensemble`); nothing is fitted but the ensemble's views, temperature and threshold, chosen on the
 recipe's validation crops exactly as training chooses them (`finish_model`). `<out>/model` is written with every
@@ -30,13 +30,16 @@ def main() -> None:
     parser.add_argument("--config", type=Path, required=True, help="the recipe whose validation crops calibrate")
     parser.add_argument("--model", type=Path, action="append", required=True, help="a trained detector folder")
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--leave-out", help="a leave-one-family-out fold: calibrate without this family, as the "
+                        "members' fold runs chose without it")
     args = parser.parse_args()
     members = [member_spec(folder) for folder in args.model]
     check_members(members)
     cards = [read_card(folder, ModelCard) for folder in args.model]
     if any(card.task != "detector" for card in cards):
         raise SystemExit("every --model must be a detector (card task 'detector')")
-    config = replace(read_config(args.config, args.out), model="ensemble", init_weights=None,
+    config = read_config(args.config, args.out)
+    config = replace(config, model="ensemble", init_weights=None, leave_out=args.leave_out or config.leave_out,
                      img_size=max(m["preprocess"]["size"] for m in members),
                      name="+".join(card.name for card in cards),
                      model_options={"members": members, "weights": [str(folder) for folder in args.model]})
