@@ -78,14 +78,20 @@ def test_ensemble_runs_on_onnxruntime_like_pytorch(ensemble, shared_data):
 
 def test_ensemble_refuses_a_single_or_a_detector_member(members, tmp_path, shared_data):
     from facetrust.bundled import default_model_path
+    from facetrust.training import TrainConfig, train
 
+    detector = train(TrainConfig(data=str(shared_data / "faces/k140"), out=str(tmp_path / "d"), model="cnn",
+                                 epochs=1, batch_size=8, max_per_split=12, model_options={"depth": 2, "width": 4}),
+                     progress=False)
     base = ["emotion", "ensemble", "--data", str(shared_data / "emotion/fer2013"), "--out", str(tmp_path / "e")]
     result = runner.invoke(app, [*base, "--model", str(members[0])])
     assert result.exit_code == 2 and "at least two" in result.output
-    result = runner.invoke(app, [*base, "--model", str(members[0]), "--model", str(default_model_path())])
+    result = runner.invoke(app, [*base, "--model", str(members[0]), "--model", str(detector)])
     assert result.exit_code == 2 and "models of one task" in result.output
-    result = runner.invoke(app, [*base, "--model", str(default_model_path()), "--model", str(default_model_path())])
+    result = runner.invoke(app, [*base, "--model", str(detector), "--model", str(detector)])
     assert result.exit_code == 2 and "needs expression models" in result.output
+    result = runner.invoke(app, [*base, "--model", str(members[0]), "--model", str(default_model_path())])
+    assert result.exit_code == 2 and "not ensembles" in result.output  # the bundled detector is itself a pair
 
 
 def test_emotion_evaluate_defaults_to_the_bundled_model(tmp_path, shared_data):
