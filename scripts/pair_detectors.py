@@ -34,10 +34,8 @@ def main() -> None:
                         "members' fold runs chose without it")
     args = parser.parse_args()
     members = [member_spec(folder) for folder in args.model]
-    check_members(members)
+    check_members(members, task="detector")
     cards = [read_card(folder, ModelCard) for folder in args.model]
-    if any(card.task != "detector" for card in cards):
-        raise SystemExit("every --model must be a detector (card task 'detector')")
     config = read_config(args.config, args.out)
     config = replace(config, model="ensemble", init_weights=None, leave_out=args.leave_out or config.leave_out,
                      img_size=max(m["preprocess"]["size"] for m in members),

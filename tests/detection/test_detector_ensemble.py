@@ -98,3 +98,13 @@ def test_the_pairs_features_are_its_members_side_by_side_and_give_its_logit(pair
     assert np.abs(logits - slow.logits(crops)).max() < 1e-3
     alone = load_model(members[0], backend="torch")
     assert np.abs(features[:, :widths[0]] - alone.features(crops)[0]).max() < 1e-3
+
+
+def test_a_detector_ensemble_refuses_expression_models(pair):
+    from facetrust.errors import FacetrustError
+    from facetrust.models.ensemble import check_members, member_spec
+
+    specs = [member_spec(m) for m in pair[0]]
+    check_members(specs, task="detector")
+    with pytest.raises(FacetrustError, match="needs expression models"):
+        check_members(specs, task="emotion")

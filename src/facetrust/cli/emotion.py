@@ -10,7 +10,6 @@ import typer
 
 from facetrust.bundled import default_emotion_model_path
 from facetrust.cli.support import MaxPerSplitOpt, SeedOpt, crop_mode, errors_exit_2, resumable
-from facetrust.errors import FacetrustError
 
 emotion_app = typer.Typer(no_args_is_help=True, help="Facial expressions: angry, disgust, fear, happy, sad, "
                           "surprise, neutral.")
@@ -82,9 +81,7 @@ def ensemble_command(
 
     with errors_exit_2():
         members = [member_spec(folder) for folder in model]
-        check_members(members)
-        if members[0]["task"] != "emotion":
-            raise FacetrustError(f"{model[0]}: a detector; an expression ensemble needs expression models")
+        check_members(members, task="emotion")
         config = EmotionTrainConfig(
             data=str(data), out=str(out), extra_data=[str(f) for f in extra_data or []], tta=tta,
             model="ensemble", epochs=0, color="rgb",

@@ -42,12 +42,18 @@ def member_spec(folder: str | Path) -> dict:
             "temperature": card.temperature, "classes": card.classes}
 
 
-def check_members(members: list[dict]) -> None:
-    """Fail before anything is written when the members cannot form an ensemble."""
+TASK_MODELS = {"emotion": "expression models", "detector": "detectors"}
+
+
+def check_members(members: list[dict], task: str | None = None) -> None:
+    """Fail before anything is written when the members cannot form an ensemble (of `task`, when given)."""
     if len(members) < 2:
         raise FacetrustError("an ensemble needs at least two member models")
-    if len({m.get("task", "emotion") for m in members}) != 1:
+    tasks = {m.get("task", "emotion") for m in members}
+    if len(tasks) != 1:
         raise FacetrustError("ensemble members must be models of one task (all expression models or all detectors)")
+    if task is not None and tasks != {task}:
+        raise FacetrustError(f"this ensemble needs {TASK_MODELS[task]}: {members[0]['name']} is not one")
     if len({tuple(m["classes"]) for m in members}) != 1:
         raise FacetrustError("ensemble members must predict the same classes in the same order")
 
