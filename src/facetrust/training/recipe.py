@@ -70,6 +70,10 @@ class TrainConfig:
     real_only: bool = False
     max_fpr: float | None = None  # threshold rule: most fakes caught with validation FPR at most this
     init_weights: str | None = None  # start from a trained model of the same architecture (a .safetensors file)
+    # Distillation (training.distillation): a trained detector folder whose calibrated P(fake) on each training view
+    # the model also learns, weighted `distill_weight` against the hard labels' loss
+    teacher: str | None = None
+    distill_weight: float = 0.5
 
 
 def read_config(path: Path, out: Path | None = None) -> TrainConfig:
@@ -84,6 +88,8 @@ def read_config(path: Path, out: Path | None = None) -> TrainConfig:
     try:
         config = TypeAdapter(TrainConfig).validate_python(settings)
         face_crop(config)
+        if not 0.0 < config.distill_weight <= 1.0:
+            raise FacetrustError(f"{path}: distill_weight must be in (0, 1], got {config.distill_weight}")
         if set(config.source_caps) - set(config.sources):
             raise FacetrustError(f"{path}: source_caps names sources the recipe does not train on: "
                                  f"{sorted(set(config.source_caps) - set(config.sources))}")

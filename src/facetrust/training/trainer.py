@@ -40,6 +40,7 @@ from facetrust.models.registry import check_trainable
 from facetrust.models.weights_io import start_from
 from facetrust.settings_lock import pin_settings
 from facetrust.training.checkpointing import write_history
+from facetrust.training.distillation import Distillation
 from facetrust.training.distributed import Workers, join_workers
 from facetrust.training.epoch_plan import Draw, balanced, plan_labels, shuffled
 from facetrust.training.loop import Judged, Optimisation, run_epochs
@@ -65,6 +66,8 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
         check_trainable(config.model, config.model_options, config.epochs)
     except ValueError as exc:
         raise FacetrustError(str(exc)) from None
+    distillation = (Distillation.from_folder(config.teacher, config.distill_weight, face_crop(config))
+                    if config.teacher else None)  # before the crops: a wrong teacher is refused at once
     if not workers.leader:
         workers.wait_for_all()  # the leader finds the faces first; the others then read its crop cache
     splits, duplicates, skipped = _load_splits(config, preprocess, progress)
@@ -96,7 +99,7 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
     def train_epoch(epoch: int) -> float:
         plan, loss_fn = _epoch_plan_and_loss(splits["train"], config, epoch)
         return _train_epoch(trained, splits["train"], plan, preprocess, augment, loss_fn, optimiser, schedule,
-                            config, epoch, progress, ema, workers)
+                            config, epoch, progress, ema, workers, distillation)
 
     def judge(judged: nn.Module, epoch: int) -> Judged:
         val_logits = predict_logits(judged, preprocess, splits["val"].crops, config.batch_size,
@@ -258,8 +261,9 @@ def _stratified_share(samples: list, fraction: float, seed: int) -> list:
 def _train_epoch(model: nn.Module, data: CropSet, plan: list[Draw], preprocess: Preprocess, augment: Augment,
                  loss_fn: nn.Module, optimiser: torch.optim.Optimizer,
                  schedule: torch.optim.lr_scheduler.LRScheduler, config: TrainConfig, epoch: int, progress: bool,
-                 ema: ModelEmaV3 | None, workers: Workers) -> float:
-    """One pass over the epoch's plan; returns the mean loss over this process's samples."""
+                 ema: ModelEmaV3 | None, workers: Workers, distillation: Distillation | None = None) -> float:
+    """One pass over the epoch's plan; returns the mean loss over this process's samples (with a teacher, the
+    mixed loss the student minimises)."""
     model.train()
     labels = torch.from_numpy(plan_labels(plan, data.labels))
     total, seen = 0.0, 0
@@ -271,8 +275,11 @@ def _train_epoch(model: nn.Module, data: CropSet, plan: list[Draw], preprocess: 
             continue  # a last batch too small to give every process a sample: all of them skip it
         mine = workers.share(positions)
         index = [plan[k].index for k in mine]
-        images = batch_of(preprocess, [_training_view(data, plan, k, augment, config, epoch) for k in mine])
-        loss = loss_fn(model(images, *extra_inputs(data.encodings, index)), labels[mine])
+        views = [_training_view(data, plan, k, augment, config, epoch) for k in mine]
+        logits = model(batch_of(preprocess, views), *extra_inputs(data.encodings, index))
+        loss = loss_fn(logits, labels[mine])
+        if distillation:
+            loss = distillation.loss(loss, logits, views)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
