@@ -40,7 +40,7 @@ detector: setup
 	$(BIN)/facetrust train --config configs/detector-general-j.yaml
 	$(BIN)/facetrust train --config configs/detector-general-l.yaml
 	$(BIN)/python scripts/pair_detectors.py --config configs/detector-general-j.yaml \
-	  --model runs/detector-general-j/model --model runs/detector-general-l/model --out runs/detector-jl
+	  --model runs/detector-general-j/model --model runs/detector-general-l/model --views crop --out runs/detector-jl
 	$(BIN)/python scripts/face_size_floor.py --config configs/detector-general.yaml --model runs/detector-jl/model --write
 	cp runs/detector-jl/model/model.safetensors runs/detector-jl/model/model.json src/facetrust/weights/detector/
 	cp runs/detector-general-j/history.csv src/facetrust/weights/detector/history-mobilenet-v2.csv
