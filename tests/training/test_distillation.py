@@ -3,6 +3,7 @@ teacher that would see other crops than the student is refused before any work i
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import numpy as np
@@ -43,6 +44,8 @@ def test_a_student_trains_with_its_teacher_and_its_card_names_it(shared_data, tm
     card = json.loads((folder / "model.json").read_text())
     assert card["training"]["config"]["teacher"] == str(teacher)
     assert card["training"]["config"]["distill_weight"] == 0.5
+    weights = (teacher / "model.safetensors").read_bytes()
+    assert card["training"]["teacher"]["sha256"] == hashlib.sha256(weights).hexdigest()
 
 
 def test_a_teacher_that_crops_otherwise_is_refused_at_once(shared_data, tmp_path, teacher):
