@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
 import cv2
@@ -77,7 +77,7 @@ def crop_dataset(src: str | Path, dest: str | Path, settings: CropSettings = Cro
         raise FacetrustError(f"{src}: not a folder")
     finder = settings.face_crop().finder(all_faces=settings.all_faces)  # a bad setting fails before anything is written
     dest.mkdir(parents=True, exist_ok=True)
-    pin_settings(dest / SETTINGS, asdict(settings), f"{dest} holds crops made with other settings")
+    pin_settings(dest / SETTINGS, settings, f"{dest} holds crops made with other settings")
     done = read_journal(dest / JOURNAL)
     files = media_files(src)
     summary = CropSummary(total=len(files))

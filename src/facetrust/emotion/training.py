@@ -126,8 +126,7 @@ def train_emotion(config: EmotionTrainConfig, progress: bool = True) -> Path:
     """Train, select on the selection split, calibrate, write `<out>/model/`; returns that folder."""
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
-    pin_settings(out / "config.json", asdict(config), f"{out} holds a run with other settings",
-                 asdict(EmotionTrainConfig(data=config.data, out=config.out)))
+    pin_settings(out / "config.json", config, f"{out} holds a run with other settings")
     try:
         check_trainable(config.model, config.model_options, config.epochs)
     except ValueError as exc:

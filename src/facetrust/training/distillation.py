@@ -38,6 +38,11 @@ class Distillation:
                                  f"the recipe's ({crop.model_dump()})")
         return cls(teacher, weight)
 
+    @property
+    def provenance(self) -> dict:
+        """What the student's card records of its teacher: the weights themselves by sha256, not only a path."""
+        return {"name": self.teacher.name, "version": self.teacher.version, "sha256": self.teacher.weights_sha256}
+
     def loss(self, hard_loss: torch.Tensor, logits: torch.Tensor, views: list[np.ndarray]) -> torch.Tensor:
         """The student's loss on a batch: the hard-label loss and the cross-entropy against the teacher's
         calibrated P(fake) for the same `views`, mixed by `weight`."""

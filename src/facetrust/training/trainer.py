@@ -59,8 +59,7 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
     progress = progress and workers.leader
     if workers.leader:
         out.mkdir(parents=True, exist_ok=True)
-        pin_settings(out / "config.json", asdict(config), f"{out} holds a run with other settings",
-                     asdict(TrainConfig(data=config.data, out=config.out)))
+        pin_settings(out / "config.json", config, f"{out} holds a run with other settings")
     augment = _augment(config)
     preprocess = preprocess_of(config)
     try:
@@ -121,8 +120,7 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
     if workers.leader:
         write_history(out, history)
         model.load_state_dict(load_file(str(out / "best.safetensors")))
-        teacher = ({"teacher": {"name": distillation.teacher.name, "version": distillation.teacher.version,
-                                "sha256": distillation.teacher.weights_sha256}} if distillation else {})
+        teacher = {"teacher": distillation.provenance} if distillation else {}
         finish_model(out, config, model, splits, {"duplicates": duplicates, "skipped": skipped[:50],
                                                   "skipped_count": len(skipped), "epochs_run": len(history),
                                                   "best_epoch": _best_epoch(history), **teacher}, history)
