@@ -1,11 +1,12 @@
-"""Take one member's weights out of an expression ensemble, as the start of a new run (`init_weights`).
+"""Take one member's weights out of an ensemble (expression, or detector with --model), as a run's start or a member.
 
 Usage: python scripts/ensemble_member.py [--model src/facetrust/weights/emotion]
            --member facetrust-emotion-mobilenet-v2-96 --out runs/emotion-member.safetensors | runs/member-folder
 The ensemble stores its members under `members.<k>.model.`; the member is named as its card lists it. Prints the
 member's architecture and options, which the new run must use for the weights to fit. An --out without the
 .safetensors suffix becomes a model folder (weights and a card with the member's architecture, input and
-temperature as the ensemble recorded them), which `facetrust emotion ensemble --model` takes as a member again.
+temperature as the ensemble recorded them), which `facetrust emotion ensemble --model` (or, for a detector,
+`scripts/pair_detectors.py --model`) takes as a member again.
 """
 
 from __future__ import annotations

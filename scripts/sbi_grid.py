@@ -1,6 +1,6 @@
 """Draw self-blended samples next to their originals and masks (docs/images/sbi_grid.png).
 
-Usage: python scripts/sbi_grid.py REAL_FACES_DIR OUT.png [--count 6] [--seed 0]
+Usage: python scripts/sbi_grid.py REAL_FACES_DIR OUT.png [--count 6] [--seed 0] [--masks face|face_and_parts|parts]
 The faces are cropped exactly as the generalising detector's training crops are (MTCNN, detect, 256 px, margin 0.3).
 """
 
@@ -17,7 +17,7 @@ import numpy as np
 
 from facetrust.data.datasets import Sample
 from facetrust.data.face_crops import crop_samples
-from facetrust.data.sbi import self_blend
+from facetrust.data.sbi import PART_SHARE, self_blend
 from facetrust.faces import FaceFinder
 from facetrust.faces.landmarks import crop_shape_68
 from facetrust.media.files import media_files
@@ -29,6 +29,8 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--count", type=int, default=6)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--masks", choices=("face", "face_and_parts", "parts"), default="face",
+                        help="a recipe's self_blend_masks, or 'parts' for part blends only (seeds that draw them)")
     args = parser.parse_args()
     files = sorted(media_files(args.faces))[:args.count]
     finder = FaceFinder("mtcnn", mode="detect", size=256, margin=0.3, all_faces=False)
@@ -36,7 +38,7 @@ def main() -> None:
     figure, axes = plt.subplots(3, len(crops), figsize=(2.2 * len(crops), 6.8), squeeze=False)
     for column, crop in enumerate(crops):
         points = crop_shape_68(crop, 0.3)
-        blend = self_blend(crop, points, np.random.default_rng([args.seed, column]))
+        blend = self_blend(crop, points, _seed(args, column), "all", _mode(args.masks))
         axes[0, column].imshow(crop)
         axes[0, column].plot(points[:, 0], points[:, 1], ".", markersize=2, color="lime")
         axes[1, column].imshow(blend.mask, cmap="gray", vmin=0, vmax=1)
@@ -48,6 +50,18 @@ def main() -> None:
     figure.tight_layout()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(args.out, dpi=110)
+
+
+def _mode(masks: str) -> str:
+    return "face" if masks == "face" else "face_and_parts"
+
+
+def _seed(args: argparse.Namespace, column: int) -> np.random.Generator:
+    """The column's generator; with `parts`, the first of its seeds whose first draw picks a part blend."""
+    offset = 0
+    while args.masks == "parts" and np.random.default_rng([args.seed, column, offset]).random() >= PART_SHARE:
+        offset += 1
+    return np.random.default_rng([args.seed, column, offset] if args.masks == "parts" else [args.seed, column])
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from facetrust.data.sbi import CUES, chosen_cues, self_blend
+from facetrust.data.sbi import CUES, PARTS, chosen_cues, self_blend
 from facetrust.faces import FaceFinder
 from facetrust.faces.landmarks import crop_shape_68
 
@@ -72,3 +72,28 @@ def test_independent_cues_leave_many_blends_with_the_faces_own_colour(face_and_p
 
     assert min(colour_shift("all", seed) for seed in range(20)) > 3  # every blend recoloured
     assert sum(colour_shift("independent", seed) < 2 for seed in range(20)) >= 4  # colour left out of many
+
+
+def _face_area(points) -> float:
+    import cv2
+
+    return float(cv2.contourArea(cv2.convexHull(points.astype(np.float32))))
+
+
+def test_part_blends_paste_inside_facial_parts_only(face_and_points):
+    crop, points = face_and_points
+    blends = [self_blend(crop, points, np.random.default_rng(seed), masks="face_and_parts") for seed in range(30)]
+    small = [b for b in blends if (b.mask > 0).sum() < 0.6 * _face_area(points)]
+    assert 4 <= len(small) <= 18  # about a third of the blends are part blends
+    for blend in small:
+        centres = [points[index].mean(axis=0).round().astype(int) for index in PARTS.values()]
+        assert max(blend.mask[y, x] for x, y in centres) > 0  # at least one part is pasted
+        chin = points[8].round().astype(int)
+        assert blend.mask[chin[1], chin[0]] == 0  # the jaw line is untouched
+        assert np.array_equal(blend.image[blend.mask == 0], crop[blend.mask == 0])
+
+
+def test_face_masks_never_draw_part_blends(face_and_points):
+    crop, points = face_and_points
+    areas = [(self_blend(crop, points, np.random.default_rng(seed)).mask > 0).sum() for seed in range(15)]
+    assert min(areas) >= 0.6 * _face_area(points)

@@ -6,10 +6,12 @@ from __future__ import annotations
 import csv
 import json
 
+import numpy as np
 import pytest
 
 from facetrust.errors import FacetrustError
 from facetrust.training import TrainConfig, train
+from facetrust.training.trainer import validation_crops
 
 SOURCES = {"inswapper": "swap", "stylegan3": "gan", "sdfd": "diffusion"}
 
@@ -52,3 +54,11 @@ def test_a_real_only_run_learns_from_self_blends_alone(shared_data, tmp_path):
 def test_real_only_without_self_blends_is_refused(shared_data, tmp_path):
     with pytest.raises(FacetrustError, match="real_only needs self_blend"):
         train(_config(shared_data, tmp_path / "run", real_only=True, self_blend=0.0), progress=False)
+
+
+def test_validation_blends_do_not_depend_on_the_recipes_training_masks(shared_data, tmp_path):
+    face = validation_crops(_config(shared_data, tmp_path / "a"), progress=False)
+    parts = validation_crops(_config(shared_data, tmp_path / "b", self_blend_masks="face_and_parts"), progress=False)
+    blends = [i for i, s in enumerate(face.samples) if s.source == "sbi"]
+    assert blends and [s.source for s in parts.samples] == [s.source for s in face.samples]
+    assert all(np.array_equal(face.crops[i], parts.crops[i]) for i in blends)

@@ -23,6 +23,17 @@ CUES = ("colour", "frequency", "geometry")  # what the pasted copy may differ by
 # "all": every blend differs by every cue (candidate A's recipe); "independent": each cue drawn on its own with
 # probability 1/2, at least one, so no single cue (colour, which swap pipelines match) explains every blend
 CueMode = Literal["all", "independent"]
+# "face": the mask is the whole face or the inner face (the paper's); "face_and_parts": a third of the blends are
+# pasted inside one or more facial parts only (eyes with their brows, nose, mouth), the local edit that Photoshop
+# composites and mouth-only reenactment leave, where the seam runs through the face instead of around it
+MaskMode = Literal["face", "face_and_parts"]
+PART_SHARE = 1 / 3
+PARTS = {  # dlib-68 indices of each part (the subject's right eye is on the image's left)
+    "right_eye": np.r_[17:22, 36:42],
+    "left_eye": np.r_[22:27, 42:48],
+    "nose": np.r_[27:36],
+    "mouth": np.r_[48:68],
+}
 
 
 @dataclass(frozen=True)
@@ -33,12 +44,13 @@ class SelfBlend:
     mask: np.ndarray
 
 
-def self_blend(face: np.ndarray, points: np.ndarray, rng: np.random.Generator, cues: CueMode = "all") -> SelfBlend:
+def self_blend(face: np.ndarray, points: np.ndarray, rng: np.random.Generator, cues: CueMode = "all",
+               masks: MaskMode = "face") -> SelfBlend:
     """Blend `face` (uint8 RGB, square) with an altered copy of itself inside a mask from its 68 `points`.
 
     Pixels where the returned mask is 0 are exactly the input's; the caller applies the one JPEG.
     """
-    mask = _blend_mask(face.shape[:2], points, rng) * rng.choice(BLEND_RATIOS)
+    mask = _blend_mask(face.shape[:2], points, rng, masks) * rng.choice(BLEND_RATIOS)
     mask[mask < NEGLIGIBLE] = 0.0  # the blurs' far tails: weights that could not move a pixel by one level
     chosen = chosen_cues(cues, rng)
     source = _recolour(face, rng) if "colour" in chosen else face
@@ -50,28 +62,51 @@ def self_blend(face: np.ndarray, points: np.ndarray, rng: np.random.Generator, c
     return SelfBlend(image, mask.astype(np.float32))
 
 
-def _blend_mask(shape: tuple[int, int], points: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Convex hull of the landmarks (whole face, or the inner face without the jaw line's lower part),
-    grown or shrunk, elastically deformed and feathered by two blurs."""
+def _blend_mask(shape: tuple[int, int], points: np.ndarray, rng: np.random.Generator,
+                masks: MaskMode = "face") -> np.ndarray:
+    """The outline to paste inside: facial parts (with `face_and_parts`, a third of the time), else the convex hull
+    of the landmarks (whole face, or the inner face without the jaw line's lower part); then feathered."""
     height, width = shape
+    if masks == "face_and_parts" and rng.random() < PART_SHARE:
+        return _feathered(_parts_outline(shape, points, rng), rng, width // 2)
     chosen = points if rng.random() < 0.5 else points[np.r_[2:15, 17:68]]
     hull = cv2.convexHull(np.round(chosen).astype(np.int32))
     mask = np.zeros((height, width), np.float32)
     cv2.fillConvexPoly(mask, hull, 1.0)
-    kernel = max(1, int(rng.integers(1, max(2, width // 16))))
+    return _feathered(mask, rng, width)
+
+
+def _parts_outline(shape: tuple[int, int], points: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One or more facial parts (each drawn with probability 1/2), each hull grown by 10-30% of its own size so
+    the seam runs through the skin around the part, as a cut-out pasted from another photo's does."""
+    mask = np.zeros(shape, np.float32)
+    for part in nonempty_subset(tuple(PARTS), rng):
+        part_points = np.round(points[PARTS[part]]).astype(np.int32)
+        single = np.zeros(shape, np.float32)
+        cv2.fillConvexPoly(single, cv2.convexHull(part_points), 1.0)
+        size = float(np.ptp(part_points, axis=0).max())
+        grow = max(1, int(size * rng.uniform(0.1, 0.3)))
+        mask = np.maximum(mask, cv2.dilate(single, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))))
+    return mask
+
+
+def _feathered(mask: np.ndarray, rng: np.random.Generator, reference: int) -> np.ndarray:
+    """An outline grown or shrunk, elastically deformed and softened by two blurs, each scaled to `reference`
+    pixels (the crop's width for a whole-face mask), and normalised to peak 1."""
+    kernel = max(1, int(rng.integers(1, max(2, reference // 16))))
     element = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kernel, kernel))
     mask = cv2.dilate(mask, element) if rng.random() < 0.5 else cv2.erode(mask, element)
-    mask = _elastic(mask, rng)
+    mask = _elastic(mask, rng, reference)
     for _ in range(2):
-        mask = cv2.GaussianBlur(mask, (0, 0), rng.uniform(width / 128, width / 24))
+        mask = cv2.GaussianBlur(mask, (0, 0), rng.uniform(reference / 128, reference / 24))
     peak = float(mask.max())
     return mask / peak if peak > 0 else mask
 
 
-def _elastic(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _elastic(mask: np.ndarray, rng: np.random.Generator, reference: int) -> np.ndarray:
     """A smooth random displacement of the mask (its outline wobbles as a real swap's seam does)."""
     height, width = mask.shape
-    strength, smoothness = width * rng.uniform(0.05, 0.15), width / 16
+    strength, smoothness = reference * rng.uniform(0.05, 0.15), reference / 16
     dx = cv2.GaussianBlur(rng.uniform(-1, 1, (height, width)).astype(np.float32), (0, 0), smoothness)
     dy = cv2.GaussianBlur(rng.uniform(-1, 1, (height, width)).astype(np.float32), (0, 0), smoothness)
     scale = strength / max(float(np.abs(dx).max()), float(np.abs(dy).max()), 1e-6)
@@ -82,10 +117,13 @@ def _elastic(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def chosen_cues(cues: CueMode, rng: np.random.Generator) -> tuple[str, ...]:
     """The cues one blend's pasted copy differs by (`CUES` in order)."""
-    if cues == "all":
-        return CUES
+    return CUES if cues == "all" else nonempty_subset(CUES, rng)
+
+
+def nonempty_subset(items: tuple[str, ...], rng: np.random.Generator) -> tuple[str, ...]:
+    """Each item kept with probability 1/2, drawn again until at least one is (in `items`' order)."""
     while True:
-        chosen = tuple(cue for cue in CUES if rng.random() < 0.5)
+        chosen = tuple(item for item in items if rng.random() < 0.5)
         if chosen:
             return chosen
 

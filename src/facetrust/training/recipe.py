@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from facetrust.data.sbi import CueMode
+from facetrust.data.sbi import CueMode, MaskMode
 from facetrust.data.sources import MIN_SCORED_FACES
 from facetrust.errors import FacetrustError, validation_problems
 from facetrust.faces import DEFAULT_DETECTOR, CropMode
@@ -65,6 +65,9 @@ class TrainConfig:
     # validation split then gains one fixed self-blend per real face, scored as its own source.
     self_blend: float = 0.0
     self_blend_cues: CueMode = "all"  # data.sbi: every cue in every blend, or each cue drawn independently
+    # data.sbi: training blends inside the face only, or a third of them inside facial parts; the validation blends
+    # stay whole-face ones whatever this says, so recipes that differ here are still selected on the same crops
+    self_blend_masks: MaskMode = "face"
     # Train on real faces and their self-blends only (the SBI paper's setting): every source's fakes are dropped
     # from training and validation, so no generator's trace can be learnt and each fake family stays unseen.
     real_only: bool = False

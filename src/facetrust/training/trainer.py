@@ -24,7 +24,7 @@ import facetrust
 from facetrust.data.augment import Augment, jpeg_roundtrip
 from facetrust.data.datasets import assign_splits, discover, find_duplicates, sample_positions, split_counts
 from facetrust.data.face_crops import CropSet, crop_samples
-from facetrust.data.sbi import CueMode, self_blend
+from facetrust.data.sbi import CueMode, MaskMode, self_blend
 from facetrust.data.sources import SELF_BLEND, per_source_auc, source_samples, well_sampled
 from facetrust.embeddings import FaceEncoder, encode_crops
 from facetrust.errors import FacetrustError
@@ -218,11 +218,12 @@ def _prepare_self_blends(splits: dict[str, CropSet], config: TrainConfig, progre
         val.samples.append(replace(val.samples[i], label=1, source=SELF_BLEND))
 
 
-def blended_crop(crop: np.ndarray, points: np.ndarray, rng: np.random.Generator, cues: CueMode = "all") -> np.ndarray:
+def blended_crop(crop: np.ndarray, points: np.ndarray, rng: np.random.Generator, cues: CueMode = "all",
+                 masks: MaskMode = "face") -> np.ndarray:
     """A self-blended fake of `crop`, JPEG-compressed once at a random quality (the rng's first draw, so the real
     crop it pairs with can be given the same quality from the same seed)."""
     quality = _blend_quality(rng)
-    return jpeg_roundtrip(self_blend(crop, points, rng, cues).image, quality)
+    return jpeg_roundtrip(self_blend(crop, points, rng, cues, masks).image, quality)
 
 
 def _blend_quality(rng: np.random.Generator) -> int:
@@ -301,7 +302,8 @@ def _training_view(data: CropSet, plan: list[Draw], position: int, augment: Augm
     partnered = draw.blended or (position + 1 < len(plan) and plan[position + 1] == Draw(draw.index, True))
     if partnered:
         rng = np.random.default_rng([config.seed, epoch, draw.index, 1])  # quality: the first draw for both
-        crop = (blended_crop(crop, data.shapes[draw.index], rng, config.self_blend_cues) if draw.blended
+        points = data.shapes[draw.index]
+        crop = (blended_crop(crop, points, rng, config.self_blend_cues, config.self_blend_masks) if draw.blended
                 else jpeg_roundtrip(crop, _blend_quality(rng)))
     seed = [config.seed, epoch, draw.index, 2] if draw.blended else [config.seed, epoch, draw.index]
     return augment(crop, np.random.default_rng(seed))
