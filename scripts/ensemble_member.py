@@ -42,8 +42,11 @@ def main() -> None:
     save_file({key[len(prefix):]: tensor.contiguous() for key, tensor in weights.items() if key.startswith(prefix)},
               str(target))
     if folder:
+        # a detector pair records each member's own version (scripts/pair_detectors.py); an expression ensemble does not
+        recorded = (ensemble.training.get("ensemble") or {}).get("members", [])
+        version = recorded[names.index(args.member)]["version"] if len(recorded) == len(names) else ensemble.version
         write_card(args.out, ensemble.model_copy(update={
-            "name": member["name"], "architecture": member["architecture"],
+            "name": member["name"], "version": version, "architecture": member["architecture"],
             "architecture_options": member["options"], "preprocess": Preprocess.from_dict(member["preprocess"]),
             "temperature": member["temperature"], "tta": None, "metrics": {},
             "training": {"member_of": {"name": ensemble.name, "version": ensemble.version}}}))
