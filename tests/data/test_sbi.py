@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -75,8 +76,6 @@ def test_independent_cues_leave_many_blends_with_the_faces_own_colour(face_and_p
 
 
 def _face_area(points) -> float:
-    import cv2
-
     return float(cv2.contourArea(cv2.convexHull(points.astype(np.float32))))
 
 
