@@ -19,7 +19,7 @@ from pathlib import Path
 import av
 import numpy as np
 from ffpp_by_method import read_clips
-from ffpp_video_judge import CHANGE_MARGIN, auc, stacked_out_of_fold
+from ffpp_video_judge import CHANGE_MARGIN, auc, method_aucs, stacked_out_of_fold
 from scipy.special import logit
 
 from facetrust.bundled import default_model_path
@@ -70,9 +70,8 @@ def main() -> None:
     print(f"{len(clips)} clips with at least one adjacent pair ({labels.sum()} fake)")
     print("| clip score | ROC-AUC | " + " | ".join(names) + " |\n|---|---:|" + "---:|" * len(names))
     for name, score in (("mean of the 16 frames", mean), ("flicker alone", flick), ("both, nested out of fold", both)):
-        per_method = [auc(labels[(methods == m) | (labels == 0)], score[(methods == m) | (labels == 0)])
-                      for m in names]
-        print(f"| {name} | {auc(labels, score):.3f} | " + " | ".join(f"{a:.3f}" for a in per_method) + " |")
+        print(f"| {name} | {auc(labels, score):.3f} | "
+              + " | ".join(f"{a:.3f}" for a in method_aucs(labels, methods, score)) + " |")
     gain = auc(labels, both) - auc(labels, mean)
     print(f"flicker beside the mean: {gain:+.3f} ({'worth building' if gain >= CHANGE_MARGIN else 'the mean stays'})")
 
@@ -83,15 +82,8 @@ def _pair_crops(path: Path, finder: FaceFinder, pairs: int, cache: Path) -> np.n
     cached = cache / f"{path.name}.npy"
     if cached.is_file():
         return np.load(cached)
-    with av.open(str(path)) as container:
-        total = sum(1 for packet in container.demux(video=0) if packet.size)
-    anchors = {int(a) for a in np.linspace(0, total - 2, pairs)}
-    wanted = anchors | {a + 1 for a in anchors}
-    frames = {}
-    with av.open(str(path)) as container:
-        for index, frame in enumerate(container.decode(video=0)):
-            if index in wanted:
-                frames[index] = frame.to_ndarray(format="rgb24")
+    anchors = {int(a) for a in np.linspace(0, frame_total(path) - 2, pairs)}
+    frames = decoded_frames(path, anchors | {a + 1 for a in anchors})
     found = []
     for anchor in sorted(anchors):
         faces = [finder.find(frames[i]) if i in frames else [] for i in (anchor, anchor + 1)]
@@ -101,6 +93,22 @@ def _pair_crops(path: Path, finder: FaceFinder, pairs: int, cache: Path) -> np.n
     cache.mkdir(parents=True, exist_ok=True)
     np.save(cached, crops)
     return crops
+
+
+def frame_total(path: Path) -> int:
+    """The clip's number of frames, counted from its packets (demuxed, not decoded)."""
+    with av.open(str(path)) as container:
+        return sum(1 for packet in container.demux(video=0) if packet.size)
+
+
+def decoded_frames(path: Path, wanted: set[int]) -> dict[int, np.ndarray]:
+    """The `wanted` frames of the clip by index, RGB, decoded in one pass."""
+    frames = {}
+    with av.open(str(path)) as container:
+        for index, frame in enumerate(container.decode(video=0)):
+            if index in wanted:
+                frames[index] = frame.to_ndarray(format="rgb24")
+    return frames
 
 
 if __name__ == "__main__":

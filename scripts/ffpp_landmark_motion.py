@@ -17,10 +17,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import av
 import numpy as np
 from ffpp_by_method import read_clips
-from ffpp_video_judge import CHANGE_MARGIN, auc, stacked_out_of_fold
+from ffpp_flicker import decoded_frames, frame_total
+from ffpp_video_judge import CHANGE_MARGIN, auc, method_aucs, stacked_out_of_fold
 from scipy.special import logit
 from skimage.transform import SimilarityTransform
 
@@ -68,10 +68,8 @@ def main() -> None:
     rows = [("mean of the frames", mean), *((f"{name} motion alone", numbers[:, k]) for k, name in enumerate(REGIONS)),
             ("both, nested out of fold", both)]
     for name, score in rows:
-        per_method = [auc(labels[(methods == m) | (labels == 0)], score[(methods == m) | (labels == 0)])
-                      for m in names]
         print(f"| {name} | {auc(labels, score):.3f} | {auc(labels[youtube], score[youtube]):.3f} | "
-              + " | ".join(f"{a:.3f}" for a in per_method) + " |")
+              + " | ".join(f"{a:.3f}" for a in method_aucs(labels, methods, score)) + " |")
     gain = auc(labels, both) - auc(labels, mean)
     print(f"landmark motion beside the mean: {gain:+.3f} "
           f"({'worth building' if gain >= CHANGE_MARGIN else 'nothing is built'})")
@@ -104,18 +102,13 @@ def _run_points(path: Path, finder: FaceFinder, runs: int, length: int, cache: P
     cached = cache / f"{path.name}.{runs}x{length}.npy"
     if cached.is_file():
         return np.load(cached)
-    with av.open(str(path)) as container:
-        total = sum(1 for packet in container.demux(video=0) if packet.size)
-    starts = np.linspace(0, total - length, runs).astype(int)
+    starts = np.linspace(0, frame_total(path) - length, runs).astype(int)
     wanted = {int(s) + k: (r, k) for r, s in enumerate(starts) for k in range(length)}
     points = np.full((runs, length, 68, 2), np.nan)
-    with av.open(str(path)) as container:
-        for index, frame in enumerate(container.decode(video=0)):
-            if index in wanted:
-                image = frame.to_ndarray(format="rgb24")
-                faces = finder.find(image)
-                if faces and faces[0].source == "detected":
-                    points[wanted[index]] = shape_68(image, faces[0].face.box)
+    for index, image in decoded_frames(path, set(wanted)).items():
+        faces = finder.find(image)
+        if faces and faces[0].source == "detected":
+            points[wanted[index]] = shape_68(image, faces[0].face.box)
     cache.mkdir(parents=True, exist_ok=True)
     np.save(cached, points)
     return points

@@ -60,10 +60,8 @@ def main() -> None:
     for name, aggregate in AGGREGATES.items():
         score = np.array([aggregate(np.asarray(f)) for f in frames])
         aucs[name] = auc(labels, score)
-        per_method = [auc(labels[(methods == m) | (labels == 0)], score[(methods == m) | (labels == 0)])
-                      for m in sorted(set(methods) - {"real"})]
         print(f"| {name} | {aucs[name]:.3f} | {auc(labels[same_people], score[same_people]):.3f} | "
-              + " | ".join(f"{a:.3f}" for a in per_method) + " |")
+              + " | ".join(f"{a:.3f}" for a in method_aucs(labels, methods, score)) + " |")
     best = max(aucs, key=aucs.get)
     chosen = best if aucs[best] >= aucs["mean"] + CHANGE_MARGIN else "mean"
     print(f"chosen aggregate: {chosen}")
@@ -127,6 +125,12 @@ def _stacked_calibrated(summary: np.ndarray, labels: np.ndarray, folds: np.ndarr
 
 def auc(labels: np.ndarray, scores: np.ndarray) -> float:
     return binary_metrics(labels, scores)["roc_auc"]
+
+
+def method_aucs(labels: np.ndarray, methods: np.ndarray, scores: np.ndarray) -> list[float]:
+    """Each manipulation method's clips against every real clip, methods in name order ("real" is not one)."""
+    return [auc(labels[(methods == m) | (labels == 0)], scores[(methods == m) | (labels == 0)])
+            for m in sorted(set(methods) - {"real"})]
 
 
 def _draw(path: Path, calibrated: np.ndarray, bands: np.ndarray, methods: np.ndarray, aggregate: str) -> None:

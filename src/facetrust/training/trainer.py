@@ -302,9 +302,8 @@ def _training_view(data: CropSet, plan: list[Draw], position: int, augment: Augm
     partnered = draw.blended or (position + 1 < len(plan) and plan[position + 1] == Draw(draw.index, True))
     if partnered:
         rng = np.random.default_rng([config.seed, epoch, draw.index, 1])  # quality: the first draw for both
-        points = data.shapes[draw.index]
-        crop = (blended_crop(crop, points, rng, config.self_blend_cues, config.self_blend_masks) if draw.blended
-                else jpeg_roundtrip(crop, _blend_quality(rng)))
+        crop = (blended_crop(crop, data.shapes[draw.index], rng, config.self_blend_cues, config.self_blend_masks)
+                if draw.blended else jpeg_roundtrip(crop, _blend_quality(rng)))
     seed = [config.seed, epoch, draw.index, 2] if draw.blended else [config.seed, epoch, draw.index]
     return augment(crop, np.random.default_rng(seed))
 
