@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from facetrust.data.sbi import CUES, PARTS, chosen_cues, self_blend
+from facetrust.data.sbi import CUES, PARTS, Donor, chosen_cues, closest_donor, self_blend
 from facetrust.faces import FaceFinder
 from facetrust.faces.landmarks import crop_shape_68
 
@@ -96,3 +96,39 @@ def test_face_masks_never_draw_part_blends(face_and_points):
     crop, points = face_and_points
     areas = [(self_blend(crop, points, np.random.default_rng(seed)).mask > 0).sum() for seed in range(15)]
     assert min(areas) >= 0.6 * _face_area(points)
+
+
+def _moved(crop, points, shift=(12.0, -7.0), zoom=1.1):
+    """The crop zoomed, shifted and given a colour cast, its landmarks moved alike: the same face at another place
+    and scale, photographed under other light."""
+    matrix = np.array([[zoom, 0.0, shift[0]], [0.0, zoom, shift[1]]])
+    image = cv2.warpAffine(crop, matrix, crop.shape[1::-1], borderMode=cv2.BORDER_REFLECT_101)
+    cast = np.clip(image.astype(int) + np.array([25, -15, 10]), 0, 255).astype(np.uint8)
+    return Donor(cast, points * zoom + np.array(shift))
+
+
+def test_a_donor_is_aligned_onto_the_face_and_pasted_inside_the_mask_only(face_and_points):
+    crop, points = face_and_points
+    for seed in range(6):
+        own = self_blend(crop, points, np.random.default_rng(seed), "independent")
+        moved = self_blend(crop, points, np.random.default_rng(seed), "independent", donor=_moved(crop, points))
+        other = self_blend(crop, points, np.random.default_rng(seed), "independent",
+                           donor=Donor(np.ascontiguousarray(crop[::-1, ::-1]), points))
+        assert np.array_equal(moved.mask, own.mask)  # a donor changes what is pasted, not where
+        assert np.array_equal(other.image[other.mask == 0], crop[other.mask == 0])
+        inside = own.mask > 0.5 * own.mask.max()
+        # the face itself, moved and recoloured, brought back by its landmarks and colour-matched, pastes
+        # almost what a self-blend pastes
+        assert np.abs(moved.image[inside].astype(int) - own.image[inside]).mean() < 5
+        # another picture (the crop turned upside down) pastes something else
+        assert np.abs(other.image[inside].astype(int) - own.image[inside]).mean() > 15
+
+
+def test_the_closest_donor_is_the_one_in_the_same_pose(face_and_points):
+    crop, points = face_and_points
+    open_mouth = points.copy()
+    open_mouth[57:60] += (0.0, 25.0)  # the lower lip dropped: another expression
+    turned = points.copy()
+    turned[:, 0] = points[:, 0].mean() + (points[:, 0] - points[:, 0].mean()) * 0.6  # a face turned aside
+    candidates = [Donor(crop, open_mouth), Donor(crop, turned), _moved(crop, points)]
+    assert closest_donor(points, candidates) is candidates[2]  # moved and zoomed, but the same pose

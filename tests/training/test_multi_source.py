@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from facetrust.data.datasets import Sample
+from facetrust.data.face_crops import CropSet
 from facetrust.errors import FacetrustError
 from facetrust.training import TrainConfig, train
-from facetrust.training.trainer import validation_crops
+from facetrust.training.trainer import blend_donor, validation_crops
 
 SOURCES = {"inswapper": "swap", "stylegan3": "gan", "sdfd": "diffusion"}
 
@@ -62,3 +65,27 @@ def test_validation_blends_do_not_depend_on_the_recipes_training_masks(shared_da
     blends = [i for i, s in enumerate(face.samples) if s.source == "sbi"]
     assert blends and [s.source for s in parts.samples] == [s.source for s in face.samples]
     assert all(np.array_equal(face.crops[i], parts.crops[i]) for i in blends)
+
+
+def _crop_set() -> CropSet:
+    """Six real crops of two sources, each crop filled with its own index, all with landmarks."""
+    sources = ["a", "a", "a", "b", "b", "a"]
+    rng = np.random.default_rng(0)
+    crops = [np.full((8, 8, 3), i, np.uint8) for i in range(len(sources))]
+    samples = [Sample(Path(f"{i}.png"), 0, source=source) for i, source in enumerate(sources)]
+    return CropSet(crops, samples, shapes={i: rng.uniform(0, 8, (68, 2)) for i in range(len(sources))})
+
+
+def test_a_blend_donor_is_another_real_face_of_the_same_source():
+    data = _crop_set()
+    donors = [blend_donor(data, 0, 1.0, np.random.default_rng(seed)) for seed in range(30)]
+    assert {int(d.face[0, 0, 0]) for d in donors} <= {1, 2, 5}  # never itself, never source b's
+    assert blend_donor(data, 3, 1.0, np.random.default_rng(0)).face[0, 0, 0] == 4  # b's only other face
+
+
+def test_without_donors_a_blend_draws_nothing_and_is_its_own():
+    data, rng = _crop_set(), np.random.default_rng(7)
+    assert blend_donor(data, 0, 0.0, rng) is None
+    assert rng.random() == np.random.default_rng(7).random()  # the recipe's other draws are as they were
+    shares = [blend_donor(data, 0, 0.5, np.random.default_rng(seed)) is not None for seed in range(200)]
+    assert 70 < sum(shares) < 130

@@ -5,6 +5,10 @@ own 68 landmarks. The result keeps identity, pose and expression, so the only th
 original is what every face swap or composite also leaves behind: a blending boundary and a patch whose
 colour and frequency statistics differ slightly from their surroundings. A model trained on real faces and
 their self-blends learns that boundary without ever seeing a generator's output.
+
+With a donor, the pasted copy is another real face instead, aligned onto this one by its landmarks and colour-matched
+inside the mask (Face X-ray's blending, Li et al., CVPR 2020): the seam of a composite or swap made from another
+photo, whose patch differs in identity and texture as well.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Literal
 
 import cv2
 import numpy as np
+from skimage.transform import SimilarityTransform
 
 from facetrust.data.augment import unsharp
 
@@ -36,6 +41,17 @@ PARTS = {  # dlib-68 indices of each part (the subject's right eye is on the ima
 }
 
 
+DONOR_CANDIDATES = 16  # Face X-ray's nearest-landmarks search, over this many random candidates
+
+
+@dataclass(frozen=True)
+class Donor:
+    """Another real face to paste from (uint8 RGB, the same size) and its 68 landmarks."""
+
+    face: np.ndarray
+    points: np.ndarray
+
+
 @dataclass(frozen=True)
 class SelfBlend:
     """A blended face (uint8 RGB) and the mask that made it (float32 in [0, 1], 0 where pixels are untouched)."""
@@ -45,15 +61,17 @@ class SelfBlend:
 
 
 def self_blend(face: np.ndarray, points: np.ndarray, rng: np.random.Generator, cues: CueMode = "all",
-               masks: MaskMode = "face") -> SelfBlend:
-    """Blend `face` (uint8 RGB, square) with an altered copy of itself inside a mask from its 68 `points`.
+               masks: MaskMode = "face", donor: Donor | None = None) -> SelfBlend:
+    """Blend `face` (uint8 RGB, square) with an altered copy of itself, or of `donor` aligned onto it, inside a mask
+    from its 68 `points`.
 
     Pixels where the returned mask is 0 are exactly the input's; the caller applies the one JPEG.
     """
     mask = _blend_mask(face.shape[:2], points, rng, masks) * rng.choice(BLEND_RATIOS)
     mask[mask < NEGLIGIBLE] = 0.0  # the blurs' far tails: weights that could not move a pixel by one level
     chosen = chosen_cues(cues, rng)
-    source = _recolour(face, rng) if "colour" in chosen else face
+    source = face if donor is None else _colour_matched(_aligned(donor, points, face.shape[:2]), face, mask > 0)
+    source = _recolour(source, rng) if "colour" in chosen else source
     source = _refocus(source, rng) if "frequency" in chosen else source
     source = _shift_and_scale(source, rng) if "geometry" in chosen else source
     weight = mask[..., None]
@@ -156,3 +174,41 @@ def _shift_and_scale(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     matrix = cv2.getRotationMatrix2D((width / 2, height / 2), 0.0, zoom)
     matrix[:, 2] += rng.uniform(-0.03, 0.03, 2) * (width, height)
     return cv2.warpAffine(image, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+
+
+def closest_donor(points: np.ndarray, candidates: list[Donor]) -> Donor:
+    """The candidate whose landmarks, once aligned onto `points`, lie nearest them (similar pose and expression, so
+    the pasted face does not ghost a second pair of eyes or a second mouth)."""
+    return min(candidates, key=lambda donor: _alignment_error(donor.points, points))
+
+
+def _similarity(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The rotation, uniform scale and shift (2 x 3) that carries `source` points onto `target`, by least squares
+    over all of them (Umeyama), so every landmark counts and no random sampling enters."""
+    transform = SimilarityTransform.from_estimate(source, target)
+    return transform.params[:2] if transform else np.eye(2, 3)  # degenerate points: paste unmoved
+
+
+def _alignment_error(source: np.ndarray, target: np.ndarray) -> float:
+    matrix = _similarity(source, target)
+    return float(np.linalg.norm(source @ matrix[:, :2].T + matrix[:, 2] - target, axis=1).mean())
+
+
+def _aligned(donor: Donor, points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The donor face warped so its landmarks lie on `points`."""
+    height, width = shape
+    return cv2.warpAffine(donor.face, _similarity(donor.points, points), (width, height), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REFLECT_101)
+
+
+def _colour_matched(source: np.ndarray, face: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """`source` with each Lab channel's mean and spread inside the mask moved to `face`'s there (Reinhard et al.),
+    as a compositor or a swap pipeline matches skin tone before pasting."""
+    if not inside.any():
+        return source
+    lab_source = cv2.cvtColor(source, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab_face = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
+    mean_s, std_s = lab_source[inside].mean(axis=0), lab_source[inside].std(axis=0) + 1e-3
+    mean_f, std_f = lab_face[inside].mean(axis=0), lab_face[inside].std(axis=0)
+    matched = (lab_source - mean_s) / std_s * std_f + mean_f
+    return cv2.cvtColor(np.clip(matched, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)

@@ -68,6 +68,10 @@ class TrainConfig:
     # data.sbi: training blends inside the face only, or a third of them inside facial parts; the validation blends
     # stay whole-face ones whatever this says, so recipes that differ here are still selected on the same crops
     self_blend_masks: MaskMode = "face"
+    # Share of training blends pasted from another real training face of the same source instead of from the face
+    # itself (data.sbi's donor: aligned by landmarks, the nearest pose of a few drawn, colour-matched); validation
+    # blends stay self-blends whatever this says
+    self_blend_donors: float = 0.0
     # Train on real faces and their self-blends only (the SBI paper's setting): every source's fakes are dropped
     # from training and validation, so no generator's trace can be learnt and each fake family stays unseen.
     real_only: bool = False

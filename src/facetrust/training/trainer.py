@@ -24,7 +24,7 @@ import facetrust
 from facetrust.data.augment import Augment, jpeg_roundtrip
 from facetrust.data.datasets import assign_splits, discover, find_duplicates, sample_positions, split_counts
 from facetrust.data.face_crops import CropSet, crop_samples
-from facetrust.data.sbi import CueMode, MaskMode, self_blend
+from facetrust.data.sbi import DONOR_CANDIDATES, CueMode, Donor, MaskMode, closest_donor, self_blend
 from facetrust.data.sources import SELF_BLEND, per_source_auc, source_samples, well_sampled
 from facetrust.embeddings import FaceEncoder, encode_crops
 from facetrust.errors import FacetrustError
@@ -219,11 +219,25 @@ def _prepare_self_blends(splits: dict[str, CropSet], config: TrainConfig, progre
 
 
 def blended_crop(crop: np.ndarray, points: np.ndarray, rng: np.random.Generator, cues: CueMode = "all",
-                 masks: MaskMode = "face") -> np.ndarray:
-    """A self-blended fake of `crop`, JPEG-compressed once at a random quality (the rng's first draw, so the real
-    crop it pairs with can be given the same quality from the same seed)."""
+                 masks: MaskMode = "face", donor: Donor | None = None) -> np.ndarray:
+    """A blended fake of `crop` (from itself, or from `donor`), JPEG-compressed once at a random quality (the rng's
+    first draw, so the real crop it pairs with can be given the same quality from the same seed)."""
     quality = _blend_quality(rng)
-    return jpeg_roundtrip(self_blend(crop, points, rng, cues, masks).image, quality)
+    return jpeg_roundtrip(self_blend(crop, points, rng, cues, masks, donor).image, quality)
+
+
+def blend_donor(data: CropSet, index: int, share: float, rng: np.random.Generator) -> Donor | None:
+    """With probability `share`, the face to paste into crop `index` instead of itself: of a few other real crops
+    of its source (with landmarks), the one whose pose is closest; None for a self-blend. Draws nothing when
+    `share` is 0, so recipes without donors make the blends they always made."""
+    if not share or rng.random() >= share:
+        return None
+    source = data.samples[index].source
+    pool = [i for i in data.shapes if i != index and data.samples[i].source == source]
+    if not pool:
+        return None
+    drawn = rng.choice(pool, size=min(DONOR_CANDIDATES, len(pool)), replace=False)
+    return closest_donor(data.shapes[index], [Donor(data.crops[i], data.shapes[i]) for i in drawn])
 
 
 def _blend_quality(rng: np.random.Generator) -> int:
@@ -302,8 +316,13 @@ def _training_view(data: CropSet, plan: list[Draw], position: int, augment: Augm
     partnered = draw.blended or (position + 1 < len(plan) and plan[position + 1] == Draw(draw.index, True))
     if partnered:
         rng = np.random.default_rng([config.seed, epoch, draw.index, 1])  # quality: the first draw for both
-        crop = (blended_crop(crop, data.shapes[draw.index], rng, config.self_blend_cues, config.self_blend_masks)
-                if draw.blended else jpeg_roundtrip(crop, _blend_quality(rng)))
+        if draw.blended:
+            donor = blend_donor(data, draw.index, config.self_blend_donors,
+                                np.random.default_rng([config.seed, epoch, draw.index, 3]))
+            crop = blended_crop(crop, data.shapes[draw.index], rng, config.self_blend_cues, config.self_blend_masks,
+                                donor)
+        else:
+            crop = jpeg_roundtrip(crop, _blend_quality(rng))
     seed = [config.seed, epoch, draw.index, 2] if draw.blended else [config.seed, epoch, draw.index]
     return augment(crop, np.random.default_rng(seed))
 
