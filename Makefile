@@ -32,18 +32,18 @@ bench: setup  # every speed and memory benchmark, as a dated page under docs/ben
 
 # Retrain the bundled detector from ../shared/data: the k140 MobileNetV2 it starts from (restored exactly from
 # git history, or retrained in about 20 minutes on 2 CPU cores where the clone lacks it; skipped when present), then
-# the two members of docs/DETECTOR.md (candidate N, about 65 minutes; candidate L, about 65) and their pair;
+# the two members of docs/DETECTOR.md (candidate O, about 55 minutes; candidate L, about 65) and their pair;
 # then `make measure` for its card's scores.
 detector: setup
 	test -f runs/detector-mobilenet/model/model.safetensors || scripts/restore_k140_start.sh \
 	  || $(BIN)/facetrust train --config configs/detector-mobilenet.yaml
-	$(BIN)/facetrust train --config configs/detector-general-n.yaml
+	$(BIN)/facetrust train --config configs/detector-general-o.yaml
 	$(BIN)/facetrust train --config configs/detector-general-l.yaml
 	$(BIN)/python scripts/pair_detectors.py --config configs/detector-general-j.yaml \
-	  --model runs/detector-general-n/model --model runs/detector-general-l/model --views crop --out runs/detector-nl
-	$(BIN)/python scripts/face_size_floor.py --config configs/detector-general.yaml --model runs/detector-nl/model --write
-	cp runs/detector-nl/model/model.safetensors runs/detector-nl/model/model.json src/facetrust/weights/detector/
-	cp runs/detector-general-n/history.csv src/facetrust/weights/detector/history-mobilenet-v2.csv
+	  --model runs/detector-general-o/model --model runs/detector-general-l/model --views crop --out runs/detector-ol
+	$(BIN)/python scripts/face_size_floor.py --config configs/detector-general.yaml --model runs/detector-ol/model --write
+	cp runs/detector-ol/model/model.safetensors runs/detector-ol/model/model.json src/facetrust/weights/detector/
+	cp runs/detector-general-o/history.csv src/facetrust/weights/detector/history-mobilenet-v2.csv
 	cp runs/detector-general-l/history.csv src/facetrust/weights/detector/history-effnet-lite0.csv
 
 # The bundled detector's scores on every held-out set its card reports (about 10 minutes; prints the table).
