@@ -40,7 +40,8 @@ def main() -> None:
     crops = crop_samples([Sample(path, 0) for path in files], finder, progress=False).crops
     faces = [Donor(crop, crop_shape_68(crop, 0.3)) for crop in crops]
     figure, axes = plt.subplots(3, len(crops), figsize=(2.2 * len(crops), 6.8), squeeze=False)
-    for column, (crop, points) in enumerate((face.face, face.points) for face in faces):
+    for column, face in enumerate(faces):
+        crop, points = face.face, face.points
         donor = closest_donor(points, faces[:column] + faces[column + 1:]) if args.donors else None
         blend = self_blend(crop, points, _seed(args, column), "all", _mode(args.masks), donor)
         axes[0, column].imshow(crop)

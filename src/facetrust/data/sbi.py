@@ -182,23 +182,22 @@ def closest_donor(points: np.ndarray, candidates: list[Donor]) -> Donor:
     return min(candidates, key=lambda donor: _alignment_error(donor.points, points))
 
 
-def _similarity(source: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """The rotation, uniform scale and shift (2 x 3) that carries `source` points onto `target`, by least squares
-    over all of them (Umeyama), so every landmark counts and no random sampling enters."""
+def _similarity(source: np.ndarray, target: np.ndarray) -> SimilarityTransform:
+    """The rotation, uniform scale and shift that carries `source` points onto `target`, by least squares over all
+    of them (Umeyama), so every landmark counts and no random sampling enters."""
     transform = SimilarityTransform.from_estimate(source, target)
-    return transform.params[:2] if transform else np.eye(2, 3)  # degenerate points: paste unmoved
+    return transform if transform else SimilarityTransform()  # degenerate points: paste unmoved
 
 
 def _alignment_error(source: np.ndarray, target: np.ndarray) -> float:
-    matrix = _similarity(source, target)
-    return float(np.linalg.norm(source @ matrix[:, :2].T + matrix[:, 2] - target, axis=1).mean())
+    return float(np.linalg.norm(_similarity(source, target)(source) - target, axis=1).mean())
 
 
 def _aligned(donor: Donor, points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """The donor face warped so its landmarks lie on `points`."""
     height, width = shape
-    return cv2.warpAffine(donor.face, _similarity(donor.points, points), (width, height), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REFLECT_101)
+    return cv2.warpAffine(donor.face, _similarity(donor.points, points).params[:2], (width, height),
+                          flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
 
 
 def _colour_matched(source: np.ndarray, face: np.ndarray, inside: np.ndarray) -> np.ndarray:
