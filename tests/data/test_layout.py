@@ -2,7 +2,8 @@ from pathlib import Path, PurePath
 
 import pytest
 
-from facetrust.data.layout import label_of, split_of
+from facetrust.data.layout import distinct_names, label_of, split_of
+from facetrust.errors import FacetrustError
 from facetrust.media.files import expand_inputs
 
 
@@ -27,3 +28,11 @@ def test_folders_expand_to_media_files_only_in_sorted_order(tmp_path: Path):
     named = tmp_path / "notes.txt"
     found = [p.relative_to(tmp_path).as_posix() for p in expand_inputs([tmp_path, named])]
     assert found == ["a.mp4", "b/1.png", "b/2.JPG", "notes.txt"]  # a file named explicitly is always tried
+
+
+def test_datasets_named_alike_get_names_that_tell_them_apart():
+    assert distinct_names(["../data/k140/test", "../data/dfdc_crops/test", "../data/yonsei"]) == [
+        "k140/test", "dfdc_crops/test", "yonsei"]
+    assert distinct_names(["a/test", "b/a/test"]) == ["a/test", "b/a/test"]
+    with pytest.raises(FacetrustError, match="given twice"):
+        distinct_names(["x/test", "x/test"])

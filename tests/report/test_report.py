@@ -31,8 +31,8 @@ def small_set(shared_data: Path, root: Path, source: str, count: int) -> Path:
 @pytest.fixture(scope="module")
 def report(shared_data, tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("report")
-    k140 = small_set(shared_data, base / "k140", "k140/test", 10)
-    yonsei = small_set(shared_data, base / "yonsei", "yonsei", 4)
+    k140 = small_set(shared_data, base / "k140" / "test", "k140/test", 10)
+    yonsei = small_set(shared_data, base / "yonsei" / "test", "yonsei", 4)  # two folders named test
     attributes = base / "people.csv"
     with open(attributes, "w", newline="") as handle:
         writer = csv.writer(handle)
@@ -43,6 +43,12 @@ def report(shared_data, tmp_path_factory) -> Path:
                                  "--attributes", str(attributes), "--degradations", "jpeg,noise", "--keep-degraded"])
     assert result.exit_code == 0, result.output
     return out
+
+
+def test_datasets_named_alike_each_get_their_own_column(report):
+    data = json.loads((report / "report.json").read_text())
+    assert list(data["datasets"]) == ["k140/test", "yonsei/test"] and data["primary"] == "k140/test"
+    assert [d["n"] + d["skipped"] for d in data["datasets"].values()] == [20, 8]
 
 
 def test_robustness_numbers_equal_evaluate_on_the_same_degraded_images(report):

@@ -21,6 +21,7 @@ import facetrust
 from facetrust.bundled import default_model_path
 from facetrust.data.datasets import Sample, discover
 from facetrust.data.face_crops import CropCache, crop_samples
+from facetrust.data.layout import distinct_names
 from facetrust.evaluation.metrics import binary_metrics, expected_calibration_error
 from facetrust.evaluation.plots import save_pr_overlay, save_roc_overlay
 from facetrust.explain import face_heatmaps, overlay
@@ -59,7 +60,8 @@ def build_report(config: ReportConfig, progress: bool = True) -> dict:
     images = out / "img"
     images.mkdir(parents=True, exist_ok=True)
     model = load_model(config.model or default_model_path())
-    evaluations = {Path(d).name or d: evaluate_model(model, d, progress=progress) for d in config.data}
+    evaluations = {name: evaluate_model(model, data, progress=progress)
+                   for name, data in zip(distinct_names(config.data), config.data, strict=True)}
     primary_name, primary = next(iter(evaluations.items()))
     report: dict = {"model": {"name": model.name, "version": model.version, "architecture": model.card.architecture,
                               "threshold": model.card.threshold, "temperature": model.card.temperature},
@@ -70,7 +72,7 @@ def build_report(config: ReportConfig, progress: bool = True) -> dict:
     save_roc_overlay(images / "roc.png", curves, "ROC per dataset")
     save_pr_overlay(images / "pr.png", curves, "precision-recall per dataset")
     report["calibration"] = _calibration(model, primary, images)
-    report["robustness"] = _robustness(model, config, primary_name, out, progress)
+    report["robustness"] = _robustness(model, config, out, progress)
     save_robustness(images / "robustness.png", report["robustness"], report["datasets"][primary_name])
     report["groups"] = _groups(model, config, primary, progress)
     report["provenance"] = provenance_counts(primary)
@@ -112,7 +114,7 @@ def _calibration(model: LoadedModel, evaluation: Evaluation, images: Path) -> di
     return {"temperature": temperature, "ece_before": ece[0], "ece_after": ece[1]}
 
 
-def _robustness(model: LoadedModel, config: ReportConfig, name: str, out: Path, progress: bool) -> dict:
+def _robustness(model: LoadedModel, config: ReportConfig, out: Path, progress: bool) -> dict:
     samples = discover(config.data[0])
     scratch = Path(tempfile.mkdtemp(prefix="facetrust-degraded-"))
     result = {}
