@@ -56,3 +56,15 @@ def test_a_small_grey_photo_has_equal_channels_and_no_detail_finer_than_its_size
     assert np.array_equal(small[..., 0], small[..., 1]) and np.array_equal(small[..., 1], small[..., 2])
     detail = lambda image: float(np.abs(np.diff(image[..., 0].astype(float), axis=1)).mean())  # noqa: E731
     assert detail(small) < 0.2 * detail(colour)
+
+
+def test_blur_and_rescale_draw_their_strength_from_the_recipe_range(crop):
+    detail = lambda image: float(cv2.Laplacian(image, cv2.CV_64F).var())  # noqa: E731
+    rng = lambda: np.random.default_rng(0)  # noqa: E731
+    assert detail(_only(blur=1.0, blur_sigma=(2.9, 3.0))(crop, rng())) < 0.2 * detail(
+        _only(blur=1.0, blur_sigma=(0.5, 0.6))(crop, rng()))
+    assert detail(_only(rescale=1.0, rescale_range=(0.25, 0.26))(crop, rng())) < 0.5 * detail(
+        _only(rescale=1.0, rescale_range=(0.75, 0.76))(crop, rng()))
+    defaults = _only(blur=1.0, rescale=1.0)  # the ranges every recipe before candidate P trained with
+    assert np.array_equal(defaults(crop, rng()), _only(blur=1.0, rescale=1.0, blur_sigma=(0.3, 1.2),
+                                                        rescale_range=(0.4, 0.8))(crop, rng()))

@@ -25,11 +25,14 @@ class Augment:
     jpeg: float = 0.5  # probability of re-compressing at quality in jpeg_quality
     jpeg_quality: tuple[int, int] = (50, 95)
     blur: float = 0.2
+    blur_sigma: tuple[float, float] = (0.3, 1.2)  # px at the crop's size; a detector calls faces blurred beyond its
+    # range fake (the pair bundled 2026-12-05: 31% of validation reals at sigma 2, docs/DETECTOR.md candidate P)
     sharpen: float = 0.0  # probability of an unsharp mask: with blur, the crop's sharpness says nothing of its class
     noise: float = 0.0  # probability of Gaussian pixel noise (sigma in noise_sigma): models otherwise learn
     # "grainy means a camera, so real" and call clean GAN faces real (docs/DETECTOR.md, candidate G)
     noise_sigma: tuple[float, float] = (1.0, 8.0)
     rescale: float = 0.25  # probability of a down-and-up resize (loss of detail)
+    rescale_range: tuple[float, float] = (0.4, 0.8)  # the smaller side as a share of the crop's
     lowres_grey: float = 0.0  # probability of a small grey photo: luma only, shrunk to a side in lowres_size and
     # blown back up, as lab and archive faces reach a scanner. Candidate I (docs/DETECTOR.md) used it: fewer false
     # alarms on validation faces made small and grey, yet eight times more on CK+'s 48 px lab faces; no recipe ships it
@@ -64,11 +67,11 @@ class Augment:
         if self.lowres_grey and rng.random() < self.lowres_grey:
             crop = small_grey(crop, int(rng.integers(*self.lowres_size, endpoint=True)))
         if rng.random() < self.rescale:
-            small = max(32, int(size * rng.uniform(0.4, 0.8)))
+            small = max(32, int(size * rng.uniform(*self.rescale_range)))
             crop = cv2.resize(cv2.resize(crop, (small, small), interpolation=cv2.INTER_AREA), (size, size),
                               interpolation=cv2.INTER_LINEAR)
         if rng.random() < self.blur:
-            crop = cv2.GaussianBlur(crop, (0, 0), rng.uniform(0.3, 1.2))
+            crop = cv2.GaussianBlur(crop, (0, 0), rng.uniform(*self.blur_sigma))
         if self.sharpen and rng.random() < self.sharpen:
             crop = unsharp(crop, rng.uniform(0.3, 1.2))
         if self.noise and rng.random() < self.noise:
