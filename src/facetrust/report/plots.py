@@ -38,16 +38,21 @@ def save_reliability(path: Path, labels: np.ndarray, before: np.ndarray, after: 
     return save_figure(figure, path)
 
 
+ROBUSTNESS_LINES = (("roc_auc", "o-", "ROC-AUC"), ("recall", "s--", "fakes caught"),
+                    ("fpr", "^:", "real faces called fake"))
+
+
 def save_robustness(path: Path, robustness: dict, clean: dict) -> Path:
-    """ROC-AUC and accuracy against strength, one panel per degradation; the clean value at the left."""
+    """ROC-AUC, fakes caught and real faces called fake against strength, one panel per degradation, the clean value
+    at the left: the last two are what a user meets at the threshold, and accuracy would hide their trade."""
     names = list(robustness)
     figure, axes = plt.subplots(1, len(names), figsize=(3.4 * len(names), 3.6), squeeze=False)
     for axis, name in zip(axes[0], names, strict=True):
         block = robustness[name]
         labels = ["clean"] + [f"{s:g}" for s in block["strengths"]]
-        for metric, style in (("roc_auc", "o-"), ("accuracy", "s--")):
+        for metric, style, label in ROBUSTNESS_LINES:
             values = [clean[metric]] + [p["metrics"][metric] for p in block["points"]]
-            axis.plot(range(len(labels)), [np.nan if v is None else v for v in values], style, label=metric)
+            axis.plot(range(len(labels)), [np.nan if v is None else v for v in values], style, label=label)
         axis.set_xticks(range(len(labels)), labels, fontsize=8)
         axis.set(title=name, xlabel=block["unit"], ylim=(0, 1.02))
         axis.axhline(0.5, color="grey", linewidth=0.5)
