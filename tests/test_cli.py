@@ -121,12 +121,14 @@ def test_a_bad_recipe_value_is_refused_naming_its_key(tmp_path, setting, named):
 def test_a_recipe_extends_another_and_names_only_what_it_changes(tmp_path):
     from facetrust.training import read_config
 
-    (tmp_path / "base.yaml").write_text("data: somewhere\nout: runs/x\nepochs: 14\nlr: 0.0005\n")
+    (tmp_path / "base.yaml").write_text("data: somewhere\nout: runs/x\nepochs: 14\nlr: 0.0005\n"
+                                        "augment_options: {jpeg: 0.5, blur: 0.25}\n")
     (tmp_path / "variants").mkdir()
     variant = tmp_path / "variants/short.yaml"
-    variant.write_text("extends: ../base.yaml\nepochs: 8\n")
+    variant.write_text("extends: ../base.yaml\nepochs: 8\naugment_options: {blur: 0.5, noise: 0.25}\n")
     config = read_config(variant)
     assert (config.data, config.epochs, config.lr) == ("somewhere", 8, 0.0005)
+    assert config.augment_options == {"jpeg": 0.5, "blur": 0.5, "noise": 0.25}  # overridden field by field
     repo_lofo = read_config(Path(__file__).resolve().parents[1] / "configs/detector-general-lofo.yaml")
     assert repo_lofo.epochs == 8 and repo_lofo.sources and repo_lofo.self_blend == 0.5
 

@@ -85,7 +85,8 @@ class TrainConfig:
 
 def read_config(path: Path, out: Path | None = None) -> TrainConfig:
     """A recipe file (YAML or JSON) as a TrainConfig; `out` replaces its output folder. `extends: OTHER.yaml`
-    (relative to the file) starts from another recipe, so a variant names only what it changes."""
+    (relative to the file) starts from another recipe, so a variant names only what it changes: its settings replace
+    the other's, except `augment_options`, whose fields are overridden one by one."""
     settings = _recipe_settings(path)
     if out:
         settings["out"] = str(out)
@@ -128,7 +129,12 @@ def _recipe_settings(path: Path) -> dict:
     if not isinstance(settings, dict):
         raise FacetrustError(f"{path}: not a mapping of training settings")
     base = settings.pop("extends", None)
-    return _recipe_settings(path.parent / base) | settings if base else settings
+    if not base:
+        return settings
+    inherited = _recipe_settings(path.parent / base)
+    if "augment_options" in settings:  # overrides of Augment's fields: a variant names only the ones it changes
+        settings["augment_options"] = inherited.get("augment_options", {}) | settings["augment_options"]
+    return inherited | settings
 
 
 def threshold_rule(config: TrainConfig) -> str:
