@@ -93,3 +93,12 @@ def copy_k140_test_faces(shared_data: Path, dest: Path, per_class: int) -> Path:
         for path in sorted((shared_data / "faces/k140/test" / label).iterdir())[:per_class]:
             shutil.copy(path, dest / label / path.name)
     return dest
+
+
+def bundled_network() -> Path:
+    """One network of the bundled detector (its sharp branch, itself a pair in one graph): for tests of what a
+    single model folder does (ONNX export and checks, weights, shifted copies); the bundled detector is a routed
+    model whose branches are such folders."""
+    from facetrust.bundled import default_model_path
+
+    return default_model_path() / "sharp"

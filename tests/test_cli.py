@@ -7,6 +7,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from facetrust.cli import app
+from tests.conftest import bundled_network
 
 runner = CliRunner()
 
@@ -231,7 +232,10 @@ def test_export_checks_the_onnx_model_against_pytorch_on_real_faces(tmp_path):
 
     examples = Path(__file__).resolve().parents[1] / "examples"
     out = tmp_path / "model.onnx"
-    result = runner.invoke(app, ["export", "--out", str(out), "--images", str(examples)])
+    routed = runner.invoke(app, ["export", "--out", str(out), "--images", str(examples)])
+    assert routed.exit_code != 0 and "sharp/ and soft/" in routed.output  # the bundled detector is two graphs
+    result = runner.invoke(app, ["export", "--out", str(out), "--images", str(examples), "--model",
+                                 str(bundled_network())])
     assert result.exit_code == 0, result.output
     assert out.stat().st_size > 1_000_000 and "max |P(fake) difference| vs PyTorch on 7 faces" in result.output
     refused = runner.invoke(app, ["export", "--out", str(out), "--images", str(examples), "--format", "tflite"])

@@ -1,5 +1,6 @@
 """The detector that ships in the package: loads offline, scans the examples, card is complete."""
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -15,12 +16,16 @@ SCHEMA = json.loads((REPO / "src/facetrust/detection/verdict.schema.json").read_
 
 
 def test_bundled_card_says_how_it_was_trained_and_what_it_scored():
-    card = load_model(default_model_path()).card
-    assert card.task == "detector"
-    assert card.architecture == "ensemble" and card.preprocess.size == 256
-    members = card.architecture_options["members"]
-    assert [m["architecture"] for m in members] == ["mobilenet_v2", "effnet_lite0"]
-    assert len(card.training["ensemble"]["members"]) == 2  # each member's weights named by sha256
+    model = load_model(default_model_path())
+    card = model.card
+    assert card.task == "detector" and card.preprocess.size == 256
+    assert card.architecture == "routed" and card.architecture_options["floor"] > 0  # blurred faces to `soft`
+    for name, branch in (("sharp", model.sharp), ("soft", model.soft)):
+        assert branch.card.architecture == "ensemble"
+        assert [m["architecture"] for m in branch.card.architecture_options["members"]] == ["mobilenet_v2",
+                                                                                            "effnet_lite0"]
+        assert card.training["routed"][name]["sha256"] == hashlib.sha256(
+            (default_model_path() / name / "model.safetensors").read_bytes()).hexdigest()
     config = card.training["config"]
     assert {"k140", "sdfd", "sfhq_t2i", "dfdc_crops", "inswapper", "utkface"} <= set(config["sources"])
     assert config["self_blend"] > 0 and card.faces.mode == "detect"

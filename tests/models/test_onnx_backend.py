@@ -28,6 +28,7 @@ from facetrust.models.onnx_backend import (
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import model_entry
 from facetrust.onnx_graphs import parity_record
+from tests.conftest import bundled_network
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +71,7 @@ def test_bundled_model_runs_on_onnxruntime_and_says_so(astronaut):
 
 def test_features_for_video_tracks_come_from_onnxruntime_like_pytorch(crops_and_encodings):
     crops = crops_and_encodings[0]
-    fast, slow = load_model(default_model_path()), load_model(default_model_path(), backend="torch")
+    fast, slow = load_model(bundled_network()), load_model(bundled_network(), backend="torch")
     assert fast.runner is not None and fast.runner.has_features
     (fast_features, fast_logits), (slow_features, slow_logits) = fast.features(crops), slow.features(crops)
     assert fast_features.shape == slow_features.shape == (len(crops), slow.module.num_features)
@@ -115,12 +116,12 @@ def test_a_model_whose_graph_was_checked_before_loads_without_building_pytorch(c
     """The second load finds the checked graph and leaves the PyTorch model unbuilt (image scans never need it:
     no torchvision import, no second copy of the weights); asking for it builds the same model."""
     crops = crops_and_encodings[0]
-    load_model(default_model_path())  # exports and checks the graph if this cache has not yet
-    fast = load_model(default_model_path())
+    load_model(bundled_network())  # exports and checks the graph if this cache has not yet
+    fast = load_model(bundled_network())
     assert fast.runner is not None and fast.built is None
     p_fake = fast.p_fake(crops)
     assert fast.built is None
-    reference = load_model(default_model_path(), backend="torch")
+    reference = load_model(bundled_network(), backend="torch")
     assert reference.built is not None
     assert np.allclose(p_fake, reference.p_fake(crops), atol=PARITY_TOLERANCE)
     assert fast.has_branches is False and fast.built is None
@@ -130,7 +131,7 @@ def test_a_model_whose_graph_was_checked_before_loads_without_building_pytorch(c
 def test_weights_changed_after_loading_are_refused_not_mixed(tmp_path):
     """The lazily built PyTorch model must be the one the onnxruntime graph was made from."""
     folder = tmp_path / "model"
-    shutil.copytree(default_model_path(), folder)
+    shutil.copytree(bundled_network(), folder)
     load_model(folder)  # the graph is exported and checked, so the next load leaves PyTorch unbuilt
     loaded = load_model(folder)
     assert loaded.built is None

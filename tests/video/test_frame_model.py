@@ -22,14 +22,15 @@ from facetrust.video.frame_judge import (
 )
 from facetrust.video.model import save_video_model
 from facetrust.video.temporal import TemporalHead
+from tests.conftest import bundled_network
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((REPO / "src/facetrust/detection/verdict.schema.json").read_text())
 
 
 def shifted_copy(folder: Path, name: str, logit_shift: float, **card_changes) -> Path:
-    """The bundled detector with its output bias moved: a different model (weights, sha256) with known scores."""
-    bundled = load_model(default_model_path(), backend="torch")
+    """A bundled network with its output bias moved: a different model (weights, sha256) with known scores."""
+    bundled = load_model(bundled_network(), backend="torch")
     module = bundled.module
     state = module.state_dict()
     output_bias = [key for key, value in state.items() if key.endswith("bias") and value.shape == (1,)][-1]

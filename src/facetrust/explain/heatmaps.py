@@ -3,7 +3,8 @@
 The target is the fake logit: bright regions are those whose features raised P(fake) (for a real-looking
 face the map shows what little pointed towards fake). The map is computed on the last convolution of
 the model's image backbone (of every member's, averaged, for an ensemble, so the map shows what the whole
-verdict read), resized to the crop, and normalised per crop to [0, 1].
+verdict read; of the branch that judged the face, for a routed model), resized to the crop, and normalised per crop
+to [0, 1].
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from facetrust.errors import FacetrustError
 from facetrust.explain import EXPLAIN_METHODS
 from facetrust.models.checkpoint import LoadedModel
 from facetrust.models.inference import batch_of
+from facetrust.models.routed import RoutedModel
 
 CAMS = dict(zip(EXPLAIN_METHODS, (GradCAM, GradCAMPlusPlus, XGradCAM), strict=True))
 
@@ -55,6 +57,8 @@ def face_heatmaps(model: LoadedModel, crops: Sequence[np.ndarray], method: str =
     """One (H, W) float map in [0, 1] per RGB crop, at the crop's size."""
     if method not in EXPLAIN_METHODS:
         raise FacetrustError(f"unknown explanation method {method!r}; choose from {', '.join(EXPLAIN_METHODS)}")
+    if isinstance(model, RoutedModel):
+        return model.per_route(crops, lambda branch, chosen: face_heatmaps(branch, chosen, method, batch_size))
     module = model.module.eval()
     wrapped = _FakeLogit(module)
     maps: list[np.ndarray] = []

@@ -146,9 +146,16 @@ def load_model(path: str | Path, backend: Backend = "auto") -> LoadedModel:
     path = Path(path)
     folder = path if path.is_dir() else path.parent
     card_path, weights_path = folder / CARD_FILE, folder / WEIGHTS_FILE
-    if not card_path.is_file() or not weights_path.is_file():
-        raise FacetrustError(f"{path}: not a facetrust model (needs {CARD_FILE} and {WEIGHTS_FILE})")
+    missing = FacetrustError(f"{path}: not a facetrust model (needs {CARD_FILE} and {WEIGHTS_FILE})")
+    if not card_path.is_file():
+        raise missing
     card = read_card(folder, ModelCard)
+    if card.architecture == "routed":  # two detectors in subfolders, no weights of its own
+        from facetrust.models.routed import load_routed  # a routed model is made of loaded models: an import cycle
+
+        return load_routed(folder, card, lambda branch: load_model(branch, backend))
+    if not weights_path.is_file():
+        raise missing
     weights = weights_path.read_bytes()  # read once: hashed to key the ONNX export, loaded if the model is built
     loaded = LoadedModel(None, card, folder=folder, weights_sha256=hashlib.sha256(weights).hexdigest())
     if backend == "onnxruntime" or (backend == "auto" and onnxruntime_available()):

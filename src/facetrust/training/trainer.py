@@ -337,17 +337,6 @@ def finish_model(out: Path, config: TrainConfig, model: nn.Module, splits: dict[
     logits = {name: val_logits if name == "val" else
               predict_logits(model, preprocess, s.crops, config.batch_size, tta=tta, encodings=s.encodings)
               for name, s in splits.items()}
-    # Calibration and threshold read real data only: self-blends teach, but no user uploads one. A real_only run
-    # has no other fakes, so its temperature is fitted on the self-blends too (the threshold bounds real FPR).
-    calibration = np.array([s.source != SELF_BLEND or config.real_only for s in splits["val"].samples])
-    val_labels = splits["val"].labels[calibration]
-    temperature = fit_temperature(logits["val"][calibration], val_labels)
-    val_p = sigmoid(logits["val"][calibration], temperature)
-    threshold = choose_threshold(val_labels, val_p, config.target_recall, config.max_fpr)
-    metrics = {name: binary_metrics(s.labels, sigmoid(logits[name], temperature), threshold)
-               for name, s in splits.items() if len(s.crops)}
-    by_source = {name: _source_metrics(s, sigmoid(logits[name], temperature), threshold)
-                 for name, s in splits.items() if len(s.crops)} if config.sources else None
     name = config.name or f"{config.model}-{Path(config.data).name}"
     card = {
         "name": name,
@@ -360,16 +349,12 @@ def finish_model(out: Path, config: TrainConfig, model: nn.Module, splits: dict[
         **_encoding_card(splits),
         "preprocess": preprocess.to_dict(),
         "faces": face_crop(config).model_dump(),
-        "threshold": threshold,
-        "threshold_rule": threshold_rule(config),
-        "temperature": temperature,
+        **calibrated_card(config, splits, logits),
         "tta": tta,
         "tta_rule": "as configured" if config.tta is not None else "flip only if it raises validation ROC-AUC",
         "training": {"config": asdict(config), "splits": {k: {"real": int((s.labels == 0).sum()),
                                                               "fake": int((s.labels == 1).sum())}
                                                           for k, s in splits.items()}, **provenance},
-        "metrics": metrics,
-        **({"metrics_by_source": by_source} if by_source else {}),
         "code_version": facetrust.__version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -377,6 +362,25 @@ def finish_model(out: Path, config: TrainConfig, model: nn.Module, splits: dict[
         selection = ("val_mean_source_auc",) if config.sources else ()
         save_training_curves(out / "curves.png", history, ("val_roc_auc", "val_balanced_accuracy", *selection))
     return save_model(out / "model", model, ModelCard.model_validate(card))
+
+
+def calibrated_card(config: TrainConfig, splits: dict[str, CropSet], logits: dict[str, np.ndarray]) -> dict:
+    """The card's temperature and threshold, fitted on validation by the recipe's rule, and every split's metrics
+    (per source too, for multi-source recipes), from each split's logits. Shared by training, pairs and routed
+    models, so every detector is calibrated and scored the same way."""
+    # Calibration and threshold read real data only: self-blends teach, but no user uploads one. A real_only run
+    # has no other fakes, so its temperature is fitted on the self-blends too (the threshold bounds real FPR).
+    calibration = np.array([s.source != SELF_BLEND or config.real_only for s in splits["val"].samples])
+    val_labels = splits["val"].labels[calibration]
+    temperature = fit_temperature(logits["val"][calibration], val_labels)
+    val_p = sigmoid(logits["val"][calibration], temperature)
+    threshold = choose_threshold(val_labels, val_p, config.target_recall, config.max_fpr)
+    metrics = {name: binary_metrics(s.labels, sigmoid(logits[name], temperature), threshold)
+               for name, s in splits.items() if len(s.crops)}
+    by_source = {name: _source_metrics(s, sigmoid(logits[name], temperature), threshold)
+                 for name, s in splits.items() if len(s.crops)} if config.sources else None
+    return {"threshold": threshold, "threshold_rule": threshold_rule(config), "temperature": temperature,
+            "metrics": metrics, **({"metrics_by_source": by_source} if by_source else {})}
 
 
 def _source_metrics(data: CropSet, p_fake: np.ndarray, threshold: float) -> dict[str, dict]:

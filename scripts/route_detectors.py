@@ -1,0 +1,73 @@
+"""Make a routed detector: faces under a sharpness floor judged by one detector, every other face by another.
+
+Usage: python scripts/route_detectors.py --config configs/detector-general-j.yaml --sharp DIR --soft DIR
+                                         --floor 20 --name NAME --out runs/detector-r
+`<out>/model` holds the routed card and the two detectors' folders (`sharp/`, `soft/`, copied byte for byte); its
+temperature and threshold are fitted on the recipe's validation crops exactly as every detector's
+(`trainer.calibrated_card`), from each face's calibrated logit given by its branch (`facetrust.models.routed`;
+docs/DETECTOR.md, "Candidate R"). The test split is only measured into the card.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import facetrust
+from facetrust.models.card import CARD_FILE, ModelCard, read_card, write_card
+from facetrust.models.checkpoint import WEIGHTS_FILE, load_model
+from facetrust.models.routed import ROUTED, SHARP, SOFT, check_branches
+from facetrust.training import read_config
+from facetrust.training.recipe import face_crop
+from facetrust.training.trainer import calibrated_card, split_crops
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, required=True, help="the recipe whose validation crops calibrate")
+    parser.add_argument("--sharp", type=Path, required=True, help="the detector for faces at or above the floor")
+    parser.add_argument("--soft", type=Path, required=True, help="the detector for faces under the floor")
+    parser.add_argument("--floor", type=float, required=True, help="sharpness (facetrust.models.routed.sharpness) "
+                        "under which a face goes to --soft")
+    parser.add_argument("--name", required=True, help="the routed model's name (its branches' are in its card)")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    config = read_config(args.config, args.out)
+    cards = {SHARP: read_card(args.sharp, ModelCard), SOFT: read_card(args.soft, ModelCard)}
+    check_branches(cards[SHARP], cards[SOFT])
+    if cards[SHARP].faces != face_crop(config):
+        raise SystemExit(f"{args.sharp} crops faces differently from the recipe: its scores would not be of the "
+                         "same crops")
+    folder = args.out / "model"
+    for name, source in ((SHARP, args.sharp), (SOFT, args.soft)):
+        (folder / name).mkdir(parents=True, exist_ok=True)
+        for file in (CARD_FILE, WEIGHTS_FILE):
+            shutil.copyfile(source / file, folder / name / file)
+    sharp = cards[SHARP]
+    card = sharp.model_copy(update={
+        "name": args.name,
+        "version": datetime.now(UTC).strftime("%Y%m%d-%H%M%S"),
+        "architecture": ROUTED,
+        "architecture_options": {"floor": args.floor, SHARP: SHARP, SOFT: SOFT},
+        "temperature": 1.0, "threshold": None, "smallest_face": None, "metrics": {},
+        "training": {"config": asdict(config), "routed": {
+            "rule": "faces with sharpness under the floor go to the soft branch, docs/DETECTOR.md 'Candidate R'",
+            **{name: {"name": c.name, "version": c.version, "path": str(source),
+                      "sha256": hashlib.sha256((source / WEIGHTS_FILE).read_bytes()).hexdigest()}
+               for (name, c), source in zip(cards.items(), (args.sharp, args.soft), strict=True)}}},
+        "code_version": facetrust.__version__, "created": datetime.now(UTC).isoformat(timespec="seconds")})
+    write_card(folder, card)  # uncalibrated: the branches' logits are what the temperature is fitted on
+    routed = load_model(folder)
+    splits = split_crops(config, ("val", "test"))
+    logits = {name: routed.logits(split.crops) for name, split in splits.items()}
+    write_card(folder, ModelCard.model_validate({**card.model_dump(mode="json"),
+                                                 **calibrated_card(config, splits, logits)}))
+    print(f"wrote {folder}: {card.name}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""A detector made of two detectors, each face sent to the one that can judge it: sharp faces to one, soft
+(blurred) faces to one trained for them (docs/DETECTOR.md, "Candidate R").
+
+The bundled pair learnt that smooth faces are fake and calls most blurred real faces fake; a pair trained with
+heavy blur does not, but costs clean accuracy. Routing by the face's own sharpness before any network runs keeps
+each pair where it is right, at one pair's cost per face. A routed model is a folder with its card (`architecture`
+"routed": the floor and the two subfolders) and the two detectors' folders inside it; `load_model` loads it as one
+model with one temperature and threshold, fitted on validation like any detector's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import cv2
+import numpy as np
+from torch import nn
+
+from facetrust.errors import FacetrustError
+from facetrust.models.card import ModelCard
+from facetrust.models.checkpoint import LoadedModel
+
+ROUTED = "routed"
+SHARP, SOFT = "sharp", "soft"  # the subfolders of a routed model
+Result = TypeVar("Result")
+
+
+def sharpness(crop: np.ndarray) -> float:
+    """Variance of the Laplacian of the grey centre half of an RGB uint8 crop: low when the face is blurred (and
+    for some natively smooth fakes), read where the face is rather than on the background."""
+    grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+    height, width = grey.shape
+    centre = grey[height // 4:3 * height // 4, width // 4:3 * width // 4]
+    return float(cv2.Laplacian(centre, cv2.CV_64F).var())
+
+
+def check_branches(sharp: ModelCard, soft: ModelCard) -> None:
+    """Both branches must be detectors that read the same face crop the same way: the scanner crops once."""
+    for card in (sharp, soft):
+        if card.task != "detector" or card.architecture == ROUTED:
+            raise FacetrustError(f"{card.name}: a routed model's branches are detectors, not {card.architecture} "
+                                 f"{card.task} models")
+    for name in ("preprocess", "faces", "tta"):
+        if getattr(sharp, name) != getattr(soft, name):
+            raise FacetrustError(f"{sharp.name} and {soft.name} differ in {name}: a routed model crops and reads "
+                                 "each face once, so both branches must read it alike")
+
+
+@dataclass
+class RoutedModel(LoadedModel):
+    """`LoadedModel`'s interface over two loaded detectors: a face whose `sharpness` is under `floor` is scored
+    by `soft`, any other by `sharp`; each gives its calibrated logit (its own temperature applied), and the
+    routed card's temperature and threshold act on those."""
+
+    sharp: LoadedModel | None = None
+    soft: LoadedModel | None = None
+    floor: float = 0.0
+
+    def to_soft(self, crops: Sequence[np.ndarray]) -> np.ndarray:
+        """Which crops go to the soft branch."""
+        return np.array([sharpness(crop) < self.floor for crop in crops], dtype=bool)
+
+    def per_route(self, crops: Sequence[np.ndarray], run: Callable[[LoadedModel, list], Sequence[Result]]
+                  ) -> list[Result]:
+        """`run(branch, its crops)` for each branch, the results put back in the crops' order."""
+        soft = self.to_soft(crops)
+        results: list = [None] * len(crops)
+        for branch, chosen in ((self.sharp, ~soft), (self.soft, soft)):
+            rows = np.flatnonzero(chosen)
+            if len(rows):
+                for row, result in zip(rows, run(branch, [crops[i] for i in rows]), strict=True):
+                    results[row] = result
+        return results
+
+    def logits(self, crops: list, encodings: np.ndarray | None = None) -> np.ndarray:
+        scores = self.per_route(crops, lambda branch, chosen: branch.logits(chosen) / branch.card.temperature)
+        return np.asarray(scores, dtype=np.float32)
+
+    def features(self, crops: list) -> tuple[np.ndarray, np.ndarray]:
+        """Each face's penultimate features and calibrated logit from its branch (the branches' features must
+        have one size: the same architectures)."""
+        pairs = self.per_route(crops, lambda branch, chosen: list(zip(*_features(branch, chosen), strict=True)))
+        if not pairs:
+            width = self.sharp.features([])[0].shape[1]
+            return np.zeros((0, width), np.float32), np.zeros(0, np.float32)
+        if len({features.shape for features, _ in pairs}) > 1:
+            raise FacetrustError(f"{self.name}: its branches' features differ in size, so frames judged by different "
+                                 "branches cannot form one track; video models need branches of one architecture")
+        return np.stack([f for f, _ in pairs]), np.asarray([logit for _, logit in pairs], dtype=np.float32)
+
+    @property
+    def module(self) -> nn.Module:
+        raise FacetrustError(f"{self.name}: a routed model is two networks, each face scored by one; use its "
+                             f"branches ({SHARP}/ and {SOFT}/ in {self.folder})")
+
+    @property
+    def backend(self) -> str:
+        return self.sharp.backend
+
+    @property
+    def has_branches(self) -> bool:
+        return False
+
+
+def _features(branch: LoadedModel, crops: list) -> tuple[np.ndarray, np.ndarray]:
+    features, logits = branch.features(crops)
+    return features, logits / branch.card.temperature
+
+
+def load_routed(folder: Path, card: ModelCard, load: Callable[[Path], LoadedModel]) -> RoutedModel:
+    """A routed model folder's two branches loaded by `load` (the backend choice of `load_model`)."""
+    routes = card.architecture_options
+    try:
+        floor = float(routes["floor"])
+        sharp, soft = (load(folder / str(routes[name])) for name in (SHARP, SOFT))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise FacetrustError(f"{folder}: a routed model's card needs 'floor', '{SHARP}' and '{SOFT}' in its "
+                             f"architecture_options ({type(exc).__name__}: {exc})") from None
+    check_branches(sharp.card, soft.card)
+    if card.preprocess != sharp.card.preprocess or card.faces != sharp.card.faces:
+        raise FacetrustError(f"{folder}: the routed card's crop or preprocessing differs from its branches'")
+    digest = hashlib.sha256(f"{sharp.weights_sha256} {soft.weights_sha256} {floor}".encode()).hexdigest()
+    return RoutedModel(None, card, folder=folder, weights_sha256=digest, sharp=sharp, soft=soft, floor=floor)

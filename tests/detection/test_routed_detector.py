@@ -1,0 +1,115 @@
+"""Two detectors joined by the face's sharpness (scripts/route_detectors.py, facetrust.models.routed): sharp faces
+scored by one, blurred faces by the other, one temperature and threshold over both."""
+
+import hashlib
+import json
+import runpy
+import shutil
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import yaml
+
+from facetrust.errors import FacetrustError
+from facetrust.models.checkpoint import load_model
+from facetrust.models.routed import RoutedModel, sharpness
+from facetrust.training import TrainConfig, train
+from tests.conftest import copy_k140_test_faces
+
+REPO = Path(__file__).resolve().parents[2]
+RECIPE = {"model": "cnn", "epochs": 1, "batch_size": 8, "lr": 3e-3, "max_per_split": 12}
+FLOOR = 20.0
+
+
+def run_route_script(recipe: Path, sharp: Path, soft: Path, out: Path) -> None:
+    old = sys.argv
+    sys.argv = ["route_detectors.py", "--config", str(recipe), "--sharp", str(sharp), "--soft", str(soft),
+                "--floor", str(FLOOR), "--name", "routed-test", "--out", str(out)]
+    try:
+        runpy.run_path(str(REPO / "scripts/route_detectors.py"), run_name="__main__")
+    finally:
+        sys.argv = old
+
+
+@pytest.fixture(scope="module")
+def routed(tmp_path_factory, shared_data) -> tuple[Path, Path, Path]:
+    out = tmp_path_factory.mktemp("routed")
+    data = str(shared_data / "faces/k140")
+    sharp, soft = (train(TrainConfig(data=data, out=str(out / f"m{seed}"), **RECIPE, seed=seed,
+                                     model_options={"depth": 2, "width": 8}), progress=False)
+                   for seed in (1, 2))  # one architecture, so frames of a video have features of one size
+    recipe = out / "recipe.yaml"
+    recipe.write_text(yaml.safe_dump({"data": data, **RECIPE}))
+    run_route_script(recipe, sharp, soft, out / "routed")
+    return sharp, soft, out / "routed/model"
+
+
+@pytest.fixture(scope="module")
+def crops(shared_data, tmp_path_factory) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """k140 test faces as they are, and the same faces heavily blurred (sigma 5: sharpness well under the floor)."""
+    faces = sorted(copy_k140_test_faces(shared_data, tmp_path_factory.mktemp("faces"), 3).rglob("*.*"))
+    sharp = [cv2.resize(cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB), (128, 128)) for p in faces]
+    return sharp, [cv2.GaussianBlur(crop, (0, 0), 5) for crop in sharp]
+
+
+def test_sharpness_is_low_for_blurred_and_flat_faces(crops):
+    sharp, blurred = crops
+    assert all(sharpness(crop) >= FLOOR for crop in sharp)
+    assert all(sharpness(crop) < FLOOR for crop in blurred)
+    assert sharpness(np.full((64, 64, 3), 128, np.uint8)) == 0.0
+
+
+def test_each_face_is_scored_by_its_branch_and_the_card_says_how(routed, crops):
+    sharp_folder, soft_folder, folder = routed
+    card = json.loads((folder / "model.json").read_text())
+    assert card["architecture"] == "routed" and card["architecture_options"]["floor"] == FLOOR
+    assert card["training"]["routed"]["soft"]["sha256"] == hashlib.sha256(
+        (soft_folder / "model.safetensors").read_bytes()).hexdigest()
+    assert {"val", "test"} <= set(card["metrics"]) and card["temperature"] > 0 and 0 <= card["threshold"] <= 1
+    model = load_model(folder)
+    assert isinstance(model, RoutedModel)
+    sharp_branch, soft_branch = load_model(sharp_folder), load_model(soft_folder)
+    mixed = [face for pair in zip(*crops, strict=True) for face in pair]  # sharp, blurred, sharp, ...
+    expected = [(soft_branch if i % 2 else sharp_branch) for i in range(len(mixed))]
+    want = np.array([branch.logits([face])[0] / branch.card.temperature for branch, face in zip(expected, mixed,
+                                                                                                  strict=True)])
+    assert not np.allclose(sharp_branch.logits(crops[1]) / sharp_branch.card.temperature,
+                           soft_branch.logits(crops[1]) / soft_branch.card.temperature, atol=1e-3)
+    assert np.allclose(model.logits(mixed), want, atol=1e-4)
+    assert np.allclose(model.p_fake(mixed), 1 / (1 + np.exp(-want / card["temperature"])), atol=1e-5)
+    features, logits = model.features(mixed)
+    assert features.shape[0] == len(mixed) and np.allclose(logits, want, atol=1e-3)
+
+
+def test_the_heatmap_of_a_face_is_its_branchs(routed, crops):
+    from facetrust.explain.heatmaps import face_heatmaps
+
+    sharp_folder, soft_folder, folder = routed
+    sharp, blurred = crops
+    maps = face_heatmaps(load_model(folder, backend="torch"), [sharp[0], blurred[0]])
+    assert np.allclose(maps[0], face_heatmaps(load_model(sharp_folder, backend="torch"), [sharp[0]])[0], atol=1e-5)
+    assert np.allclose(maps[1], face_heatmaps(load_model(soft_folder, backend="torch"), [blurred[0]])[0], atol=1e-5)
+
+
+def test_branches_that_crop_faces_differently_are_refused(routed, tmp_path):
+    copy = tmp_path / "routed"
+    shutil.copytree(routed[2], copy)
+    card_path = copy / "soft/model.json"
+    card = json.loads(card_path.read_text())
+    card["faces"]["margin"] = card["faces"]["margin"] + 0.2
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(FacetrustError, match="differ in faces"):
+        load_model(copy)
+
+
+def test_a_routed_card_without_its_floor_names_the_folder(routed, tmp_path):
+    copy = tmp_path / "routed"
+    shutil.copytree(routed[2], copy)
+    card = json.loads((copy / "model.json").read_text())
+    del card["architecture_options"]["floor"]
+    (copy / "model.json").write_text(json.dumps(card))
+    with pytest.raises(FacetrustError, match=f"{copy}.*floor"):
+        load_model(copy)
