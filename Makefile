@@ -32,19 +32,27 @@ bench: setup  # every speed and memory benchmark, as a dated page under docs/ben
 
 # Retrain the bundled detector from ../shared/data: the k140 MobileNetV2 it starts from (restored exactly from
 # git history, or retrained in about 20 minutes on 2 CPU cores where the clone lacks it; skipped when present), then
-# the two members of docs/DETECTOR.md (candidate O, about 55 minutes; candidate L, about 65) and their pair;
+# the four networks of docs/DETECTOR.md (candidates O and P-O, about 55 minutes each; L and P-L, about 65), the two
+# pairs (O + L for sharp faces, P-O + P-L for blurred ones) and the routed model over them (candidate R);
 # then `make measure` for its card's scores.
 detector: setup
 	test -f runs/detector-mobilenet/model/model.safetensors || scripts/restore_k140_start.sh \
 	  || $(BIN)/facetrust train --config configs/detector-mobilenet.yaml
-	$(BIN)/facetrust train --config configs/detector-general-o.yaml
-	$(BIN)/facetrust train --config configs/detector-general-l.yaml
+	for recipe in o l p-o p-l; do $(BIN)/facetrust train --config configs/detector-general-$$recipe.yaml || exit 1; done
 	$(BIN)/python scripts/pair_detectors.py --config configs/detector-general-j.yaml \
 	  --model runs/detector-general-o/model --model runs/detector-general-l/model --views crop --out runs/detector-ol
-	$(BIN)/python scripts/face_size_floor.py --config configs/detector-general.yaml --model runs/detector-ol/model --write
-	cp runs/detector-ol/model/model.safetensors runs/detector-ol/model/model.json src/facetrust/weights/detector/
+	$(BIN)/python scripts/pair_detectors.py --config configs/detector-general-j.yaml \
+	  --model runs/detector-general-p-o/model --model runs/detector-general-p-l/model --views crop --out runs/detector-pp
+	rm -rf runs/detector-r
+	$(BIN)/python scripts/route_detectors.py --config configs/detector-general-j.yaml --sharp runs/detector-ol/model \
+	  --soft runs/detector-pp/model --floor 20 --name facetrust-general-routed --out runs/detector-r
+	$(BIN)/python scripts/face_size_floor.py --config configs/detector-general.yaml --model runs/detector-r/model --write
+	rm -rf src/facetrust/weights/detector/sharp src/facetrust/weights/detector/soft
+	cp -r runs/detector-r/model/* src/facetrust/weights/detector/
 	cp runs/detector-general-o/history.csv src/facetrust/weights/detector/history-mobilenet-v2.csv
 	cp runs/detector-general-l/history.csv src/facetrust/weights/detector/history-effnet-lite0.csv
+	cp runs/detector-general-p-o/history.csv src/facetrust/weights/detector/history-mobilenet-v2-p.csv
+	cp runs/detector-general-p-l/history.csv src/facetrust/weights/detector/history-effnet-lite0-p.csv
 
 # The bundled detector's scores on every held-out set its card reports (about 10 minutes; prints the table).
 measure: setup
