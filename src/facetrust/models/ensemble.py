@@ -35,8 +35,8 @@ def member_spec(folder: str | Path) -> dict:
     if not (Path(folder) / CARD_FILE).is_file():
         raise FacetrustError(f"{folder}: not a facetrust model folder (no {CARD_FILE})")
     card = read_card(Path(folder), ModelCard)
-    if card.architecture == "ensemble":
-        raise FacetrustError(f"{folder}: ensemble members must be single models, not ensembles")
+    if card.architecture in ("ensemble", "routed"):
+        raise FacetrustError(f"{folder}: ensemble members must be single models, not ensembles or routed models")
     return {"name": card.name, "task": card.task, "architecture": card.architecture,
             "options": card.architecture_options, "preprocess": card.preprocess.to_dict(),
             "temperature": card.temperature, "classes": card.classes}

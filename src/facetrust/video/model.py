@@ -130,7 +130,7 @@ def _find_image_model(folder: Path, reference: dict) -> LoadedModel:
 
     candidates = [folder / reference["path"]] if reference.get("path") else []
     for candidate in [*candidates, default_model_path()]:
-        if (candidate / WEIGHTS_FILE).is_file():
+        if (candidate / CARD_FILE).is_file():  # a routed model has no weights file of its own
             model = load_model(candidate)
             if model.weights_sha256 == reference["sha256"]:
                 return model
