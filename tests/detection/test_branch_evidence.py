@@ -8,10 +8,10 @@ import jsonschema
 import pytest
 import torch
 
-from facetrust.bundled import default_model_path
 from facetrust.detection.scanner import Scanner
 from facetrust.models import create_model
 from facetrust.models.checkpoint import load_model, save_model
+from tests.conftest import bundled_network
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((REPO / "src/facetrust/detection/verdict.schema.json").read_text())
@@ -23,7 +23,7 @@ def two_branch_folder(tmp_path_factory):
     torch.manual_seed(0)
     module = create_model("mobilenet_v2_two_branch").eval()  # ImageNet features: random ones all but vanish
     torch.nn.init.normal_(module.patch_head[1].weight, std=0.5)
-    card = load_model(default_model_path(), backend="torch").card
+    card = load_model(bundled_network(), backend="torch").card
     card = card.model_copy(update={"architecture": "mobilenet_v2_two_branch", "model_options": {}})
     return save_model(tmp_path_factory.mktemp("two-branch"), module, card)
 
@@ -39,5 +39,5 @@ def test_each_face_names_each_branchs_share_and_they_add_up_to_its_logit(two_bra
 
 
 def test_a_one_branch_detectors_verdicts_carry_no_evidence_shares():
-    record = Scanner().scan(FAKE).to_dict()
+    record = Scanner(load_model(bundled_network())).scan(FAKE).to_dict()
     assert "evidence" not in record["faces"][0]

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import cv2
+import jsonschema
 import numpy as np
 import pytest
 import yaml
@@ -113,3 +114,18 @@ def test_a_routed_card_without_its_floor_names_the_folder(routed, tmp_path):
     (copy / "model.json").write_text(json.dumps(card))
     with pytest.raises(FacetrustError, match=f"{copy}.*floor"):
         load_model(copy)
+
+
+def test_a_scan_record_names_the_branch_that_judged_each_face(routed, tmp_path):
+    from facetrust.detection import Scanner
+
+    photo = REPO / "examples/real_00020.jpg"
+    blurred = tmp_path / "blurred.png"
+    cv2.imwrite(str(blurred), cv2.GaussianBlur(cv2.imread(str(photo)), (0, 0), 5))
+    scanner = Scanner(load_model(routed[2]))
+    sharp_face, soft_face = (scanner.scan(path).faces[0] for path in (photo, blurred))
+    assert list(sharp_face.evidence) == ["sharp"] and list(soft_face.evidence) == ["soft"]
+    for face in (sharp_face, soft_face):  # the one branch holds the face's whole calibrated logit
+        assert sum(face.evidence.values()) == pytest.approx(np.log(face.p_fake / (1 - face.p_fake)), abs=1e-4)
+    schema = json.loads((REPO / "src/facetrust/detection/verdict.schema.json").read_text())
+    jsonschema.validate(scanner.scan(blurred).to_dict(), schema)

@@ -224,6 +224,8 @@ def _describe_scan(record: dict) -> str:
         side = min(face["box"][2] - face["box"][0], face["box"][3] - face["box"][1])
         floor = record["model"].get("smallest_face")
         small = f" (under {floor} px: too small to judge)" if floor and side < floor else ""
+        soft = (" (soft face: judged by the branch trained on blurred photos)"
+                if "soft" in face.get("evidence", {}) else "")
         lines.append(f"  {where}face {k}: {face['verdict']}{small} P(fake) {face['p_fake']:.3f} box {box} "
-                     f"[{face['source']}]{expression}")
+                     f"[{face['source']}]{expression}{soft}")
     return "\n".join(lines)

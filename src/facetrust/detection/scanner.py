@@ -210,7 +210,7 @@ class Scanner:
     @staticmethod
     def _score(model: LoadedModel, crops: list, with_features: bool) -> tuple:
         """(P(fake), branch evidence, features, logits) of these crops. One pass gives every face its P(fake), the
-        temporal model its frame features and a two-branch model's verdicts what each branch added."""
+        temporal model its frame features and a two-branch or routed model's verdicts which branch added what."""
         if not crops:
             return np.zeros(0), [], None, None
         if model.has_branches or with_features:
@@ -218,7 +218,7 @@ class Scanner:
             p_fake = sigmoid(logits, model.card.temperature)
         else:
             features, logits, p_fake = None, None, model.p_fake(crops)
-        return p_fake, model.evidence(features) if model.has_branches else [None] * len(crops), features, logits
+        return p_fake, model.face_evidence(crops, features, p_fake), features, logits
 
     def _explain(self, inputs: list[FacesResult], verdicts: list[list[FaceVerdict]], located: list) -> int:
         """Heatmaps for every face of an image and the most suspicious face of a video; returns how many.

@@ -112,6 +112,11 @@ class LoadedModel:
         scaled = {name: share.float().numpy() / self.card.temperature for name, share in shares.items()}
         return [{name: float(values[row]) for name, values in scaled.items()} for row in range(len(features))]
 
+    def face_evidence(self, crops: list, features: np.ndarray | None, p_fake: np.ndarray) -> list[dict | None]:
+        """Per face, which kinds of evidence made its calibrated logit and how much each added (None for models of
+        one kind): a two-branch model's shares of these `features`; a routed model overrides it."""
+        return self.evidence(features) if self.has_branches else [None] * len(crops)
+
     @property
     def name(self) -> str:
         return self.card.name

@@ -92,6 +92,13 @@ class RoutedModel(LoadedModel):
                                  "branches cannot form one track; video models need branches of one architecture")
         return np.stack([f for f, _ in pairs]), np.asarray([logit for _, logit in pairs], dtype=np.float32)
 
+    def face_evidence(self, crops: list, features: np.ndarray | None, p_fake: np.ndarray) -> list[dict | None]:
+        """The branch that judged each face, holding the face's whole calibrated logit, so a record says whether
+        the face counted as soft (blurred) and went to the branch trained for it."""
+        p = np.clip(np.asarray(p_fake, dtype=np.float64), 1e-7, 1 - 1e-7)
+        return [{SOFT if soft else SHARP: float(np.log(q / (1 - q)))} for soft, q in zip(self.to_soft(crops), p,
+                                                                                           strict=True)]
+
     @property
     def module(self) -> nn.Module:
         raise FacetrustError(f"{self.name}: a routed model is two networks, each face scored by one; use its "
