@@ -75,7 +75,8 @@ function show(record, imageUrl) {
     const where = face.time === undefined ? face.box.map(Math.round).join(", ")
       : `${face.time} s` + (face.track === undefined ? "" : `, track ${face.track}`);
     return `<tr><td>${k + 1}</td><td><span class="badge ${face.verdict}">${face.verdict}</span></td>` +
-      `<td><span class="bar" style="width:${Math.round(80 * face.p_fake)}px"></span>${percent(face.p_fake)}</td>` +
+      `<td><span class="bar" style="width:${Math.round(80 * face.p_fake)}px"></span>${percent(face.p_fake)}` +
+      `${face.evidence && "soft" in face.evidence ? " (soft face: judged by the branch trained on blurred photos)" : ""}</td>` +
       `<td>${where}</td><td>${expression(face)}</td><td>${heatmap(face)}</td></tr>`;
   });
   $("#faces tbody").innerHTML = rows.join("");
