@@ -56,7 +56,9 @@ def save_robustness(path: Path, robustness: dict, clean: dict) -> Path:
         axis.set_xticks(range(len(labels)), labels, fontsize=8)
         axis.set(title=name, xlabel=block["unit"], ylim=(0, 1.02))
         axis.axhline(0.5, color="grey", linewidth=0.5)
-    axes[0, 0].legend(loc="lower left", fontsize=8)
+    figure.tight_layout()  # before the legend, which goes below the panels so it covers no line
+    figure.legend(*axes[0, 0].get_legend_handles_labels(), loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3,
+                  fontsize=8, frameon=False)
     return save_figure(figure, path)
 
 
