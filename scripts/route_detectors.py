@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import facetrust
-from facetrust.models.card import CARD_FILE, ModelCard, read_card, write_card
+from facetrust.models.card import CARD_FILE, ROUTED, ModelCard, read_card, write_card
 from facetrust.models.checkpoint import WEIGHTS_FILE, load_model
-from facetrust.models.routed import ROUTED, SHARP, SOFT, check_branches
+from facetrust.models.routed import SHARP, SOFT, check_branches, load_routed
 from facetrust.training import read_config
 from facetrust.training.recipe import face_crop
 from facetrust.training.trainer import calibrated_card, split_crops
@@ -60,8 +60,7 @@ def main() -> None:
                       "sha256": hashlib.sha256((source / WEIGHTS_FILE).read_bytes()).hexdigest()}
                for (name, c), source in zip(cards.items(), (args.sharp, args.soft), strict=True)}}},
         "code_version": facetrust.__version__, "created": datetime.now(UTC).isoformat(timespec="seconds")})
-    write_card(folder, card)  # uncalibrated: the branches' logits are what the temperature is fitted on
-    routed = load_model(folder)
+    routed = load_routed(folder, card, load_model)  # uncalibrated: the branches' logits are what is fitted
     splits = split_crops(config, ("val", "test"))
     logits = {name: routed.logits(split.crops) for name, split in splits.items()}
     write_card(folder, ModelCard.model_validate({**card.model_dump(mode="json"),

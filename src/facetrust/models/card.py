@@ -23,6 +23,7 @@ from facetrust.models.preprocess import Preprocess
 
 CARD_FORMAT = "facetrust-model/1"
 CARD_FILE = "model.json"
+ROUTED = "routed"  # the architecture of a detector made of two detector folders (facetrust.models.routed)
 
 
 class _Card(BaseModel):

@@ -17,7 +17,7 @@ from facetrust.cache import cache_root
 from facetrust.embeddings import encode_crops
 from facetrust.errors import FacetrustError
 from facetrust.faces import CropMode, FaceFinder
-from facetrust.models.card import CARD_FILE, ModelCard, read_card, write_card
+from facetrust.models.card import CARD_FILE, ROUTED, ModelCard, read_card, write_card
 from facetrust.models.inference import channels_last, predict_features, predict_logits, sigmoid
 from facetrust.models.onnx_backend import cached_onnx_runner, checked_runner, exports_features
 from facetrust.models.preprocess import Preprocess
@@ -155,7 +155,7 @@ def load_model(path: str | Path, backend: Backend = "auto") -> LoadedModel:
     if not card_path.is_file():
         raise missing
     card = read_card(folder, ModelCard)
-    if card.architecture == "routed":  # two detectors in subfolders, no weights of its own
+    if card.architecture == ROUTED:  # two detectors in subfolders, no weights of its own
         from facetrust.models.routed import load_routed  # a routed model is made of loaded models: an import cycle
 
         return load_routed(folder, card, lambda branch: load_model(branch, backend))

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from facetrust.errors import FacetrustError
-from facetrust.models.card import CARD_FILE, ModelCard, read_card
+from facetrust.models.card import CARD_FILE, ROUTED, ModelCard, read_card
 from facetrust.models.heads import BackboneClassifier
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import create_model, register_model
@@ -35,7 +35,7 @@ def member_spec(folder: str | Path) -> dict:
     if not (Path(folder) / CARD_FILE).is_file():
         raise FacetrustError(f"{folder}: not a facetrust model folder (no {CARD_FILE})")
     card = read_card(Path(folder), ModelCard)
-    if card.architecture in ("ensemble", "routed"):
+    if card.architecture in ("ensemble", ROUTED):
         raise FacetrustError(f"{folder}: ensemble members must be single models, not ensembles or routed models")
     return {"name": card.name, "task": card.task, "architecture": card.architecture,
             "options": card.architecture_options, "preprocess": card.preprocess.to_dict(),

@@ -21,10 +21,9 @@ import numpy as np
 from torch import nn
 
 from facetrust.errors import FacetrustError
-from facetrust.models.card import ModelCard
+from facetrust.models.card import ROUTED, ModelCard
 from facetrust.models.checkpoint import LoadedModel
 
-ROUTED = "routed"
 SHARP, SOFT = "sharp", "soft"  # the subfolders of a routed model
 Result = TypeVar("Result")
 
