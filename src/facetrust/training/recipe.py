@@ -38,6 +38,10 @@ class TrainConfig:
     freeze_backbone: bool = False
     augment: bool = True
     augment_options: dict = field(default_factory=dict)  # overrides of Augment's fields, e.g. {"jpeg": 0.2}
+    # Select the epoch and fit temperature and threshold on validation crops degraded by this augmentation (seeded
+    # per face): a specialist that only ever judges one kind of face (the routed model's soft branch judges blurred
+    # ones) must be chosen on that kind, not on clean faces it will never see
+    validate_augmented: bool = False
     patience: int = 4
     seed: int = 0
     detector: str = DEFAULT_DETECTOR

@@ -71,6 +71,10 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
     if not workers.leader:
         workers.wait_for_all()  # the leader finds the faces first; the others then read its crop cache
     splits, duplicates, skipped = _load_splits(config, preprocess, progress)
+    if config.validate_augmented:
+        if splits["val"].encodings is not None:
+            raise FacetrustError(f"validate_augmented: {config.model} reads face encodings of the clean crops")
+        splits["val"] = augmented_copy(splits["val"], augment, config.seed)
     if workers.leader:
         workers.wait_for_all()
     torch.manual_seed(config.seed)  # here, not earlier: building a face detector on a crop-cache miss draws numbers too
@@ -174,6 +178,12 @@ def _load_splits(config: TrainConfig, preprocess: Preprocess, progress: bool,
     duplicates = {"summary": report.summary(), "dropped": [str(p) for p in report.dropped]}
     skipped = [item for crop_set in splits.values() for item in crop_set.skipped]
     return splits, duplicates, skipped
+
+
+def augmented_copy(crop_set: CropSet, augment: Augment, seed: int) -> CropSet:
+    """The crop set with every crop augmented once, seeded by its position: the same copy every run and epoch."""
+    crops = [augment(crop, np.random.default_rng([seed, index, 4])) for index, crop in enumerate(crop_set.crops)]
+    return replace(crop_set, crops=crops)
 
 
 def validation_crops(config: TrainConfig, progress: bool = True) -> CropSet:
