@@ -2,11 +2,14 @@
 blurred, noisy, re-compressed or small, as users' photos often are.
 
 Usage: python scripts/validation_robustness.py --config configs/detector-general-j.yaml [--model DIR ...]
-(default: the bundled detector). Every validation face (self-blends left out) is degraded at each point of
-POINTS (the degradations of `facetrust report`, applied to the aligned crop, seeded per face) and scored; printed
-per model and point: the pooled ROC-AUC, the share of real faces called fake and of fakes caught at the model's
-own threshold, then the means over the points (docs/DETECTOR.md, candidate P's rule); then the share of real faces
-called fake per source and point, since a pooled rate can hide one kind of photo. Reads validation data only.
+[--at photo --cache DIR] (default model: the bundled detector). Every validation face (self-blends left out) is
+degraded at each point of POINTS (the degradations of `facetrust report`, seeded per face) and scored. `--at crop`
+(the default) degrades the aligned crop; `--at photo` degrades the whole photo before its face is found and cropped,
+as a user's photo is (the crops are kept in --cache, so a later run only scores). Printed per model and point: the
+pooled ROC-AUC, the share of real faces called fake and of fakes caught at the model's own threshold, then the means
+over the points (docs/DETECTOR.md, candidate P's rule); then the share of real faces called fake per source and
+point, and the worst source with at least MIN_REALS real faces (candidate S's rule), since a pooled rate can hide one
+kind of photo. Reads validation data only.
 """
 
 from __future__ import annotations
@@ -15,13 +18,17 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from facetrust.bundled import default_model_path
+from facetrust.data.face_crops import largest_face
 from facetrust.data.sources import SELF_BLEND
 from facetrust.evaluation.metrics import binary_metrics
+from facetrust.media import decode_image, read_input
 from facetrust.models.checkpoint import load_model
 from facetrust.report.degrade import DEGRADATIONS
 from facetrust.training import read_config
+from facetrust.training.recipe import face_crop
 from facetrust.training.trainer import validation_crops
 
 # Degradations at the aligned crop's scale. Downscaling to a quarter is left out: its faces (about 50 px) are under
@@ -29,35 +36,69 @@ from facetrust.training.trainer import validation_crops
 POINTS = (("blur", 1.0), ("blur", 2.0), ("blur", 3.0), ("noise", 5.0), ("noise", 10.0), ("noise", 20.0),
           ("jpeg", 50), ("jpeg", 30), ("downscale", 0.5))
 SEED = 0
+MIN_REALS = 40  # sources with fewer real validation faces are shown but not judged as the worst
 
 
-def degraded(crops: list[np.ndarray], name: str, strength: float) -> list[np.ndarray]:
+def degraded_crops(crops: list[np.ndarray], name: str, strength: float) -> list[np.ndarray]:
     """Each crop degraded by one point, its randomness (noise) seeded by the crop's position."""
     apply = DEGRADATIONS[name].apply
     return [apply(crop, strength, np.random.default_rng([SEED, index])) for index, crop in enumerate(crops)]
+
+
+def degraded_photos(paths: list[Path], finder, name: str, strength: float, cache: Path | None
+                    ) -> tuple[list[np.ndarray], np.ndarray]:
+    """Each photo degraded by one point (seeded by its position), then its largest face found and cropped; the
+    crops and the positions of the photos that still gave a face (kept in `cache` when given)."""
+    stored = cache / f"{name}-{strength:g}.npz" if cache else None
+    if stored and stored.exists():
+        saved = np.load(stored)
+        return list(saved["crops"]), saved["kept"]
+    apply, crops, kept = DEGRADATIONS[name].apply, [], []
+    for index, path in enumerate(tqdm(paths, desc=f"{name} {strength:g} at the photo", unit="photo")):
+        photo = apply(decode_image(read_input(path)).pixels, strength, np.random.default_rng([SEED, index]))
+        crop = largest_face(photo, str(path), finder)
+        if not isinstance(crop, str):
+            crops.append(crop)
+            kept.append(index)
+    if stored:
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(stored, crops=np.stack(crops), kept=np.asarray(kept))
+    return crops, np.asarray(kept)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--model", type=Path, action="append")
+    parser.add_argument("--at", choices=("crop", "photo"), default="crop")
+    parser.add_argument("--cache", type=Path, help="--at photo: keep the degraded photos' crops here")
     args = parser.parse_args()
-    val = validation_crops(read_config(args.config), progress=False)
+    config = read_config(args.config)
+    val = validation_crops(config, progress=False)
     keep = [i for i, sample in enumerate(val.samples) if sample.source != SELF_BLEND]
     crops, labels = [val.crops[i] for i in keep], np.asarray(val.labels)[keep]
     sources = np.array([val.samples[i].source for i in keep])
-    copies = {point: degraded(crops, *point) for point in POINTS}
-    print(f"{len(labels)} validation faces ({int((labels == 0).sum())} real)\n")
-    print("| model | point | ROC-AUC | real faces called fake | fakes caught |\n|---|---|---:|---:|---:|")
+    if args.at == "crop":
+        every = np.arange(len(crops))
+        copies = {point: (degraded_crops(crops, *point), every) for point in POINTS}
+    else:
+        paths, finder = [val.samples[i].path for i in keep], face_crop(config).finder(all_faces=False)
+        copies = {point: degraded_photos(paths, finder, *point, args.cache) for point in POINTS}
+    print(f"{len(labels)} validation faces ({int((labels == 0).sum())} real), degraded at the {args.at}")
+    for point, (_, kept) in copies.items():
+        if len(kept) < len(labels):
+            print(f"  {point[0]} {point[1]}: no face found in {len(labels) - len(kept)} degraded photos (left out)")
+    print("\n| model | point | ROC-AUC | real faces called fake | fakes caught |\n|---|---|---:|---:|---:|")
     by_source = {}
     for folder in args.model or [default_model_path()]:
         model = load_model(folder)
         rows = {}
-        for point, images in [(("none", ""), crops), *copies.items()]:
+        for point, (images, kept) in [(("none", ""), (crops, np.arange(len(crops)))), *copies.items()]:
             p_fake = model.p_fake(images)
-            metrics = binary_metrics(labels, p_fake, model.card.threshold)
+            metrics = binary_metrics(labels[kept], p_fake, model.card.threshold)
             rows[point] = metrics
-            by_source[model.name, folder, point] = real_called_fake(p_fake >= model.card.threshold, labels, sources)
+            by_source[model.name, folder, point] = real_called_fake(p_fake >= model.card.threshold, labels[kept],
+                                                                    sources[kept])
             print(f"| {model.name} ({folder}) | {point[0]} {point[1]} | {metrics['roc_auc']:.3f} | "
                   f"{metrics['fpr']:.3f} | {metrics['recall']:.3f} |", flush=True)
         means = {key: np.mean([rows[point][key] for point in POINTS]) for key in ("roc_auc", "fpr", "recall")}
@@ -72,15 +113,20 @@ def real_called_fake(called: np.ndarray, labels: np.ndarray, sources: np.ndarray
 
 
 def print_by_source(by_source: dict, real_sources: np.ndarray) -> None:
-    """Real faces called fake per source (rows) and point (columns), each model at its own threshold."""
+    """Real faces called fake per source (rows) and point (columns), each model at its own threshold, and the worst
+    source with at least MIN_REALS real faces."""
     points = [("none", ""), *POINTS]
+    judged = [s for s in sorted(set(real_sources)) if (real_sources == s).sum() >= MIN_REALS]
     print("\nreal faces called fake, per source (its number of real validation faces)\n")
     print("| model | source | " + " | ".join(f"{name} {strength}".strip() for name, strength in points) + " |")
     print("|---|---|" + "---:|" * len(points))
     for name, folder in dict.fromkeys((name, folder) for name, folder, _ in by_source):
         for source in sorted(set(real_sources)):
-            cells = " | ".join(f"{by_source[name, folder, point][source]:.3f}" for point in points)
+            cells = " | ".join(f"{by_source[name, folder, point].get(source, np.nan):.3f}" for point in points)
             print(f"| {name} ({folder}) | {source} ({int((real_sources == source).sum())}) | {cells} |")
+        worst = " | ".join(f"{max(by_source[name, folder, point].get(s, np.nan) for s in judged):.3f}"
+                           for point in points)
+        print(f"| {name} ({folder}) | **worst of {', '.join(judged)}** | {worst} |")
 
 
 if __name__ == "__main__":

@@ -141,3 +141,22 @@ def test_ema_weights_are_the_ones_selected_and_kept_for_resuming(shared_data, tm
     shipped = load_file(str(tmp_path / "run/best.safetensors"))
     assert all(torch.equal(shipped[k], saved["ema"][k]) for k in shipped)
     assert not all(torch.equal(shipped[k], saved["model"][k]) for k in shipped if k.endswith("weight"))
+
+
+def test_validation_augmented_once_seeded_per_face_for_specialists(shared_data, tmp_path, monkeypatch):
+    from facetrust.data.augment import Augment
+    from facetrust.training.trainer import augmented_copy, split_crops
+
+    val = split_crops(tiny_config(shared_data, tmp_path), ("val",), progress=False)["val"]
+    soft = Augment(blur=1.0, blur_sigma=(3.0, 3.0), jpeg=0)
+    first, again = augmented_copy(val, soft, seed=0), augmented_copy(val, soft, seed=0)
+    assert all((a == b).all() for a, b in zip(first.crops, again.crops, strict=True))  # the same copy every epoch
+    assert not any((a == b).all() for a, b in zip(first.crops, val.crops, strict=True))
+    assert first.samples == val.samples and len(first.crops) == len(val.crops)
+    chosen_on = []
+    monkeypatch.setattr(trainer_module, "augmented_copy",
+                        lambda crop_set, augment, seed: chosen_on.append(augment) or crop_set)
+    config = tiny_config(shared_data, tmp_path / "run")
+    config.epochs, config.validate_augmented, config.augment_options = 1, True, {"blur": 1.0}
+    train(config, progress=False)
+    assert [augment.blur for augment in chosen_on] == [1.0]  # the run's own augmentation, applied to validation

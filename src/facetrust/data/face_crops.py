@@ -67,7 +67,7 @@ def crop_samples(samples: list[Sample], finder: FaceFinder, desc: str = "finding
         digest = hashlib.sha256(data).hexdigest() if data else ""
         outcome = cache.get(digest) if digest else None
         if outcome is None:
-            outcome = _largest_face(data or sample.path, str(sample.path), finder)
+            outcome = largest_face(data or sample.path, str(sample.path), finder)
             if digest:
                 cache.put(digest, outcome)
         if isinstance(outcome, str):
@@ -85,7 +85,8 @@ def _read_once(path: Path) -> bytes | None:
     return path.read_bytes()
 
 
-def _largest_face(source: bytes | Path, name: str, finder: FaceFinder) -> np.ndarray | str:
+def largest_face(source: bytes | Path | np.ndarray, name: str, finder: FaceFinder) -> np.ndarray | str:
+    """The crop of the image's largest face, or why there is none."""
     found = find_faces_or_error(source, finder, name=name, frames=1)
     if isinstance(found, MediaError):
         return found.problem
