@@ -106,6 +106,20 @@ def test_branches_that_crop_faces_differently_are_refused(routed, tmp_path):
         load_model(copy)
 
 
+def test_a_branch_reads_the_shared_crop_with_its_own_preprocessing_and_views(routed, crops, tmp_path):
+    copy = tmp_path / "routed"
+    shutil.copytree(routed[2], copy)
+    card_path = copy / "soft/model.json"
+    card = json.loads(card_path.read_text())
+    card["preprocess"].update(mean=[0.5, 0.5, 0.5], std=[0.5, 0.5, 0.5], interpolation="bicubic")
+    card["tta"] = "flip"  # a single network as the soft branch, beside a pair scored on single views
+    card_path.write_text(json.dumps(card))
+    model, soft = load_model(copy), load_model(copy / "soft")
+    blurred = crops[1]
+    assert np.allclose(model.logits(blurred), soft.logits(blurred) / soft.card.temperature, atol=1e-5)
+    assert model.soft.tta == "flip" and list(model.soft.preprocess.mean) == [0.5] * 3 and model.sharp.tta is None
+
+
 def test_a_routed_card_without_its_floor_names_the_folder(routed, tmp_path):
     copy = tmp_path / "routed"
     shutil.copytree(routed[2], copy)

@@ -38,15 +38,14 @@ def sharpness(crop: np.ndarray) -> float:
 
 
 def check_branches(sharp: ModelCard, soft: ModelCard) -> None:
-    """Both branches must be detectors that read the same face crop the same way: the scanner crops once."""
+    """Both branches must be detectors of the same face crop: the scanner crops once."""
     for card in (sharp, soft):
         if card.task != "detector" or card.architecture == ROUTED:
             raise FacetrustError(f"{card.name}: a routed model's branches are detectors, not {card.architecture} "
                                  f"{card.task} models")
-    for name in ("preprocess", "faces", "tta"):
-        if getattr(sharp, name) != getattr(soft, name):
-            raise FacetrustError(f"{sharp.name} and {soft.name} differ in {name}: a routed model crops and reads "
-                                 "each face once, so both branches must read it alike")
+    if sharp.faces != soft.faces:
+        raise FacetrustError(f"{sharp.name} and {soft.name} differ in faces: a routed model crops each face once, so "
+                             "both branches must crop alike (each resizes, normalises and views the crop its own way)")
 
 
 @dataclass

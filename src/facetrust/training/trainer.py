@@ -71,10 +71,6 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
     if not workers.leader:
         workers.wait_for_all()  # the leader finds the faces first; the others then read its crop cache
     splits, duplicates, skipped = _load_splits(config, preprocess, progress)
-    if config.validate_augmented:
-        if splits["val"].encodings is not None:
-            raise FacetrustError(f"validate_augmented: {config.model} reads face encodings of the clean crops")
-        splits["val"] = augmented_copy(splits["val"], augment, config.seed)
     if workers.leader:
         workers.wait_for_all()
     torch.manual_seed(config.seed)  # here, not earlier: building a face detector on a crop-cache miss draws numbers too
@@ -168,6 +164,10 @@ def _load_splits(config: TrainConfig, preprocess: Preprocess, progress: bool,
               if name in wanted}
     if config.self_blend:
         _prepare_self_blends(splits, config, progress)
+    if config.validate_augmented and "val" in splits:
+        if model_entry(config.model).needs_encodings:
+            raise FacetrustError(f"validate_augmented: {config.model} reads face encodings, made of clean crops")
+        splits["val"] = augmented_copy(splits["val"], _augment(config), config.seed)
     if model_entry(config.model).needs_encodings:
         for crop_set in splits.values():
             crop_set.encodings = encode_crops(crop_set.crops, progress=progress)
