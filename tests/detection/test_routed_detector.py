@@ -16,7 +16,7 @@ import yaml
 
 from facetrust.errors import FacetrustError
 from facetrust.models.checkpoint import load_model
-from facetrust.models.routed import RoutedModel, sharpness
+from facetrust.models.routed import SMOOTHING_SIGMA, RoutedModel, noise_level, sharpness
 from facetrust.training import TrainConfig, train
 from tests.conftest import copy_k140_test_faces
 
@@ -118,6 +118,31 @@ def test_a_branch_reads_the_shared_crop_with_its_own_preprocessing_and_views(rou
     blurred = crops[1]
     assert np.allclose(model.logits(blurred), soft.logits(blurred) / soft.card.temperature, atol=1e-5)
     assert model.soft.tta == "flip" and list(model.soft.preprocess.mean) == [0.5] * 3 and model.sharp.tta is None
+
+
+def test_noise_level_reads_grain_not_edges(crops):
+    face = crops[0][0]
+    rng = np.random.default_rng(0)
+    grainy = (face + rng.normal(0, 12, face.shape)).clip(0, 255).astype(np.uint8)
+    luma = 12 * np.sqrt(0.299 ** 2 + 0.587 ** 2 + 0.114 ** 2)  # the grey image's share of noise drawn per channel
+    assert noise_level(face) < 4 < noise_level(grainy)
+    assert abs(noise_level(grainy) - luma) < 1.5  # edges of the face barely count
+
+
+def test_grainy_faces_are_smoothed_and_judged_by_the_soft_branch_over_the_noise_ceiling(routed, crops, tmp_path):
+    copy = tmp_path / "routed"
+    shutil.copytree(routed[2], copy)
+    card = json.loads((copy / "model.json").read_text())
+    card["architecture_options"]["noise_ceiling"] = 6.0  # over these whole small photos' own (2-3.5)
+    (copy / "model.json").write_text(json.dumps(card))
+    rng = np.random.default_rng(1)
+    sharp = crops[0]
+    grainy = [(c + rng.normal(0, 20, c.shape)).clip(0, 255).astype(np.uint8) for c in sharp]
+    model, without, soft = load_model(copy), load_model(routed[2]), load_model(copy / "soft")
+    assert model.to_soft(grainy).all() and not without.to_soft(grainy).any() and not model.to_soft(sharp).any()
+    smoothed = [cv2.GaussianBlur(c, (0, 0), SMOOTHING_SIGMA) for c in grainy]
+    assert np.allclose(model.logits(grainy), soft.logits(smoothed) / soft.card.temperature, atol=1e-5)
+    assert np.allclose(model.logits(sharp), without.logits(sharp), atol=1e-6)  # clean faces route as before
 
 
 def test_a_routed_card_without_its_floor_names_the_folder(routed, tmp_path):
