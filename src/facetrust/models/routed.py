@@ -91,8 +91,7 @@ class RoutedModel(LoadedModel):
         """`run(branch, its crops)` for each branch (grainy crops smoothed for the soft one), the results put back
         in the crops' order."""
         soft, grainy = self.routes(crops)
-        shown = [cv2.GaussianBlur(crop, (0, 0), SMOOTHING_SIGMA) if smooth else crop
-                 for crop, smooth in zip(crops, grainy, strict=True)]
+        shown = [_smoothed(crop) if smooth else crop for crop, smooth in zip(crops, grainy, strict=True)]
         results: list = [None] * len(crops)
         for branch, chosen in ((self.sharp, ~soft), (self.soft, soft)):
             rows = np.flatnonzero(chosen)
@@ -106,16 +105,16 @@ class RoutedModel(LoadedModel):
         return np.asarray(scores, dtype=np.float32)
 
     def features(self, crops: list) -> tuple[np.ndarray, np.ndarray]:
-        """Each face's penultimate features and calibrated logit from its branch (the branches' features must
-        have one size: the same architectures)."""
-        pairs = self.per_route(crops, lambda branch, chosen: list(zip(*_features(branch, chosen), strict=True)))
-        if not pairs:
-            width = self.sharp.features([])[0].shape[1]
-            return np.zeros((0, width), np.float32), np.zeros(0, np.float32)
-        if len({features.shape for features, _ in pairs}) > 1:
-            raise FacetrustError(f"{self.name}: its branches' features differ in size, so frames judged by different "
-                                 "branches cannot form one track; video models need branches of one architecture")
-        return np.stack([f for f, _ in pairs]), np.asarray([logit for _, logit in pairs], dtype=np.float32)
+        """Each face's penultimate features from one network, the sharp branch's, whichever branch judged the face
+        (two networks' features are two spaces: an embedding map or a video track must compare like with like),
+        and its routed calibrated logit."""
+        features, logits = _features(self.sharp, crops)
+        soft, grainy = self.routes(crops)
+        rows = np.flatnonzero(soft)
+        if len(rows):
+            shown = [_smoothed(crops[i]) if grainy[i] else crops[i] for i in rows]
+            logits[rows] = self.soft.logits(shown) / self.soft.card.temperature
+        return features, logits
 
     def face_evidence(self, crops: list, features: np.ndarray | None, p_fake: np.ndarray) -> list[dict | None]:
         """The branch that judged each face, holding the face's whole calibrated logit, so a record says whether
@@ -136,6 +135,10 @@ class RoutedModel(LoadedModel):
     @property
     def has_branches(self) -> bool:
         return False
+
+
+def _smoothed(crop: np.ndarray) -> np.ndarray:
+    return cv2.GaussianBlur(crop, (0, 0), SMOOTHING_SIGMA)
 
 
 def _features(branch: LoadedModel, crops: list) -> tuple[np.ndarray, np.ndarray]:
