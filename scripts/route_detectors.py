@@ -1,7 +1,8 @@
 """Make a routed detector: faces under a sharpness floor judged by one detector, every other face by another.
 
 Usage: python scripts/route_detectors.py --config configs/detector-general-j.yaml --sharp DIR --soft DIR
-                                         --floor 20 [--noise-ceiling 4] --name NAME --out runs/detector-r
+                                         --floor 20 [--sharpness photo] [--noise-ceiling 4] --name NAME
+                                         --out runs/detector-r
 `<out>/model` holds the routed card and the two detectors' folders (`sharp/`, `soft/`, copied byte for byte); its
 temperature and threshold are fitted on the recipe's validation crops exactly as every detector's
 (`trainer.calibrated_card`), from each face's calibrated logit given by its branch (`facetrust.models.routed`;
@@ -33,6 +34,8 @@ def main() -> None:
     parser.add_argument("--soft", type=Path, required=True, help="the detector for faces under the floor")
     parser.add_argument("--floor", type=float, required=True, help="sharpness (facetrust.models.routed.sharpness) "
                         "under which a face goes to --soft")
+    parser.add_argument("--sharpness", choices=("centre", "photo"), default="centre", help="photo: read sharpness "
+                        "on the photo's pixels only, not on the aligner's frame (docs/DETECTOR.md, 'Candidate U')")
     parser.add_argument("--noise-ceiling", type=float, help="noise level (facetrust.models.routed.noise_level) over "
                         "which a face is smoothed and goes to --soft too (docs/DETECTOR.md, 'Candidate T')")
     parser.add_argument("--name", required=True, help="the routed model's name (its branches' are in its card)")
@@ -55,7 +58,8 @@ def main() -> None:
         "version": datetime.now(UTC).strftime("%Y%m%d-%H%M%S"),
         "architecture": ROUTED,
         "architecture_options": {"floor": args.floor, SHARP: SHARP, SOFT: SOFT,
-                                 **({"noise_ceiling": args.noise_ceiling} if args.noise_ceiling is not None else {})},
+                                 **({"noise_ceiling": args.noise_ceiling} if args.noise_ceiling is not None else {}),
+                                 **({"sharpness": args.sharpness} if args.sharpness != "centre" else {})},
         "temperature": 1.0, "threshold": None, "smallest_face": None, "metrics": {},
         "training": {"config": asdict(config), "routed": {
             "rule": "faces with sharpness under the floor go to the soft branch, docs/DETECTOR.md 'Candidate R'" + (

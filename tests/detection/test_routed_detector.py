@@ -121,6 +121,35 @@ def test_a_branch_reads_the_shared_crop_with_its_own_preprocessing_and_views(rou
     assert model.soft.tta == "flip" and list(model.soft.preprocess.mean) == [0.5] * 3 and model.sharp.tta is None
 
 
+def framed(crop: np.ndarray) -> np.ndarray:
+    """The crop as the aligner leaves a tight photo: black where the photo ended, the edge inside the centre half."""
+    out = crop.copy()
+    out[:, : int(0.4 * crop.shape[1])] = 0
+    return out
+
+
+def test_sharpness_on_the_photo_ignores_the_aligners_frame(crops):
+    sharp, blurred = crops
+    assert sharpness(framed(blurred[0])) >= FLOOR > sharpness(framed(blurred[0]), skip_frame=True)  # edge, not face
+    assert sharpness(framed(sharp[0]), skip_frame=True) >= FLOOR
+    assert sharpness(sharp[0], skip_frame=True) == sharpness(sharp[0])  # no frame, same number
+    assert sharpness(np.zeros((64, 64, 3), np.uint8), skip_frame=True) == 0.0
+
+
+def test_a_card_can_route_by_the_photos_sharpness(routed, crops, tmp_path):
+    copy = tmp_path / "routed"
+    shutil.copytree(routed[2], copy)
+    card = json.loads((copy / "model.json").read_text())
+    card["architecture_options"]["sharpness"] = "photo"
+    (copy / "model.json").write_text(json.dumps(card))
+    faces = [framed(crop) for crop in crops[1]]
+    assert load_model(copy).to_soft(faces).all() and not load_model(routed[2]).to_soft(faces).any()
+    card["architecture_options"]["sharpness"] = "edges"
+    (copy / "model.json").write_text(json.dumps(card))
+    with pytest.raises(FacetrustError, match="'centre' or 'photo'"):
+        load_model(copy)
+
+
 def test_noise_level_reads_grain_not_edges(crops):
     face = crops[0][0]
     rng = np.random.default_rng(0)

@@ -28,14 +28,24 @@ SHARP, SOFT = "sharp", "soft"  # the subfolders of a routed model
 Result = TypeVar("Result")
 
 
-def sharpness(crop: np.ndarray) -> float:
+def sharpness(crop: np.ndarray, skip_frame: bool = False) -> float:
     """Variance of the Laplacian of the grey centre half of an RGB uint8 crop: low when the face is blurred (and
-    for some natively smooth fakes), read where the face is rather than on the background."""
-    return float(cv2.Laplacian(_centre_grey(crop), cv2.CV_64F).var())
+    for some natively smooth fakes), read where the face is rather than on the background. With `skip_frame`, read
+    on the photo's pixels only: the black frame the aligner adds where a tight photo ends (pixels exactly 0) and the
+    band around its edge are left out, since that straight edge would read as sharp however blurred the face is
+    (docs/DETECTOR.md, "Candidate U"); a centre that is nearly all frame reads 0."""
+    laplacian = cv2.Laplacian(_centre_grey(crop), cv2.CV_64F)
+    if not skip_frame:
+        return float(laplacian.var())
+    frame = cv2.dilate((crop.max(axis=2) == 0).astype(np.uint8), _FRAME_BAND)
+    height, width = frame.shape
+    photo = frame[height // 4:3 * height // 4, width // 4:3 * width // 4] == 0
+    return float(laplacian[photo].var()) if photo.mean() >= 0.1 else 0.0
 
 
 # Immerkaer's kernel: zero response to edges of first and second order, so what it measures in a face is grain
 _NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float64)
+_FRAME_BAND = np.ones((7, 7), np.uint8)  # 3 px each side of the frame: the aligner's interpolated edge
 SMOOTHING_SIGMA = 2.0  # px at the crop: a grainy face is blurred this much before the soft branch judges it
 
 
@@ -75,12 +85,14 @@ class RoutedModel(LoadedModel):
     soft: LoadedModel | None = None
     floor: float = 0.0
     noise_ceiling: float | None = None
+    skip_frame: bool = False  # read `sharpness` on the photo's pixels only (card option sharpness: photo)
 
     def routes(self, crops: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Which crops go to the soft branch, and which of those because they are over the noise ceiling."""
         grainy = np.zeros(len(crops), dtype=bool) if self.noise_ceiling is None else np.array(
             [noise_level(crop) > self.noise_ceiling for crop in crops], dtype=bool)
-        return np.array([sharpness(crop) < self.floor for crop in crops], dtype=bool) | grainy, grainy
+        soft = np.array([sharpness(crop, self.skip_frame) < self.floor for crop in crops], dtype=bool)
+        return soft | grainy, grainy
 
     def to_soft(self, crops: Sequence[np.ndarray]) -> np.ndarray:
         """Which crops go to the soft branch."""
@@ -152,14 +164,17 @@ def load_routed(folder: Path, card: ModelCard, load: Callable[[Path], LoadedMode
     try:
         floor = float(routes["floor"])
         ceiling = None if routes.get("noise_ceiling") is None else float(routes["noise_ceiling"])
+        skip_frame = {"centre": False, "photo": True}[routes.get("sharpness", "centre")]
         sharp, soft = (load(folder / str(routes[name])) for name in (SHARP, SOFT))
     except (KeyError, TypeError, ValueError) as exc:
         raise FacetrustError(f"{folder}: a routed model's card needs 'floor', '{SHARP}' and '{SOFT}' in its "
-                             f"architecture_options ({type(exc).__name__}: {exc})") from None
+                             f"architecture_options, and 'sharpness' (if given) 'centre' or 'photo' "
+                             f"({type(exc).__name__}: {exc})") from None
     check_branches(sharp.card, soft.card)
     if card.preprocess != sharp.card.preprocess or card.faces != sharp.card.faces:
         raise FacetrustError(f"{folder}: the routed card's crop or preprocessing differs from its branches'")
-    routing = f"{floor}" if ceiling is None else f"{floor} {ceiling}"
+    routing = " ".join([str(floor), *([str(ceiling)] if ceiling is not None else []),
+                        *(["photo"] if skip_frame else [])])
     digest = hashlib.sha256(f"{sharp.weights_sha256} {soft.weights_sha256} {routing}".encode()).hexdigest()
     return RoutedModel(None, card, folder=folder, weights_sha256=digest, sharp=sharp, soft=soft, floor=floor,
-                       noise_ceiling=ceiling)
+                       noise_ceiling=ceiling, skip_frame=skip_frame)
