@@ -71,7 +71,8 @@ def main() -> None:
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--model", type=Path, action="append")
     parser.add_argument("--at", choices=("crop", "photo"), default="crop")
-    parser.add_argument("--cache", type=Path, help="--at photo: keep the degraded photos' crops here")
+    parser.add_argument("--cache", type=Path, help="--at photo: keep the degraded photos' crops here, one file a "
+                        "point (read back as they are: use a new folder when the recipe or its data change)")
     args = parser.parse_args()
     config = read_config(args.config)
     val = validation_crops(config, progress=False)

@@ -26,6 +26,10 @@ from facetrust.models.checkpoint import LoadedModel
 
 SHARP, SOFT = "sharp", "soft"  # the subfolders of a routed model
 Result = TypeVar("Result")
+# Immerkaer's kernel: zero response to edges of first and second order, so what it measures in a face is grain
+_NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float64)
+_FRAME_BAND = np.ones((7, 7), np.uint8)  # 3 px each side of the frame: the aligner's interpolated edge
+SMOOTHING_SIGMA = 2.0  # px at the crop: a grainy face is blurred this much before the soft branch judges it
 
 
 def sharpness(crop: np.ndarray, skip_frame: bool = False) -> float:
@@ -41,12 +45,6 @@ def sharpness(crop: np.ndarray, skip_frame: bool = False) -> float:
     height, width = frame.shape
     photo = frame[height // 4:3 * height // 4, width // 4:3 * width // 4] == 0
     return float(laplacian[photo].var()) if photo.mean() >= 0.1 else 0.0
-
-
-# Immerkaer's kernel: zero response to edges of first and second order, so what it measures in a face is grain
-_NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float64)
-_FRAME_BAND = np.ones((7, 7), np.uint8)  # 3 px each side of the frame: the aligner's interpolated edge
-SMOOTHING_SIGMA = 2.0  # px at the crop: a grainy face is blurred this much before the soft branch judges it
 
 
 def noise_level(crop: np.ndarray) -> float:
