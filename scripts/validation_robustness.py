@@ -125,9 +125,10 @@ def print_by_source(by_source: dict, real_sources: np.ndarray) -> None:
         for source in sorted(set(real_sources)):
             cells = " | ".join(f"{by_source[name, folder, point].get(source, np.nan):.3f}" for point in points)
             print(f"| {name} ({folder}) | {source} ({int((real_sources == source).sum())}) | {cells} |")
-        worst = " | ".join(f"{max(by_source[name, folder, point].get(s, np.nan) for s in judged):.3f}"
-                           for point in points)
-        print(f"| {name} ({folder}) | **worst of {', '.join(judged)}** | {worst} |")
+        if judged:
+            worst = " | ".join(f"{max(by_source[name, folder, point].get(s, np.nan) for s in judged):.3f}"
+                               for point in points)
+            print(f"| {name} ({folder}) | **worst of {', '.join(judged)}** | {worst} |")
 
 
 if __name__ == "__main__":

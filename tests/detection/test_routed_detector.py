@@ -150,6 +150,24 @@ def test_a_card_can_route_by_the_photos_sharpness(routed, crops, tmp_path):
         load_model(copy)
 
 
+def test_robustness_at_the_photo_degrades_before_the_face_is_found(routed, tmp_path, capsys, monkeypatch):
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(yaml.safe_dump({**yaml.safe_load((routed[2].parents[1] / "recipe.yaml").read_text()),
+                                      "out": str(tmp_path / "run")}))
+    script = REPO / "scripts/validation_robustness.py"
+    monkeypatch.setattr(sys, "argv", [str(script), "--config", str(recipe), "--model", str(routed[2]), "--at", "photo",
+                                      "--cache", str(tmp_path / "cache")])
+    globals_ = runpy.run_path(str(script), run_name="__main__")
+    printed = capsys.readouterr().out
+    assert "degraded at the photo" in printed and printed.count("| routed-test (") >= 1 + 9 + 1  # clean, points, mean
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 9
+    clean = globals_["validation_crops"](globals_["read_config"](recipe), progress=False)
+    blurred = np.load(tmp_path / "cache/blur-3.npz")
+    assert np.mean([sharpness(c) for c in blurred["crops"]]) < 0.5 * np.mean([sharpness(c) for c in clean.crops])
+    runpy.run_path(str(script), run_name="__main__")  # the second run reads the crops back
+    assert capsys.readouterr().out == printed
+
+
 def test_noise_level_reads_grain_not_edges(crops):
     face = crops[0][0]
     rng = np.random.default_rng(0)
