@@ -24,6 +24,7 @@ from facetrust.bundled import default_model_path
 from facetrust.data.face_crops import largest_face
 from facetrust.data.sources import SELF_BLEND
 from facetrust.evaluation.metrics import binary_metrics
+from facetrust.faces import FaceFinder
 from facetrust.media import decode_image, read_input
 from facetrust.models.checkpoint import load_model
 from facetrust.report.degrade import DEGRADATIONS
@@ -45,7 +46,7 @@ def degraded_crops(crops: list[np.ndarray], name: str, strength: float) -> list[
     return [apply(crop, strength, np.random.default_rng([SEED, index])) for index, crop in enumerate(crops)]
 
 
-def degraded_photos(paths: list[Path], finder, name: str, strength: float, cache: Path | None
+def degraded_photos(paths: list[Path], finder: FaceFinder, name: str, strength: float, cache: Path | None
                     ) -> tuple[list[np.ndarray], np.ndarray]:
     """Each photo degraded by one point (seeded by its position), then its largest face found and cropped; the
     crops and the positions of the photos that still gave a face (kept in `cache` when given)."""

@@ -101,7 +101,7 @@ class RoutedModel(LoadedModel):
         """`run(branch, its crops)` for each branch (grainy crops smoothed for the soft one), the results put back
         in the crops' order."""
         soft, grainy = self.routes(crops)
-        shown = [_smoothed(crop) if smooth else crop for crop, smooth in zip(crops, grainy, strict=True)]
+        shown = _as_shown(crops, grainy)
         results: list = [None] * len(crops)
         for branch, chosen in ((self.sharp, ~soft), (self.soft, soft)):
             rows = np.flatnonzero(chosen)
@@ -122,7 +122,7 @@ class RoutedModel(LoadedModel):
         soft, grainy = self.routes(crops)
         rows = np.flatnonzero(soft)
         if len(rows):
-            shown = [_smoothed(crops[i]) if grainy[i] else crops[i] for i in rows]
+            shown = _as_shown([crops[i] for i in rows], grainy[rows])
             logits[rows] = self.soft.logits(shown) / self.soft.card.temperature
         return features, logits
 
@@ -147,8 +147,10 @@ class RoutedModel(LoadedModel):
         return False
 
 
-def _smoothed(crop: np.ndarray) -> np.ndarray:
-    return cv2.GaussianBlur(crop, (0, 0), SMOOTHING_SIGMA)
+def _as_shown(crops: Sequence[np.ndarray], grainy: np.ndarray) -> list[np.ndarray]:
+    """The crops as the branches see them: grainy ones smoothed (they go to the soft branch), the others as they are."""
+    return [cv2.GaussianBlur(crop, (0, 0), SMOOTHING_SIGMA) if smooth else crop
+            for crop, smooth in zip(crops, grainy, strict=True)]
 
 
 def _features(branch: LoadedModel, crops: list) -> tuple[np.ndarray, np.ndarray]:
