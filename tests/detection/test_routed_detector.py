@@ -143,7 +143,7 @@ def test_a_card_can_route_by_the_photos_sharpness(routed, crops, tmp_path):
     card["architecture_options"]["sharpness"] = "photo"
     (copy / "model.json").write_text(json.dumps(card))
     faces = [framed(crop) for crop in crops[1]]
-    assert load_model(copy).to_soft(faces).all() and not load_model(routed[2]).to_soft(faces).any()
+    assert load_model(copy).routes(faces)[0].all() and not load_model(routed[2]).routes(faces)[0].any()
     card["architecture_options"]["sharpness"] = "edges"
     (copy / "model.json").write_text(json.dumps(card))
     with pytest.raises(FacetrustError, match="'centre' or 'photo'"):
@@ -187,10 +187,12 @@ def test_grainy_faces_are_smoothed_and_judged_by_the_soft_branch_over_the_noise_
     sharp = crops[0]
     grainy = [(c + rng.normal(0, 20, c.shape)).clip(0, 255).astype(np.uint8) for c in sharp]
     model, without, soft = load_model(copy), load_model(routed[2]), load_model(copy / "soft")
-    assert model.to_soft(grainy).all() and not without.to_soft(grainy).any() and not model.to_soft(sharp).any()
+    assert model.routes(grainy)[0].all() and not without.routes(grainy)[0].any() and not model.routes(sharp)[0].any()
     smoothed = [cv2.GaussianBlur(c, (0, 0), SMOOTHING_SIGMA) for c in grainy]
     assert np.allclose(model.logits(grainy), soft.logits(smoothed) / soft.card.temperature, atol=1e-5)
     assert np.allclose(model.logits(sharp), without.logits(sharp), atol=1e-6)  # clean faces route as before
+    p_fake = np.full(len(grainy), 0.5)
+    assert [list(e) for e in model.face_evidence(grainy, None, p_fake)] == [["grainy"]] * len(grainy)
 
 
 def test_a_routed_card_without_its_floor_names_the_folder(routed, tmp_path):
@@ -216,3 +218,7 @@ def test_a_scan_record_names_the_branch_that_judged_each_face(routed, tmp_path):
         assert sum(face.evidence.values()) == pytest.approx(np.log(face.p_fake / (1 - face.p_fake)), abs=1e-4)
     schema = json.loads((REPO / "src/facetrust/detection/verdict.schema.json").read_text())
     jsonschema.validate(scanner.scan(blurred).to_dict(), schema)
+    from facetrust.cli.scan import ROUTE_NOTES, _describe_scan
+
+    said = {path: _describe_scan(scanner.scan(path).to_dict()) for path in (photo, blurred)}
+    assert ROUTE_NOTES["soft"] in said[blurred] and not any(note in said[photo] for note in ROUTE_NOTES.values())

@@ -18,6 +18,10 @@ from facetrust.explain import EXPLAIN_METHODS
 if TYPE_CHECKING:
     from facetrust.detection.verdict import ScanResult
 
+# which route judged a face of a routed detector (the record's evidence key), as the web page words it too
+ROUTE_NOTES = {"soft": "soft face: judged by the branch trained on blurred photos",
+               "grainy": "grainy face: smoothed, then judged by the branch trained on blurred photos"}
+
 
 def scan(
     inputs: Annotated[list[Path], typer.Argument(help="Image/video files or folders (walked recursively).")],
@@ -224,8 +228,7 @@ def _describe_scan(record: dict) -> str:
         side = min(face["box"][2] - face["box"][0], face["box"][3] - face["box"][1])
         floor = record["model"].get("smallest_face")
         small = f" (under {floor} px: too small to judge)" if floor and side < floor else ""
-        soft = (" (soft face: judged by the branch trained on blurred photos)"
-                if "soft" in face.get("evidence", {}) else "")
+        soft = "".join(f" ({note})" for key, note in ROUTE_NOTES.items() if key in face.get("evidence", {}))
         lines.append(f"  {where}face {k}: {face['verdict']}{small} P(fake) {face['p_fake']:.3f} box {box} "
                      f"[{face['source']}]{expression}{soft}")
     return "\n".join(lines)

@@ -25,6 +25,7 @@ from facetrust.models.card import ROUTED, ModelCard
 from facetrust.models.checkpoint import LoadedModel
 
 SHARP, SOFT = "sharp", "soft"  # the subfolders of a routed model
+GRAINY = "grainy"  # evidence key of a face judged by the soft branch after smoothing, for its grain
 Result = TypeVar("Result")
 # Immerkaer's kernel: zero response to edges of first and second order, so what it measures in a face is grain
 _NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float64)
@@ -92,10 +93,6 @@ class RoutedModel(LoadedModel):
         soft = np.array([sharpness(crop, self.skip_frame) < self.floor for crop in crops], dtype=bool)
         return soft | grainy, grainy
 
-    def to_soft(self, crops: Sequence[np.ndarray]) -> np.ndarray:
-        """Which crops go to the soft branch."""
-        return self.routes(crops)[0]
-
     def per_route(self, crops: Sequence[np.ndarray], run: Callable[[LoadedModel, list], Sequence[Result]]
                   ) -> list[Result]:
         """`run(branch, its crops)` for each branch (grainy crops smoothed for the soft one), the results put back
@@ -127,11 +124,13 @@ class RoutedModel(LoadedModel):
         return features, logits
 
     def face_evidence(self, crops: list, features: np.ndarray | None, p_fake: np.ndarray) -> list[dict | None]:
-        """The branch that judged each face, holding the face's whole calibrated logit, so a record says whether
-        the face counted as soft (blurred) and went to the branch trained for it."""
+        """The route that judged each face, holding the face's whole calibrated logit, so a record says whether
+        the face counted as soft (blurred) or grainy (smoothed first) and went to the branch trained for soft
+        faces."""
         p = np.clip(np.asarray(p_fake, dtype=np.float64), 1e-7, 1 - 1e-7)
-        return [{SOFT if soft else SHARP: float(np.log(q / (1 - q)))} for soft, q in zip(self.to_soft(crops), p,
-                                                                                           strict=True)]
+        soft, grainy = self.routes(crops)
+        keys = np.where(grainy, GRAINY, np.where(soft, SOFT, SHARP))
+        return [{str(key): float(np.log(q / (1 - q)))} for key, q in zip(keys, p, strict=True)]
 
     @property
     def module(self) -> nn.Module:

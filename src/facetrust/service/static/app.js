@@ -76,7 +76,7 @@ function show(record, imageUrl) {
       : `${face.time} s` + (face.track === undefined ? "" : `, track ${face.track}`);
     return `<tr><td>${k + 1}</td><td><span class="badge ${face.verdict}">${face.verdict}</span></td>` +
       `<td><span class="bar" style="width:${Math.round(80 * face.p_fake)}px"></span>${percent(face.p_fake)}` +
-      `${face.evidence && "soft" in face.evidence ? " (soft face: judged by the branch trained on blurred photos)" : ""}</td>` +
+      `${routeNote(face)}</td>` +
       `<td>${where}</td><td>${expression(face)}</td><td>${heatmap(face)}</td></tr>`;
   });
   $("#faces tbody").innerHTML = rows.join("");
@@ -88,6 +88,17 @@ function showProvenance(provenance) {
   if (!provenance) { return; }
   $("#provenance").className = `provenance ${provenance.finding}`;
   $("#provenance-statement").textContent = provenance.statement + (provenance.error ? ` (unreadable: ${provenance.error})` : "");
+}
+
+// which route judged a face of a routed detector (the record's evidence key), as the CLI words it
+const ROUTE_NOTES = {
+  soft: "soft face: judged by the branch trained on blurred photos",
+  grainy: "grainy face: smoothed, then judged by the branch trained on blurred photos",
+};
+
+function routeNote(face) {
+  return Object.keys(ROUTE_NOTES).filter((key) => face.evidence && key in face.evidence)
+    .map((key) => ` (${ROUTE_NOTES[key]})`).join("");
 }
 
 function heatmap(face) {
