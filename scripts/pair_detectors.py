@@ -22,7 +22,7 @@ from facetrust.models.ensemble import check_members, member_spec
 from facetrust.models.inference import channels_last
 from facetrust.models.registry import create_model
 from facetrust.training import read_config
-from facetrust.training.recipe import face_crop
+from facetrust.training.recipe import check_same_crops
 from facetrust.training.trainer import finish_model, split_crops
 
 VIEWS = {"auto": None, "flip": True, "crop": False}  # the recipe's `tta` setting each choice stands for
@@ -48,9 +48,7 @@ def main() -> None:
                      name="+".join(card.name for card in cards),
                      model_options={"members": members, "weights": [str(folder) for folder in args.model]})
     for folder, card in zip(args.model, cards, strict=True):
-        if card.faces != face_crop(config):
-            raise SystemExit(f"{folder} crops faces differently from the recipe ({card.faces} against "
-                             f"{face_crop(config)}): its scores would not be of the same crops")
+        check_same_crops(folder, card.faces, config)
     module = create_model("ensemble", num_classes=1, pretrained=True, **config.model_options)
     provenance = {"ensemble": {
         "rule": "equal-weight mean of the members' calibrated logits, docs/DETECTOR.md 'Candidate L'",

@@ -23,7 +23,7 @@ from facetrust.models.card import CARD_FILE, ROUTED, ModelCard, read_card, write
 from facetrust.models.checkpoint import WEIGHTS_FILE, load_model
 from facetrust.models.routed import SHARP, SOFT, check_branches, load_routed
 from facetrust.training import read_config
-from facetrust.training.recipe import face_crop
+from facetrust.training.recipe import check_same_crops
 from facetrust.training.trainer import calibrated_card, split_crops
 
 
@@ -44,9 +44,7 @@ def main() -> None:
     config = read_config(args.config, args.out)
     cards = {SHARP: read_card(args.sharp, ModelCard), SOFT: read_card(args.soft, ModelCard)}
     check_branches(cards[SHARP], cards[SOFT])
-    if cards[SHARP].faces != face_crop(config):
-        raise SystemExit(f"{args.sharp} crops faces differently from the recipe: its scores would not be of the "
-                         "same crops")
+    check_same_crops(args.sharp, cards[SHARP].faces, config)
     folder = args.out / "model"
     for name, source in ((SHARP, args.sharp), (SOFT, args.soft)):
         (folder / name).mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ import pytest
 import torch
 import yaml
 
+from facetrust.errors import FacetrustError
 from facetrust.models.checkpoint import load_model
 from facetrust.models.inference import batch_of
 from facetrust.training import TrainConfig, train
@@ -72,7 +73,7 @@ def test_the_pair_refuses_a_member_that_crops_faces_differently(pair, shared_dat
     members, _ = pair
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text(yaml.safe_dump({"data": str(shared_data / "faces/k140"), **RECIPE, "margin": 0.5}))
-    with pytest.raises(SystemExit, match="crops faces differently"):
+    with pytest.raises(FacetrustError, match="crops faces differently"):
         run_pair_script(recipe, members, tmp_path / "p")
 
 
@@ -101,7 +102,6 @@ def test_the_pairs_features_are_its_members_side_by_side_and_give_its_logit(pair
 
 
 def test_a_detector_ensemble_refuses_expression_models(pair):
-    from facetrust.errors import FacetrustError
     from facetrust.models.ensemble import check_members, member_spec
 
     specs = [member_spec(m) for m in pair[0]]

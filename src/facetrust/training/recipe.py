@@ -128,6 +128,14 @@ def face_crop(config: TrainConfig) -> FaceCrop:
                     margin=config.margin)
 
 
+def check_same_crops(folder: Path, faces: FaceCrop, config: TrainConfig) -> None:
+    """A trained model re-scored by a recipe (paired, routed, calibrated) must crop faces as the recipe does, or
+    its scores would be of other crops than the recipe's."""
+    if faces != face_crop(config):
+        raise FacetrustError(f"{folder} crops faces differently from the recipe ({faces} against "
+                             f"{face_crop(config)}): its scores would not be of the same crops")
+
+
 def _recipe_settings(path: Path) -> dict:
     settings = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(settings, dict):
