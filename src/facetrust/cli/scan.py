@@ -228,7 +228,7 @@ def _describe_scan(record: dict) -> str:
         side = min(face["box"][2] - face["box"][0], face["box"][3] - face["box"][1])
         floor = record["model"].get("smallest_face")
         small = f" (under {floor} px: too small to judge)" if floor and side < floor else ""
-        soft = "".join(f" ({note})" for key, note in ROUTE_NOTES.items() if key in face.get("evidence", {}))
+        route = "".join(f" ({note})" for key, note in ROUTE_NOTES.items() if key in face.get("evidence", {}))
         lines.append(f"  {where}face {k}: {face['verdict']}{small} P(fake) {face['p_fake']:.3f} box {box} "
-                     f"[{face['source']}]{expression}{soft}")
+                     f"[{face['source']}]{expression}{route}")
     return "\n".join(lines)
