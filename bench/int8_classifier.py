@@ -16,6 +16,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -27,11 +28,13 @@ from facetrust.detection.decision import DecisionRule
 from facetrust.models.checkpoint import LoadedModel, load_model
 from facetrust.models.inference import batch_of
 from facetrust.models.onnx_backend import OnnxModule
+from facetrust.models.routed import RoutedModel
 from facetrust.training import read_config
 from facetrust.training.trainer import selection_score, validation_crops
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import describe_cpu
+from scan_speed import on_onnxruntime
 
 
 class _Crops(CalibrationDataReader):
@@ -43,6 +46,19 @@ class _Crops(CalibrationDataReader):
     def get_next(self) -> dict | None:
         batch = next(self.batches, None)
         return None if batch is None else {"image": np.ascontiguousarray(batch)}
+
+
+def quantised(model: LoadedModel, calibration: list[np.ndarray], scratch: Path) -> LoadedModel:
+    """The model on int8 graphs quantised from its fp32 ones (each branch of a routed model, calibrated on the
+    same crops), written under `scratch`."""
+    if isinstance(model, RoutedModel):
+        return replace(model, sharp=quantised(model.sharp, calibration, scratch / "sharp"),
+                       soft=quantised(model.soft, calibration, scratch / "soft"))
+    scratch.mkdir(parents=True, exist_ok=True)
+    quantize_static(str(model.runner.path), str(scratch / "int8.onnx"), _Crops(model, calibration),
+                    quant_format=QuantFormat.QDQ, per_channel=True, activation_type=QuantType.QUInt8,
+                    weight_type=QuantType.QInt8)
+    return replace(model, runner=OnnxModule(scratch / "int8.onnx"))
 
 
 def crops_per_second(model: LoadedModel, crops: list[np.ndarray]) -> float:
@@ -62,18 +78,13 @@ def main() -> None:
     config = read_config(args.config)
     val = validation_crops(config, progress=False)
     fp32 = load_model(args.model)
-    if fp32.runner is None:
-        raise SystemExit(f"{args.model}: no onnxruntime graph to quantise")
+    if not on_onnxruntime(fp32):
+        raise SystemExit(f"{args.model}: no onnxruntime graph to quantise (is onnxruntime installed?)")
     rng = np.random.default_rng(0)
     reals = np.flatnonzero(val.labels == 0)
     calibration = [val.crops[i] for i in rng.choice(reals, size=min(args.calibration, len(reals)), replace=False)]
     with tempfile.TemporaryDirectory() as scratch:
-        int8_path = Path(scratch) / "int8.onnx"
-        quantize_static(str(fp32.runner.path), str(int8_path), _Crops(fp32, calibration),
-                        quant_format=QuantFormat.QDQ, per_channel=True, activation_type=QuantType.QUInt8,
-                        weight_type=QuantType.QInt8)
-        int8 = load_model(args.model)
-        int8.runner = OnnxModule(int8_path)
+        int8 = quantised(fp32, calibration, Path(scratch))
         p32, p8 = fp32.p_fake(val.crops), int8.p_fake(val.crops)
         speed_crops = val.crops[:args.speed_crops]
         rates: dict[str, list[float]] = {"fp32": [], "int8": []}

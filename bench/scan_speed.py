@@ -48,6 +48,7 @@ from facetrust.media.files import media_files
 from facetrust.models.checkpoint import LoadedModel, load_model
 from facetrust.models.inference import batch_of, tta_views
 from facetrust.models.onnx_backend import OnnxModule
+from facetrust.models.routed import RoutedModel
 
 
 def naive(model_path: Path, paths: list[Path], mode: CropMode | None) -> tuple[float, list[np.ndarray]]:
@@ -83,9 +84,33 @@ def classify_rate(model: LoadedModel, crops: list[np.ndarray], batch: int = 64) 
     return len(crops) / (time.perf_counter() - started)
 
 
+def on_onnxruntime(model: LoadedModel) -> bool:
+    """Whether every network of the model runs on onnxruntime (both branches of a routed model)."""
+    if isinstance(model, RoutedModel):
+        return on_onnxruntime(model.sharp) and on_onnxruntime(model.soft)
+    return model.runner is not None
+
+
+def spinning(model: LoadedModel, spin: bool) -> LoadedModel:
+    """The model with its onnxruntime sessions' idle threads spin-waiting or not (each branch of a routed model)."""
+    if isinstance(model, RoutedModel):
+        return replace(model, sharp=spinning(model.sharp, spin), soft=spinning(model.soft, spin))
+    return replace(model, runner=OnnxModule(model.runner.path, spin=spin))
+
+
 def network_rate(model: LoadedModel, crops: list[np.ndarray], batch: int = 32) -> float:
     """Faces per second of the backend alone: preprocessing done before the clock starts, each batch's views
-    (the card's test-time augmentation) run as `p_fake` runs them."""
+    (the card's test-time augmentation) run as `p_fake` runs them; for a routed model, each face through the
+    branch it is routed to (the routing itself, like preprocessing, is the pipeline's and not timed)."""
+    if isinstance(model, RoutedModel):
+        seconds: list[float] = []
+
+        def timed(branch: LoadedModel, chosen: list) -> list[None]:
+            seconds.append(len(chosen) / network_rate(branch, chosen, batch))
+            return [None] * len(chosen)
+
+        model.per_route(crops, timed)
+        return len(crops) / sum(seconds)
     batches = [tta_views(batch_of(model.preprocess, crops[start:start + batch], model.runner), model.tta)
                for start in range(0, len(crops), batch)]
     backend = model.runner or model.module
@@ -130,15 +155,14 @@ def main() -> None:
               f"{naive_seconds / fast_seconds:.2f}x |")
         print("|   | stage ms per input (summed over worker threads): "
               + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()) + " | | | |")
-        if scanner.model.runner is not None:
-            spinning = replace(scanner.model, runner=OnnxModule(scanner.model.runner.path, spin=True))
-            spin_seconds, _ = facetrust_scan(Scanner(spinning, face_mode=mode, frames=4, detector=detector), paths,
-                                              args.workers, args.batch_size)
+        if on_onnxruntime(scanner.model):
+            spin_seconds, _ = facetrust_scan(Scanner(spinning(scanner.model, True), face_mode=mode, frames=4,
+                                                     detector=detector), paths, args.workers, args.batch_size)
             if label == "pre-cropped":
                 pre_cropped["spin-waiting"] = len(paths) / spin_seconds
             print(f"| {label} | the same, onnxruntime threads spin-waiting (the default until 2026-12-04) | "
                   f"{spin_seconds:.1f} | {len(paths) / spin_seconds:.1f} | {naive_seconds / spin_seconds:.2f}x |")
-    network = network_rate(fast, crops) if fast.runner is not None else None  # before any eager PyTorch work
+    network = network_rate(fast, crops) if on_onnxruntime(fast) else None  # before any eager PyTorch work
     fast_rate = classify_rate(fast, crops)
     torch_rate = classify_rate(load_model(args.model, backend="torch"), crops)
     print(f"classification only, {len(crops)} crops in memory (TTA: {fast.tta}): PyTorch eager "

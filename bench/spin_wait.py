@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -20,13 +19,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import describe_cpu
-from scan_speed import facetrust_scan, network_rate
+from scan_speed import facetrust_scan, network_rate, on_onnxruntime, spinning
 
 from facetrust.bundled import default_model_path
 from facetrust.detection import Scanner
 from facetrust.media.files import media_files
 from facetrust.models.checkpoint import load_model
-from facetrust.models.onnx_backend import OnnxModule
 
 
 def main() -> None:
@@ -40,16 +38,14 @@ def main() -> None:
     paths = media_files(args.data)
     crops = [cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB) for path in paths]
     model = load_model(default_model_path())
-    if model.runner is None:
-        raise SystemExit("onnxruntime is not installed: nothing to compare")
+    if not on_onnxruntime(model):
+        raise SystemExit(f"{model.name} does not run on onnxruntime here (is it installed?): nothing to compare")
     rates: dict[str, list[float]] = {"spin-waiting": [], "not spin-waiting": [], "network alone": []}
     print(f"{len(paths)} pre-cropped inputs from {args.data}, {args.rounds} rounds\n")
     for round_ in range(args.rounds):
         order = (True, False) if round_ % 2 == 0 else (False, True)
         for spin in order:
-            runner = OnnxModule(model.runner.path, spin=spin)
-            seconds, _ = facetrust_scan(Scanner(replace(model, runner=runner), face_mode="whole"), paths,
-                                        args.workers, 32)
+            seconds, _ = facetrust_scan(Scanner(spinning(model, spin), face_mode="whole"), paths, args.workers, 32)
             rates["spin-waiting" if spin else "not spin-waiting"].append(len(paths) / seconds)
         rates["network alone"].append(network_rate(model, crops))  # the default session: not spinning
         print(f"round {round_ + 1}: " + ", ".join(f"{name} {values[-1]:.1f}/s" for name, values in rates.items()),

@@ -222,3 +222,17 @@ def test_a_scan_record_names_the_branch_that_judged_each_face(routed, tmp_path):
 
     said = {path: _describe_scan(scanner.scan(path).to_dict()) for path in (photo, blurred)}
     assert ROUTE_NOTES["soft"] in said[blurred] and not any(note in said[photo] for note in ROUTE_NOTES.values())
+
+
+def test_the_speed_benchmarks_run_a_routed_model_through_both_branches(routed, crops):
+    pytest.importorskip("onnxruntime")
+    sys.path.insert(0, str(REPO / "bench"))
+    from scan_speed import network_rate, on_onnxruntime, spinning
+
+    model = load_model(routed[2])
+    assert on_onnxruntime(model)
+    spun = spinning(model, True)
+    assert spun.sharp.runner is not model.sharp.runner and spun.soft.runner is not model.soft.runner
+    faces = crops[0] + crops[1]  # sharp faces and their blurred copies: both branches judge some
+    assert np.allclose(spun.logits(faces), model.logits(faces), atol=1e-6)
+    assert 0 < network_rate(model, faces, batch=2) < float("inf")
