@@ -21,7 +21,7 @@ from pathlib import Path
 import facetrust
 from facetrust.models.card import CARD_FILE, ROUTED, ModelCard, read_card, write_card
 from facetrust.models.checkpoint import WEIGHTS_FILE, load_model
-from facetrust.models.routed import SHARP, SOFT, check_branches, load_routed
+from facetrust.models.routed import SHARP, SHARPNESS_READINGS, SOFT, check_branches, load_routed
 from facetrust.training import read_config
 from facetrust.training.recipe import check_same_crops
 from facetrust.training.trainer import calibrated_card, split_crops
@@ -34,8 +34,9 @@ def main() -> None:
     parser.add_argument("--soft", type=Path, required=True, help="the detector for faces under the floor")
     parser.add_argument("--floor", type=float, required=True, help="sharpness (facetrust.models.routed.sharpness) "
                         "under which a face goes to --soft")
-    parser.add_argument("--sharpness", choices=("centre", "photo"), default="centre", help="photo: read sharpness "
-                        "on the photo's pixels only, not on the aligner's frame (docs/DETECTOR.md, 'Candidate U')")
+    parser.add_argument("--sharpness", choices=tuple(SHARPNESS_READINGS), default="centre",
+                        help="photo: read sharpness on the photo's pixels only, not on the aligner's frame "
+                        "(docs/DETECTOR.md, 'Candidate U')")
     parser.add_argument("--noise-ceiling", type=float, help="noise level (facetrust.models.routed.noise_level) over "
                         "which a face is smoothed and goes to --soft too (docs/DETECTOR.md, 'Candidate T')")
     parser.add_argument("--name", required=True, help="the routed model's name (its branches' are in its card)")

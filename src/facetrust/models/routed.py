@@ -30,6 +30,8 @@ Result = TypeVar("Result")
 # Immerkaer's kernel: zero response to edges of first and second order, so what it measures in a face is grain
 _NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float64)
 _FRAME_BAND = np.ones((7, 7), np.uint8)  # 3 px each side of the frame: the aligner's interpolated edge
+# the card's `sharpness` option: where `sharpness` is read, as its `skip_frame` argument
+SHARPNESS_READINGS = {"centre": False, "photo": True}
 SMOOTHING_SIGMA = 2.0  # px at the crop: a grainy face is blurred this much before the soft branch judges it
 
 
@@ -163,7 +165,7 @@ def load_routed(folder: Path, card: ModelCard, load: Callable[[Path], LoadedMode
     try:
         floor = float(routes["floor"])
         ceiling = None if routes.get("noise_ceiling") is None else float(routes["noise_ceiling"])
-        skip_frame = {"centre": False, "photo": True}[routes.get("sharpness", "centre")]
+        skip_frame = SHARPNESS_READINGS[routes.get("sharpness", "centre")]
         sharp, soft = (load(folder / str(routes[name])) for name in (SHARP, SOFT))
     except (KeyError, TypeError, ValueError) as exc:
         raise FacetrustError(f"{folder}: a routed model's card needs 'floor', '{SHARP}' and '{SOFT}' in its "
