@@ -14,12 +14,15 @@ import os
 import pickle
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from facetrust.batch.local import Outcome, scan_many
 from facetrust.detection.scanner import ScanSettings
 from facetrust.errors import MediaError, MissingComponentError
 from facetrust.faces.stage import load_input
-from facetrust.store import ResultStore, StoredScan
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) loads only when a scan keeps its records
+    from facetrust.store import ResultStore, StoredScan
 
 
 class _ScanBlock:

@@ -14,7 +14,6 @@ import numpy as np
 from scipy.special import expit, logit
 
 from facetrust.evaluation.calibration import fit_temperature, temperature_at_bound
-from facetrust.evaluation.metrics import choose_threshold
 
 FRAME_JUDGE = "calibrated_mean_of_frames"  # the video card's `temporal` for this judge
 P_CLIP = 1e-6  # clip means are kept this far from 0 and 1 before their logit
@@ -47,6 +46,8 @@ def centred_logits(clip_means: np.ndarray, centre: float) -> np.ndarray:
 def fit_frame_judge(clip_means: np.ndarray, labels: np.ndarray, decided: float) -> FrameJudge:
     """Centre at the best balanced accuracy, temperature by log-loss, and the widest band that leaves at least
     `decided` of these clips outside it."""
+    from facetrust.evaluation.metrics import choose_threshold  # scikit-learn: only where a judge is fitted
+
     centre = choose_threshold(labels, clip_means)
     temperature = fit_temperature(centred_logits(clip_means, centre), labels)
     calibrated = expit(centred_logits(clip_means, centre) / temperature)
