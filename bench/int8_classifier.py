@@ -26,8 +26,7 @@ from scipy.special import logit
 from facetrust.bundled import default_model_path
 from facetrust.detection.decision import DecisionRule
 from facetrust.models.checkpoint import LoadedModel, load_model
-from facetrust.models.inference import batch_of
-from facetrust.models.onnx_backend import OnnxModule
+from facetrust.models.onnx_runner import OnnxRunner
 from facetrust.models.routed import RoutedModel
 from facetrust.training import read_config
 from facetrust.training.trainer import selection_score, validation_crops
@@ -41,7 +40,7 @@ class _Crops(CalibrationDataReader):
     """Calibration batches of 8 preprocessed crops, as the session sees them."""
 
     def __init__(self, model: LoadedModel, crops: list[np.ndarray]) -> None:
-        self.batches = iter([batch_of(model.preprocess, crops[i:i + 8]).numpy() for i in range(0, len(crops), 8)])
+        self.batches = iter([model.preprocess.batch(crops[i:i + 8]) for i in range(0, len(crops), 8)])
 
     def get_next(self) -> dict | None:
         batch = next(self.batches, None)
@@ -58,7 +57,7 @@ def quantised(model: LoadedModel, calibration: list[np.ndarray], scratch: Path) 
     quantize_static(str(model.runner.path), str(scratch / "int8.onnx"), _Crops(model, calibration),
                     quant_format=QuantFormat.QDQ, per_channel=True, activation_type=QuantType.QUInt8,
                     weight_type=QuantType.QInt8)
-    return replace(model, runner=OnnxModule(scratch / "int8.onnx"))
+    return replace(model, runner=OnnxRunner(scratch / "int8.onnx"))
 
 
 def crops_per_second(model: LoadedModel, crops: list[np.ndarray]) -> float:

@@ -46,8 +46,8 @@ from facetrust.faces.detectors.mtcnn_nets import load_nets
 from facetrust.faces.stage import find_faces
 from facetrust.media.files import media_files
 from facetrust.models.checkpoint import LoadedModel, load_model
-from facetrust.models.inference import batch_of, tta_views
-from facetrust.models.onnx_backend import OnnxModule
+from facetrust.models.inference import numpy_forward, tta_views
+from facetrust.models.onnx_runner import OnnxRunner
 from facetrust.models.routed import RoutedModel
 
 
@@ -95,7 +95,7 @@ def spinning(model: LoadedModel, spin: bool) -> LoadedModel:
     """The model with its onnxruntime sessions' idle threads spin-waiting or not (each branch of a routed model)."""
     if isinstance(model, RoutedModel):
         return replace(model, sharp=spinning(model.sharp, spin), soft=spinning(model.soft, spin))
-    return replace(model, runner=OnnxModule(model.runner.path, spin=spin))
+    return replace(model, runner=OnnxRunner(model.runner.path, spin=spin))
 
 
 def network_rate(model: LoadedModel, crops: list[np.ndarray], batch: int = 32) -> float:
@@ -111,9 +111,9 @@ def network_rate(model: LoadedModel, crops: list[np.ndarray], batch: int = 32) -
 
         model.per_route(crops, timed)
         return len(crops) / sum(seconds)
-    batches = [tta_views(batch_of(model.preprocess, crops[start:start + batch], model.runner), model.tta)
+    batches = [tta_views(model.preprocess.batch(crops[start:start + batch]), model.tta)
                for start in range(0, len(crops), batch)]
-    backend = model.runner or model.module
+    backend = numpy_forward(model.runner or model.module, "logits")
     backend(*batches[0][:1])  # warm-up
     started = time.perf_counter()
     for views in batches:

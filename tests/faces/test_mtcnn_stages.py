@@ -88,13 +88,14 @@ def test_an_image_too_small_for_the_smallest_face_has_none():
     assert found.boxes.shape == (0, 4)
 
 
-def test_a_scan_after_the_first_imports_no_torchvision(tmp_path):
+def test_a_scan_after_the_first_imports_no_torch(tmp_path):
     """Once the graphs are exported and checked (the first scan), scans run MTCNN and the classifier on
-    onnxruntime alone: torchvision (a third of start-up) is never imported."""
+    onnxruntime alone: PyTorch (a third of start-up and 0.5 GB), torchvision and scikit-learn are never imported."""
     pytest.importorskip("onnxruntime")
     probe = ("import sys; from facetrust.cli import app\n"
              "try: app([\"scan\", sys.argv[1]])\nexcept SystemExit: pass\n"
-             "print(sorted(m for m in ('torchvision', 'facenet_pytorch', 'timm') if m in sys.modules))")
+             "print(sorted(m for m in ('torch', 'torchvision', 'facenet_pytorch', 'timm', 'sklearn') "
+             "if m in sys.modules))")
     env = {**os.environ, "FACETRUST_CACHE_DIR": str(tmp_path)}
     run = [sys.executable, "-c", probe, str(REPO / "examples/real_00003.jpg")]
     subprocess.run(run, env=env, capture_output=True, text=True, check=True)  # exports and checks the graphs

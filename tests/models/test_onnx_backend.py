@@ -17,14 +17,13 @@ from facetrust.models.inference import batch_of, extra_inputs
 from facetrust.models.onnx_backend import (
     FEATURE_TOLERANCE,
     PARITY_TOLERANCE,
-    SESSION_BATCH,
-    OnnxModule,
     cached_onnx_runner,
     export_onnx,
     exports_features,
     max_feature_difference,
     max_p_difference,
 )
+from facetrust.models.onnx_runner import SESSION_BATCH, OnnxRunner
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import model_entry
 from facetrust.onnx_graphs import parity_record
@@ -51,7 +50,7 @@ def test_every_registry_model_exports_with_matching_outputs(name, tmp_path, crop
     path = export_onnx(module, preprocess.channels, size, tmp_path / f"{name}.onnx", needs_encodings)
     crops, encodings = crops_and_encodings
     inputs = (batch_of(preprocess, crops), *extra_inputs(encodings if needs_encodings else None, slice(None)))
-    runner = OnnxModule(path)
+    runner = OnnxRunner(path)
     difference = max_p_difference(module, runner, inputs)
     assert difference <= PARITY_TOLERANCE, f"{name}: {difference}"
     assert runner.has_features == exports_features(module), name
@@ -83,13 +82,13 @@ def test_features_for_video_tracks_come_from_onnxruntime_like_pytorch(crops_and_
 def test_a_batch_larger_than_one_session_call_is_scored_in_parts_like_one_by_one(tmp_path):
     torch.manual_seed(0)
     module = create_model("mobilenet_v2", pretrained=False, size=64).eval()
-    runner = OnnxModule(export_onnx(module, 3, 64, tmp_path / "m.onnx"))
-    images = torch.rand(SESSION_BATCH * 2 + 3, 3, 64, 64)
-    whole = runner(images).numpy()
-    one_by_one = np.concatenate([runner(images[i:i + 1]).numpy() for i in range(len(images))])
+    runner = OnnxRunner(export_onnx(module, 3, 64, tmp_path / "m.onnx"))
+    images = torch.rand(SESSION_BATCH * 2 + 3, 3, 64, 64).numpy()
+    whole = runner.logits(images)
+    one_by_one = np.concatenate([runner.logits(images[i:i + 1]) for i in range(len(images))])
     assert whole.shape[0] == len(images)
     assert np.allclose(whole, one_by_one, atol=1e-5)
-    assert runner(images[:0]).shape[0] == 0
+    assert runner.logits(images[:0]).shape[0] == 0
 
 
 def test_the_parity_check_runs_once_per_graph_and_catches_a_graph_of_other_weights(tmp_path, monkeypatch):
@@ -140,10 +139,12 @@ def test_weights_changed_after_loading_are_refused_not_mixed(tmp_path):
         _ = loaded.module
 
 
-def test_sessions_do_not_spin_wait_unless_asked(tmp_path):
+def test_sessions_do_not_spin_wait_unless_asked_and_take_the_threads_they_are_given(tmp_path, monkeypatch):
     # Spinning idle threads take the cores from the decode and face-finding threads beside the classifier
     # (bench/scan_speed.py); a scan must get the quiet kind by default.
     path = export_onnx(create_model("mobilenet_v2", pretrained=False, size=64).eval(), 3, 64, tmp_path / "m.onnx")
-    spinning = {spin: OnnxModule(path, **({} if spin is None else {"spin": spin})).session.get_session_options()
+    spinning = {spin: OnnxRunner(path, **({} if spin is None else {"spin": spin})).session.get_session_options()
                 .get_session_config_entry("session.intra_op.allow_spinning") for spin in (None, True)}
     assert spinning == {None: "0", True: "1"}
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # what Ray sets for a worker of one CPU
+    assert OnnxRunner(path).session.get_session_options().intra_op_num_threads == 1

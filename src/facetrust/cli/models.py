@@ -41,7 +41,8 @@ def export(
     from facetrust.faces.stage import FacesResult, find_faces_or_error
     from facetrust.media.files import expand_inputs
     from facetrust.models.checkpoint import load_model
-    from facetrust.models.onnx_backend import PARITY_TOLERANCE, OnnxModule, export_onnx
+    from facetrust.models.onnx_backend import PARITY_TOLERANCE, export_onnx
+    from facetrust.models.onnx_runner import OnnxRunner
 
     if export_format != "onnx":
         raise typer.BadParameter(f"{export_format!r} is not a supported format (onnx)", param_hint="--format")
@@ -56,7 +57,7 @@ def export(
         preprocess = loaded.preprocess
         export_onnx(loaded.module, preprocess.channels, preprocess.size, out, loaded.needs_encodings)
     tolerance = PARITY_TOLERANCE if tolerance is None else tolerance
-    exported = replace(loaded, runner=OnnxModule(out))
+    exported = replace(loaded, runner=OnnxRunner(out))
     difference = float(np.abs(loaded.p_fake(crops) - exported.p_fake(crops)).max())
     typer.echo(f"wrote {out}; max |P(fake) difference| vs PyTorch on {len(crops)} faces from {images}: "
                f"{difference:.2e} (tolerance {tolerance:.0e})")

@@ -6,7 +6,7 @@ import copy
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -22,7 +22,9 @@ from facetrust.faces.stage import FacesResult, Source, find_faces
 from facetrust.media import DEFAULT_LIMITS, MediaLimits
 from facetrust.models.checkpoint import LoadedModel, load_model
 from facetrust.models.inference import sigmoid
-from facetrust.video.model import VideoModel, load_video_model
+
+if TYPE_CHECKING:  # a temporal video model is a PyTorch head: loaded (with PyTorch) only when one is used
+    from facetrust.video.model import VideoModel
 
 DEFAULT_FRAMES = 16
 
@@ -75,12 +77,14 @@ class Scanner:
 
     def _video_model(self, video_model: str | Path | VideoModel | Literal[False] | None,
                      bundled_detector: bool) -> VideoModel | None:
-        if isinstance(video_model, VideoModel) or video_model is False:
-            return video_model or None
         if video_model is None:
             bundled = default_video_model_path()
-            return load_video_model(bundled, loaded=self.model) if bundled_detector and bundled.is_dir() else None
-        return load_video_model(video_model, loaded=self.model)
+            video_model = bundled if bundled_detector and bundled.is_dir() else False
+        if video_model is False:
+            return None
+        from facetrust.video.model import VideoModel, load_video_model
+
+        return video_model if isinstance(video_model, VideoModel) else load_video_model(video_model, loaded=self.model)
 
     def _frame_model(self) -> LoadedModel:
         """The image model that scores video faces: the video model's own (the same object as `self.model` when

@@ -4,6 +4,7 @@ most suspicious track that was on screen long enough decide."""
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -12,8 +13,10 @@ from facetrust.detection.verdict import FaceVerdict, TrackVerdict, VideoVerdict,
 from facetrust.faces.stage import FacesResult
 from facetrust.models.checkpoint import LoadedModel
 from facetrust.video.features import track_sequences
-from facetrust.video.model import VideoModel
 from facetrust.video.tracks import link_tracks
+
+if TYPE_CHECKING:  # a temporal video model is a PyTorch head: loaded (with PyTorch) only when one is used
+    from facetrust.video.model import VideoModel
 
 # A track must hold a face in this share of the sampled frames to vote: a face glimpsed in one frame (or a
 # detector's false alarm) is reported but does not decide the video.

@@ -1,9 +1,11 @@
-"""Model registry, backbones, heads, preprocessing and weight I/O. Importing registers every model."""
+"""Model registry, backbones, heads, preprocessing and weight I/O. Names load on first use: the models are
+PyTorch modules, and a scan on onnxruntime needs none of them (`facetrust.models.registry` registers them when a
+model is first built or looked up)."""
 
-from facetrust.models import backbones, ensemble, fusion, mini_xception, simple, two_branch
-from facetrust.models.heads import BackboneClassifier
-from facetrust.models.preprocess import Preprocess
-from facetrust.models.registry import create_model, list_models, model_entry, register_model
+from facetrust.lazy import lazy_exports
 
-__all__ = ["BackboneClassifier", "Preprocess", "backbones", "create_model", "ensemble", "fusion", "list_models",
-           "mini_xception", "model_entry", "register_model", "simple", "two_branch"]
+__all__ = ["BackboneClassifier", "Preprocess", "create_model", "list_models", "model_entry", "register_model"]
+
+__getattr__ = lazy_exports(__name__, {
+    "BackboneClassifier": "facetrust.models.heads", "Preprocess": "facetrust.models.preprocess",
+    **{name: "facetrust.models.registry" for name in ("create_model", "list_models", "model_entry", "register_model")}})

@@ -5,12 +5,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import torch
-from safetensors.torch import load, save_file
-from torch import nn
 
 from facetrust.atomic import atomic_write
 from facetrust.cache import cache_root
@@ -19,10 +16,12 @@ from facetrust.errors import FacetrustError
 from facetrust.faces import CropMode, FaceFinder
 from facetrust.models.card import CARD_FILE, ROUTED, ModelCard, read_card, write_card
 from facetrust.models.inference import channels_last, predict_features, predict_logits, sigmoid
-from facetrust.models.onnx_backend import cached_onnx_runner, checked_runner, exports_features
+from facetrust.models.onnx_runner import OnnxRunner, checked_runner
 from facetrust.models.preprocess import Preprocess
-from facetrust.models.registry import create_model, model_entry
 from facetrust.onnx_graphs import onnxruntime_available
+
+if TYPE_CHECKING:  # PyTorch loads only where a PyTorch model is built, trained or saved: scans on onnxruntime never
+    from torch import nn
 
 WEIGHTS_FILE = "model.safetensors"
 
@@ -42,7 +41,7 @@ class LoadedModel:
 
     built: nn.Module | None
     card: ModelCard
-    runner: nn.Module | None = None
+    runner: OnnxRunner | None = None
     folder: Path | None = None
     weights_sha256: str = ""  # of model.safetensors: what a temporal video model's card is tied to
 
@@ -95,6 +94,8 @@ class LoadedModel:
     def features(self, crops: list) -> tuple[np.ndarray, np.ndarray]:
         """Per-crop penultimate features and logits (temporal video models, the report's embedding map), on
         onnxruntime when the runner's graph exports them."""
+        from facetrust.models.onnx_backend import exports_features
+
         if not (getattr(self.runner, "has_features", False) or exports_features(self.module)):
             raise FacetrustError(f"{self.card.architecture}: no image-only feature extractor")
         extractor = self.runner if getattr(self.runner, "has_features", False) else self.module
@@ -103,10 +104,14 @@ class LoadedModel:
     @property
     def has_branches(self) -> bool:
         """Whether the model says how much each kind of evidence added to a logit (`evidence`)."""
+        from facetrust.models.registry import model_entry
+
         return model_entry(self.card.architecture).branches
 
     def evidence(self, features: np.ndarray) -> list[dict[str, float]]:
         """Per crop, each branch's share of the calibrated logit of these `features` (from `features`)."""
+        import torch
+
         with torch.inference_mode():
             shares = self.module.branch_logits(torch.from_numpy(features))
         scaled = {name: share.float().numpy() / self.card.temperature for name, share in shares.items()}
@@ -138,6 +143,8 @@ def save_model(folder: str | Path, module: nn.Module, card: ModelCard) -> Path:
 def save_weights(path: Path, module: nn.Module) -> None:
     """Write a module's weights as safetensors through a temporary file: a run killed while it writes keeps
     the previous complete file (say, the best epoch so far) instead of a truncated one."""
+    from safetensors.torch import save_file
+
     with atomic_write(path) as partial:
         save_file({k: v.detach().contiguous() for k, v in module.state_dict().items()}, str(partial))
 
@@ -168,6 +175,8 @@ def load_model(path: str | Path, backend: Backend = "auto") -> LoadedModel:
         shape = (preprocess.channels, preprocess.size)
         loaded.runner = checked_runner(digest, *shape, cache_root(), loaded.needs_encodings)
         if loaded.runner is None:
+            from facetrust.models.onnx_backend import cached_onnx_runner
+
             module = build_module(card, weights)  # exported in the plain layout, channels-last afterwards
             loaded.runner = cached_onnx_runner(module, digest, *shape, cache_root(), loaded.needs_encodings)
             loaded.built = channels_last(module)
@@ -180,6 +189,10 @@ def load_model(path: str | Path, backend: Backend = "auto") -> LoadedModel:
 
 def build_module(card: ModelCard, weights: bytes) -> nn.Module:
     """The card's architecture with these safetensors weights, in eval mode."""
+    from safetensors.torch import load
+
+    from facetrust.models.registry import create_model
+
     module = create_model(card.architecture, num_classes=len(card.classes) if len(card.classes) > 2 else 1,
                           pretrained=False, **card.architecture_options)
     module.load_state_dict(load(weights), strict=True)

@@ -19,15 +19,12 @@ from facetrust.embeddings import ENCODING_INPUTS
 from facetrust.models.ensemble import Ensemble
 from facetrust.models.heads import BackboneClassifier
 from facetrust.models.inference import sigmoid
-from facetrust.onnx_graphs import cpu_session, parity_passed, parity_record, record_parity, write_graph
+from facetrust.models.onnx_runner import INPUT_NAMES, OnnxRunner, graph_path
+from facetrust.onnx_graphs import parity_passed, parity_record, record_parity, write_graph
 
 log = logging.getLogger(__name__)
-INPUT_NAMES = ("image", "encoding")
 PARITY_TOLERANCE = 1e-4  # largest accepted |P(fake) difference| between PyTorch and onnxruntime
 FEATURE_TOLERANCE = 1e-3  # largest accepted feature difference, relative to the largest feature
-# Faces per onnxruntime call. Its memory arena keeps the largest batch's activations for the whole process:
-# 32 faces at 256 px hold 705 MB, 8 faces 223 MB, at the same speed per face (docs/PERFORMANCE.md, "Memory").
-SESSION_BATCH = 8
 
 
 def exports_features(module: nn.Module) -> bool:
@@ -70,76 +67,24 @@ def export_onnx(module: nn.Module, channels: int, size: int, path: Path, encodin
                        ["logit", "features"] if with_features else ["logit"], tuple({0: batch} for _ in example))
 
 
-class OnnxModule(nn.Module):
-    """Runs an exported graph with onnxruntime behind the `nn.Module` call signature (NCHW float images and, for
-    encoding models, encodings in; logits out). Inputs the graph does not use (encoding_mlp ignores the
-    image) are not fed."""
-
-    reads_nchw = True  # `inference.batch_of` hands it plain NCHW batches: no layout copy before each run
-
-    def __init__(self, path: Path, threads: int | None = None, spin: bool = False) -> None:
-        """`spin` as in `onnx_graphs.cpu_session`."""
-        super().__init__()
-        self.path = path
-        self.session = cpu_session(path, threads or torch.get_num_threads(), spin)
-        self.inputs = {i.name for i in self.session.get_inputs()}
-        self.has_features = "features" in {o.name for o in self.session.get_outputs()}
-
-    def _run(self, output: str, inputs: tuple[torch.Tensor, ...]) -> torch.Tensor:
-        feed = {name: np.ascontiguousarray(tensor.detach().float().numpy())
-                for name, tensor in zip(INPUT_NAMES, inputs, strict=False) if name in self.inputs}
-        count = len(next(iter(feed.values())))
-        parts = [self.session.run([output], {name: part[start:start + SESSION_BATCH] for name, part in feed.items()})[0]
-                 for start in range(0, max(count, 1), SESSION_BATCH)]
-        return torch.from_numpy(np.concatenate(parts))
-
-    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
-        return self._run("logit", inputs)
-
-    def features(self, images: torch.Tensor) -> torch.Tensor:
-        """Penultimate features, for graphs exported with them (`has_features`)."""
-        return self._run("features", (images,))
-
-
-def graph_path(cache: Path, digest: str, channels: int, size: int, encodings: bool, features: bool) -> Path:
-    """Where the graph of these weights lives; what it outputs is in its name, so a features graph found in the
-    cache can be run without building the PyTorch model first (`checked_runner`)."""
-    suffix = "-enc" if encodings else "-features" if features else ""
-    return cache / "onnx" / f"{digest}-{channels}x{size}{suffix}.onnx"
-
-
-def checked_runner(digest: str, channels: int, size: int, cache: Path, encodings: bool = False) -> OnnxModule | None:
-    """The runner of a graph with features (or encodings) exported and checked before under the installed
-    libraries: it needs no PyTorch model at all. None when there is none (the caller builds the model)."""
-    path = graph_path(cache, digest, channels, size, encodings, features=True)
-    if not (path.exists() and parity_passed(path)):
-        return None
-    try:
-        return OnnxModule(path)
-    except Exception as exc:  # a damaged cache file: export again from the PyTorch model
-        log.warning("cannot open %s (%s: %s); exporting again", path, type(exc).__name__, exc)
-        path.unlink(missing_ok=True)
-        return None
-
-
-def max_p_difference(module: nn.Module, runner: nn.Module, inputs: tuple[torch.Tensor, ...]) -> float:
-    """Largest |P(fake)| difference between two ways of running the same model on the same inputs."""
+def max_p_difference(module: nn.Module, runner: OnnxRunner, inputs: tuple[torch.Tensor, ...]) -> float:
+    """Largest |P(fake)| difference between the PyTorch model and its graph on the same inputs."""
     with torch.inference_mode():
         reference = module.eval()(*inputs).float().numpy()
-        candidate = runner(*inputs).float().numpy()
+    candidate = runner.logits(*(tensor.numpy() for tensor in inputs))
     return float(np.abs(sigmoid(reference) - sigmoid(candidate)).max())
 
 
-def max_feature_difference(module: BackboneClassifier, runner: OnnxModule, images: torch.Tensor) -> float:
+def max_feature_difference(module: BackboneClassifier, runner: OnnxRunner, images: torch.Tensor) -> float:
     """Largest feature difference between PyTorch and the exported graph, relative to the largest feature."""
     with torch.inference_mode():
         reference = module.eval().features(images).float().numpy()
-        candidate = runner.features(images).float().numpy()
+    candidate = runner.features(images.numpy())
     return float(np.abs(reference - candidate).max() / max(1.0, np.abs(reference).max()))
 
 
 def cached_onnx_runner(module: nn.Module, digest: str, channels: int, size: int, cache: Path,
-                       encodings: bool = False) -> OnnxModule | None:
+                       encodings: bool = False) -> OnnxRunner | None:
     """The onnxruntime runner for the weights whose hash is `digest`, exporting them on first use; None if
     that cannot be done faithfully (the caller then keeps PyTorch). The parity check against PyTorch runs once
     per graph and pair of library versions; its passing result is kept beside the graph (`parity_record`)."""
@@ -149,7 +94,7 @@ def cached_onnx_runner(module: nn.Module, digest: str, channels: int, size: int,
             log.warning("preparing the onnxruntime version of the model (once; it is cached in %s)", path.parent)
             parity_record(path).unlink(missing_ok=True)  # a new graph is checked, whatever an old one passed
             export_onnx(module, channels, size, path, encodings)
-        runner = OnnxModule(path)
+        runner = OnnxRunner(path)
         if parity_passed(path):
             return runner
         inputs = example_inputs(channels, size, encodings, batch=4)

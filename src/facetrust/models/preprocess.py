@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import cv2
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 ColorMode = Literal["rgb", "gray", "r", "g", "b"]
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -39,6 +41,8 @@ class Preprocess:
 
     def __call__(self, crop: np.ndarray) -> torch.Tensor:
         """RGB uint8 (H, W, 3) → float tensor (C, size, size), normalised."""
+        import torch
+
         return torch.from_numpy(self.batch([crop])[0])
 
     def batch(self, crops: Sequence[np.ndarray]) -> np.ndarray:

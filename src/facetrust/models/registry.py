@@ -1,14 +1,23 @@
-"""Models by name (timm-style): `create_model("effnet_lite0", pretrained=True)`."""
+"""Models by name (timm-style): `create_model("effnet_lite0", pretrained=True)`.
+
+The modules that define models (PyTorch ones) register them when first asked for: loading a model whose graph
+runs on onnxruntime never needs them."""
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from torch import nn
+from typing import TYPE_CHECKING
 
 from facetrust.models.preprocess import Preprocess
+
+if TYPE_CHECKING:
+    from torch import nn
+
+# every module whose `register_model` decorators fill the registry
+MODEL_MODULES = ("backbones", "ensemble", "fusion", "mini_xception", "simple", "two_branch")
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,7 @@ def register_model(name: str, preprocess: Preprocess, description: str, inputs: 
 
 def model_entry(name: str) -> ModelEntry:
     """The registry entry; a name that is not registered is treated as a timm architecture."""
+    _register_all()
     if name in _MODELS:
         return _MODELS[name]
     import timm
@@ -81,7 +91,13 @@ def check_trainable(name: str, options: dict | set, epochs: int = 1) -> None:
 
 
 def list_models() -> list[str]:
+    _register_all()
     return sorted(_MODELS)
+
+
+def _register_all() -> None:
+    for module in MODEL_MODULES:
+        importlib.import_module(f"facetrust.models.{module}")  # a no-op once imported
 
 
 def _timm_builder(name: str) -> Callable[..., nn.Module]:

@@ -14,15 +14,17 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import cv2
 import numpy as np
-from torch import nn
 
 from facetrust.errors import FacetrustError
 from facetrust.models.card import ROUTED, ModelCard
 from facetrust.models.checkpoint import LoadedModel
+
+if TYPE_CHECKING:
+    from torch import nn
 
 SHARP, SOFT = "sharp", "soft"  # the subfolders of a routed model
 GRAINY = "grainy"  # evidence key of a face judged by the soft branch after smoothing, for its grain
