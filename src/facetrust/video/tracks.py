@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 Box = tuple[float, float, float, float]
 
@@ -34,6 +33,8 @@ def link_tracks(boxes: list[list[Box]], min_similarity: float = 0.3, max_gap: in
     Similarity of two boxes is the larger of their IoU and 1 - centre distance / mean box side, so a
     face that moved half its width is still the same face. Tracks are numbered from 1 by first appearance.
     """
+    from scipy.optimize import linear_sum_assignment  # 0.2 s to import: only when a video is scanned
+
     open_tracks: list[tuple[Track, Box, int]] = []  # track, its last box, frame position of that box
     finished: list[Track] = []
     next_id = 1
