@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from facetrust.errors import CorruptMediaError, MediaTooLargeError, NoVideoStreamError
-from facetrust.media import MediaLimits, probe_video, read_input, sample_frames, sample_times, sniff_kind
+from facetrust.media import MediaLimits, probe_video, read_ahead, read_input, sample_frames, sample_times, sniff_kind
 from tests.corpus.craft import lying_frame_size_mkv, webm, with_duration, without_duration
 
 
@@ -32,6 +32,29 @@ def test_count_sampling_spreads_frames_over_the_whole_clip(ffpp_real_video):
     assert frames[0].pixels.shape == (info.height, info.width, 3)
     # Different moments of a real clip are different pictures.
     assert np.abs(frames[0].pixels.astype(int) - frames[-1].pixels.astype(int)).mean() > 1
+
+
+def test_reading_ahead_gives_the_same_frames_and_each_error_where_its_frame_was(ffpp_real_video):
+    media = read_input(ffpp_real_video)
+    ahead = list(read_ahead(sample_frames(media, count=6)))
+    plain = list(sample_frames(media, count=6))
+    assert [f.index for f in ahead] == [f.index for f in plain]
+    assert all(np.array_equal(a.pixels, b.pixels) for a, b in zip(ahead, plain, strict=True))
+
+    def two_then_broken():
+        yield from plain[:2]
+        raise CorruptMediaError("clip.mp4", "broken after two frames")
+
+    got = []
+    with pytest.raises(CorruptMediaError, match="broken after two frames"):
+        for frame in read_ahead(two_then_broken(), depth=4):
+            got.append(frame.index)
+    assert got == [f.index for f in plain[:2]]
+    source = sample_frames(media, count=6)
+    reader = read_ahead(source)
+    next(reader)
+    reader.close()  # a scan that stops early
+    assert source.gi_frame is None  # the video's generator is closed, its file with it
 
 
 def test_fps_sampling_and_cap(ffpp_real_video):

@@ -19,6 +19,7 @@ from facetrust.media import (
     MediaLimits,
     decode_image,
     probe_video,
+    read_ahead,
     read_input,
     sample_frames,
     sniff_kind,
@@ -110,9 +111,8 @@ def find_faces(source: Source, finder: FaceFinder | None = None, *, name: str | 
                              [FrameFaces(None, None, faces_in(image.pixels))], image.notes)
     else:
         info = probe_video(media, limits)
-        found = [FrameFaces(f.index, f.time, faces_in(f.pixels))
-                 for f in sample_frames(media, count=None if fps else frames, fps=fps, max_frames=frames,
-                                        limits=limits)]
+        sampled = sample_frames(media, count=None if fps else frames, fps=fps, max_frames=frames, limits=limits)
+        found = [FrameFaces(f.index, f.time, faces_in(f.pixels)) for f in read_ahead(sampled)]
         notes = [] if found else ["no frame could be decoded"]
         result = FacesResult(media.name, media.sha256, "video", info.width, info.height, found, notes)
     if provenance:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import math
 import time
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import av
@@ -94,6 +96,21 @@ def sample_frames(media: MediaInput, count: int | None = None, fps: float | None
         yield frame
     if not found:
         raise CorruptMediaError(media.name, "no video frame could be decoded")
+
+
+def read_ahead(frames: Iterator[VideoFrame], depth: int = 2) -> Iterator[VideoFrame]:
+    """`frames` in order, the next `depth` decoded on a thread while the caller works on this one: decoding (PyAV)
+    and face finding (onnxruntime, OpenCV) both run outside Python's lock, so on two cores a video's scan
+    overlaps them (docs/PERFORMANCE.md). An error reaches the caller where its frame would have."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix="decode")
+    try:
+        pending = deque(pool.submit(next, frames, None) for _ in range(depth))
+        while (frame := pending.popleft().result()) is not None:
+            pending.append(pool.submit(next, frames, None))
+            yield frame
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        frames.close()  # a scan that stopped early closes the video now, not when the generator is collected
 
 
 def _frames_at(media: MediaInput, info: VideoInfo, targets: list[float], limits: MediaLimits, deadline: float,
