@@ -3,7 +3,7 @@
 Usage: python bench/run_all.py [--out docs/benchmarks] [--only scan_speed,scan_memory]   (`make bench`)
 Each benchmark runs as its own process, one after another (so none competes with another for the CPU), and prints
 its ratios against a baseline it measured in the same run; its output goes under its own heading in
-`<out>/<date>-<cpu>.md`, which starts with the date and the CPU. A benchmark that fails is recorded as failed and
+`<out>/<date>-<time>-<cpu>.md`, which starts with the date and the CPU. A benchmark that fails is recorded as failed and
 the others still run. The page is rewritten after each benchmark, so an interrupted run keeps what finished.
 """
 
@@ -36,9 +36,9 @@ BENCHMARKS = (
 
 
 def page_name(started: datetime, cpu: str) -> str:
-    """`<date>-<cpu model>` in file-name characters."""
+    """`<date>-<hour><minute>-<cpu model>` in file-name characters: two runs of a day keep two pages."""
     model = re.sub(r"[^A-Za-z0-9]+", "-", cpu.split(",")[0]).strip("-").lower()
-    return f"{started:%Y-%m-%d}-{model}.md"
+    return f"{started:%Y-%m-%d-%H%M}-{model}.md"
 
 
 def main() -> None:

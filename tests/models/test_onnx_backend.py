@@ -1,5 +1,6 @@
 """ONNX export parity for every registry architecture, and the onnxruntime backend in use."""
 
+import os
 import shutil
 
 import cv2
@@ -146,5 +147,7 @@ def test_sessions_do_not_spin_wait_unless_asked_and_take_the_threads_they_are_gi
     spinning = {spin: OnnxRunner(path, **({} if spin is None else {"spin": spin})).session.get_session_options()
                 .get_session_config_entry("session.intra_op.allow_spinning") for spin in (None, True)}
     assert spinning == {None: "0", True: "1"}
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)  # a number, never 0: onnxruntime would pin its threads
+    assert OnnxRunner(path).session.get_session_options().intra_op_num_threads == len(os.sched_getaffinity(0))
     monkeypatch.setenv("OMP_NUM_THREADS", "1")  # what Ray sets for a worker of one CPU
     assert OnnxRunner(path).session.get_session_options().intra_op_num_threads == 1

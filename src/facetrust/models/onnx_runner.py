@@ -19,12 +19,15 @@ SESSION_BATCH = 8
 
 
 def default_threads() -> int:
-    """Intra-op threads as PyTorch would choose them: OMP_NUM_THREADS when set (Ray sets it to its workers' CPUs),
-    else 0, onnxruntime's choice of one per physical core."""
+    """Intra-op threads as PyTorch chooses them: OMP_NUM_THREADS when set (Ray sets it to its workers' CPUs), else
+    the CPUs this process may run on. Always a number: left to itself (0) onnxruntime pins its threads to cores, which
+    made the pre-cropped scan, whose reading threads share those cores, slower in 5 of 6 alternating rounds
+    (docs/PERFORMANCE.md, "A scan without PyTorch")."""
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     try:
-        return max(int(os.environ.get("OMP_NUM_THREADS", "0")), 0)
-    except ValueError:
-        return 0
+        return int(os.environ["OMP_NUM_THREADS"]) or available
+    except (KeyError, ValueError):
+        return available
 
 
 class OnnxRunner:
@@ -36,7 +39,7 @@ class OnnxRunner:
     def __init__(self, path: Path, threads: int | None = None, spin: bool = False) -> None:
         """`spin` as in `onnx_graphs.cpu_session`."""
         self.path = path
-        self.session = cpu_session(path, default_threads() if threads is None else threads, spin)
+        self.session = cpu_session(path, threads or default_threads(), spin)
         self.inputs = {i.name for i in self.session.get_inputs()}
         self.has_features = "features" in {o.name for o in self.session.get_outputs()}
 
