@@ -1,4 +1,5 @@
-"""ONNX export and an onnxruntime runner that stands in for the PyTorch module at inference.
+"""ONNX export of a PyTorch model, checked against it, for the onnxruntime runner (`onnx_runner.OnnxRunner`) that
+stands in for the module at inference.
 
 onnxruntime runs the detector several times faster than PyTorch eager on CPUs (see
 docs/PERFORMANCE.md), so it is the default backend when installed. A model is exported once per
