@@ -6,7 +6,7 @@ import io
 import math
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -98,7 +98,7 @@ def sample_frames(media: MediaInput, count: int | None = None, fps: float | None
         raise CorruptMediaError(media.name, "no video frame could be decoded")
 
 
-def read_ahead(frames: Iterator[VideoFrame], depth: int = 2) -> Iterator[VideoFrame]:
+def read_ahead(frames: Generator[VideoFrame, None, None], depth: int = 2) -> Iterator[VideoFrame]:
     """`frames` in order, the next `depth` decoded on a thread while the caller works on this one: decoding (PyAV)
     and face finding (onnxruntime, OpenCV) both run outside Python's lock, so on two cores a video's scan
     overlaps them (docs/PERFORMANCE.md). An error reaches the caller where its frame would have."""

@@ -45,12 +45,15 @@ def batch_of(preprocess: Preprocess, crops: Sequence[np.ndarray]) -> torch.Tenso
 
 
 def extra_inputs(encodings: np.ndarray | None, index: Sequence[int] | slice) -> tuple[torch.Tensor, ...]:
-    """The inputs after the images for these rows: the face encodings for models that read them, else none."""
-    if encodings is None:
-        return ()
+    """`_encoding_rows` as PyTorch tensors (training)."""
     import torch
 
-    return (torch.from_numpy(np.ascontiguousarray(encodings[index])),)
+    return tuple(torch.from_numpy(rows) for rows in _encoding_rows(encodings, index))
+
+
+def _encoding_rows(encodings: np.ndarray | None, index: Sequence[int] | slice) -> tuple[np.ndarray, ...]:
+    """The inputs after the images for these rows: the face encodings for models that read them, else none."""
+    return () if encodings is None else (np.ascontiguousarray(encodings[index]),)
 
 
 def tta_views(batch: np.ndarray, tta: str | None) -> list[np.ndarray]:
@@ -87,7 +90,7 @@ def predict_logits(module: nn.Module | OnnxRunner, preprocess: Preprocess, crops
     outputs = []
     for start in range(0, len(crops), batch_size):
         views = tta_views(preprocess.batch(crops[start:start + batch_size]), tta)
-        extra = () if encodings is None else (np.ascontiguousarray(encodings[start:start + batch_size]),)
+        extra = _encoding_rows(encodings, slice(start, start + batch_size))
         outputs.append(sum(forward(view, *extra) for view in views) / len(views))
     return np.concatenate(outputs) if outputs else np.zeros(0, np.float32)
 
