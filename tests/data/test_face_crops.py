@@ -27,3 +27,13 @@ def test_crops_are_cached_by_content_and_settings(tmp_path, shared_data, cat, mo
 
     other = CropCache(FaceFinder("mtcnn", mode="detect", size=96), tmp_path / "cache")
     assert other.folder != cache.folder
+
+
+def test_a_detector_whose_faces_changed_gets_new_crop_caches(tmp_path, monkeypatch):
+    """Crops cached before a detector's revision are not reused after it; revision 0 keeps the older keys."""
+    from facetrust.faces.detectors.mtcnn import MTCNNDetector
+
+    before = CropCache(FaceFinder("mtcnn"), tmp_path).folder
+    assert "revision" not in FaceFinder("mtcnn").settings()
+    monkeypatch.setattr(MTCNNDetector, "revision", 1)
+    assert CropCache(FaceFinder("mtcnn"), tmp_path).folder != before

@@ -65,6 +65,29 @@ def test_area_resampling_is_torchs(astronaut):
         np.testing.assert_allclose(ours, theirs, atol=1e-3)
 
 
+def test_part_of_a_pyramid_level_has_the_whole_levels_pixels(astronaut):
+    summed = mtcnn_stages.SummedImage(astronaut)
+    whole = summed.resample(np.array([0, summed.height, 0, summed.width]), 123, 131)
+    part = summed.resample_part(123, 131, slice(40, 90), slice(6, 131))
+    np.testing.assert_array_equal(part[0], whole[0, 40:90, 6:131])
+
+
+def test_a_search_near_mtcnns_face_finds_that_face_exactly(shared_data):
+    """P-Net on part of some pyramid levels gives the whole pyramid's face: the cascade's crops are MTCNN's."""
+    nets = load_nets()
+    checked = 0
+    for image in photos(shared_data):
+        found = mtcnn_stages.find(image, nets, 20)
+        if len(found.boxes):
+            near = mtcnn_stages.find_near(image, nets, 20, found.boxes[:1], smallest=1 / 3, margin=1.0)
+            main = np.argmax(found.scores)
+            index = int(np.argmin(np.abs(near.boxes - found.boxes[main]).sum(axis=1)))
+            np.testing.assert_array_equal(near.boxes[index], found.boxes[main])
+            np.testing.assert_array_equal(near.points[index], found.points[main])
+            checked += 1
+    assert checked >= 5
+
+
 def test_suppression_keeps_torchvisions_boxes():
     torchvision = pytest.importorskip("torchvision")
     rng = np.random.default_rng(1)

@@ -51,9 +51,10 @@ class FaceFinder:
 
     def settings(self) -> dict:
         """Everything that changes the crops this finder makes (used to key caches)."""
+        revision = {"revision": self.detector.revision} if self.detector.revision else {}
         return {"detector": self.detector.name, "threshold": self.detector.threshold,
                 "max_side": self.detector.max_side, "min_face": self.detector.min_face, "mode": self.mode,
-                "size": self.size, "margin": self.margin, "all_faces": self.all_faces}
+                "size": self.size, "margin": self.margin, "all_faces": self.all_faces} | revision
 
     def find(self, image: np.ndarray, timings: dict[str, float] | None = None) -> list[FoundFace]:
         """Faces in `image`, largest first; an empty list means no face was found (a normal result).

@@ -31,6 +31,9 @@ class FaceDetector(ABC):
     default_threshold: float = 0.5
     default_max_side: int = 640
     adds_dlib_landmarks: bool = False  # box-only detectors get eyes/nose/mouth from dlib's 68-point model
+    # Raised whenever a detector's faces change, so caches of its crops are not reused; 0 (left out of the cache
+    # key) keeps the caches written before detectors had revisions.
+    revision: int = 0
 
     def __init__(self, threshold: float | None = None, max_side: int | None = None,
                  nms_iou: float = 0.4, min_face: int = 20) -> None:
@@ -52,6 +55,11 @@ class FaceDetector(ABC):
             pad = round(RETRY_BORDER * max(height, width))
             framed = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
             faces = [f.shifted(-pad, -pad) for f in self._detect_resized(framed)]
+        return self._kept(image, faces)
+
+    def _kept(self, image: np.ndarray, faces: list[Face]) -> list[Face]:
+        """The raw faces above the threshold and size limits, mostly inside the image, after NMS; largest first."""
+        height, width = image.shape[:2]
         faces = [f for f in faces if (f.score is None or f.score >= self.threshold)
                  and min(f.width, f.height) >= self.min_face and _inside_fraction(f, width, height) >= MIN_INSIDE]
         faces = clipped_largest_first(non_max_suppression(faces, self.nms_iou), width, height)
@@ -60,15 +68,22 @@ class FaceDetector(ABC):
         return faces
 
     def _detect_resized(self, image: np.ndarray) -> list[Face]:
-        """Run `_detect` on a copy no longer than max_side and map the faces back. A copy narrower than the
-        smallest face searched for cannot hold one (and crashes MTCNN's cascade or OpenCV's resize): none."""
+        """Run `_detect` on a copy no longer than max_side and map the faces back."""
+        if (downscaled := self._downscaled(image)) is None:
+            return []
+        small, factor = downscaled
+        return [f.scaled(1.0 / factor) for f in self._detect(small)]
+
+    def _downscaled(self, image: np.ndarray) -> tuple[np.ndarray, float] | None:
+        """A copy no longer than max_side and its scale. A copy narrower than the smallest face searched for
+        cannot hold one (and crashes MTCNN's cascade or OpenCV's resize): None."""
         height, width = image.shape[:2]
         factor = min(1.0, self.max_side / max(height, width))
         if round(min(height, width) * factor) < self.min_face:
-            return []
+            return None
         small = image if factor == 1.0 else cv2.resize(
             image, (round(width * factor), round(height * factor)), interpolation=cv2.INTER_AREA)
-        return [f.scaled(1.0 / factor) for f in self._detect(np.ascontiguousarray(small))]
+        return np.ascontiguousarray(small), factor
 
     @abstractmethod
     def _detect(self, image: np.ndarray) -> list[Face]:

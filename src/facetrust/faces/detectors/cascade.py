@@ -1,18 +1,19 @@
-"""BlazeFace first, MTCNN where BlazeFace is unsure: MTCNN's recall and crops at close to BlazeFace's cost.
+"""BlazeFace first, MTCNN where BlazeFace is unsure: MTCNN's faces at a third of its cost.
 
 An input is settled by BlazeFace when it finds a face and every face it finds (down to a low candidate score)
-scores at least `sure`; anything in between, or nothing at all, goes to the whole of MTCNN. A settled face's box is
-then handed to MTCNN's own last two stages (R-Net, O-Net: 4 ms, against 60-160 ms for the full cascade with its
-image pyramid), so its landmarks, and so the aligned crop the classifier sees, are MTCNN's within a few pixels;
-if O-Net does not see a face there, the whole input goes to MTCNN. `sure` and the box framing were measured on
-validation inputs the face-finder benchmark does not read (docs/PERFORMANCE.md, "Face-finder cascade").
+scores at least `sure`; anything in between, or nothing at all, goes to the whole of MTCNN. On a settled input
+MTCNN runs only where BlazeFace's faces are: its own three stages, on the pyramid levels whose window is at least a
+third of a face's side, over the face and one side around it (`MTCNNDetector.detect_near`). Those are the pixels
+and P-Net cells of MTCNN's whole pyramid, so the faces, and the crops the classifier sees, are MTCNN's own; if
+MTCNN finds nothing there, the whole input goes to MTCNN. `sure`, the box framing, the levels and the region were
+measured on validation inputs the face-finder benchmark does not read (docs/PERFORMANCE.md, "Face-finder cascade").
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from facetrust.faces.detectors.base import FaceDetector, clipped_largest_first, create_detector, register_detector
+from facetrust.faces.detectors.base import FaceDetector, create_detector, register_detector
 from facetrust.faces.types import Face
 
 CANDIDATE = 0.2  # BlazeFace faces scoring below this are not faces to it at all
@@ -20,6 +21,10 @@ CANDIDATE = 0.2  # BlazeFace faces scoring below this are not faces to it at all
 # right and bottom edges over the 468 validation inputs where both found the face (MTCNN's box is narrower and
 # reaches higher up the forehead).
 MTCNN_FRAMING = (0.059, -0.155, -0.075, 0.013)
+# MTCNN's search around a settled face: the pyramid levels whose window is at least NEAR_SMALLEST of the face's
+# side, over the face and NEAR_MARGIN sides around it. The cheapest pair of (2, 3) x (0.5, 1, 2) that gave every
+# one of the 449 settled validation inputs exactly MTCNN's main face (docs/PERFORMANCE.md).
+NEAR_SMALLEST, NEAR_MARGIN = 1 / 3, 1.0
 
 
 def mtcnn_framing(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
@@ -34,6 +39,7 @@ class CascadeDetector(FaceDetector):
     """`threshold` is the sure score on BlazeFace's scale; MTCNN keeps its own threshold."""
 
     default_threshold = 0.5  # docs/PERFORMANCE.md: BlazeFace settled 95.7% of validation inputs, all as MTCNN did
+    revision = 1  # 2026-12-05: MTCNN searches near BlazeFace's faces (before: its last two stages on the boxes)
 
     def __init__(self, threshold: float | None = None, max_side: int | None = None, nms_iou: float = 0.4,
                  min_face: int = 20) -> None:
@@ -45,12 +51,12 @@ class CascadeDetector(FaceDetector):
     def detect(self, image: np.ndarray) -> list[Face]:
         faces = self.first.detect(image)
         if faces and all(face.score is not None and face.score >= self.threshold for face in faces):
-            refined = self.fallback.refine(image, [mtcnn_framing(face.box) for face in faces])
-            if all(face is not None for face in refined):
-                height, width = image.shape[:2]
-                for face in refined:
+            near = self.fallback.detect_near(image, [mtcnn_framing(face.box) for face in faces],
+                                             NEAR_SMALLEST, NEAR_MARGIN)
+            if near:
+                for face in near:
                     face.detector = self.name
-                return clipped_largest_first(refined, width, height)
+                return near
         return self.fallback.detect(image)
 
     def _detect(self, image: np.ndarray) -> list[Face]:

@@ -62,8 +62,18 @@ class SummedImage:
         """Rectangles given as rows (top, bottom, left, right), each area-resampled to (height, width):
         (N, height, width, channels) float32."""
         top, bottom, left, right = np.asarray(ranges, np.int64).reshape(-1, 4).T
-        row0, row1 = _bins(top, bottom, height)
-        col0, col1 = _bins(left, right, width)
+        return self._pooled(_bins(top, bottom, height), _bins(left, right, width))
+
+    def resample_part(self, height: int, width: int, rows: slice, cols: slice) -> np.ndarray:
+        """Rows and columns `rows`, `cols` of the whole image area-resampled to (height, width), with exactly the
+        values the whole resampled image has there: (1, rows, cols, channels) float32."""
+        row0, row1 = _bins(np.array([0]), np.array([self.height]), height)
+        col0, col1 = _bins(np.array([0]), np.array([self.width]), width)
+        return self._pooled((row0[:, rows], row1[:, rows]), (col0[:, cols], col1[:, cols]))
+
+    def _pooled(self, row_bins: tuple[np.ndarray, np.ndarray], col_bins: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """The mean of each (row bin, column bin) rectangle, one image per row of the bin arrays."""
+        (row0, row1), (col0, col1) = row_bins, col_bins
         stride = self.width + 1
         row0, row1 = row0[:, :, None] * stride, row1[:, :, None] * stride
         col0, col1 = col0[:, None, :], col1[:, None, :]
@@ -85,7 +95,32 @@ def _bins(start: np.ndarray, end: np.ndarray, out: int) -> tuple[np.ndarray, np.
 def find(image: np.ndarray, nets: MtcnnNets, min_face: int) -> Found:
     """Every face MTCNN finds in an RGB uint8 image, in facenet-pytorch's order."""
     summed = SummedImage(image)
-    boxes = _with_pixels(_proposals(summed, nets.pnet, min_face), summed)
+    everywhere = [(slice(0, None), slice(0, None))]
+    return _faces(summed, nets, [(scale, everywhere) for scale in _pyramid(summed, min_face)])
+
+
+def find_near(image: np.ndarray, nets: MtcnnNets, min_face: int, boxes: np.ndarray, smallest: float,
+              margin: float) -> Found:
+    """The faces MTCNN finds around boxes another detector found: its own stages on the pyramid levels whose
+    window is at least `smallest` times a box's side, over the box and `margin` sides around it. The pixels and
+    P-Net cells there are exactly those of the whole pyramid, so a face found this way is MTCNN's own unless a
+    candidate from a finer level or from outside the region would have won."""
+    summed = SummedImage(image)
+    boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+    levels = []
+    for scale in _pyramid(summed, min_face):
+        regions = [_region(box, margin, scale, summed) for box in boxes if CELL / scale >= smallest * _side(box)]
+        if regions := [region for region in regions if region is not None]:
+            levels.append((scale, regions))
+    return _faces(summed, nets, levels)
+
+
+Region = tuple[slice, slice]  # rows and columns of one pyramid level
+
+
+def _faces(summed: SummedImage, nets: MtcnnNets, levels: list[tuple[float, list[Region]]]) -> Found:
+    """MTCNN's three stages, P-Net on the given regions of the given pyramid levels."""
+    boxes = _with_pixels(_proposals(summed, nets.pnet, levels), summed)
     if len(boxes):
         boxes = _with_pixels(_rnet_filter(summed, nets.rnet, boxes), summed)
     if not len(boxes):
@@ -95,28 +130,53 @@ def find(image: np.ndarray, nets: MtcnnNets, min_face: int) -> Found:
     return found.select(nms(found.boxes, found.scores, 0.7, overlap="min", inclusive=True))
 
 
-def refine(image: np.ndarray, nets: MtcnnNets, boxes: np.ndarray) -> Found:
-    """R-Net's box correction and O-Net on boxes another detector found (no image pyramid, no thresholds):
-    the caller decides by `scores` which are faces."""
-    summed = SummedImage(image)
-    boxes = _squared(np.asarray(boxes, np.float32).reshape(-1, 4))
-    regression = nets.rnet(_crops(summed, boxes, 24))[0]
-    return _onet(summed, nets.onet, _squared(_regressed(boxes, regression)))
-
-
-def _proposals(summed: SummedImage, pnet: Net, min_face: int) -> np.ndarray:
-    """P-Net over the image pyramid: candidate boxes (N, 4), squared, after per-scale and global NMS."""
-    height, width = summed.height, summed.width
+def _pyramid(summed: SummedImage, min_face: int) -> list[float]:
+    """The scales of facenet-pytorch's image pyramid: from a min_face window down to the image's short side."""
     scale = CELL / min_face
-    shortest = min(height, width) * scale
-    found = []
+    shortest = min(summed.height, summed.width) * scale
+    scales = []
     while shortest >= CELL:
-        scaled = summed.resample(np.array([0, height, 0, width]), int(height * scale + 1), int(width * scale + 1))
-        regression, probability = pnet(_normalised(scaled))
-        candidates = _windows(regression[0], probability[0, 1], scale)
-        found.append(candidates[nms(candidates[:, :4], candidates[:, 4], 0.5)])
+        scales.append(scale)
         scale *= PYRAMID_FACTOR
         shortest *= PYRAMID_FACTOR
+    return scales
+
+
+def _side(box: np.ndarray) -> float:
+    return float(max(box[2] - box[0], box[3] - box[1]))
+
+
+def _region(box: np.ndarray, margin: float, scale: float, summed: SummedImage) -> Region | None:
+    """The rows and columns of a pyramid level covering the box and `margin` sides around it. They start on an
+    even pixel, so P-Net's cells are the whole level's, and span an even count unless they reach the level's
+    edge, so P-Net's pooling sees the same pixel pairs; None where no 12-pixel window fits."""
+    margin *= _side(box)
+    spans = []
+    for low, high, size in ((box[1], box[3], int(summed.height * scale + 1)),
+                            (box[0], box[2], int(summed.width * scale + 1))):
+        start = max(0, int(np.floor((low - margin) * scale))) // 2 * 2
+        end = min(size, int(np.ceil((high + margin) * scale)))
+        if end < size and (end - start) % 2:
+            end += 1
+        if end - start < CELL:
+            return None
+        spans.append(slice(start, end))
+    return spans[0], spans[1]
+
+
+def _proposals(summed: SummedImage, pnet: Net, levels: list[tuple[float, list[Region]]]) -> np.ndarray:
+    """P-Net over the regions of each pyramid level: candidate boxes (N, 4), squared, after per-level and global
+    NMS."""
+    height, width = summed.height, summed.width
+    found = []
+    for scale, regions in levels:
+        candidates = []
+        for rows, cols in regions:
+            scaled = summed.resample_part(int(height * scale + 1), int(width * scale + 1), rows, cols)
+            regression, probability = pnet(_normalised(scaled))
+            candidates.append(_windows(regression[0], probability[0, 1], scale, (cols.start, rows.start)))
+        candidates = np.concatenate(candidates)
+        found.append(candidates[nms(candidates[:, :4], candidates[:, 4], 0.5)])
     if not found:
         return np.zeros((0, 4), np.float32)
     candidates = np.concatenate(found)
@@ -126,10 +186,11 @@ def _proposals(summed: SummedImage, pnet: Net, min_face: int) -> np.ndarray:
     return _squared(box + shift * sides)
 
 
-def _windows(regression: np.ndarray, probability: np.ndarray, scale: float) -> np.ndarray:
-    """P-Net's map cells above its threshold as rows (x1, y1, x2, y2, score, four regression terms)."""
+def _windows(regression: np.ndarray, probability: np.ndarray, scale: float, origin: tuple[int, int]) -> np.ndarray:
+    """P-Net's map cells above its threshold as rows (x1, y1, x2, y2, score, four regression terms); `origin` is
+    the (even) pixel of the pyramid level where the map's input began."""
     rows, cols = np.nonzero(probability >= THRESHOLDS[0])
-    cells = np.stack([cols, rows], axis=1).astype(np.float32)
+    cells = np.stack([cols + origin[0] // STRIDE, rows + origin[1] // STRIDE], axis=1).astype(np.float32)
     start = np.floor((STRIDE * cells + 1) / np.float32(scale))
     end = np.floor((STRIDE * cells + CELL) / np.float32(scale))
     return np.concatenate([start, end, probability[rows, cols, None], regression[:, rows, cols].T], axis=1)
