@@ -5,11 +5,12 @@ Usage: python bench/scan_speed.py [--data ../shared/data/faces/k140/test] [--lim
 
 Three settings, each timed against the same naive baseline on the same inputs:
   pre-cropped  the inputs are face crops (as k140 is): no face detector runs (`scan --face-mode whole`);
-  detect       the model's own crop mode and face finder (MTCNN);
-  cascade      the same with the BlazeFace-then-MTCNN cascade as face finder (`scan --detector cascade`),
-               against the naive MTCNN pipeline (issue 27's baseline).
+  detect       the model's own crop mode and face finder (the bundled detector's: the BlazeFace-then-MTCNN
+               cascade, since 2026-12-05);
+  mtcnn        the same with the whole of MTCNN as face finder (`scan --detector mtcnn`), the default before.
 naive:      one input at a time: decode, crop, classify each face alone with PyTorch eager
-            (batch of 1, as the reference reports ran their models), MTCNN's networks on PyTorch too. It runs
+            (batch of 1, as the reference reports ran their models), faces found by the whole of MTCNN with its
+            networks on PyTorch (issue 27's baseline, whatever face finder the model names). It runs
             in a child process: PyTorch's OpenMP threads keep spin-waiting after eager work and would take the
             cores from whatever is timed next in the same process (a scan never runs eager PyTorch).
 facetrust:  `scan_many`: decoding and face finding on worker threads, faces classified in batches on
@@ -53,9 +54,9 @@ from facetrust.models.routed import RoutedModel
 
 def naive(model_path: Path, paths: list[Path], mode: CropMode | None) -> tuple[float, list[np.ndarray]]:
     eager = load_model(model_path, backend="torch")
-    finder = eager.face_finder(all_faces=True, mode=mode)
-    if isinstance(finder.detector, MTCNNDetector):
-        finder.detector.nets = load_nets(prefer_onnx=False)  # issue 27's baseline: MTCNN on PyTorch
+    finder = eager.face_finder(all_faces=True, mode=mode, detector="mtcnn")
+    assert isinstance(finder.detector, MTCNNDetector)
+    finder.detector.nets = load_nets(prefer_onnx=False)  # issue 27's baseline: MTCNN on PyTorch
     crops = []
     started = time.perf_counter()
     for path in paths:
@@ -140,9 +141,9 @@ def main() -> None:
     crops: list[np.ndarray] = []
     pre_cropped: dict[str, float] = {}  # inputs per second of the pre-cropped scan, per onnxruntime setting
     for label, mode, detector in (("pre-cropped", "whole", None), ("detect", None, None),
-                                  ("cascade", None, "cascade")):
+                                  ("mtcnn", None, "mtcnn")):
         scanner = Scanner(args.model, face_mode=mode, frames=4, detector=detector)
-        if detector is None:  # the cascade is compared with the naive MTCNN pipeline of the row before
+        if detector is None:  # the whole of MTCNN is compared with the naive pipeline of the row before
             with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
                 naive_seconds, crops = child.submit(naive, args.model, paths, mode).result()
         fast_seconds, stages = facetrust_scan(scanner, paths, args.workers, args.batch_size)

@@ -25,7 +25,7 @@ def edit(folder, change) -> None:
 
 def test_the_bundled_cards_load():
     detector = read_card(default_model_path(), ModelCard)
-    assert detector.task == "detector" and detector.faces == FaceCrop(detector="mtcnn", mode="detect", size=256,
+    assert detector.task == "detector" and detector.faces == FaceCrop(detector="cascade", mode="detect", size=256,
                                                                       margin=0.3)
     assert 0 < detector.threshold < 1 and detector.preprocess.size == 256
     emotion = read_card(default_emotion_model_path(), ModelCard)
