@@ -23,15 +23,18 @@ from machine import describe_cpu
 from facetrust.atomic import atomic_write
 
 REPO = Path(__file__).resolve().parents[1]
-# (script, what it measures): the order runs cheap and independent first
+# (script, its arguments, what it measures): the order runs cheap and independent first
 BENCHMARKS = (
-    ("cli_startup.py", "Start-up: `facetrust --help` and a one-image scan against an older commit"),
-    ("faces.py", "Face finders: recall and time per image (MTCNN, BlazeFace, the cascade)"),
-    ("scan_speed.py", "Scanning: facetrust's pipeline against the naive one, pre-cropped and with face finding"),
-    ("spin_wait.py", "onnxruntime threads spin-waiting or not: the pre-cropped scan in alternating order"),
-    ("int8_classifier.py", "int8 against fp32: speed and changed verdicts"),
-    ("video_speed.py", "Video: seconds per stage for 32 sampled frames of a 720p clip"),
-    ("scan_memory.py", "Memory: peak RSS of `facetrust scan` over 2,000 images against an older commit"),
+    ("cli_startup.py", (), "Start-up: `facetrust --help` and a one-image scan against an older commit"),
+    ("faces.py", (), "Face finders: recall and time per image (MTCNN, BlazeFace, the cascade)"),
+    ("scan_speed.py", (), "Scanning: facetrust's pipeline against the naive one, pre-cropped and with face finding "
+                          "(k140 test)"),
+    ("scan_speed.py", ("--data", "../shared/data/faces/yonsei/real"),
+     "Scanning: the same on Yonsei's real photos (issue 27 point 1's second set)"),
+    ("spin_wait.py", (), "onnxruntime threads spin-waiting or not: the pre-cropped scan in alternating order"),
+    ("int8_classifier.py", (), "int8 against fp32: speed and changed verdicts"),
+    ("video_speed.py", (), "Video: seconds per stage for 32 sampled frames of a 720p clip"),
+    ("scan_memory.py", (), "Memory: peak RSS of `facetrust scan` over 2,000 images against an older commit"),
 )
 
 
@@ -46,22 +49,23 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "docs/benchmarks")
     parser.add_argument("--only", help="comma-separated script names (without .py) to run, in the usual order")
     args = parser.parse_args()
-    chosen = [(script, what) for script, what in BENCHMARKS
+    chosen = [(script, arguments, what) for script, arguments, what in BENCHMARKS
               if not args.only or script.removesuffix(".py") in args.only.split(",")]
     started, cpu = datetime.now(UTC), describe_cpu()
     page = args.out / page_name(started, cpu)
     args.out.mkdir(parents=True, exist_ok=True)
     sections = [f"# Benchmarks of {started:%Y-%m-%d %H:%M} UTC\n\nCPU: {cpu}\n\nWritten by `python bench/run_all.py` "
                 f"(`make bench`); each section is one benchmark's own output, its ratios measured in its own run.\n"]
-    for script, what in chosen:
-        print(f"running bench/{script} ...", flush=True)
+    for script, arguments, what in chosen:
+        command = " ".join((f"bench/{script}", *arguments))
+        print(f"running {command} ...", flush=True)
         began = time.perf_counter()
-        done = subprocess.run([sys.executable, str(REPO / "bench" / script)], cwd=REPO, capture_output=True,
-                              text=True)
+        done = subprocess.run([sys.executable, str(REPO / "bench" / script), *arguments], cwd=REPO,
+                              capture_output=True, text=True)
         minutes = (time.perf_counter() - began) / 60
         body = done.stdout.strip() if done.returncode == 0 else (
             f"**failed** (exit status {done.returncode}):\n\n```\n{done.stderr.strip()[-2000:]}\n```")
-        sections.append(f"## {what}\n\n`python bench/{script}`, {minutes:.1f} minutes\n\n{body}\n")
+        sections.append(f"## {what}\n\n`python {command}`, {minutes:.1f} minutes\n\n{body}\n")
         with atomic_write(page) as partial:
             partial.write_text("\n".join(sections), encoding="utf-8")
     print(f"wrote {page}")

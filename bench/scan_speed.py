@@ -72,7 +72,10 @@ def facetrust_scan(scanner: Scanner, paths: list[Path], workers: int, batch_size
     started = time.perf_counter()
     outcomes = list(scan_many(scanner, paths, workers=workers, batch_size=batch_size))
     seconds = time.perf_counter() - started
-    stages = {key: float(np.mean([o.timings_ms.get(key, 0.0) for o in outcomes if hasattr(o, "timings_ms")]))
+    if failed := [outcome for outcome in outcomes if isinstance(outcome, Exception)]:
+        raise SystemExit(f"{len(failed)} of {len(paths)} scans failed, so their time means nothing; the first: "
+                         f"{failed[0]}")
+    stages = {key: float(np.mean([o.timings_ms.get(key, 0.0) for o in outcomes]))
               for key in ("decode", "detect", "align", "classify")}
     return seconds, stages
 

@@ -108,3 +108,15 @@ def test_the_cascade_finds_mtcnns_own_faces_without_mtcnns_whole_pyramid(shared_
         ours, reference = cascade.detect(image), mtcnn.detect(image)
         assert [face.detector for face in ours] == ["cascade"] * len(reference)
         assert [(f.box, f.landmarks, f.score) for f in ours] == [(f.box, f.landmarks, f.score) for f in reference]
+
+
+@pytest.mark.parametrize("name", ["mtcnn", "blazeface", "cascade"])
+def test_one_detector_finds_the_same_faces_on_several_threads_at_once(astronaut, name):
+    """A batch scan finds faces on worker threads sharing one detector (LiteRT's interpreter cannot be shared)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    detector = create_detector(name)
+    reference = [(face.box, face.landmarks) for face in detector.detect(astronaut)]
+    with ThreadPoolExecutor(4) as pool:
+        found = list(pool.map(detector.detect, [astronaut] * 16))
+    assert all([(face.box, face.landmarks) for face in faces] == reference for faces in found)

