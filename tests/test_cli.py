@@ -62,9 +62,23 @@ def test_crop_command_summarises(tmp_path, shared_data):
     assert "2 files: 2 already done" in again.stdout
 
 
-def test_detectors_lists_the_default():
+def test_detectors_lists_the_default_and_the_bundled_detectors():
     result = runner.invoke(app, ["detectors"])
-    assert "mtcnn (default)" in result.stdout
+    assert "mtcnn (default)" in result.stdout and "cascade (the bundled detector's, used by scan)" in result.stdout
+
+
+def test_scan_takes_another_face_finder_and_refuses_an_unknown_one(tmp_path):
+    """The cascade (the bundled detector's) and the whole of MTCNN give the same face and P(fake) on an example."""
+    image = Path(__file__).resolve().parents[1] / "examples/real_00003.jpg"
+    records = {}
+    for name in ("mtcnn", "cascade"):
+        result = runner.invoke(app, ["scan", str(image), "--detector", name, "--json", str(tmp_path / f"{name}.jsonl")])
+        assert result.exit_code == 0, result.output
+        records[name] = json.loads((tmp_path / f"{name}.jsonl").read_text())
+    assert [(f["box"], f["p_fake"]) for f in records["mtcnn"]["faces"]] == \
+        [(f["box"], f["p_fake"]) for f in records["cascade"]["faces"]]
+    result = runner.invoke(app, ["scan", str(image), "--detector", "nope"])
+    assert result.exit_code == 2 and "'nope' is not one of blazeface, cascade" in result.output
 
 
 EXPECTED_BAD = {

@@ -79,11 +79,15 @@ def crop(
 
 
 def detectors() -> None:
-    """List the face detectors."""
+    """List the face detectors: the default of `faces`, `crop` and training, and the bundled detector's (`scan`)."""
+    from facetrust.bundled import default_model_path
     from facetrust.faces import list_detectors
+    from facetrust.models.card import ModelCard, read_card
 
+    bundled = read_card(default_model_path(), ModelCard).faces.detector
     for name in list_detectors():
-        typer.echo(name + (" (default)" if name == DEFAULT_DETECTOR else ""))
+        roles = ["default"] * (name == DEFAULT_DETECTOR) + ["the bundled detector's, used by scan"] * (name == bundled)
+        typer.echo(name + (f" ({'; '.join(roles)})" if roles else ""))
 
 
 def _finder(detector: str, mode: str, threshold: float | None, size: int, all_faces: bool) -> FaceFinder:

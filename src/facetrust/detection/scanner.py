@@ -264,6 +264,7 @@ class ScanSettings:
     fps: float | None = None  # sample videos at this rate (frames = the cap)
     provenance: bool = True  # read C2PA, XMP and generator metadata beside the pixels
     smallest_face: int | None = None  # judge faces down to this size (px; 0: all); None: the model card's floor
+    detector: str | None = None  # the face finder; None: the model card's
 
     def scanner(self) -> Scanner:
         return Scanner(**asdict(self))

@@ -1,4 +1,4 @@
-"""BlazeFace first, MTCNN where BlazeFace is unsure: MTCNN's faces at a third of its cost.
+"""BlazeFace first, MTCNN where BlazeFace is unsure: MTCNN's faces at about half its cost.
 
 An input is settled by BlazeFace when it finds a face and every face it finds (down to a low candidate score)
 scores at least `sure`; anything in between, or nothing at all, goes to the whole of MTCNN. On a settled input
@@ -16,7 +16,10 @@ import numpy as np
 from facetrust.faces.detectors.base import FaceDetector, create_detector, register_detector
 from facetrust.faces.types import Face
 
-CANDIDATE = 0.2  # BlazeFace faces scoring below this are not faces to it at all
+# BlazeFace faces scoring below this are not faces to it at all; one between it and `sure` sends the input to the
+# whole of MTCNN. 0.1: the highest of 0.2, 0.15, 0.125, 0.1 at which every validation input got all of MTCNN's faces
+# (at 0.2 only the largest: BlazeFace scores small background faces MTCNN finds at 0.1-0.2; docs/PERFORMANCE.md).
+CANDIDATE = 0.1
 # MTCNN's box from BlazeFace's, in units of BlazeFace's width and height: the median offsets of the left, top,
 # right and bottom edges over the 468 validation inputs where both found the face (MTCNN's box is narrower and
 # reaches higher up the forehead).
@@ -39,7 +42,7 @@ class CascadeDetector(FaceDetector):
     """`threshold` is the sure score on BlazeFace's scale; MTCNN keeps its own threshold."""
 
     default_threshold = 0.5  # docs/PERFORMANCE.md: BlazeFace settled 95.7% of validation inputs, all as MTCNN did
-    revision = 1  # 2026-12-05: MTCNN searches near BlazeFace's faces (before: its last two stages on the boxes)
+    revision = 2  # 2026-12-05: MTCNN searches near BlazeFace's faces (before: its last two stages on the boxes)
 
     def __init__(self, threshold: float | None = None, max_side: int | None = None, nms_iou: float = 0.4,
                  min_face: int = 20) -> None:
