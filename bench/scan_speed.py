@@ -16,7 +16,9 @@ naive:      one input at a time: decode, crop, classify each face alone with PyT
 facetrust:  `scan_many`: decoding and face finding on worker threads, faces classified in batches on
             the default backend (onnxruntime when installed, its idle threads not spin-waiting); once more with
             them spin-waiting, as before 2026-12-04 (they then compete with the face workers for the cores).
-Also printed: per-stage milliseconds per input, classification-only throughput on face crops already
+Each pipeline runs `--rounds` times (3), the pipelines taking turns, and the table gives median seconds: single
+passes of the naive pipeline varied by 30% between runs on the same machine. Also printed: per-stage milliseconds
+per input, classification-only throughput on face crops already
 in memory (both backends), the network alone (the onnxruntime session on tensors already made, with the card's
 test-time views) and the pre-cropped scan as a share of it (issue 27 asks at least 0.9x), and the process's
 peak resident memory.
@@ -134,6 +136,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--model", type=Path, default=default_model_path())
+    parser.add_argument("--rounds", type=int, default=3, help="rounds taking turns; the table shows medians")
     args = parser.parse_args()
     print(describe_cpu())
     paths = media_files(args.data)[: args.limit]
@@ -146,10 +149,22 @@ def main() -> None:
     for label, mode, detector in (("pre-cropped", "whole", None), ("detect", None, None),
                                   ("mtcnn", None, "mtcnn")):
         scanner = Scanner(args.model, face_mode=mode, frames=4, detector=detector)
-        if detector is None:  # the whole of MTCNN is compared with the naive pipeline of the row before
-            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
-                naive_seconds, crops = child.submit(naive, args.model, paths, mode).result()
-        fast_seconds, stages = facetrust_scan(scanner, paths, args.workers, args.batch_size)
+        spinner = Scanner(spinning(scanner.model, True), face_mode=mode, frames=4, detector=detector) \
+            if on_onnxruntime(scanner.model) else None
+        # the whole of MTCNN is compared with the naive pipeline of the row before
+        rounds: dict[str, list[float]] = ({"naive": []} if detector is None else {}) | {"fast": [], "spin": []}
+        for _ in range(args.rounds):  # taking turns, so a slow spell of a shared machine hits every pipeline
+            if detector is None:
+                with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
+                    seconds, crops = child.submit(naive, args.model, paths, mode).result()
+                rounds["naive"].append(seconds)
+            seconds, stages = facetrust_scan(scanner, paths, args.workers, args.batch_size)
+            rounds["fast"].append(seconds)
+            if spinner is not None:
+                rounds["spin"].append(facetrust_scan(spinner, paths, args.workers, args.batch_size)[0])
+        if detector is None:
+            naive_seconds = float(np.median(rounds["naive"]))
+        fast_seconds = float(np.median(rounds["fast"]))
         if label == "pre-cropped":
             pre_cropped["default"] = len(paths) / fast_seconds
         print(f"| {label} | naive (per image, PyTorch eager, batch 1) | {naive_seconds:.1f} | "
@@ -157,15 +172,16 @@ def main() -> None:
         print(f"| {label} | facetrust scan_many ({args.workers} workers, batch {args.batch_size}, "
               f"{scanner.model.backend}) | {fast_seconds:.1f} | {len(paths) / fast_seconds:.1f} | "
               f"{naive_seconds / fast_seconds:.2f}x |")
-        print("|   | stage ms per input (summed over worker threads): "
+        print("|   | stage ms per input (summed over worker threads, last round): "
               + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()) + " | | | |")
-        if on_onnxruntime(scanner.model):
-            spin_seconds, _ = facetrust_scan(Scanner(spinning(scanner.model, True), face_mode=mode, frames=4,
-                                                     detector=detector), paths, args.workers, args.batch_size)
+        if spinner is not None:
+            spin_seconds = float(np.median(rounds["spin"]))
             if label == "pre-cropped":
                 pre_cropped["spin-waiting"] = len(paths) / spin_seconds
             print(f"| {label} | the same, onnxruntime threads spin-waiting (the default until 2026-12-04) | "
                   f"{spin_seconds:.1f} | {len(paths) / spin_seconds:.1f} | {naive_seconds / spin_seconds:.2f}x |")
+        print("|   | seconds per round: " + "; ".join(f"{name} " + ", ".join(f"{v:.1f}" for v in values)
+                                               for name, values in rounds.items() if values) + " | | | |")
     network = network_rate(fast, crops) if on_onnxruntime(fast) else None  # before any eager PyTorch work
     fast_rate = classify_rate(fast, crops)
     torch_rate = classify_rate(load_model(args.model, backend="torch"), crops)
