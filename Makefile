@@ -27,7 +27,7 @@ test: setup system-packages
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest -q
 
-bench: setup  # every speed and memory benchmark, as a dated page under docs/benchmarks/ (12-15 minutes on 2 cores)
+bench: setup  # every speed and memory benchmark, as a dated page under docs/benchmarks/ (about 20 minutes on 2 cores)
 	$(BIN)/python bench/run_all.py
 
 # Retrain the bundled detector from ../shared/data: the k140 MobileNetV2 it starts from (restored exactly from
