@@ -77,6 +77,8 @@ def test_scan_takes_another_face_finder_and_refuses_an_unknown_one(tmp_path):
         records[name] = json.loads((tmp_path / f"{name}.jsonl").read_text())
     assert [(f["box"], f["p_fake"]) for f in records["mtcnn"]["faces"]] == \
         [(f["box"], f["p_fake"]) for f in records["cascade"]["faces"]]
+    assert records["mtcnn"]["model"]["faces"] == {"detector": "mtcnn", "mode": "detect", "source": "override"}
+    assert records["cascade"]["model"]["faces"] == {"detector": "cascade", "mode": "detect", "source": "model"}
     result = runner.invoke(app, ["scan", str(image), "--detector", "nope"])
     assert result.exit_code == 2 and "'nope' is not one of blazeface, cascade" in result.output
 

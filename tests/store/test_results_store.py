@@ -28,6 +28,10 @@ def test_store_keeps_finds_and_lists_records(store_url):
     assert store.find("a" * 64, {**fake.model, "threshold": 0.7}) is None  # another decision rule
     assert store.find("a" * 64, {**fake.model, "smallest_face": 128}) is None  # a floor on face size: another rule
     assert store.find("a" * 64, {**fake.model, "smallest_face": None}).id == stored[0].id  # no floor, as stored
+    own = {"detector": "cascade", "mode": "detect", "source": "model"}
+    assert store.find("a" * 64, {**fake.model, "faces": own}).id == stored[0].id  # the card's finder, as stored
+    for chosen in ({**own, "detector": "mtcnn"}, {**own, "mode": "whole"}):  # a finder or crop mode a user chose
+        assert store.find("a" * 64, {**fake.model, "faces": {**chosen, "source": "override"}}) is None
     assert store.get(stored[1].id).record["verdict"] == "real"
     assert store.get(10_000) is None
     assert [s.id for s in store.list()] == [s.id for s in reversed(stored)]
@@ -115,8 +119,8 @@ def test_upgrade_from_the_first_schema_keeps_rows(tmp_path):
     store = ResultStore(url)
     assert store.count() == 1
     assert store.find("f" * 64, result("f" * 64, 0.1).model) is not None  # old rows are scans without expressions
-    assert {"emotion_model", "video_model", "smallest_face"} <= {c["name"] for c in
-                                                                 inspect(store.engine).get_columns("scans")}
+    assert {"emotion_model", "video_model", "smallest_face", "face_finder"} <= {
+        c["name"] for c in inspect(store.engine).get_columns("scans")}
     assert store.find("f" * 64, {**result("f" * 64, 0.1).model, "smallest_face": 128}) is None  # judged without one
     assert [s.record["input"] for s in store.list()] == ["old.jpg"]  # each old scan is its own submission
     store.close()

@@ -102,7 +102,8 @@ class Scanner:
         info = {"name": card.name, "version": card.version, "architecture": card.architecture,
                 **self.decision.to_dict(), "smallest_face": self.decision.smallest_face,
                 "smallest_face_source": self.decision.floor_source,
-                "temperature": round(card.temperature, 4), "tta": card.tta, "backend": self.model.backend}
+                "temperature": round(card.temperature, 4), "tta": card.tta, "backend": self.model.backend,
+                "faces": self.finder_info}
         video = self.video_model.info if self.video_model else {"aggregation": "mean_of_frames"}
         if self.frame_model is not self.model:
             frames = self.frame_model.card
@@ -111,6 +112,13 @@ class Scanner:
         info["video"] = (video | self.video_decision.to_dict() | {"frames": self.frames}
                          | ({"fps": self.fps} if self.fps else {}))
         return info | {"emotion": self.emotion.info} if self.emotion else info
+
+    @property
+    def finder_info(self) -> dict:
+        """The face finder and crop mode that made the crops, and whether they are the card's or the user's."""
+        finder, card = self.finder, self.model.card.faces
+        own = (finder.detector.name, finder.mode) == (card.detector, card.mode)
+        return {"detector": finder.detector.name, "mode": finder.mode, "source": "model" if own else "override"}
 
     def with_decision(self, threshold: float | None = None, uncertain_band: float | None = None,
                       video_threshold: float | None = None, smallest_face: int | None = None) -> Scanner:

@@ -56,6 +56,13 @@ def video_key(model: dict) -> str:
     return f"{video.get('name', video['aggregation'])}@{video.get('version', '')}/{video['frames']}{rate}{chosen}"
 
 
+def finder_key(model: dict) -> str:
+    """The face finder a record's `model` block names when a user chose it ("detector/mode"), or "" for the model
+    card's own (and for records made before the block existed)."""
+    faces = model.get("faces")
+    return f"{faces['detector']}/{faces['mode']}" if faces and faces["source"] == "override" else ""
+
+
 @dataclass(frozen=True)
 class StoredScan:
     """A verdict record as kept in the store. `cached` is True when it was found rather than just stored."""
@@ -82,14 +89,15 @@ class ResultStore:
 
     def find(self, sha256: str, model: dict) -> StoredScan | None:
         """The stored scan of these bytes by this model (the record's `model` block: name, version, decision
-        rule, expression and video models, if any), or None."""
+        rule, expression and video models, if any, and a face finder the user chose), or None."""
         threshold, uncertain_band = decision_key(model["threshold"], model["uncertain_band"])
         query = select(ScanRow).where(ScanRow.sha256 == sha256, ScanRow.model_name == model["name"],
                                       ScanRow.model_version == model["version"], ScanRow.threshold == threshold,
                                       ScanRow.uncertain_band == uncertain_band,
                                       ScanRow.emotion_model == emotion_key(model),
                                       ScanRow.video_model == video_key(model),
-                                      ScanRow.smallest_face == floor_key(model))
+                                      ScanRow.smallest_face == floor_key(model),
+                                      ScanRow.face_finder == finder_key(model))
         with self._session() as session:
             row = session.scalars(query).first()
         return _stored(row, cached=True) if row else None
@@ -107,7 +115,7 @@ class ResultStore:
         row = ScanRow(sha256=result.sha256, name=result.input[:1024], size_bytes=result.size_bytes,
                       media_type=result.kind, model_name=model["name"], model_version=model["version"],
                       threshold=threshold, uncertain_band=uncertain_band, emotion_model=emotion_key(model),
-                      video_model=video_key(model), smallest_face=floor_key(model),
+                      video_model=video_key(model), smallest_face=floor_key(model), face_finder=finder_key(model),
                       verdict=result.verdict, p_fake=result.p_fake,
                       provenance=result.provenance["finding"] if result.provenance else None,
                       face_count=len(result.faces), total_ms=result.timings_ms.get("total", 0.0),

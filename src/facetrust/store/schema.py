@@ -13,12 +13,12 @@ class Base(DeclarativeBase):
 
 
 class ScanRow(Base):
-    """One scan of one input by one model with one decision rule (threshold, uncertain band, face floor), with or
-    without one expression model, and for videos one temporal model and number of sampled frames."""
+    """One scan of one input by one model with one decision rule (threshold, uncertain band, face floor) and face
+    finder, with or without one expression model, and for videos one temporal model and number of sampled frames."""
 
     __tablename__ = "scans"
     __table_args__ = (UniqueConstraint("sha256", "model_name", "model_version", "threshold", "uncertain_band",
-                                       "emotion_model", "video_model", "smallest_face",
+                                       "emotion_model", "video_model", "smallest_face", "face_finder",
                                        name="uq_scans_input_model_decision"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -33,6 +33,7 @@ class ScanRow(Base):
     emotion_model: Mapped[str] = mapped_column(String(300), default="")  # "name@version" or "" (no expressions)
     video_model: Mapped[str] = mapped_column(String(300), default="")  # "name@version/frames" or "" (mean of frames)
     smallest_face: Mapped[int] = mapped_column(Integer, default=0)  # the rule's face floor in px, 0: none
+    face_finder: Mapped[str] = mapped_column(String(100), default="")  # "detector/mode" a user chose, "" the card's
     verdict: Mapped[str] = mapped_column(String(16), index=True)
     provenance: Mapped[str | None] = mapped_column(String(20), index=True, nullable=True)  # the finding, if read
     p_fake: Mapped[float | None] = mapped_column(Float, nullable=True)
