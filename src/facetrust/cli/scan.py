@@ -83,13 +83,16 @@ def scan(
     from facetrust.batch.local import scan_many
     from facetrust.batch.ray_engine import scan_on_ray
     from facetrust.detection.scanner import ScanSettings
-    from facetrust.faces.detectors import list_detectors
+    from facetrust.faces.detectors import known_detector
     from facetrust.media.files import expand_inputs
 
     if engine not in ("local", "ray"):
         raise typer.BadParameter(f"{engine!r} is not one of local, ray", param_hint="--engine")
-    if detector is not None and detector not in list_detectors():
-        raise typer.BadParameter(f"{detector!r} is not one of {', '.join(list_detectors())}", param_hint="--detector")
+    if detector is not None:
+        try:
+            known_detector(detector)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--detector") from exc
     expressions = emotion_model or (default_emotion_model_path() if emotion else None)
     settings = ScanSettings(model=str(model) if model else None, threshold=threshold, video_threshold=video_threshold,
                             uncertain_band=uncertain_band, smallest_face=smallest_face,

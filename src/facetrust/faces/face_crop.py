@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from facetrust.faces.detectors import list_detectors
+from facetrust.faces.detectors import known_detector
 from facetrust.faces.finder import CropMode, FaceFinder
 
 
@@ -26,9 +26,7 @@ class FaceCrop(BaseModel):
     @field_validator("detector")
     @classmethod
     def _known_detector(cls, name: str) -> str:
-        if name not in list_detectors():
-            raise ValueError(f"unknown face detector {name!r}; known: {', '.join(list_detectors())}")
-        return name
+        return known_detector(name)
 
     def finder(self, all_faces: bool, detector: str | None = None, mode: CropMode | None = None) -> FaceFinder:
         """A face finder making these crops (detector and mode overridable, e.g. mode "whole" for inputs that

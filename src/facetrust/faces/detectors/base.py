@@ -103,9 +103,14 @@ def register_detector(name: str) -> Callable[[type[FaceDetector]], type[FaceDete
 
 def create_detector(name: str, **kwargs: object) -> FaceDetector:
     """Instantiate a registered detector; an unknown name fails listing the known ones."""
+    return _REGISTRY[known_detector(name)](**kwargs)  # type: ignore[arg-type]
+
+
+def known_detector(name: str) -> str:
+    """`name` if a detector is registered under it; else a ValueError listing the known ones."""
     if name not in _REGISTRY:
         raise ValueError(f"unknown face detector {name!r}; known detectors: {', '.join(list_detectors())}")
-    return _REGISTRY[name](**kwargs)  # type: ignore[arg-type]
+    return name
 
 
 def list_detectors() -> list[str]:

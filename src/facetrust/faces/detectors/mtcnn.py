@@ -26,9 +26,7 @@ class MTCNNDetector(FaceDetector):
         return load_nets()
 
     def _detect(self, image: np.ndarray) -> list[Face]:
-        found = mtcnn_stages.find(image, self.nets, self.min_face)
-        return [self._face(box, score, points)
-                for box, score, points in zip(found.boxes, found.scores, found.points, strict=True)]
+        return self._faces(mtcnn_stages.find(image, self.nets, self.min_face))
 
     def detect_near(self, image: np.ndarray, boxes: list[tuple[float, float, float, float]], smallest: float,
                     margin: float) -> list[Face]:
@@ -40,9 +38,11 @@ class MTCNNDetector(FaceDetector):
         small, factor = downscaled
         found = mtcnn_stages.find_near(small, self.nets, self.min_face, np.asarray(boxes, np.float32) * factor,
                                        smallest, margin)
-        faces = [self._face(box, score, points).scaled(1.0 / factor)
-                 for box, score, points in zip(found.boxes, found.scores, found.points, strict=True)]
-        return self._kept(image, faces)
+        return self._kept(image, [face.scaled(1.0 / factor) for face in self._faces(found)])
+
+    def _faces(self, found: mtcnn_stages.Found) -> list[Face]:
+        return [self._face(box, score, points)
+                for box, score, points in zip(found.boxes, found.scores, found.points, strict=True)]
 
     def _face(self, box: np.ndarray, score: float, points: np.ndarray) -> Face:
         return Face(

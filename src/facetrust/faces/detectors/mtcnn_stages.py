@@ -142,6 +142,11 @@ def _pyramid(summed: SummedImage, min_face: int) -> list[float]:
     return scales
 
 
+def _level_size(summed: SummedImage, scale: float) -> tuple[int, int]:
+    """The height and width of the pyramid level at `scale`, as facenet-pytorch sizes it."""
+    return int(summed.height * scale + 1), int(summed.width * scale + 1)
+
+
 def _side(box: np.ndarray) -> float:
     return float(max(box[2] - box[0], box[3] - box[1]))
 
@@ -152,8 +157,8 @@ def _region(box: np.ndarray, margin: float, scale: float, summed: SummedImage) -
     edge, so P-Net's pooling sees the same pixel pairs; None where no 12-pixel window fits."""
     margin *= _side(box)
     spans = []
-    for low, high, size in ((box[1], box[3], int(summed.height * scale + 1)),
-                            (box[0], box[2], int(summed.width * scale + 1))):
+    height, width = _level_size(summed, scale)
+    for low, high, size in ((box[1], box[3], height), (box[0], box[2], width)):
         start = max(0, int(np.floor((low - margin) * scale))) // 2 * 2
         end = min(size, int(np.ceil((high + margin) * scale)))
         if end < size and (end - start) % 2:
@@ -167,12 +172,11 @@ def _region(box: np.ndarray, margin: float, scale: float, summed: SummedImage) -
 def _proposals(summed: SummedImage, pnet: Net, levels: list[tuple[float, list[Region]]]) -> np.ndarray:
     """P-Net over the regions of each pyramid level: candidate boxes (N, 4), squared, after per-level and global
     NMS."""
-    height, width = summed.height, summed.width
     found = []
     for scale, regions in levels:
         candidates = []
         for rows, cols in regions:
-            scaled = summed.resample_part(int(height * scale + 1), int(width * scale + 1), rows, cols)
+            scaled = summed.resample_part(*_level_size(summed, scale), rows, cols)
             regression, probability = pnet(_normalised(scaled))
             candidates.append(_windows(regression[0], probability[0, 1], scale, (cols.start, rows.start)))
         candidates = np.concatenate(candidates)
