@@ -128,6 +128,31 @@ def test_a_model_whose_graph_was_checked_before_loads_without_building_pytorch(c
     assert fast.module.num_features == reference.module.num_features and fast.built is not None
 
 
+def test_asking_a_plain_model_for_branch_evidence_does_not_import_pytorch():
+    """A scan asks every model whether it has branches; for a one-network model on onnxruntime the answer must not
+    load PyTorch (issue 27: one inference backend per scan process)."""
+    import subprocess
+    import sys
+
+    load_model(bundled_network())  # the graph is exported and checked, so the probe's load leaves PyTorch unbuilt
+    probe = ("import sys; from facetrust.models.checkpoint import load_model; "
+             f"model = load_model({str(bundled_network())!r}); "
+             "print(model.backend, model.has_branches, 'torch' in sys.modules)")
+    printed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert printed.split() == ["onnxruntime", "False", "False"]
+
+
+def test_the_registry_names_every_model_with_branches():
+    """`BRANCHED` is what `has_branches` reads without importing the models: it must list exactly those whose
+    modules give branch logits (models assembled from trained ones, the ensembles, have none of their own)."""
+    from facetrust.models.registry import BRANCHED, list_models, model_entry
+
+    trainable = [name for name in list_models() if model_entry(name).trainable]
+    with_branch_logits = {name for name in trainable
+                          if hasattr(model_entry(name).build(pretrained=False), "branch_logits")}
+    assert with_branch_logits == BRANCHED
+
+
 def test_weights_changed_after_loading_are_refused_not_mixed(tmp_path):
     """The lazily built PyTorch model must be the one the onnxruntime graph was made from."""
     folder = tmp_path / "model"

@@ -104,9 +104,9 @@ class LoadedModel:
     @property
     def has_branches(self) -> bool:
         """Whether the model says how much each kind of evidence added to a logit (`evidence`)."""
-        from facetrust.models.registry import model_entry
+        from facetrust.models.registry import BRANCHED
 
-        return model_entry(self.card.architecture).branches
+        return self.card.architecture in BRANCHED
 
     def evidence(self, features: np.ndarray) -> list[dict[str, float]]:
         """Per crop, each branch's share of the calibrated logit of these `features` (from `features`)."""

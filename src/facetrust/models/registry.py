@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 # every module whose `register_model` decorators fill the registry
 MODEL_MODULES = ("backbones", "ensemble", "fusion", "mini_xception", "simple", "two_branch")
+# models whose logit is a sum of branch logits (`branch_logits`), so verdicts say what each added: named here, not
+# read from their modules, so that a scan with any other model never imports PyTorch to ask
+BRANCHED = frozenset({"mobilenet_v2_two_branch"})
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,6 @@ class ModelEntry:
     inputs: tuple[str, ...] = ("image",)
     extends: str | None = None  # the registered model whose options this one passes on (fusion models)
     trainable: bool = True  # False for models assembled from trained ones (the expression ensemble)
-    branches: bool = False  # the logit is a sum of branch logits (`branch_logits`): verdicts say what each added
 
     def options(self) -> set[str]:
         """Names of the options its builder understands (`model_options`, tuning grids): unknown ones would
@@ -50,11 +52,11 @@ _MODELS: dict[str, ModelEntry] = {}
 
 
 def register_model(name: str, preprocess: Preprocess, description: str, inputs: tuple[str, ...] = ("image",),
-                   extends: str | None = None, trainable: bool = True, branches: bool = False) -> Callable:
+                   extends: str | None = None, trainable: bool = True) -> Callable:
     """Decorator for a builder `fn(num_classes, pretrained, **options) -> nn.Module`."""
 
     def add(build: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-        _MODELS[name] = ModelEntry(build, preprocess, description, inputs, extends, trainable, branches)
+        _MODELS[name] = ModelEntry(build, preprocess, description, inputs, extends, trainable)
         return build
 
     return add

@@ -78,8 +78,7 @@ class TwoBranchDetector(BackboneClassifier):
 
 @register_model("mobilenet_v2_two_branch", Preprocess(size=224, mean=IMAGENET_MEAN, std=IMAGENET_STD,
                                                       interpolation="bilinear"),
-                "MobileNetV2 plus a patch branch on its first `blocks` blocks, logits summed (ImageNet weights)",
-                branches=True)
+                "MobileNetV2 plus a patch branch on its first `blocks` blocks, logits summed (ImageNet weights)")
 def build_two_branch(num_classes: int = 1, pretrained: bool = True, dropout: float = 0.2, blocks: int = 7,
                      width: int = 256, branch_drop: float = 0.25, **_: object) -> nn.Module:
     if not 0 <= branch_drop <= 0.5:
