@@ -2,11 +2,11 @@
 
 Usage: python scripts/heldout_family.py --config configs/detector-general.yaml --model runs/lofo-gan/model
                                         --family gan
-Scores every source's val and test crops (the held-out family's included) with the model and prints, per split,
-each held-out set's ROC-AUC by `facetrust.data.sources.per_source_auc` (a two-class set within itself, a
-fake-only set against every other source's real faces of that split), its recall at the model's threshold, and
-the family's mean over its well-sampled sets (at least 10 faces per class), the number the leave-one-family-out
-table reports.
+Scores every source's val and test crops (the held-out family's included) with the model and prints, per split, each
+held-out set's ROC-AUC by `facetrust.data.sources.per_source_auc` (a two-class set within itself, a fake-only set
+against every other source's real faces of that split), its recall and its real faces called fake at the model's
+threshold (a kind of real photo the model never saw: how often it accuses one), and the family's mean over
+its well-sampled sets (at least 10 faces per class), the number the leave-one-family-out table reports.
 """
 
 from __future__ import annotations
@@ -40,10 +40,12 @@ def main() -> None:
         counted = [name for name in well_sampled(names, crops.labels) if name in held_out and name in aucs]
         for name in held_out:
             own = np.asarray(names) == name
-            fakes = own & (crops.labels == 1)
-            recall = float((p_fake[fakes] >= threshold).mean()) if fakes.any() else float("nan")
-            print(f"{split} {name}: n real {int((own & (crops.labels == 0)).sum())} / fake {int(fakes.sum())}, "
-                  f"ROC-AUC {aucs.get(name, float('nan')):.3f}, recall at {threshold:.3f} {recall:.3f}"
+            fakes, reals = own & (crops.labels == 1), own & (crops.labels == 0)
+            recall, fpr = (float((p_fake[chosen] >= threshold).mean()) if chosen.any() else float("nan")
+                           for chosen in (fakes, reals))
+            print(f"{split} {name}: n real {int(reals.sum())} / fake {int(fakes.sum())}, "
+                  f"ROC-AUC {aucs.get(name, float('nan')):.3f}, at {threshold:.3f} recall {recall:.3f}, "
+                  f"real faces called fake {fpr:.3f}"
                   f"{'' if name in counted else ' (too few faces: not in the mean)'}")
         mean = np.mean([aucs[name] for name in counted]) if counted else float("nan")
         print(f"{split}: held-out family {args.family} mean ROC-AUC {mean:.3f} over {', '.join(counted)}")
