@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from facetrust.detection.decision import DecisionRule
@@ -28,3 +29,12 @@ def test_the_record_names_the_deciding_tracks_strongest_segment():
     assert [len(t["segments"]) for t in record["tracks"]] == [2, 1]
     quiet = VideoVerdict([(0, 0.0)], [track(1, [0.1, 0.2])], "mean_of_frames", DecisionRule(0.5)).to_dict()
     assert quiet["deciding_segment"] is None and quiet["tracks"][0]["segments"] == []
+
+
+def test_a_tracks_mean_leaves_out_the_frames_whose_face_is_too_small_to_judge():
+    from facetrust.detection.video_judge import mean_of_judged_frames
+
+    p_fake, floored = np.array([0.95, 0.9, 0.2, 0.3]), DecisionRule(0.5, smallest_face=96)
+    assert mean_of_judged_frames(p_fake, [40, 60, 150, 120], floored) == pytest.approx(0.25)  # far, then near
+    assert mean_of_judged_frames(p_fake, [40, 60, 150, 120], DecisionRule(0.5)) == pytest.approx(0.5875)  # no floor
+    assert mean_of_judged_frames(p_fake, [40, 60, 50, 70], floored) == pytest.approx(0.5875)  # none judged: all count

@@ -125,10 +125,16 @@ def test_a_threshold_override_changes_exactly_the_verdicts_it_names(trained, sma
 
 
 def test_mean_of_frames_is_the_fallback_without_a_temporal_model(small_ffpp):
-    record = Scanner(frames=3, video_model=False).scan(small_ffpp / "fake/FaceSwap_469_481.mp4").to_dict()
+    clip = small_ffpp / "fake/FaceSwap_469_481.mp4"
+    record = Scanner(frames=3, video_model=False).scan(clip).to_dict()
     track = record["video"]["tracks"][0]
     assert record["video"]["aggregation"] == "mean_of_frames"
     assert track["p_fake"] == pytest.approx(sum(track["p_fake_frames"]) / len(track["p_fake_frames"]), abs=1e-3)
+    sides = [min(f["box"][2] - f["box"][0], f["box"][3] - f["box"][1]) for f in record["faces"] if f["track"] == 1]
+    floor = round(sorted(sides)[1]) + 1  # a face floor above the track's two smallest faces: only the rest count
+    kept = [p for p, side in zip(track["p_fake_frames"], sides, strict=True) if side >= floor]
+    floored = Scanner(frames=3, video_model=False, smallest_face=floor).scan(clip).to_dict()["video"]["tracks"][0]
+    assert len(kept) == 1 and floored["p_fake"] == pytest.approx(kept[0], abs=1e-3)
 
 
 def test_a_video_without_faces_is_no_face_not_an_error(trained):

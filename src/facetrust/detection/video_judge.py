@@ -32,13 +32,15 @@ def judge_video(found: FacesResult, faces: list[FaceVerdict], image_model: Loade
 
     With a temporal video model the track score is its P(fake) from the image model's frame features
     (`frame_features` when the caller has them, in the order of `faces`; otherwise computed here);
-    without one it is the mean of the frames' P(fake).
+    without one it is the mean of the frames' P(fake) (`mean_of_judged_frames`).
     """
     face_at = dict(zip(found.face_positions(), faces, strict=True))
     tracks = link_tracks([[f.face.box for f in frame.faces] for frame in found.frames])
     p_frames = [np.array([face_at[m].p_fake for m in t.members]) for t in tracks]
     if video_model is None:
-        scores, aggregation = np.array([p.mean() for p in p_frames]), "mean_of_frames"
+        sides = [[face_at[m].shorter_side for m in t.members] for t in tracks]
+        scores = np.array([mean_of_judged_frames(p, s, rule) for p, s in zip(p_frames, sides, strict=True)])
+        aggregation = "mean_of_frames"
     elif not video_model.reads_features:  # the frame judge: from the frames' P(fake), no feature pass
         scores = video_model.judge_p_fake(p_frames)
         aggregation = video_model.card.temporal
@@ -60,6 +62,14 @@ def judge_video(found: FacesResult, faces: list[FaceVerdict], image_model: Loade
             votes=len(track.members) >= min(needed, longest), emotions=emotions,
             segments=fake_segments(times, p_frames, frame_threshold)))
     return VideoVerdict([(f.index, f.time) for f in found.frames], verdicts, aggregation, rule)
+
+
+def mean_of_judged_frames(p_fake: np.ndarray, face_sides: list[float], rule: DecisionRule) -> float:
+    """The mean P(fake) of the frames whose face is at least the smallest face the model judges: a smaller face's
+    score is unreliable (its own verdict is `uncertain`), so it counts only in a track with no larger face, which
+    its median face then makes `uncertain` too."""
+    judged = np.array([not rule.too_small(side) for side in face_sides], dtype=bool)
+    return float(p_fake[judged].mean() if judged.any() else p_fake.mean())
 
 
 def video_rule(image_model: LoadedModel, video_model: VideoModel | None) -> DecisionRule:
