@@ -42,7 +42,9 @@ class CascadeDetector(FaceDetector):
     """`threshold` is the sure score on BlazeFace's scale; MTCNN keeps its own threshold."""
 
     default_threshold = 0.5  # docs/PERFORMANCE.md: BlazeFace settled 95.7% of validation inputs, all as MTCNN did
-    revision = 2  # 2026-12-05: MTCNN searches near BlazeFace's faces (before: its last two stages on the boxes)
+    # 2 (2026-12-05): candidate score 0.1, was 0.2; 1: MTCNN searches near BlazeFace's faces (before: its last two
+    # stages on the boxes)
+    revision = 2
 
     def __init__(self, threshold: float | None = None, max_side: int | None = None, nms_iou: float = 0.4,
                  min_face: int = 20) -> None:
