@@ -1,6 +1,7 @@
 """Expression models end to end on real faces with tiny settings (the CI path)."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -65,6 +66,9 @@ def test_a_second_folder_trains_too_and_selection_averages_each_folders_accuracy
               for name in ("train", "ckplus/val", "ckplus/test")}
     assert ckplus["train"] and ckplus["ckplus/val"] and ckplus["ckplus/test"]
     assert not (ckplus["train"] & ckplus["ckplus/val"]) and not (ckplus["train"] & ckplus["ckplus/test"])
+    reseeded, _, _ = load_emotion_splits(replace(config, seed=1), progress=False)
+    trained = {s.subject for s in reseeded["train"].samples if "ckplus" in s.source}
+    assert trained and not trained & (ckplus["ckplus/val"] | ckplus["ckplus/test"])  # seeds can be ensembled
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(training, "TRAIN_MEASURED", 40)
         card = json.loads((train_emotion(config, progress=False) / "model.json").read_text())

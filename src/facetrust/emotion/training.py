@@ -213,8 +213,8 @@ def load_emotion_splits(config: EmotionTrainConfig, progress: bool) -> tuple[dic
     for position, folder in enumerate([config.data, *config.extra_data]):
         found, report = clean(discover_emotions(folder))
         found = [s for s in found if s.label in EMOTIONS]  # CK+'s contempt has no FER-2013 class
-        if not any(s.split for s in found):
-            found = [replace(s, split=split_for_group(s.subject, config.seed)) for s in found]
+        if not any(s.split for s in found):  # by subject, the same for every seed: runs can then be ensembled
+            found = [replace(s, split=split_for_group(s.subject)) for s in found]
         names = {s.split for s in found}
         chosen = next((n for n in SELECTION_SPLITS if n in names), "")
         if "train" not in names or not chosen:

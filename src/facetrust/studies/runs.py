@@ -84,7 +84,7 @@ def _seconds_per_epoch(history: Path) -> float | None:
 
 def _inference_ms(model: LoadedModel, config: dict) -> float:
     """Milliseconds per face crop through the model as `scan` runs it (face encodings included), after a warm-up."""
-    samples = [s for s in assign_splits(discover(config["data"]), seed=config["seed"]) if s.split != "train"]
+    samples = [s for s in assign_splits(discover(config["data"])) if s.split != "train"]
     crops = crop_samples(samples[:TIMING_FACES], model.face_finder(all_faces=False), progress=False).crops
     if not crops:
         return float("nan")

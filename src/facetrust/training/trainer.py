@@ -143,7 +143,7 @@ def _load_splits(config: TrainConfig, preprocess: Preprocess, progress: bool,
     """The `wanted` splits' face crops (with landmarks and self-blends, encodings when the recipe needs them); the
     splits and their sampling are decided over all files first, so a split is the same whichever are wanted."""
     found = (source_samples(config.data, config.sources, config.leave_out) if config.sources
-             else assign_splits(discover(config.data), seed=config.seed))
+             else assign_splits(discover(config.data)))  # the same split for every seed, so runs compare
     if config.real_only:
         if not config.self_blend:
             raise FacetrustError("real_only needs self_blend > 0: self-blends are then the only fakes to learn from")
