@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 import facetrust
 from facetrust.data.augment import Augment, jpeg_roundtrip
-from facetrust.data.datasets import assign_splits, discover, find_duplicates, sample_positions, split_counts
+from facetrust.data.datasets import Sample, assign_splits, discover, find_duplicates, sample_positions, split_counts
 from facetrust.data.face_crops import CropSet, crop_samples
 from facetrust.data.sbi import DONOR_CANDIDATES, CueMode, Donor, MaskMode, closest_donor, self_blend
 from facetrust.data.sources import SELF_BLEND, per_source_auc, source_samples, well_sampled
@@ -138,12 +138,19 @@ def _augment(config: TrainConfig) -> Augment:
     return Augment(**config.augment_options)
 
 
+def recipe_samples(config: TrainConfig) -> list[Sample]:
+    """Every file the recipe reads, with its split. A folder without splits is split by group the same way for every
+    seed, so that runs of several seeds share their validation and test files and can be compared or ensembled."""
+    if config.sources:
+        return source_samples(config.data, config.sources, config.leave_out)
+    return assign_splits(discover(config.data))
+
+
 def _load_splits(config: TrainConfig, preprocess: Preprocess, progress: bool,
                  wanted: tuple[str, ...] = ("train", "val", "test")) -> tuple[dict[str, CropSet], dict, list]:
     """The `wanted` splits' face crops (with landmarks and self-blends, encodings when the recipe needs them); the
     splits and their sampling are decided over all files first, so a split is the same whichever are wanted."""
-    found = (source_samples(config.data, config.sources, config.leave_out) if config.sources
-             else assign_splits(discover(config.data)))  # the same split for every seed, so runs compare
+    found = recipe_samples(config)
     if config.real_only:
         if not config.self_blend:
             raise FacetrustError("real_only needs self_blend > 0: self-blends are then the only fakes to learn from")
