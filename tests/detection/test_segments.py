@@ -3,6 +3,7 @@ import pytest
 
 from facetrust.detection.decision import DecisionRule
 from facetrust.detection.verdict import TrackVerdict, VideoVerdict, fake_segments
+from facetrust.detection.video_judge import mean_of_judged_frames
 
 
 def test_segments_are_the_runs_of_frames_at_or_above_the_threshold():
@@ -32,8 +33,6 @@ def test_the_record_names_the_deciding_tracks_strongest_segment():
 
 
 def test_a_tracks_mean_leaves_out_the_frames_whose_face_is_too_small_to_judge():
-    from facetrust.detection.video_judge import mean_of_judged_frames
-
     p_fake, floored = np.array([0.95, 0.9, 0.2, 0.3]), DecisionRule(0.5, smallest_face=96)
     assert mean_of_judged_frames(p_fake, [40, 60, 150, 120], floored) == pytest.approx(0.25)  # far, then near
     assert mean_of_judged_frames(p_fake, [40, 60, 150, 120], DecisionRule(0.5)) == pytest.approx(0.5875)  # no floor
