@@ -14,10 +14,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from facetrust.data.datasets import assign_splits, discover
 from facetrust.data.face_crops import crop_samples
 from facetrust.models.checkpoint import CARD_FILE, LoadedModel, load_model
 from facetrust.training import TrainConfig, train
+from facetrust.training.trainer import recipe_samples
 
 METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "ap")
 SUMMARY_FILE = "summary.json"
@@ -84,7 +84,9 @@ def _seconds_per_epoch(history: Path) -> float | None:
 
 def _inference_ms(model: LoadedModel, config: dict) -> float:
     """Milliseconds per face crop through the model as `scan` runs it (face encodings included), after a warm-up."""
-    samples = [s for s in assign_splits(discover(config["data"])) if s.split != "train"]
+    files = recipe_samples(TrainConfig(data=config["data"], out=config["out"], sources=config.get("sources") or {},
+                                       leave_out=config.get("leave_out")))
+    samples = [s for s in files if s.split != "train"]
     crops = crop_samples(samples[:TIMING_FACES], model.face_finder(all_faces=False), progress=False).crops
     if not crops:
         return float("nan")
