@@ -69,6 +69,8 @@ def test_a_second_folder_trains_too_and_selection_averages_each_folders_accuracy
     reseeded, _, _ = load_emotion_splits(replace(config, seed=1), progress=False)
     trained = {s.subject for s in reseeded["train"].samples if "ckplus" in s.source}
     assert trained and not trained & (ckplus["ckplus/val"] | ckplus["ckplus/test"])  # seeds can be ensembled
+    for name in ("public_test", "ckplus/val", "private_test", "ckplus/test"):  # and are scored on the same faces
+        assert reseeded[name].samples == splits[name].samples
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(training, "TRAIN_MEASURED", 40)
         card = json.loads((train_emotion(config, progress=False) / "model.json").read_text())

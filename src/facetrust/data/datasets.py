@@ -140,6 +140,13 @@ def sample_positions(count: int, limit: int, rng: np.random.Generator) -> list[i
     return sorted(int(i) for i in rng.permutation(count)[:limit])
 
 
+def cap_split(items: list, limit: int, split: str, seed: int) -> list:
+    """At most `limit` of one split's items (`max_per_split`). Only the training split is drawn with the run's seed:
+    validation and test items are the same for every seed, so runs of several seeds are scored on the same faces."""
+    rng = np.random.default_rng(seed if split == "train" else 0)
+    return [items[i] for i in sample_positions(len(items), limit, rng)]
+
+
 def split_counts(samples: list[Sample]) -> dict[str, dict[str, int]]:
     counts = Counter((s.split, s.label) for s in samples)
     return {split: {"real": counts[(split, 0)], "fake": counts[(split, 1)]}

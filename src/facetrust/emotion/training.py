@@ -24,7 +24,7 @@ from tqdm import tqdm
 import facetrust
 from facetrust.atomic import atomic_write
 from facetrust.data.augment import Augment
-from facetrust.data.datasets import sample_positions, split_for_group
+from facetrust.data.datasets import cap_split, sample_positions, split_for_group
 from facetrust.emotion.data import EmotionSample, clean, discover_emotions
 from facetrust.emotion.labels import EMOTIONS
 from facetrust.errors import FacetrustError
@@ -209,7 +209,6 @@ def load_emotion_splits(config: EmotionTrainConfig, progress: bool) -> tuple[dic
     `max_per_split` samples each folder's splits before the train splits are pooled, so every folder trains."""
     members: dict[str, list[EmotionSample]] = {"train": []}
     cleaning, select, test = [], [], []
-    rng = np.random.default_rng(config.seed)
     for position, folder in enumerate([config.data, *config.extra_data]):
         found, report = clean(discover_emotions(folder))
         found = [s for s in found if s.label in EMOTIONS]  # CK+'s contempt has no FER-2013 class
@@ -225,8 +224,7 @@ def load_emotion_splits(config: EmotionTrainConfig, progress: bool) -> tuple[dic
         for split in (name for name in ("train", chosen, tested) if name):
             chosen_members = [s for s in found if s.split == split]
             if config.max_per_split:
-                chosen_members = [chosen_members[i] for i in
-                                  sample_positions(len(chosen_members), config.max_per_split, rng)]
+                chosen_members = cap_split(chosen_members, config.max_per_split, split, config.seed)
             members.setdefault("train" if split == "train" else prefix + split, []).extend(chosen_members)
         select.append(prefix + chosen)
         if tested:

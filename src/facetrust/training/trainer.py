@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 import facetrust
 from facetrust.data.augment import Augment, jpeg_roundtrip
-from facetrust.data.datasets import Sample, assign_splits, discover, find_duplicates, sample_positions, split_counts
+from facetrust.data.datasets import Sample, assign_splits, cap_split, discover, find_duplicates, split_counts
 from facetrust.data.face_crops import CropSet, crop_samples
 from facetrust.data.sbi import DONOR_CANDIDATES, CueMode, Donor, MaskMode, closest_donor, self_blend
 from facetrust.data.sources import SELF_BLEND, per_source_auc, source_samples, well_sampled
@@ -46,6 +46,9 @@ from facetrust.training.epoch_plan import Draw, balanced, plan_labels, shuffled
 from facetrust.training.loop import Judged, Optimisation, run_epochs
 from facetrust.training.recipe import TrainConfig, face_crop, preprocess_of, threshold_rule
 
+# Validation faces (their self-blends and degraded copies) are drawn with this seed whatever the run's own: runs of
+# several seeds are selected on the same faces, so they can be compared and ensembled
+VALIDATION_SEED = 0
 NO_FACE_RULE = "a crop where dlib finds no face gets a zero encoding and found-flag 0; it is kept, not dropped"
 
 
@@ -161,9 +164,7 @@ def _load_splits(config: TrainConfig, preprocess: Preprocess, progress: bool,
         raise FacetrustError(f"{config.data}: training needs train and validation images; found "
                              f"{split_counts(samples)}")
     if config.max_per_split:
-        rng = np.random.default_rng(config.seed)
-        by_split = {k: [v[i] for i in sample_positions(len(v), config.max_per_split, rng)]
-                    for k, v in by_split.items()}
+        by_split = {k: cap_split(v, config.max_per_split, k, config.seed) for k, v in by_split.items()}
     if config.train_fraction < 1.0:
         by_split["train"] = _stratified_share(by_split["train"], config.train_fraction, config.seed)
     finder = face_crop(config).finder(all_faces=False)
@@ -174,7 +175,7 @@ def _load_splits(config: TrainConfig, preprocess: Preprocess, progress: bool,
     if config.validate_augmented and "val" in splits:
         if model_entry(config.model).needs_encodings:
             raise FacetrustError(f"validate_augmented: {config.model} reads face encodings, made of clean crops")
-        splits["val"] = augmented_copy(splits["val"], _augment(config), config.seed)
+        splits["val"] = augmented_copy(splits["val"], _augment(config), VALIDATION_SEED)
     if model_entry(config.model).needs_encodings:
         for crop_set in splits.values():
             crop_set.encodings = encode_crops(crop_set.crops, progress=progress)
@@ -230,7 +231,7 @@ def _prepare_self_blends(splits: dict[str, CropSet], config: TrainConfig, progre
             crop_set.shapes[i] = crop_shape_68(crop_set.crops[i], config.margin)
     val = splits.get("val", CropSet())
     for i, points in list(val.shapes.items()):
-        val.crops.append(blended_crop(val.crops[i], points, np.random.default_rng([config.seed, i, 2]),
+        val.crops.append(blended_crop(val.crops[i], points, np.random.default_rng([VALIDATION_SEED, i, 2]),
                                       config.self_blend_cues))
         val.samples.append(replace(val.samples[i], label=1, source=SELF_BLEND))
 
