@@ -15,8 +15,9 @@ import pytest
 import yaml
 
 from facetrust.errors import FacetrustError
+from facetrust.media.quality import noise_level, sharpness
 from facetrust.models.checkpoint import load_model
-from facetrust.models.routed import SMOOTHING_SIGMA, RoutedModel, noise_level, sharpness
+from facetrust.models.routed import SMOOTHING_SIGMA, RoutedModel
 from facetrust.training import TrainConfig, train
 from tests.conftest import copy_k140_test_faces
 

@@ -50,6 +50,9 @@ class ModelCard(_Card):
     # detectors: faces whose box's shorter side is below this many input pixels get `uncertain`, whatever their
     # P(fake) (docs/VERDICT_SCHEMA.md, "Smallest face judged"); None: no floor
     smallest_face: int | None = Field(default=None, gt=0)
+    # detectors: a face whose grain (facetrust.media.quality.noise_level) is over this cannot be called real, only
+    # uncertain: grain hides fakes (docs/VERDICT_SCHEMA.md, "Noisiest face judged"); None: no ceiling
+    noise_ceiling: float | None = Field(default=None, gt=0)
     metrics: dict = Field(default_factory=dict)
     training: dict = Field(default_factory=dict)
     encodings: dict = Field(default_factory=dict)  # models reading dlib encodings: crops without a face per split
