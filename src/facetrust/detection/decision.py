@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from facetrust.errors import FacetrustError
+from facetrust.models.card import ModelCard
 
 Verdict = Literal["real", "fake", "uncertain"]
 ThresholdSource = Literal["model", "override"]
@@ -30,12 +31,23 @@ class DecisionRule:
     # model's card names the smallest face it was shown to judge (docs/VERDICT_SCHEMA.md); None: no floor
     smallest_face: int | None = None
     floor_source: ThresholdSource = "model"  # "override": the user set the floor (0 for none), not the card
+    # a face whose grain (facetrust.media.quality.noise_level) is over this cannot be called real, only uncertain:
+    # grain hides fakes from the model (docs/VERDICT_SCHEMA.md, "Noisiest face judged"); None: no ceiling
+    noise_ceiling: float | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.threshold <= 1.0:
             raise FacetrustError(f"threshold {self.threshold} is outside 0-1 (it is a P(fake))")
         if not 0.0 <= self.uncertain_band <= MAX_UNCERTAIN_BAND:
             raise FacetrustError(f"uncertain band {self.uncertain_band} is outside 0-{MAX_UNCERTAIN_BAND}")
+
+    @classmethod
+    def of_faces(cls, card: ModelCard, threshold: float | None = None,
+                 uncertain_band: float = DEFAULT_UNCERTAIN_BAND) -> DecisionRule:
+        """The rule of a detector's card (its threshold, unless another is given, and the smallest and noisiest face
+        it judges) for verdicts on its faces, or on tracks of them."""
+        return cls(card.threshold if threshold is None else threshold, uncertain_band,
+                   smallest_face=card.smallest_face, noise_ceiling=card.noise_ceiling)
 
     def overridden(self, threshold: float | None = None, uncertain_band: float | None = None,
                    smallest_face: int | None = None) -> DecisionRule:
@@ -51,14 +63,18 @@ class DecisionRule:
     def too_small(self, face_side: float | None) -> bool:
         return self.smallest_face is not None and face_side is not None and face_side < self.smallest_face
 
-    def verdict(self, p_fake: float, face_side: float | None = None) -> Verdict:
+    def too_grainy(self, noise: float | None) -> bool:
+        return self.noise_ceiling is not None and noise is not None and noise > self.noise_ceiling
+
+    def verdict(self, p_fake: float, face_side: float | None = None, noise: float | None = None) -> Verdict:
         """The verdict on a calibrated P(fake); `face_side`, the face box's shorter side in input pixels, makes a
-        face smaller than the floor `uncertain`."""
+        face smaller than the floor `uncertain`; `noise`, the face's grain, makes a face over the ceiling that
+        would be `real` `uncertain` (a fake verdict stands: grain hides fakes, it does not make them)."""
         if self.too_small(face_side):
             return "uncertain"
         if p_fake >= self.threshold + self.uncertain_band:
             return "fake"
-        if p_fake < self.threshold - self.uncertain_band:
+        if p_fake < self.threshold - self.uncertain_band and not self.too_grainy(noise):
             return "real"
         return "uncertain"
 

@@ -20,6 +20,7 @@ from facetrust.explain import EXPLAIN_METHODS
 from facetrust.faces import CropMode
 from facetrust.faces.stage import FacesResult, Source, find_faces
 from facetrust.media import DEFAULT_LIMITS, MediaLimits
+from facetrust.media.quality import noise_level
 from facetrust.models.checkpoint import LoadedModel, load_model
 from facetrust.models.inference import sigmoid
 
@@ -59,12 +60,11 @@ class Scanner:
         self.model = model if isinstance(model, LoadedModel) else load_model(model or default_model_path())
         card = self.model.card
         self.emotion = EmotionReader(emotion, card.faces.margin) if emotion else None
-        self.decision = DecisionRule(card.threshold, smallest_face=card.smallest_face)
+        self.decision = DecisionRule.of_faces(card)
         self.finder = self.model.face_finder(all_faces, detector, face_mode)
         self.video_model = self._video_model(video_model, bundled_detector=model is None)
         self.frame_model = self._frame_model()
-        self.frame_decision = DecisionRule(self.frame_model.card.threshold,
-                                           smallest_face=self.frame_model.card.smallest_face)
+        self.frame_decision = DecisionRule.of_faces(self.frame_model.card)
         self.video_decision = video_rule(self.model, self.video_model)
         self._override(threshold, uncertain_band, video_threshold, smallest_face)
         self.frames = frames or (self.video_model.card.frames if self.video_model else DEFAULT_FRAMES)
@@ -101,7 +101,7 @@ class Scanner:
         card = self.model.card
         info = {"name": card.name, "version": card.version, "architecture": card.architecture,
                 **self.decision.to_dict(), "smallest_face": self.decision.smallest_face,
-                "smallest_face_source": self.decision.floor_source,
+                "smallest_face_source": self.decision.floor_source, "noise_ceiling": self.decision.noise_ceiling,
                 "temperature": round(card.temperature, 4), "tta": card.tta, "backend": self.model.backend,
                 "faces": self.finder_info}
         video = self.video_model.info if self.video_model else {"aggregation": "mean_of_frames"}
@@ -175,11 +175,12 @@ class Scanner:
         emotion_ms_per_face = 1000 * (time.perf_counter() - started) / max(len(located), 1)
         verdicts: list[list[FaceVerdict]] = [[] for _ in inputs]
         for (k, frame, face), p, emotion, shares in zip(located, p_fake, emotions, evidence, strict=True):
-            rule = self._face_rule(inputs[k].kind)
+            rule, noise = self._face_rule(inputs[k].kind), noise_level(face.crop)
             verdicts[k].append(FaceVerdict(
                 box=face.face.box, detection_score=face.face.score, source=face.source, p_fake=float(p),
-                verdict=rule.verdict(float(p), min(face.face.width, face.face.height)), landmarks=face.face.landmarks,
-                frame_index=frame.index, time=frame.time, emotion=emotion, evidence=shares))
+                verdict=rule.verdict(float(p), min(face.face.width, face.face.height), noise),
+                landmarks=face.face.landmarks, frame_index=frame.index, time=frame.time, emotion=emotion,
+                evidence=shares, noise=noise))
         started = time.perf_counter()
         explained = self._explain(inputs, verdicts, located)
         explain_ms = 1000 * (time.perf_counter() - started)
@@ -200,7 +201,7 @@ class Scanner:
             timings["total"] = sum(timings.values())
             results.append(ScanResult(found.name, found.sha256, found.kind, found.width, found.height, faces,
                                       self.model_info, timings,
-                                      found.notes + _small_face_notes(faces, self._face_rule(found.kind)),
+                                      found.notes + _limit_notes(faces, self._face_rule(found.kind)),
                                       found.size_bytes, video, found.provenance))
         return results
 
@@ -285,12 +286,25 @@ def _stacked(frame_features: dict[int, tuple[np.ndarray, float]], rows: range) -
     return (np.stack([frame_features[row][0] for row in rows]), np.array([frame_features[row][1] for row in rows]))
 
 
-def _small_face_notes(faces: list[FaceVerdict], rule: DecisionRule) -> list[str]:
-    """Why faces below the model's smallest judged face are uncertain, in one note per input."""
+def _limit_notes(faces: list[FaceVerdict], rule: DecisionRule) -> list[str]:
+    """Why faces beyond what the model was shown to judge are uncertain (too small; too grainy to be called real),
+    one note per limit and input."""
+    notes = []
     small = [f for f in faces if rule.too_small(f.shorter_side)]
-    if not small:
-        return []
-    sides = sorted(round(f.shorter_side) for f in small)
-    sizes = f"{sides[0]} px" if sides[0] == sides[-1] else f"{sides[0]}-{sides[-1]} px"
-    return [f"{len(small)} face(s) of {sizes}, smaller than {rule.smallest_face} px, the smallest face the model was "
-            "shown to judge: their verdicts are uncertain whatever their p_fake"]
+    if small:
+        notes.append(f"{len(small)} face(s) of {_span([f.shorter_side for f in small], ' px')}, smaller than "
+                     f"{rule.smallest_face} px, the smallest face the model was shown to judge: their verdicts are "
+                     "uncertain whatever their p_fake")
+    grainy = [f for f in faces if not rule.too_small(f.shorter_side) and rule.too_grainy(f.noise)
+              and rule.verdict(f.p_fake) == "real"]
+    if grainy:
+        notes.append(f"{len(grainy)} face(s) of grain {_span([f.noise for f in grainy], '', 1)}, over the model's "
+                     f"noise ceiling of {rule.noise_ceiling:g}: their p_fake says real, but grain hides most fakes "
+                     "from this model, so their verdicts are uncertain")
+    return notes
+
+
+def _span(values: list[float], unit: str, digits: int = 0) -> str:
+    """"3 px" or "2-5 px": the range of some faces' sizes or grain, as a note states it."""
+    low, high = round(min(values), digits), round(max(values), digits)
+    return f"{low:g}{unit}" if low == high else f"{low:g}-{high:g}{unit}"

@@ -30,6 +30,7 @@ class FaceVerdict:
     emotion: dict | None = None  # {"label", "scores"} when an expression model was asked for
     evidence: dict[str, float] | None = None  # per-branch shares of the calibrated logit (two-branch models)
     track: int | None = None  # videos: the face track this face belongs to
+    noise: float | None = None  # the face crop's grain (facetrust.media.quality.noise_level)
     crop: np.ndarray | None = field(default=None, repr=False)  # kept only when the face is explained
     heatmap: np.ndarray | None = field(default=None, repr=False)  # (H, W) in [0, 1], with Scanner(explain=...)
 
@@ -47,6 +48,8 @@ class FaceVerdict:
             "verdict": self.verdict,
             "landmarks": {k: [round(x, 1), round(y, 1)] for k, (x, y) in self.landmarks.items()},
         }
+        if self.noise is not None:
+            record["noise_level"] = round(self.noise, 2)
         if self.evidence is not None:
             record["evidence"] = {name: round(share, 4) for name, share in self.evidence.items()}
         if self.frame_index is not None:

@@ -58,10 +58,17 @@ def judge_video(found: FacesResult, faces: list[FaceVerdict], image_model: Loade
         times, p_frames = [f.time for f in members], [f.p_fake for f in members]
         verdicts.append(TrackVerdict(
             track.id, [f.frame_index for f in members], times, p_frames, float(score),
-            rule.verdict(float(score), float(np.median([f.shorter_side for f in members]))),
+            rule.verdict(float(score), float(np.median([f.shorter_side for f in members])),
+                         _median_noise(members)),
             votes=len(track.members) >= min(needed, longest), emotions=emotions,
             segments=fake_segments(times, p_frames, frame_threshold)))
     return VideoVerdict([(f.index, f.time) for f in found.frames], verdicts, aggregation, rule)
+
+
+def _median_noise(faces: list[FaceVerdict]) -> float | None:
+    """A track's grain, which a noise ceiling compares (None where the faces' grain was not read)."""
+    noise = [f.noise for f in faces if f.noise is not None]
+    return float(np.median(noise)) if noise else None
 
 
 def mean_of_judged_frames(p_fake: np.ndarray, face_sides: list[float], rule: DecisionRule) -> float:
@@ -78,7 +85,7 @@ def video_rule(image_model: LoadedModel, video_model: VideoModel | None) -> Deci
     on the image model's scale); a track whose median face is smaller than its frame model's smallest judged face
     is uncertain."""
     if video_model is None:
-        return DecisionRule(image_model.card.threshold, smallest_face=image_model.card.smallest_face)
+        return DecisionRule.of_faces(image_model.card)
     card = video_model.card
     band = DEFAULT_UNCERTAIN_BAND if card.uncertain_band is None else card.uncertain_band
-    return DecisionRule(card.threshold, band, smallest_face=video_model.image_model.card.smallest_face)
+    return DecisionRule.of_faces(video_model.image_model.card, card.threshold, band)
