@@ -148,8 +148,9 @@ def _rule_text(rule: dict) -> str:
         floor = f" (and for every face under {rule['smallest_face']} px{' (your --smallest-face)' if yours else ''})"
     else:
         floor = " (every face judged, however small: your --smallest-face 0)" if yours else ""
+    grain = f" and the face's grain at most {rule['noise_ceiling']:g}" if rule.get("noise_ceiling") else ""
     return (f"fake if P(fake) >= {rule['threshold'] + rule['uncertain_band']:.2f}, "
-            f"real if < {rule['threshold'] - rule['uncertain_band']:.2f}, uncertain in between{floor}")
+            f"real if < {rule['threshold'] - rule['uncertain_band']:.2f}{grain}, uncertain in between{floor}")
 
 
 def explain(
@@ -237,7 +238,11 @@ def _describe_scan(record: dict) -> str:
         expression = f", looks {face['emotion']['label']}" if "emotion" in face else ""
         side = min(face["box"][2] - face["box"][0], face["box"][3] - face["box"][1])
         floor = record["model"].get("smallest_face")
+        ceiling = record["model"].get("noise_ceiling")
         small = f" (under {floor} px: too small to judge)" if floor and side < floor else ""
+        said_real = face["p_fake"] < record["model"]["threshold"] - record["model"]["uncertain_band"]
+        if ceiling and face.get("noise_level", 0) > ceiling and said_real and not small:
+            small = f" (grain {face['noise_level']:g}, over {ceiling:g}: too grainy to call real)"
         route = "".join(f" ({note})" for key, note in ROUTE_NOTES.items() if key in face.get("evidence", {}))
         lines.append(f"  {where}face {k}: {face['verdict']}{small} P(fake) {face['p_fake']:.3f} box {box} "
                      f"[{face['source']}]{expression}{route}")
