@@ -116,6 +116,8 @@ def test_a_branch_reads_the_shared_crop_with_its_own_preprocessing_and_views(rou
     card["preprocess"].update(mean=[0.5, 0.5, 0.5], std=[0.5, 0.5, 0.5], interpolation="bicubic")
     card["tta"] = "flip"  # a single network as the soft branch, beside a pair scored on single views
     card_path.write_text(json.dumps(card))
+    sharp_path = copy / "sharp/model.json"  # its views set here too, not left to what its tiny training chose
+    sharp_path.write_text(json.dumps(json.loads(sharp_path.read_text()) | {"tta": None}))
     model, soft = load_model(copy), load_model(copy / "soft")
     blurred = crops[1]
     assert np.allclose(model.logits(blurred), soft.logits(blurred) / soft.card.temperature, atol=1e-5)
