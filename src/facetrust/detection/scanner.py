@@ -305,6 +305,6 @@ def _limit_notes(faces: list[FaceVerdict], rule: DecisionRule) -> list[str]:
 
 
 def _span(values: list[float], unit: str, digits: int = 0) -> str:
-    """"3 px" or "2-5 px": the range of some faces' sizes or grain, as a note states it."""
+    """The range of some faces' sizes or grain as a note states it: "88 px", or "2.6-9.6"."""
     low, high = round(min(values), digits), round(max(values), digits)
     return f"{low:g}{unit}" if low == high else f"{low:g}-{high:g}{unit}"
