@@ -78,7 +78,7 @@ def feature_table(config_path: Path, out: Path, backbone: str) -> dict[str, np.n
             sources.append(sample.source)
             splits.append(split)
             if split != "test" and sample.label == 0:
-                blend = blended_crop(crop, crop_shape_68(crop, config.margin), np.random.default_rng([7, i]))
+                blend = blended_crop(crop, crop_shape_68(crop, config.margin), np.random.default_rng([7, i])).image
                 crops.append(blend)
                 labels.append(1)
                 sources.append(SELF_BLEND)

@@ -51,17 +51,7 @@ class Augment:
 
     def __call__(self, crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         size = crop.shape[0]
-        if rng.random() < self.flip:
-            crop = crop[:, ::-1]
-        if rng.random() < self.geometry:
-            angle = rng.uniform(-self.rotate, self.rotate)
-            zoom = 1 + rng.uniform(-self.scale, self.scale)
-            matrix = cv2.getRotationMatrix2D((size / 2, size / 2), angle, zoom)
-            matrix[:, 2] += rng.uniform(-self.shift, self.shift, 2) * size
-            crop = cv2.warpAffine(np.ascontiguousarray(crop), matrix, (size, size), flags=cv2.INTER_LINEAR,
-                                  borderMode=cv2.BORDER_REFLECT_101)
-        if self.border and rng.random() < self.border:
-            crop = black_frame(crop, rng)
+        crop = self.placed(crop, rng)
         if self.color:
             crop = _jitter_colour(crop, rng, self.color)
         if self.lowres_grey and rng.random() < self.lowres_grey:
@@ -80,6 +70,23 @@ class Augment:
         if rng.random() < self.jpeg:
             crop = jpeg_roundtrip(crop, int(rng.integers(*self.jpeg_quality, endpoint=True)))
         return np.ascontiguousarray(crop)
+
+    def placed(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """The flip, warp and black frame of this augmentation, from `rng`'s first draws: given a generator seeded as
+        a crop's was, a map of that crop (a blend's seam) is moved exactly as the crop was."""
+        size = image.shape[0]
+        if rng.random() < self.flip:
+            image = image[:, ::-1]
+        if rng.random() < self.geometry:
+            angle = rng.uniform(-self.rotate, self.rotate)
+            zoom = 1 + rng.uniform(-self.scale, self.scale)
+            matrix = cv2.getRotationMatrix2D((size / 2, size / 2), angle, zoom)
+            matrix[:, 2] += rng.uniform(-self.shift, self.shift, 2) * size
+            image = cv2.warpAffine(np.ascontiguousarray(image), matrix, (size, size), flags=cv2.INTER_LINEAR,
+                                   borderMode=cv2.BORDER_REFLECT_101)
+        if self.border and rng.random() < self.border:
+            image = black_frame(image, rng)
+        return image
 
 
 def black_frame(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -1,5 +1,6 @@
 """Resumable runs: every finished epoch is saved to `last.pt` (weights, optimiser, schedule, run state and, when
-used, EMA weights), read back with `weights_only=True`; the per-epoch history is written as CSV."""
+used, EMA weights and a module trained beside the model), read back with `weights_only=True`; the per-epoch history
+is written as CSV."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ def fresh_run() -> dict:
 
 
 def resume_run(out: Path, model: nn.Module, optimiser: torch.optim.Optimizer,
-               schedule: torch.optim.lr_scheduler.LRScheduler, ema: ModelEmaV3 | None) -> dict:
+               schedule: torch.optim.lr_scheduler.LRScheduler, ema: ModelEmaV3 | None,
+               beside: nn.Module | None = None) -> dict:
     """The run state after the last finished epoch (models and optimiser restored in place), or a fresh one."""
     path = out / "last.pt"
     if not path.exists():
@@ -32,16 +34,21 @@ def resume_run(out: Path, model: nn.Module, optimiser: torch.optim.Optimizer,
     schedule.load_state_dict(saved["schedule"])
     if ema:
         ema.module.load_state_dict(saved["ema"])
+    if beside:
+        beside.load_state_dict(saved["beside"])
     tqdm.write(f"resuming {out} after epoch {saved['state']['epoch']}")
     return saved["state"]
 
 
 def save_last(out: Path, model: nn.Module, optimiser: torch.optim.Optimizer,
-              schedule: torch.optim.lr_scheduler.LRScheduler, state: dict, ema: ModelEmaV3 | None) -> None:
+              schedule: torch.optim.lr_scheduler.LRScheduler, state: dict, ema: ModelEmaV3 | None,
+              beside: nn.Module | None = None) -> None:
     saved = {"model": model.state_dict(), "optimiser": optimiser.state_dict(), "schedule": schedule.state_dict(),
              "state": state}
     if ema:
         saved["ema"] = ema.module.state_dict()
+    if beside:
+        saved["beside"] = beside.state_dict()
     with atomic_write(out / "last.pt") as partial:
         torch.save(saved, partial)
 

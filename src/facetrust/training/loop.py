@@ -42,6 +42,7 @@ class Optimisation:
     optimiser: torch.optim.Optimizer
     schedule: torch.optim.lr_scheduler.LRScheduler | None = None  # None: a constant learning rate
     ema: ModelEmaV3 | None = None
+    beside: nn.Module | None = None  # trained with the model and saved with the run, never shipped (a boundary head)
 
     @property
     def judged(self) -> nn.Module:
@@ -53,7 +54,7 @@ def run_epochs(out: Path | None, run: Optimisation, epochs: int, patience: int, 
                progress: bool = True) -> list[dict]:
     """Train until `epochs` or early stop; `out/best.safetensors` holds the best judged weights and `out/last.pt`
     the state after the last finished epoch (only the `leader` writes). Returns the history, one row per epoch."""
-    state = resume_run(out, run.model, run.optimiser, run.schedule, run.ema) if out else fresh_run()
+    state = resume_run(out, run.model, run.optimiser, run.schedule, run.ema, run.beside) if out else fresh_run()
     for epoch in range(state["epoch"] + 1, epochs + 1):
         if state["bad_epochs"] >= patience:
             break
@@ -71,7 +72,7 @@ def run_epochs(out: Path | None, run: Optimisation, epochs: int, patience: int, 
             state["bad_epochs"] += 1
         state["epoch"] = epoch
         if leader and out:
-            save_last(out, run.model, run.optimiser, run.schedule, state, run.ema)
+            save_last(out, run.model, run.optimiser, run.schedule, state, run.ema, run.beside)
         if progress:
             tqdm.write(f"epoch {epoch}: train loss {train_loss:.4f}, {judged.summary}, best {state['best']:.4f}")
     return state["history"]

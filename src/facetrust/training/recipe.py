@@ -76,6 +76,9 @@ class TrainConfig:
     # itself (data.sbi's donor: aligned by landmarks, the nearest pose of a few drawn, colour-matched); validation
     # blends stay self-blends whatever this says
     self_blend_donors: float = 0.0
+    # Weight of Face X-ray's boundary loss (training.boundary): a head trained beside the detector draws each blend's
+    # seam from the last feature map; 0 trains none. The shipped model is the architecture's own either way.
+    boundary_weight: float = 0.0
     # Train on real faces and their self-blends only (the SBI paper's setting): every source's fakes are dropped
     # from training and validation, so no generator's trace can be learnt and each fake family stays unseen.
     real_only: bool = False

@@ -9,7 +9,7 @@ test split, when present, is only measured, never used to choose anything.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,7 +24,7 @@ import facetrust
 from facetrust.data.augment import Augment, jpeg_roundtrip
 from facetrust.data.datasets import Sample, assign_splits, cap_split, discover, find_duplicates, split_counts
 from facetrust.data.face_crops import CropSet, crop_samples
-from facetrust.data.sbi import DONOR_CANDIDATES, CueMode, Donor, MaskMode, closest_donor, self_blend
+from facetrust.data.sbi import DONOR_CANDIDATES, CueMode, Donor, MaskMode, SelfBlend, closest_donor, self_blend
 from facetrust.data.sources import SELF_BLEND, per_source_auc, source_samples, well_sampled
 from facetrust.embeddings import FaceEncoder, encode_crops
 from facetrust.errors import FacetrustError
@@ -39,6 +39,7 @@ from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import check_trainable
 from facetrust.models.weights_io import start_from
 from facetrust.settings_lock import pin_settings
+from facetrust.training.boundary import BoundaryHead, boundary_loss, seam
 from facetrust.training.checkpointing import write_history
 from facetrust.training.distillation import Distillation
 from facetrust.training.distributed import Workers, join_workers
@@ -90,19 +91,20 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
     channels_last(model)
     if config.freeze_backbone:
         model.freeze_backbone()
-    parameters = [p for p in model.parameters() if p.requires_grad]
+    boundary = _boundary_head(model, config, workers)
+    parameters = [p for p in model.parameters() if p.requires_grad] + (list(boundary.parameters()) if boundary else [])
     optimiser = torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
     steps_per_epoch = math.ceil(len(_epoch_plan(splits["train"], config, 1)) / config.batch_size)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=config.lr, epochs=config.epochs,
                                                    steps_per_epoch=steps_per_epoch, pct_start=0.15)
     trained = workers.wrap(model)
     ema = ModelEmaV3(model, decay=config.ema_decay, use_warmup=True) if config.ema_decay else None
-    run = Optimisation(model, optimiser, schedule, ema)
+    run = Optimisation(model, optimiser, schedule, ema, boundary)
 
     def train_epoch(epoch: int) -> float:
         plan, loss_fn = _epoch_plan_and_loss(splits["train"], config, epoch)
         return _train_epoch(trained, splits["train"], plan, preprocess, augment, loss_fn, optimiser, schedule,
-                            config, epoch, progress, ema, workers, distillation)
+                            config, epoch, progress, ema, workers, distillation, boundary)
 
     def judge(judged: nn.Module, epoch: int) -> Judged:
         val_logits = predict_logits(judged, preprocess, splits["val"].crops, config.batch_size,
@@ -119,6 +121,8 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
         return Judged(score, metrics, f"val loss {val_loss:.4f}, val AUC {val['roc_auc']}{sources}")
 
     history = run_epochs(out, run, config.epochs, config.patience, train_epoch, judge, workers.leader, progress)
+    if boundary:
+        boundary.remove()
     workers.wait_for_all()
     if workers.leader:
         write_history(out, history)
@@ -129,6 +133,17 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
                                                   "best_epoch": _best_epoch(history), **teacher}, history)
     workers.wait_for_all()
     return out / "model"
+
+
+def _boundary_head(model: nn.Module, config: TrainConfig, workers: Workers) -> BoundaryHead | None:
+    """The seam-drawing head trained beside the model when the recipe weighs a boundary loss."""
+    if not config.boundary_weight:
+        return None
+    if not config.self_blend:
+        raise FacetrustError("boundary_weight needs self_blend: the seams it learns are the self-blends'")
+    if workers.world > 1:
+        raise FacetrustError("boundary_weight trains in one process only: its head is not shared between workers")
+    return BoundaryHead(model)
 
 
 def _augment(config: TrainConfig) -> Augment:
@@ -232,16 +247,17 @@ def _prepare_self_blends(splits: dict[str, CropSet], config: TrainConfig, progre
     val = splits.get("val", CropSet())
     for i, points in list(val.shapes.items()):
         val.crops.append(blended_crop(val.crops[i], points, np.random.default_rng([VALIDATION_SEED, i, 2]),
-                                      config.self_blend_cues))
+                                      config.self_blend_cues).image)
         val.samples.append(replace(val.samples[i], label=1, source=SELF_BLEND))
 
 
 def blended_crop(crop: np.ndarray, points: np.ndarray, rng: np.random.Generator, cues: CueMode = "all",
-                 masks: MaskMode = "face", donor: Donor | None = None) -> np.ndarray:
+                 masks: MaskMode = "face", donor: Donor | None = None) -> SelfBlend:
     """A blended fake of `crop` (from itself, or from `donor`), JPEG-compressed once at a random quality (the rng's
-    first draw, so the real crop it pairs with can be given the same quality from the same seed)."""
+    first draw, so the real crop it pairs with can be given the same quality from the same seed), and its mask."""
     quality = _blend_quality(rng)
-    return jpeg_roundtrip(self_blend(crop, points, rng, cues, masks, donor).image, quality)
+    blend = self_blend(crop, points, rng, cues, masks, donor)
+    return SelfBlend(jpeg_roundtrip(blend.image, quality), blend.mask)
 
 
 def blend_donor(data: CropSet, index: int, share: float, rng: np.random.Generator) -> Donor | None:
@@ -295,9 +311,10 @@ def _stratified_share(samples: list, fraction: float, seed: int) -> list:
 def _train_epoch(model: nn.Module, data: CropSet, plan: list[Draw], preprocess: Preprocess, augment: Augment,
                  loss_fn: nn.Module, optimiser: torch.optim.Optimizer,
                  schedule: torch.optim.lr_scheduler.LRScheduler, config: TrainConfig, epoch: int, progress: bool,
-                 ema: ModelEmaV3 | None, workers: Workers, distillation: Distillation | None = None) -> float:
+                 ema: ModelEmaV3 | None, workers: Workers, distillation: Distillation | None = None,
+                 boundary: BoundaryHead | None = None) -> float:
     """One pass over the epoch's plan; returns the mean loss over this process's samples (with a teacher, the
-    mixed loss the student minimises)."""
+    mixed loss the student minimises; with a boundary head, plus its weighted seam loss)."""
     model.train()
     labels = torch.from_numpy(plan_labels(plan, data.labels))
     total, seen = 0.0, 0
@@ -309,11 +326,14 @@ def _train_epoch(model: nn.Module, data: CropSet, plan: list[Draw], preprocess: 
             continue  # a last batch too small to give every process a sample: all of them skip it
         mine = workers.share(positions)
         index = [plan[k].index for k in mine]
-        views = [_training_view(data, plan, k, augment, config, epoch) for k in mine]
+        shown = [_training_view(data, plan, k, augment, config, epoch) for k in mine]
+        views = [view.crop for view in shown]
         logits = model(batch_of(preprocess, views), *extra_inputs(data.encodings, index))
         loss = loss_fn(logits, labels[mine])
         if distillation:
             loss = distillation.loss(loss, logits, views)
+        if boundary:
+            loss = loss + config.boundary_weight * boundary_loss(boundary(), [view.seam for view in shown])
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
@@ -325,24 +345,38 @@ def _train_epoch(model: nn.Module, data: CropSet, plan: list[Draw], preprocess: 
     return total / max(seen, 1)
 
 
+@dataclass(frozen=True)
+class TrainingView:
+    """An augmented training crop and, for a recipe with a boundary loss, its seam map placed as the crop was: the
+    blend's seam, nothing on a real crop, None on a data set's fake (where a seam runs is not known)."""
+
+    crop: np.ndarray
+    seam: np.ndarray | None = None
+
+
 def _training_view(data: CropSet, plan: list[Draw], position: int, augment: Augment, config: TrainConfig,
-                   epoch: int) -> np.ndarray:
+                   epoch: int) -> TrainingView:
     """The augmented crop a plan position shows. A blend and the real crop it was made from (the draw before
     it) get the same one JPEG, so compression says nothing about which of the two is fake."""
     draw = plan[position]
     crop = data.crops[draw.index]
+    seam_map = None if data.labels[draw.index] else np.zeros(crop.shape[:2], np.float32)
     partnered = draw.blended or (position + 1 < len(plan) and plan[position + 1] == Draw(draw.index, True))
     if partnered:
         rng = np.random.default_rng([config.seed, epoch, draw.index, 1])  # quality: the first draw for both
         if draw.blended:
             donor = blend_donor(data, draw.index, config.self_blend_donors,
                                 np.random.default_rng([config.seed, epoch, draw.index, 3]))
-            crop = blended_crop(crop, data.shapes[draw.index], rng, config.self_blend_cues, config.self_blend_masks,
-                                donor)
+            blend = blended_crop(crop, data.shapes[draw.index], rng, config.self_blend_cues,
+                                 config.self_blend_masks, donor)
+            crop, seam_map = blend.image, seam(blend.mask)
         else:
             crop = jpeg_roundtrip(crop, _blend_quality(rng))
     seed = [config.seed, epoch, draw.index, 2] if draw.blended else [config.seed, epoch, draw.index]
-    return augment(crop, np.random.default_rng(seed))
+    view = augment(crop, np.random.default_rng(seed))
+    if not config.boundary_weight or seam_map is None:
+        return TrainingView(view)
+    return TrainingView(view, augment.placed(seam_map, np.random.default_rng(seed)))
 
 
 def finish_model(out: Path, config: TrainConfig, model: nn.Module, splits: dict[str, CropSet], provenance: dict,
