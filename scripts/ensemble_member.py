@@ -14,11 +14,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from facetrust.bundled import default_emotion_model_path
 from facetrust.models.card import ModelCard, read_card, write_card
-from facetrust.models.checkpoint import WEIGHTS_FILE
+from facetrust.models.checkpoint import WEIGHTS_FILE, read_weights, state_of
 from facetrust.models.preprocess import Preprocess
 
 
@@ -34,7 +34,7 @@ def main() -> None:
     if args.member not in names:
         raise SystemExit(f"{args.model}: no member {args.member!r}; members: {', '.join(names)}")
     prefix = f"members.{names.index(args.member)}.model."
-    weights = load_file(str(args.model / WEIGHTS_FILE))
+    weights = state_of(read_weights(args.model))
     member = members[names.index(args.member)]
     folder = args.out.suffix != ".safetensors"
     target = args.out / WEIGHTS_FILE if folder else args.out

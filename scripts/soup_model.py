@@ -34,7 +34,7 @@ SOUP_VIEWS = "flip"  # every ingredient chose flip averaging on validation; soup
 
 def scored(config: TrainConfig, val: CropSet, card: ModelCard, weights: bytes, tta: str | None) -> float:
     """The recipe's selection score of these safetensors weights on the validation crops."""
-    module = channels_last(build_module(card, weights))
+    module = channels_last(build_module(card, [weights]))
     logits = predict_logits(module, preprocess_of(config), val.crops, config.batch_size, tta=tta)
     return selection_score(config, val, logits)[0]
 
@@ -81,7 +81,7 @@ def main() -> None:
                          "score_alone": round(alone[f], 4), "in_soup": f in chosen} for f in order],
         "greedy_steps": steps}}
     soup_config = replace(config, name=f"{config.name or config.model}-soup", out=str(args.out))
-    folder = finish_model(args.out, soup_config, channels_last(build_module(first, soup)), splits, provenance)
+    folder = finish_model(args.out, soup_config, channels_last(build_module(first, [soup])), splits, provenance)
     print(f"wrote {folder}: soup of {len(chosen)} ({', '.join(str(f) for f in chosen)}), selection score {best:.4f}")
 
 

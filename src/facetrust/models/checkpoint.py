@@ -1,8 +1,14 @@
-"""A trained model on disk: `model.safetensors` (weights) + `model.json` (the card). Never unpickled."""
+"""A trained model on disk: `model.safetensors` (weights) + `model.json` (the card). Never unpickled.
+
+Weights larger than `MAX_WEIGHTS_FILE` are written as shards with an index instead (huggingface_hub's layout,
+`model-00001-of-00002.safetensors` ... and `model.safetensors.index.json`): the repository holds no file over 30 MB,
+and a bundled ensemble of three networks is larger than that. Readers take either layout.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -21,9 +27,13 @@ from facetrust.models.preprocess import Preprocess
 from facetrust.onnx_graphs import onnxruntime_available
 
 if TYPE_CHECKING:  # PyTorch loads only where a PyTorch model is built, trained or saved: scans on onnxruntime never
+    import torch
     from torch import nn
 
 WEIGHTS_FILE = "model.safetensors"
+SHARD_INDEX = "model.safetensors.index.json"
+SHARDS = "model-*-of-*.safetensors"
+MAX_WEIGHTS_FILE = 25_000_000  # bytes; the repository's limit for one file is 30 MB
 
 
 Backend = Literal["auto", "onnxruntime", "torch"]
@@ -48,10 +58,9 @@ class LoadedModel:
     @property
     def module(self) -> nn.Module:
         if self.built is None:
-            weights = (self.folder / WEIGHTS_FILE).read_bytes()
-            if hashlib.sha256(weights).hexdigest() != self.weights_sha256:  # e.g. a training run overwrote it
-                raise FacetrustError(f"{self.folder / WEIGHTS_FILE}: the weights changed since the model was loaded; "
-                                     "load it again")
+            weights = read_weights(self.folder)
+            if weights_digest(weights) != self.weights_sha256:  # e.g. a training run overwrote them
+                raise FacetrustError(f"{self.folder}: the weights changed since the model was loaded; load it again")
             self.built = channels_last(build_module(self.card, weights))
         return self.built
 
@@ -135,9 +144,49 @@ def save_model(folder: str | Path, module: nn.Module, card: ModelCard) -> Path:
     """Write weights and card into `folder` (created if needed)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    save_weights(folder / WEIGHTS_FILE, module)
+    _save_model_weights(folder, module)
     write_card(folder, card)
     return folder
+
+
+def _save_model_weights(folder: Path, module: nn.Module) -> None:
+    """One `model.safetensors`, or shards of at most MAX_WEIGHTS_FILE bytes with their index; the other layout's
+    files left from an earlier model in the folder are removed, so a reader never mixes two models."""
+    from huggingface_hub import save_torch_state_dict
+
+    state = {k: v.detach().contiguous() for k, v in module.state_dict().items()}
+    sharded = sum(t.numel() * t.element_size() for t in state.values()) > MAX_WEIGHTS_FILE
+    stale = [folder / WEIGHTS_FILE] if sharded else [folder / SHARD_INDEX, *folder.glob(SHARDS)]
+    if sharded:
+        save_torch_state_dict(state, folder, max_shard_size=MAX_WEIGHTS_FILE)
+    else:
+        save_weights(folder / WEIGHTS_FILE, module)
+    for path in stale:
+        path.unlink(missing_ok=True)
+
+
+def weight_files(folder: Path) -> list[Path]:
+    """The files holding a model folder's weights: `model.safetensors`, or the shards its index names; none if
+    neither is there."""
+    if (folder / WEIGHTS_FILE).is_file():
+        return [folder / WEIGHTS_FILE]
+    if not (folder / SHARD_INDEX).is_file():
+        return []
+    names = json.loads((folder / SHARD_INDEX).read_text())["weight_map"].values()
+    return [folder / name for name in sorted(set(names))]
+
+
+def read_weights(folder: Path) -> list[bytes]:
+    """The bytes of every weights file of a model folder, in order (read once: hashed, and loaded if built)."""
+    return [path.read_bytes() for path in weight_files(folder)]
+
+
+def weights_digest(weights: list[bytes]) -> str:
+    """sha256 of the weights files one after another: of one `model.safetensors`, its own sha256."""
+    digest = hashlib.sha256()
+    for part in weights:
+        digest.update(part)
+    return digest.hexdigest()
 
 
 def save_weights(path: Path, module: nn.Module) -> None:
@@ -157,8 +206,8 @@ def load_model(path: str | Path, backend: Backend = "auto") -> LoadedModel:
     """
     path = Path(path)
     folder = path if path.is_dir() else path.parent
-    card_path, weights_path = folder / CARD_FILE, folder / WEIGHTS_FILE
-    missing = FacetrustError(f"{path}: not a facetrust model (needs {CARD_FILE} and {WEIGHTS_FILE})")
+    card_path = folder / CARD_FILE
+    missing = FacetrustError(f"{path}: not a facetrust model (needs {CARD_FILE} and {WEIGHTS_FILE} or its shards)")
     if not card_path.is_file():
         raise missing
     card = read_card(folder, ModelCard)
@@ -166,10 +215,10 @@ def load_model(path: str | Path, backend: Backend = "auto") -> LoadedModel:
         from facetrust.models.routed import load_routed  # a routed model is made of loaded models: an import cycle
 
         return load_routed(folder, card, lambda branch: load_model(branch, backend))
-    if not weights_path.is_file():
+    weights = read_weights(folder)  # read once: hashed to key the ONNX export, loaded if the model is built
+    if not weights:
         raise missing
-    weights = weights_path.read_bytes()  # read once: hashed to key the ONNX export, loaded if the model is built
-    loaded = LoadedModel(None, card, folder=folder, weights_sha256=hashlib.sha256(weights).hexdigest())
+    loaded = LoadedModel(None, card, folder=folder, weights_sha256=weights_digest(weights))
     if backend == "onnxruntime" or (backend == "auto" and onnxruntime_available()):
         preprocess, digest = loaded.preprocess, loaded.weights_sha256[:20]
         shape = (preprocess.channels, preprocess.size)
@@ -187,13 +236,18 @@ def load_model(path: str | Path, backend: Backend = "auto") -> LoadedModel:
     return loaded
 
 
-def build_module(card: ModelCard, weights: bytes) -> nn.Module:
-    """The card's architecture with these safetensors weights, in eval mode."""
-    from safetensors.torch import load
-
+def build_module(card: ModelCard, weights: list[bytes]) -> nn.Module:
+    """The card's architecture with these safetensors weights (one file's bytes, or each shard's), in eval mode."""
     from facetrust.models.registry import create_model
 
     module = create_model(card.architecture, num_classes=len(card.classes) if len(card.classes) > 2 else 1,
                           pretrained=False, **card.architecture_options)
-    module.load_state_dict(load(weights), strict=True)
+    module.load_state_dict(state_of(weights), strict=True)
     return module.eval()
+
+
+def state_of(weights: list[bytes]) -> dict[str, torch.Tensor]:
+    """One state dict of the tensors in these safetensors files (a model's file, or its shards)."""
+    from safetensors.torch import load
+
+    return {key: tensor for part in weights for key, tensor in load(part).items()}
