@@ -15,12 +15,11 @@ import cv2
 import numpy as np
 
 from facetrust.bundled import default_model_path
-from facetrust.data.sources import SELF_BLEND
 from facetrust.evaluation.metrics import binary_metrics
 from facetrust.models.card import CARD_FILE, write_card
 from facetrust.models.checkpoint import load_model
 from facetrust.training import read_config
-from facetrust.training.trainer import validation_crops
+from facetrust.training.trainer import validation_faces
 
 SIDES = (24, 32, 40, 48, 56, 64, 80, 96, 128)  # face box side in input pixels
 AUC_DROP = 0.03  # a size is judged while its pooled ROC-AUC is at least the full-size one less this
@@ -53,9 +52,8 @@ def main() -> None:
     args = parser.parse_args()
     config = read_config(args.config)
     model = load_model(args.model)
-    val = validation_crops(config, progress=False)
-    keep = [i for i, sample in enumerate(val.samples) if sample.source != SELF_BLEND]
-    crops, labels = [val.crops[i] for i in keep], np.asarray(val.labels)[keep]
+    val = validation_faces(config)
+    crops, labels = val.crops, val.labels
     threshold, margin = model.card.threshold, model.card.faces.margin
 
     def scored(images: list[np.ndarray]) -> tuple[float, float]:

@@ -17,14 +17,13 @@ import numpy as np
 from validation_robustness import MIN_REALS, degraded_crops
 
 from facetrust.bundled import default_model_path
-from facetrust.data.sources import SELF_BLEND
 from facetrust.detection.decision import DecisionRule
 from facetrust.evaluation.metrics import binary_metrics
 from facetrust.media.quality import noise_level
 from facetrust.models.card import CARD_FILE, write_card
 from facetrust.models.checkpoint import load_model
 from facetrust.training import read_config
-from facetrust.training.trainer import validation_crops
+from facetrust.training.trainer import validation_faces
 
 SIGMAS = (0, 2, 4, 6, 8, 10, 12, 15, 20)  # noise added at the crop, of 255; 0: the clean crops
 EDGES = (1.5, 2, 2.5, 3, 3.5, 4, 5, 6, 8, 10, 15)  # bins of noise_level
@@ -79,10 +78,8 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="write the ceiling into the model's card")
     args = parser.parse_args()
     config, model = read_config(args.config), load_model(args.model)
-    val = validation_crops(config, progress=False)
-    keep = [i for i, sample in enumerate(val.samples) if sample.source != SELF_BLEND]
-    crops, labels = [val.crops[i] for i in keep], np.asarray(val.labels)[keep]
-    sources = np.array([val.samples[i].source for i in keep])
+    val = validation_faces(config)
+    crops, labels, sources = val.crops, val.labels, val.sources
     threshold = model.card.threshold
     noise, p_fake = {}, {}
     for sigma in SIGMAS:

@@ -22,7 +22,6 @@ from tqdm import tqdm
 
 from facetrust.bundled import default_model_path
 from facetrust.data.face_crops import largest_face
-from facetrust.data.sources import SELF_BLEND
 from facetrust.evaluation.metrics import binary_metrics
 from facetrust.faces import FaceFinder
 from facetrust.media import decode_image, read_input
@@ -30,7 +29,7 @@ from facetrust.models.checkpoint import load_model
 from facetrust.report.degrade import DEGRADATIONS
 from facetrust.training import read_config
 from facetrust.training.recipe import face_crop
-from facetrust.training.trainer import validation_crops
+from facetrust.training.trainer import validation_faces
 
 # Degradations at the aligned crop's scale. Downscaling to a quarter is left out: its faces (about 50 px) are under
 # every bundled card's smallest face, so their verdicts are `uncertain` whatever the score.
@@ -76,15 +75,13 @@ def main() -> None:
                         "point (read back as they are: use a new folder when the recipe or its data change)")
     args = parser.parse_args()
     config = read_config(args.config)
-    val = validation_crops(config, progress=False)
-    keep = [i for i, sample in enumerate(val.samples) if sample.source != SELF_BLEND]
-    crops, labels = [val.crops[i] for i in keep], np.asarray(val.labels)[keep]
-    sources = np.array([val.samples[i].source for i in keep])
+    val = validation_faces(config)
+    crops, labels, sources = val.crops, val.labels, val.sources
     if args.at == "crop":
         every = np.arange(len(crops))
         copies = {point: (degraded_crops(crops, *point), every) for point in POINTS}
     else:
-        paths, finder = [val.samples[i].path for i in keep], face_crop(config).finder(all_faces=False)
+        paths, finder = val.paths, face_crop(config).finder(all_faces=False)
         copies = {point: degraded_photos(paths, finder, *point, args.cache) for point in POINTS}
     print(f"{len(labels)} validation faces ({int((labels == 0).sum())} real), degraded at the {args.at}")
     for point, (_, kept) in copies.items():

@@ -215,6 +215,24 @@ def validation_crops(config: TrainConfig, progress: bool = True) -> CropSet:
     return split_crops(config, ("val",), progress)["val"]
 
 
+@dataclass(frozen=True)
+class ValidationFaces:
+    """A recipe's validation faces of its data sets, self-blends left out: what the measurements of a trained
+    detector on real faces read (scripts/noise_ceiling.py, face_size_floor.py, validation_robustness.py)."""
+
+    crops: list[np.ndarray]
+    labels: np.ndarray
+    sources: np.ndarray
+    paths: list[Path]
+
+
+def validation_faces(config: TrainConfig) -> ValidationFaces:
+    val = validation_crops(config, progress=False)
+    kept = [i for i, sample in enumerate(val.samples) if sample.source != SELF_BLEND]
+    return ValidationFaces([val.crops[i] for i in kept], np.asarray(val.labels)[kept],
+                           np.array([val.samples[i].source for i in kept]), [val.samples[i].path for i in kept])
+
+
 def split_crops(config: TrainConfig, names: tuple[str, ...], progress: bool = True) -> dict[str, CropSet]:
     """A recipe's face crops of the named splits, exactly as its training run sees them."""
     return _load_splits(config, preprocess_of(config), progress, names)[0]
