@@ -102,3 +102,10 @@ def test_tpr_at_5_percent_fpr_is_the_recall_at_the_strictest_point_with_at_most_
     p_fake = np.array([0.95] + [0.1] * 19 + [0.99] + [0.9] * 8 + [0.05])
     assert binary_metrics(labels, p_fake)["tpr_at_5_fpr"] == pytest.approx(0.9)  # 9 of 10 fakes above 0.1
     assert binary_metrics(labels[:20], p_fake[:20])["tpr_at_5_fpr"] is None
+
+
+def test_a_false_positive_bound_no_threshold_can_keep_is_refused_by_name():
+    labels, p_fake = np.array([0, 1, 0, 1, 0]), np.array([0.9, 0.8, 0.3, 0.7, 0.1])  # the top face is real: 1/3
+    with pytest.raises(ValueError, match=r"within 0\.1: even at the highest validation score, 0\.333 of the 3 real"):
+        choose_threshold(labels, p_fake, max_fpr=0.1)
+    assert choose_threshold(labels, p_fake, max_fpr=0.34) < 0.9

@@ -97,7 +97,12 @@ def choose_threshold(labels: np.ndarray, p_fake: np.ndarray, target_recall: floa
     if target_recall is not None:
         chosen = int(np.flatnonzero(tpr >= target_recall)[0])
     elif max_fpr is not None:
-        chosen = int(np.flatnonzero(fpr <= max_fpr)[-1])
+        within = np.flatnonzero(fpr <= max_fpr)
+        if not len(within):
+            raise ValueError(f"no threshold keeps the false-positive rate within {max_fpr}: even at the highest "
+                             f"validation score, {fpr[0]:.3g} of the {int((labels == 0).sum())} real faces are called "
+                             "fake (use more validation faces or a larger bound)")
+        chosen = int(within[-1])
     else:
         chosen = int(np.argmax(tpr - fpr))
     if chosen + 1 == len(thresholds):

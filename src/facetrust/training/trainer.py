@@ -444,7 +444,11 @@ def calibrated_card(config: TrainConfig, splits: dict[str, CropSet], logits: dic
     val_labels = splits["val"].labels[calibration]
     temperature = fit_temperature(logits["val"][calibration], val_labels)
     val_p = sigmoid(logits["val"][calibration], temperature)
-    threshold = choose_threshold(val_labels, val_p, config.target_recall, config.max_fpr)
+    try:
+        threshold = choose_threshold(val_labels, val_p, config.target_recall, config.max_fpr)
+    except ValueError as exc:  # the trained weights stay in best.safetensors; only the card cannot be made
+        raise FacetrustError(f"{config.out}: the threshold rule cannot be applied on this validation split: {exc}") \
+            from None
     metrics = {name: binary_metrics(s.labels, sigmoid(logits[name], temperature), threshold)
                for name, s in splits.items() if len(s.crops)}
     by_source = {name: _source_metrics(s, sigmoid(logits[name], temperature), threshold)
