@@ -34,6 +34,7 @@ def tiny_emotion_model(tmp_path_factory, shared_data):
 def test_card_says_how_it_was_chosen_and_what_it_scored(tiny_emotion_model):
     card = json.loads((tiny_emotion_model / "model.json").read_text())
     assert card["task"] == "emotion" and card["classes"] == list(EMOTIONS)
+    assert card["faces"]["margin"] == -0.3  # the scan path's framing chosen on public_test, as the bundled card's
     assert card["selection"]["split"] == "public_test" and card["training"]["roles"]["test"] == ["private_test"]
     assert set(card["metrics"]) == {"train", "public_test", "private_test"}
     assert card["metrics"]["private_test"]["n"] == card["metrics"]["public_test"]["n"] == 60
