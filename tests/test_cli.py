@@ -182,6 +182,19 @@ def test_scan_says_when_the_user_set_the_smallest_face_judged():
     assert runner.invoke(app, ["scan", str(astronaut), "--smallest-face", "-3"]).exit_code == 2
 
 
+def test_scan_says_when_the_user_set_the_noise_ceiling():
+    from pathlib import Path
+
+    real = Path(__file__).resolve().parents[1] / "examples/real_00003.jpg"
+    strict = runner.invoke(app, ["scan", str(real), "--noise-ceiling", "0.001"])  # every face is grainier
+    assert strict.exit_code == 0, strict.output
+    assert "and the face's grain at most 0.001 (your --noise-ceiling)" in strict.stdout.splitlines()[0]
+    assert "too grainy to call real" in strict.stdout and ": real" not in strict.stdout
+    lifted = runner.invoke(app, ["scan", str(real), "--noise-ceiling", "0"])
+    assert "(however grainy: your --noise-ceiling 0)" in lifted.stdout.splitlines()[0]
+    assert runner.invoke(app, ["scan", str(real), "--noise-ceiling", "-1"]).exit_code == 2
+
+
 def test_scan_with_a_store_skips_inputs_it_already_holds(tmp_path):
     from pathlib import Path
 

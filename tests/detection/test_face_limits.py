@@ -7,10 +7,12 @@ from pathlib import Path
 
 import jsonschema
 import numpy as np
+import pytest
 from PIL import Image
 
 from facetrust.bundled import default_model_path
 from facetrust.detection.scanner import Scanner
+from facetrust.errors import FacetrustError
 from facetrust.models.card import CARD_FILE
 
 REPO = Path(__file__).resolve().parents[2]
@@ -103,6 +105,14 @@ def test_a_grainy_face_the_score_calls_real_is_uncertain_but_a_fake_verdict_stan
     fake = Scanner(_model_with(tmp_path / "tiny", noise_ceiling=0.01)).scan(FAKE_EXAMPLE).to_dict()
     assert fake["faces"][0]["verdict"] == "fake" and not any("noise ceiling" in n for n in fake["notes"])
 
+    yours = Scanner(tmp_path / "limited", noise_ceiling=0).scan(grainy).to_dict()  # the user lifts the ceiling
+    jsonschema.validate(yours, SCHEMA)
+    assert yours["faces"][0]["verdict"] == "real" and not any("noise ceiling" in n for n in yours["notes"])
+    assert (yours["model"]["noise_ceiling"], yours["model"]["noise_ceiling_source"]) == (None, "override")
+    assert limited["model"]["noise_ceiling_source"] == "model"
+    lowered = Scanner(tmp_path / "none").with_decision(noise_ceiling=ceiling).scan(grainy).to_dict()
+    assert lowered["faces"][0]["verdict"] == "uncertain" and lowered["model"]["noise_ceiling_source"] == "override"
+
 
 def test_a_track_over_the_noise_ceiling_is_not_called_real(tmp_path, ffpp_real_video):
     silenced = Scanner(_model_with(tmp_path / "tiny", noise_ceiling=0.01), frames=4).scan(ffpp_real_video).to_dict()
@@ -119,3 +129,9 @@ def test_the_noise_ceiling_only_ever_turns_a_real_verdict_uncertain():
     assert [rule.verdict(p, noise=3.0) for p in (0.1, 0.5, 0.9)] == ["real", "uncertain", "fake"]
     assert rule.verdict(0.1) == "real"  # grain not read: judged by the score alone
     assert DecisionRule(0.5).verdict(0.1, noise=50.0) == "real"  # no ceiling
+    assert rule.overridden(noise_ceiling=0).verdict(0.1, noise=50.0) == "real"  # the user's 0: no ceiling
+    assert rule.overridden(noise_ceiling=6.0).verdict(0.1, noise=5.0) == "real"
+    assert rule.overridden().ceiling_source == "model"
+    assert rule.overridden(noise_ceiling=4.0).ceiling_source == "override"
+    with pytest.raises(FacetrustError, match="noise ceiling -1"):
+        rule.overridden(noise_ceiling=-1)

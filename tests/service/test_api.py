@@ -77,6 +77,18 @@ def test_a_face_floor_set_by_the_user_decides_and_is_stored_separately(client, s
     assert upload(client, real_face, smallest_face=-1).status_code == 422
 
 
+def test_a_grain_ceiling_set_by_the_user_decides_and_is_stored_separately(client, store, real_face):
+    default = upload(client, real_face).json()
+    strict = upload(client, real_face, noise_ceiling=0.001).json()  # every face is grainier than this
+    jsonschema.validate(strict, SCHEMA)
+    said_real = [face["verdict"] == "real" for face in default["faces"]]
+    assert any(said_real) and not any(face["verdict"] == "real" for face in strict["faces"])
+    sources = strict["model"]["noise_ceiling_source"], default["model"]["noise_ceiling_source"]
+    assert sources == ("override", "model") and strict["model"]["noise_ceiling"] == 0.001
+    assert strict["stored"]["id"] != default["stored"]["id"] and store.count() == 2
+    assert upload(client, real_face, noise_ceiling=-1).status_code == 422
+
+
 def test_expressions_on_request_are_stored_as_their_own_scan(client, store, real_face):
     plain = upload(client, real_face).json()
     with_emotion = upload(client, real_face, emotion="true").json()

@@ -42,6 +42,22 @@ def test_store_keeps_finds_and_lists_records(store_url):
     store.close()
 
 
+def test_a_grain_ceiling_the_user_chose_is_its_own_entry(store_url):
+    store = ResultStore(store_url)
+    carded = result("a" * 64, 0.1)
+    carded.model.update(noise_ceiling=2.5, noise_ceiling_source="model")
+    own = store.add(carded)
+    assert store.find("a" * 64, carded.model).id == own.id
+    for ceiling in (2.5, 6.0, None):  # set by a user, even at the card's value, or none at all: not the model's scan
+        assert store.find("a" * 64, {**carded.model, "noise_ceiling": ceiling, "noise_ceiling_source": "override"}) \
+            is None
+    loose = result("a" * 64, 0.1)
+    loose.model.update(noise_ceiling=None, noise_ceiling_source="override")
+    kept = store.add(loose)
+    assert kept.id != own.id and store.find("a" * 64, loose.model).id == kept.id
+    store.close()
+
+
 def test_same_scan_stored_twice_concurrently_gives_one_row(store_url):
     store = ResultStore(store_url)
     same = result("d" * 64, 0.8)
@@ -119,7 +135,7 @@ def test_upgrade_from_the_first_schema_keeps_rows(tmp_path):
     store = ResultStore(url)
     assert store.count() == 1
     assert store.find("f" * 64, result("f" * 64, 0.1).model) is not None  # old rows are scans without expressions
-    assert {"emotion_model", "video_model", "smallest_face", "face_finder"} <= {
+    assert {"emotion_model", "video_model", "smallest_face", "face_finder", "noise_ceiling"} <= {
         c["name"] for c in inspect(store.engine).get_columns("scans")}
     assert store.find("f" * 64, {**result("f" * 64, 0.1).model, "smallest_face": 128}) is None  # judged without one
     assert [s.record["input"] for s in store.list()] == ["old.jpg"]  # each old scan is its own submission

@@ -36,6 +36,10 @@ def scan(
                                                       "box's shorter side; 0: every face). Default: the model's "
                                                       "smallest judged face, below which faces are uncertain: "
                                                       "smaller ones were not shown to be judged reliably.")] = None,
+    noise_ceiling: Annotated[float | None, typer.Option(min=0.0, help="Call faces real up to this grain (a face's "
+                                                        "noise_level in --json; 0: however grainy). Default: the "
+                                                        "model's noise ceiling, over which a face is uncertain "
+                                                        "rather than real: grain hides fakes.")] = None,
     frames: Annotated[int | None, typer.Option(help="Frames sampled uniformly from each video (default: the "
                                                "video model's, else 16).")] = None,
     fps: Annotated[float | None, typer.Option(help="Sample videos at this rate instead, at most --frames "
@@ -95,7 +99,7 @@ def scan(
             raise typer.BadParameter(str(exc), param_hint="--detector") from exc
     expressions = emotion_model or (default_emotion_model_path() if emotion else None)
     settings = ScanSettings(model=str(model) if model else None, threshold=threshold, video_threshold=video_threshold,
-                            uncertain_band=uncertain_band, smallest_face=smallest_face,
+                            uncertain_band=uncertain_band, smallest_face=smallest_face, noise_ceiling=noise_ceiling,
                             frames=frames, face_mode=crop_mode(face_mode) if face_mode else None, detector=detector,
                             emotion=str(expressions) if expressions else None,
                             video_model=str(video_model) if video_model and temporal else None if temporal else False,
@@ -148,7 +152,12 @@ def _rule_text(rule: dict) -> str:
         floor = f" (and for every face under {rule['smallest_face']} px{' (your --smallest-face)' if yours else ''})"
     else:
         floor = " (every face judged, however small: your --smallest-face 0)" if yours else ""
-    grain = f" and the face's grain at most {rule['noise_ceiling']:g}" if rule.get("noise_ceiling") else ""
+    own_ceiling = rule.get("noise_ceiling_source") == "override"
+    if rule.get("noise_ceiling"):
+        yours_too = " (your --noise-ceiling)" if own_ceiling else ""
+        grain = f" and the face's grain at most {rule['noise_ceiling']:g}{yours_too}"
+    else:
+        grain = " (however grainy: your --noise-ceiling 0)" if own_ceiling else ""
     return (f"fake if P(fake) >= {rule['threshold'] + rule['uncertain_band']:.2f}, "
             f"real if < {rule['threshold'] - rule['uncertain_band']:.2f}{grain}, uncertain in between{floor}")
 

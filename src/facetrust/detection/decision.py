@@ -2,7 +2,8 @@
 
 Face verdicts and video verdicts each have their own rule, built once from their model's card and changed only
 by an explicit override (`--threshold` for faces, `--video-threshold` for videos, `--smallest-face` for the face
-floor), so a record always says which threshold and floor decided it and whether a person chose them.
+floor, `--noise-ceiling` for the grain ceiling), so a record always says which threshold, floor and ceiling decided
+it and whether a person chose them.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class DecisionRule:
     # a face whose grain (facetrust.media.quality.noise_level) is over this cannot be called real, only uncertain:
     # grain hides fakes from the model (docs/VERDICT_SCHEMA.md, "Noisiest face judged"); None: no ceiling
     noise_ceiling: float | None = None
+    ceiling_source: ThresholdSource = "model"  # "override": the user set the ceiling (0 for none), not the card
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.threshold <= 1.0:
@@ -50,14 +52,19 @@ class DecisionRule:
                    smallest_face=card.smallest_face, noise_ceiling=card.noise_ceiling)
 
     def overridden(self, threshold: float | None = None, uncertain_band: float | None = None,
-                   smallest_face: int | None = None) -> DecisionRule:
-        """This rule with what the user set; a threshold or face floor they set is marked as theirs
-        (`smallest_face` 0: judge every face, however small)."""
+                   smallest_face: int | None = None, noise_ceiling: float | None = None) -> DecisionRule:
+        """This rule with what the user set; a threshold, face floor or grain ceiling they set is marked as theirs
+        (`smallest_face` 0: judge every face, however small; `noise_ceiling` 0: call faces real however grainy)."""
         rule = self if uncertain_band is None else replace(self, uncertain_band=uncertain_band)
         if smallest_face is not None:
             if smallest_face < 0:
                 raise FacetrustError(f"smallest face {smallest_face} px: use 0 (judge every face) or a face size")
             rule = replace(rule, smallest_face=smallest_face or None, floor_source="override")
+        if noise_ceiling is not None:
+            if noise_ceiling < 0:
+                raise FacetrustError(f"noise ceiling {noise_ceiling}: use 0 (no ceiling) or a grain level (sigma "
+                                     "of 255, as faces[].noise_level reports it)")
+            rule = replace(rule, noise_ceiling=noise_ceiling or None, ceiling_source="override")
         return rule if threshold is None else replace(rule, threshold=threshold, source="override")
 
     def too_small(self, face_side: float | None) -> bool:

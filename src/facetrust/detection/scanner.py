@@ -36,7 +36,8 @@ class Scanner:
     `threshold` (faces) and `video_threshold` (videos) default to the ones chosen on validation data and stored
     in the image and video model cards; each overrides only its own verdicts. `uncertain_band` widens both
     into a band where the verdict is "uncertain" rather than a guess. `smallest_face` replaces the card's smallest
-    judged face (0: judge every face, however small); the record marks it as the user's.
+    judged face (0: judge every face, however small) and `noise_ceiling` its grain ceiling (0: a face may be called
+    real however grainy); the record marks each as the user's.
     `face_mode` overrides the card's crop mode ("whole": every input is one face crop, no detector).
     `emotion`, an expression model (folder or loaded), adds each face's expression to the record.
     `video_model` scores the face tracks of videos: a temporal model folder (or loaded), False for the
@@ -56,7 +57,8 @@ class Scanner:
                  face_mode: CropMode | None = None, emotion: str | Path | LoadedModel | None = None,
                  video_model: str | Path | VideoModel | Literal[False] | None = None,
                  explain: str | None = None, fps: float | None = None, provenance: bool = True,
-                 video_threshold: float | None = None, smallest_face: int | None = None) -> None:
+                 video_threshold: float | None = None, smallest_face: int | None = None,
+                 noise_ceiling: float | None = None) -> None:
         self.model = model if isinstance(model, LoadedModel) else load_model(model or default_model_path())
         card = self.model.card
         self.emotion = EmotionReader(emotion, card.faces.margin) if emotion else None
@@ -66,7 +68,7 @@ class Scanner:
         self.frame_model = self._frame_model()
         self.frame_decision = DecisionRule.of_faces(self.frame_model.card)
         self.video_decision = video_rule(self.model, self.video_model)
-        self._override(threshold, uncertain_band, video_threshold, smallest_face)
+        self._override(threshold, uncertain_band, video_threshold, smallest_face, noise_ceiling)
         self.frames = frames or (self.video_model.card.frames if self.video_model else DEFAULT_FRAMES)
         self.limits = limits
         self.fps = fps
@@ -102,6 +104,7 @@ class Scanner:
         info = {"name": card.name, "version": card.version, "architecture": card.architecture,
                 **self.decision.to_dict(), "smallest_face": self.decision.smallest_face,
                 "smallest_face_source": self.decision.floor_source, "noise_ceiling": self.decision.noise_ceiling,
+                "noise_ceiling_source": self.decision.ceiling_source,
                 "temperature": round(card.temperature, 4), "tta": card.tta, "backend": self.model.backend,
                 "faces": self.finder_info}
         video = self.video_model.info if self.video_model else {"aggregation": "mean_of_frames"}
@@ -121,19 +124,21 @@ class Scanner:
         return {"detector": finder.detector.name, "mode": finder.mode, "source": "model" if own else "override"}
 
     def with_decision(self, threshold: float | None = None, uncertain_band: float | None = None,
-                      video_threshold: float | None = None, smallest_face: int | None = None) -> Scanner:
+                      video_threshold: float | None = None, smallest_face: int | None = None,
+                      noise_ceiling: float | None = None) -> Scanner:
         """The same loaded models and face finder with overridden decision rules (cheap: nothing is reloaded)."""
         other = copy.copy(self)
-        other._override(threshold, uncertain_band, video_threshold, smallest_face)
+        other._override(threshold, uncertain_band, video_threshold, smallest_face, noise_ceiling)
         return other
 
     def _override(self, threshold: float | None, uncertain_band: float | None, video_threshold: float | None,
-                  smallest_face: int | None) -> None:
+                  smallest_face: int | None, noise_ceiling: float | None) -> None:
         """What the user set, over the three rules: `threshold` judges faces (photos' and videos'),
-        `video_threshold` videos; the band and the face floor apply to all three."""
-        self.decision = self.decision.overridden(threshold, uncertain_band, smallest_face)
-        self.frame_decision = self.frame_decision.overridden(threshold, uncertain_band, smallest_face)
-        self.video_decision = self.video_decision.overridden(video_threshold, uncertain_band, smallest_face)
+        `video_threshold` videos; the band, the face floor and the grain ceiling apply to all three."""
+        limits = {"smallest_face": smallest_face, "noise_ceiling": noise_ceiling}
+        self.decision = self.decision.overridden(threshold, uncertain_band, **limits)
+        self.frame_decision = self.frame_decision.overridden(threshold, uncertain_band, **limits)
+        self.video_decision = self.video_decision.overridden(video_threshold, uncertain_band, **limits)
 
     def with_emotion(self, reader: EmotionReader | None) -> Scanner:
         """The same detector and decision rule, reading expressions with `reader` (or not, with None)."""
@@ -273,6 +278,7 @@ class ScanSettings:
     fps: float | None = None  # sample videos at this rate (frames = the cap)
     provenance: bool = True  # read C2PA, XMP and generator metadata beside the pixels
     smallest_face: int | None = None  # judge faces down to this size (px; 0: all); None: the model card's floor
+    noise_ceiling: float | None = None  # call faces real up to this grain (0: any); None: the model card's ceiling
     detector: str | None = None  # the face finder; None: the model card's
 
     def scanner(self) -> Scanner:

@@ -120,6 +120,9 @@ def create_app(settings: ServiceSettings, scanner: Scanner | None = None, store:
         uncertain_band: Annotated[float | None, Form(ge=0.0, le=0.5)] = None,
         smallest_face: Annotated[int | None, Form(ge=0, description="Judge faces down to this size in pixels (0: "
                                                   "every face; default: the model's smallest judged face).")] = None,
+        noise_ceiling: Annotated[float | None, Form(ge=0.0, description="Call faces real up to this grain, the "
+                                                    "faces[].noise_level of a record (0: however grainy; default: "
+                                                    "the model's noise ceiling).")] = None,
         emotion: Annotated[bool, Form(description="Also read each face's expression.")] = False,
         explain: Annotated[bool, Form(description="Add a Grad-CAM heatmap per face (image) or for the most "
                                       "suspicious face (video) as a PNG data URL; always scans afresh.")] = False,
@@ -128,7 +131,8 @@ def create_app(settings: ServiceSettings, scanner: Scanner | None = None, store:
         name = PurePath(file.filename or "upload").name[:255] or "upload"
         if len(data) > settings.max_upload_bytes:
             raise HTTPException(413, f"{name}: upload is larger than the limit of {settings.max_upload_bytes:,} bytes")
-        decided = scanner.with_decision(threshold, uncertain_band, video_threshold, smallest_face).with_emotion(
+        decided = scanner.with_decision(threshold, uncertain_band, video_threshold, smallest_face,
+                                        noise_ceiling).with_emotion(
             reader if emotion else None)
         decided = decided.with_explain(EXPLAIN_METHOD if explain else None)
         owner = request.state.owner

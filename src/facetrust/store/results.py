@@ -44,6 +44,14 @@ def floor_key(model: dict) -> int:
     return model.get("smallest_face") or 0
 
 
+def ceiling_key(model: dict) -> str:
+    """The grain ceiling a record's `model` block names when a user chose it (its value, "none" for no ceiling), or ""
+    for the model card's own (and for records made before users could choose it)."""
+    if model.get("noise_ceiling_source") != "override":
+        return ""
+    return f"{round(model['noise_ceiling'], 6):g}" if model.get("noise_ceiling") else "none"
+
+
 def video_key(model: dict) -> str:
     """How a record's `model` block judges videos: "name@version/frames" of the temporal model, or
     "mean_of_frames/frames" ("" for records made before videos were judged by tracks), with the video threshold
@@ -89,7 +97,7 @@ class ResultStore:
 
     def find(self, sha256: str, model: dict) -> StoredScan | None:
         """The stored scan of these bytes by this model (the record's `model` block: name, version, decision
-        rule, expression and video models, if any, and a face finder the user chose), or None."""
+        rule, expression and video models, if any, and a face finder and grain ceiling the user chose), or None."""
         threshold, uncertain_band = decision_key(model["threshold"], model["uncertain_band"])
         query = select(ScanRow).where(ScanRow.sha256 == sha256, ScanRow.model_name == model["name"],
                                       ScanRow.model_version == model["version"], ScanRow.threshold == threshold,
@@ -97,7 +105,8 @@ class ResultStore:
                                       ScanRow.emotion_model == emotion_key(model),
                                       ScanRow.video_model == video_key(model),
                                       ScanRow.smallest_face == floor_key(model),
-                                      ScanRow.face_finder == finder_key(model))
+                                      ScanRow.face_finder == finder_key(model),
+                                      ScanRow.noise_ceiling == ceiling_key(model))
         with self._session() as session:
             row = session.scalars(query).first()
         return _stored(row, cached=True) if row else None
@@ -116,6 +125,7 @@ class ResultStore:
                       media_type=result.kind, model_name=model["name"], model_version=model["version"],
                       threshold=threshold, uncertain_band=uncertain_band, emotion_model=emotion_key(model),
                       video_model=video_key(model), smallest_face=floor_key(model), face_finder=finder_key(model),
+                      noise_ceiling=ceiling_key(model),
                       verdict=result.verdict, p_fake=result.p_fake,
                       provenance=result.provenance["finding"] if result.provenance else None,
                       face_count=len(result.faces), total_ms=result.timings_ms.get("total", 0.0),

@@ -27,6 +27,7 @@ async function scan(file) {
   if ($("#threshold").value !== "") { form.append("threshold", $("#threshold").value); }
   if ($("#video-threshold").value !== "") { form.append("video_threshold", $("#video-threshold").value); }
   if ($("#smallest-face").value !== "") { form.append("smallest_face", $("#smallest-face").value); }
+  if ($("#noise-ceiling").value !== "") { form.append("noise_ceiling", $("#noise-ceiling").value); }
   form.append("uncertain_band", $("#uncertain-band").value || "0.1");
   form.append("emotion", $("#emotion").checked ? "true" : "false");
   form.append("explain", $("#explain").checked ? "true" : "false");
@@ -66,6 +67,8 @@ function show(record, imageUrl) {
     ` — model ${record.model.name}, threshold ${record.model.threshold}` +
     (record.model.smallest_face_source === "override"
       ? `, smallest face judged ${record.model.smallest_face ? record.model.smallest_face + " px" : "none"} (set by you)` : "") +
+    (record.model.noise_ceiling_source === "override"
+      ? `, noisiest face called real ${record.model.noise_ceiling ? "grain " + record.model.noise_ceiling : "any"} (set by you)` : "") +
     (record.stored ? `, scan #${record.stored.id}` : "") +
     (record.notes && record.notes.length ? `. Notes: ${record.notes.join("; ")}` : ""));
   showProvenance(record.provenance);
@@ -185,10 +188,12 @@ async function loadModel() {
     $("#model-info").textContent = `model ${info.name} (${info.version}): fake if P(fake) ≥ ` +
       `${(info.threshold + info.uncertain_band).toFixed(2)}, real if < ${(info.threshold - info.uncertain_band).toFixed(2)}` +
       (info.smallest_face ? `, uncertain in between and for every face under ${info.smallest_face} px` : "") +
+      (info.noise_ceiling ? ` (a face grainier than ${info.noise_ceiling} is never called real)` : "") +
       (info.video.frame_model ? `; faces in videos by ${info.video.frame_model.name} (${info.video.frame_model.version})` : "");
     $("#threshold").placeholder = info.threshold.toFixed(2);
     $("#video-threshold").placeholder = info.video.threshold.toFixed(2);
     $("#smallest-face").placeholder = info.smallest_face ? `${info.smallest_face}` : "none";
+    $("#noise-ceiling").placeholder = info.noise_ceiling ? `${info.noise_ceiling}` : "none";
   } catch (error) {
     $("#model-info").textContent = `model unknown: ${error.message}`;
   }
