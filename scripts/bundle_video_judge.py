@@ -29,7 +29,7 @@ import facetrust
 from facetrust.bundled import default_model_path, default_video_model_path
 from facetrust.evaluation.metrics import binary_metrics
 from facetrust.models.card import CARD_FILE
-from facetrust.models.checkpoint import WEIGHTS_FILE, load_model
+from facetrust.models.checkpoint import load_model, model_files
 from facetrust.video.frame_judge import FRAME_JUDGE, fit_frame_judge, forgetting_guard, judge_out_of_fold
 from facetrust.video.identities import discover_videos, identity_folds
 from facetrust.video.model import save_video_model
@@ -71,8 +71,8 @@ def main() -> None:
         sys.exit("not bundled: the frame model forgot what the photo detector knew: " + "; ".join(forgotten))
     frames_folder = args.out / "frames"
     frames_folder.mkdir(parents=True, exist_ok=True)
-    for name in (WEIGHTS_FILE, CARD_FILE):
-        shutil.copyfile(args.frame_model / name, frames_folder / name)
+    for file in model_files(args.frame_model):
+        shutil.copyfile(file, frames_folder / file.name)
     card = {
         "name": f"facetrust-video-{FRAME_JUDGE}", "version": datetime.now(UTC).strftime("%Y%m%d-%H%M%S"),
         "temporal": FRAME_JUDGE, "temporal_options": {"centre": judge.centre}, "frame_inputs": ["logit"],

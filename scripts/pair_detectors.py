@@ -12,12 +12,11 @@ member's name, version and weights' sha256 in its card. The test split is only m
 from __future__ import annotations
 
 import argparse
-import hashlib
 from dataclasses import replace
 from pathlib import Path
 
 from facetrust.models.card import ModelCard, read_card
-from facetrust.models.checkpoint import WEIGHTS_FILE
+from facetrust.models.checkpoint import read_weights, weights_digest
 from facetrust.models.ensemble import check_members, member_spec
 from facetrust.models.inference import channels_last
 from facetrust.models.registry import create_model
@@ -53,7 +52,7 @@ def main() -> None:
     provenance = {"ensemble": {
         "rule": "equal-weight mean of the members' calibrated logits, docs/DETECTOR.md 'Candidate L'",
         "members": [{"name": card.name, "version": card.version, "path": str(folder),
-                     "sha256": hashlib.sha256((folder / WEIGHTS_FILE).read_bytes()).hexdigest()}
+                     "sha256": weights_digest(read_weights(folder))}
                     for folder, card in zip(args.model, cards, strict=True)]}}
     splits = split_crops(config, ("val", "test"))
     folder = finish_model(args.out, config, channels_last(module.eval()), splits, provenance)

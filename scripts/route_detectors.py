@@ -12,15 +12,14 @@ docs/DETECTOR.md, "Candidate R"). The test split is only measured into the card.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import shutil
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
 import facetrust
-from facetrust.models.card import CARD_FILE, ROUTED, ModelCard, read_card, write_card
-from facetrust.models.checkpoint import WEIGHTS_FILE, load_model
+from facetrust.models.card import ROUTED, ModelCard, read_card, write_card
+from facetrust.models.checkpoint import load_model, model_files, read_weights, weights_digest
 from facetrust.models.routed import SHARP, SHARPNESS_READINGS, SOFT, check_branches, load_routed
 from facetrust.training import read_config
 from facetrust.training.recipe import check_same_crops
@@ -49,8 +48,8 @@ def main() -> None:
     folder = args.out / "model"
     for name, source in ((SHARP, args.sharp), (SOFT, args.soft)):
         (folder / name).mkdir(parents=True, exist_ok=True)
-        for file in (CARD_FILE, WEIGHTS_FILE):
-            shutil.copyfile(source / file, folder / name / file)
+        for file in model_files(source):
+            shutil.copyfile(file, folder / name / file.name)
     sharp = cards[SHARP]
     card = sharp.model_copy(update={
         "name": args.name,
@@ -64,7 +63,7 @@ def main() -> None:
             "rule": "faces with sharpness under the floor go to the soft branch, docs/DETECTOR.md 'Candidate R'" + (
                 "; so do faces over the noise ceiling, smoothed, 'Candidate T'" if args.noise_ceiling else ""),
             **{name: {"name": c.name, "version": c.version, "path": str(source),
-                      "sha256": hashlib.sha256((source / WEIGHTS_FILE).read_bytes()).hexdigest()}
+                      "sha256": weights_digest(read_weights(source))}
                for (name, c), source in zip(cards.items(), (args.sharp, args.soft), strict=True)}}},
         "code_version": facetrust.__version__, "created": datetime.now(UTC).isoformat(timespec="seconds")})
     routed = load_routed(folder, card, load_model)  # uncalibrated: the branches' logits are what is fitted

@@ -19,6 +19,7 @@ from facetrust.media.quality import noise_level, sharpness
 from facetrust.models.checkpoint import load_model
 from facetrust.models.routed import SMOOTHING_SIGMA, RoutedModel
 from facetrust.training import TrainConfig, train
+from facetrust.training.trainer import validation_faces
 from tests.conftest import copy_k140_test_faces
 
 REPO = Path(__file__).resolve().parents[2]
@@ -164,7 +165,7 @@ def test_robustness_at_the_photo_degrades_before_the_face_is_found(routed, tmp_p
     printed = capsys.readouterr().out
     assert "degraded at the photo" in printed and printed.count("| routed-test (") >= 1 + 9 + 1  # clean, points, mean
     assert len(list((tmp_path / "cache").glob("*.npz"))) == 9
-    clean = globals_["validation_crops"](globals_["read_config"](recipe), progress=False)
+    clean = validation_faces(globals_["read_config"](recipe))
     blurred = np.load(tmp_path / "cache/blur-3.npz")
     assert np.mean([sharpness(c) for c in blurred["crops"]]) < 0.5 * np.mean([sharpness(c) for c in clean.crops])
     runpy.run_path(str(script), run_name="__main__")  # the second run reads the crops back

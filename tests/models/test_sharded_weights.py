@@ -11,7 +11,14 @@ import facetrust
 from facetrust.faces.face_crop import FaceCrop
 from facetrust.models import checkpoint
 from facetrust.models.card import ModelCard
-from facetrust.models.checkpoint import SHARD_INDEX, WEIGHTS_FILE, load_model, save_model, weight_files
+from facetrust.models.checkpoint import (
+    SHARD_INDEX,
+    WEIGHTS_FILE,
+    load_model,
+    model_files,
+    save_model,
+    weight_files,
+)
 from facetrust.models.inference import predict_logits
 from facetrust.models.registry import create_model, model_entry
 
@@ -32,12 +39,14 @@ def test_large_weights_are_sharded_and_load_as_the_same_model(tmp_path, monkeypa
     files = weight_files(tmp_path)
     assert len(files) >= 2 and not (tmp_path / WEIGHTS_FILE).exists() and (tmp_path / SHARD_INDEX).is_file()
     assert all(path.stat().st_size <= 5_000 + 2_000 for path in files)  # tensors, and a header naming them
+    assert model_files(tmp_path) == [tmp_path / "model.json", *files, tmp_path / SHARD_INDEX]  # what a copy needs
     crops = [np.random.default_rng(i).integers(0, 255, (128, 128, 3), dtype=np.uint8) for i in range(3)]
     expected = predict_logits(module, model_entry("cnn").preprocess, crops)
     np.testing.assert_allclose(load_model(tmp_path, backend="torch").logits(crops), expected, rtol=1e-6)
     monkeypatch.setattr(checkpoint, "MAX_WEIGHTS_FILE", 25_000_000)
     save_model(tmp_path, module, _card())  # small again: one file, and no shard left to be read with it
     assert weight_files(tmp_path) == [tmp_path / WEIGHTS_FILE]
+    assert model_files(tmp_path) == [tmp_path / "model.json", tmp_path / WEIGHTS_FILE]
     assert not list(tmp_path.glob("model-*")) and not (tmp_path / SHARD_INDEX).exists()
 
 

@@ -9,6 +9,7 @@ import yaml
 from typer.testing import CliRunner
 
 from facetrust.cli import app
+from facetrust.models.checkpoint import weight_files
 from facetrust.studies import runs as runs_module
 from facetrust.training import TrainConfig
 from tests.conftest import copy_k140_test_faces
@@ -72,12 +73,13 @@ def test_encoding_models_card_evaluate_and_scan(comparison, shared_data, tmp_pat
 
 
 def test_compare_again_reuses_finished_runs(comparison, shared_data, monkeypatch):
-    before = (comparison / "runs/ffnn-rgb-64/model/model.safetensors").stat().st_mtime_ns
+    weights = weight_files(comparison / "runs/ffnn-rgb-64/model")  # 25 MB of dense weights: in shards
+    before = [path.stat().st_mtime_ns for path in weights]
     monkeypatch.setattr(runs_module, "train", no_training)
     result = runner.invoke(app, ["compare", "--data", str(shared_data / "faces/k140"), "--models", "ffnn",
                                  "--color", "rgb,gray", "--out", str(comparison), *TINY])
     assert result.exit_code == 0, result.output
-    assert (comparison / "runs/ffnn-rgb-64/model/model.safetensors").stat().st_mtime_ns == before
+    assert [path.stat().st_mtime_ns for path in weight_files(comparison / "runs/ffnn-rgb-64/model")] == before
 
 
 def test_a_study_archived_without_weights_still_resumes(comparison, shared_data, tmp_path, monkeypatch):

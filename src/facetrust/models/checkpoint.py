@@ -176,6 +176,12 @@ def weight_files(folder: Path) -> list[Path]:
     return [folder / name for name in sorted(set(names))]
 
 
+def model_files(folder: Path) -> list[Path]:
+    """Every file a model folder needs: its card, its weights and, for shards, their index (to copy a model whole)."""
+    index = [folder / SHARD_INDEX] if (folder / SHARD_INDEX).is_file() and not (folder / WEIGHTS_FILE).is_file() else []
+    return [folder / CARD_FILE, *weight_files(folder), *index]
+
+
 def read_weights(folder: Path) -> list[bytes]:
     """The bytes of every weights file of a model folder, in order (read once: hashed, and loaded if built)."""
     return [path.read_bytes() for path in weight_files(folder)]
