@@ -50,6 +50,14 @@ def test_large_weights_are_sharded_and_load_as_the_same_model(tmp_path, monkeypa
     assert not list(tmp_path.glob("model-*")) and not (tmp_path / SHARD_INDEX).exists()
 
 
+def test_a_missing_shard_is_named(tmp_path, monkeypatch):
+    monkeypatch.setattr(checkpoint, "MAX_WEIGHTS_FILE", 5_000)
+    save_model(tmp_path, create_model("cnn", pretrained=False, depth=2, width=8), _card())
+    weight_files(tmp_path)[-1].unlink()
+    with pytest.raises(facetrust.errors.FacetrustError, match="names weights files that are not there: model-"):
+        load_model(tmp_path, backend="torch")
+
+
 def test_a_folder_without_weights_is_not_a_model(tmp_path):
     save_model(tmp_path, create_model("cnn", pretrained=False, depth=2, width=8), _card())
     (tmp_path / WEIGHTS_FILE).unlink()

@@ -173,7 +173,11 @@ def weight_files(folder: Path) -> list[Path]:
     if not (folder / SHARD_INDEX).is_file():
         return []
     names = json.loads((folder / SHARD_INDEX).read_text())["weight_map"].values()
-    return [folder / name for name in sorted(set(names))]
+    shards = [folder / name for name in sorted(set(names))]
+    missing = [shard.name for shard in shards if not shard.is_file()]
+    if missing:
+        raise FacetrustError(f"{folder}: {SHARD_INDEX} names weights files that are not there: {', '.join(missing)}")
+    return shards
 
 
 def model_files(folder: Path) -> list[Path]:
