@@ -41,7 +41,7 @@ def main() -> None:
     saved = torch.load(args.run / "last.pt", map_location="cpu", weights_only=True)
     model = create_model(config.model, pretrained=False, channels=3, size=preprocess.size)
     model.load_state_dict(saved["model"])
-    head = BoundaryHead(model)
+    head = BoundaryHead(model).attach()
     head.load_state_dict(saved["beside"])
     model.eval()
 

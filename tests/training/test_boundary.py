@@ -3,6 +3,8 @@ the features it reads and is never shipped, and a run that keeps and resumes it.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -40,7 +42,7 @@ def _tiny_model() -> torch.nn.Module:
 
 def test_the_seam_loss_trains_the_features_the_head_reads_and_skips_unknown_seams():
     model = _tiny_model()
-    head = BoundaryHead(model)
+    head = BoundaryHead(model).attach()
     model(torch.rand(2, 3, 32, 32))
     predicted = head()
     assert predicted.shape == (2, 8, 8)  # the last feature map's grid: two poolings of 32 px
@@ -53,6 +55,21 @@ def test_the_seam_loss_trains_the_features_the_head_reads_and_skips_unknown_seam
     model(torch.rand(1, 3, 32, 32))
     with pytest.raises(RuntimeError, match="run the model first"):
         head()
+
+
+def test_a_copy_of_the_model_made_before_the_head_attaches_carries_no_hook():
+    model = _tiny_model()
+    head = BoundaryHead(model)
+    averaged = copy.deepcopy(model)  # as the trainer's EMA copy is made, between the head's creation and attach
+    head.attach()
+
+    def hooks(network: torch.nn.Module) -> int:
+        return sum(len(module._forward_pre_hooks) for module in network.modules())
+
+    assert (hooks(model), hooks(averaged)) == (1, 0)
+    assert [name for name, _ in head.named_parameters()] == ["conv.weight", "conv.bias"]  # not the model's
+    head.remove()
+    assert hooks(model) == 0
 
 
 def test_a_saved_run_restores_the_head_trained_beside_the_model(tmp_path):
@@ -74,6 +91,7 @@ def test_a_run_with_a_boundary_loss_ships_the_architecture_alone(shared_data, tm
     plain = create_model("cnn", pretrained=False, channels=3, size=64, depth=2, width=8)
     assert shipped == set(plain.state_dict())
     saved = torch.load(tmp_path / "run/last.pt", weights_only=True)
+    assert set(saved["beside"]) == {"conv.weight", "conv.bias"}
     assert saved["beside"]["conv.weight"].shape == (1, 16, 1, 1)
 
 

@@ -27,14 +27,20 @@ class BoundaryHead(nn.Module):
     """Predicts the seam map (logits on the last feature map's grid) of the batch `model` last ran forward on.
 
     It reads the feature map through a hook on the model's global pooling, so it works for every pooled backbone
-    without a second forward pass; call `remove` once training is over.
+    without a second forward pass. The hook is set by `attach`, after any copy of the model is made (an EMA copy
+    would otherwise carry a hook of its own), and taken off by `remove` once training is over.
     """
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.conv = nn.Conv2d(model.num_features, 1, kernel_size=1)
         self._features: torch.Tensor | None = None
-        self._hook = _global_pooling(model).register_forward_pre_hook(self._catch)
+        self._pooling = [_global_pooling(model)]  # a list: not a submodule, so not in this head's weights
+        self._hook: torch.utils.hooks.RemovableHandle | None = None
+
+    def attach(self) -> BoundaryHead:
+        self._hook = self._pooling[0].register_forward_pre_hook(self._catch)
+        return self
 
     def _catch(self, _module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> None:
         self._features = inputs[0]
@@ -45,8 +51,9 @@ class BoundaryHead(nn.Module):
         return self.conv(self._features).squeeze(1)
 
     def remove(self) -> None:
-        self._hook.remove()
-        self._features = None
+        if self._hook is not None:
+            self._hook.remove()
+        self._hook, self._features = None, None
 
 
 def boundary_loss(predicted: torch.Tensor, targets: list[np.ndarray | None]) -> torch.Tensor:

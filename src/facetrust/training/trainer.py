@@ -99,6 +99,8 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
                                                    steps_per_epoch=steps_per_epoch, pct_start=0.15)
     trained = workers.wrap(model)
     ema = ModelEmaV3(model, decay=config.ema_decay, use_warmup=True) if config.ema_decay else None
+    if boundary:
+        boundary.attach()  # after the EMA copy, which needs no hook
     run = Optimisation(model, optimiser, schedule, ema, boundary)
 
     def train_epoch(epoch: int) -> float:
