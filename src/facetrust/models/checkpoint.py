@@ -154,10 +154,10 @@ def _save_model_weights(folder: Path, module: nn.Module) -> None:
     files left from an earlier model in the folder are removed, so a reader never mixes two models."""
     from huggingface_hub import save_torch_state_dict
 
-    state = {k: v.detach().contiguous() for k, v in module.state_dict().items()}
-    sharded = sum(t.numel() * t.element_size() for t in state.values()) > MAX_WEIGHTS_FILE
+    sharded = sum(t.numel() * t.element_size() for t in module.state_dict().values()) > MAX_WEIGHTS_FILE
     stale = [folder / WEIGHTS_FILE] if sharded else [folder / SHARD_INDEX, *folder.glob(SHARDS)]
     if sharded:
+        state = {k: v.detach().contiguous() for k, v in module.state_dict().items()}
         save_torch_state_dict(state, folder, max_shard_size=MAX_WEIGHTS_FILE)
     else:
         save_weights(folder / WEIGHTS_FILE, module)
@@ -182,8 +182,9 @@ def weight_files(folder: Path) -> list[Path]:
 
 def model_files(folder: Path) -> list[Path]:
     """Every file a model folder needs: its card, its weights and, for shards, their index (to copy a model whole)."""
-    index = [folder / SHARD_INDEX] if (folder / SHARD_INDEX).is_file() and not (folder / WEIGHTS_FILE).is_file() else []
-    return [folder / CARD_FILE, *weight_files(folder), *index]
+    weights = weight_files(folder)
+    index = [folder / SHARD_INDEX] if weights and weights[0].name != WEIGHTS_FILE else []
+    return [folder / CARD_FILE, *weights, *index]
 
 
 def read_weights(folder: Path) -> list[bytes]:

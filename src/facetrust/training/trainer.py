@@ -229,7 +229,9 @@ class ValidationFaces:
 
 
 def validation_faces(config: TrainConfig) -> ValidationFaces:
-    val = validation_crops(config, progress=False)
+    """The recipe's validation faces as `validation_crops` gives them, without making the self-blends that would be
+    left out (landmarks of every real face, and a blend of each); a real_only recipe keeps its rule, blends and all."""
+    val = validation_crops(config if config.real_only else replace(config, self_blend=0.0), progress=False)
     kept = [i for i, sample in enumerate(val.samples) if sample.source != SELF_BLEND]
     return ValidationFaces([val.crops[i] for i in kept], np.asarray(val.labels)[kept],
                            np.array([val.samples[i].source for i in kept]), [val.samples[i].path for i in kept])
