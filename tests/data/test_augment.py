@@ -68,3 +68,17 @@ def test_blur_and_rescale_draw_their_strength_from_the_recipe_range(crop):
     defaults = _only(blur=1.0, rescale=1.0)  # the ranges every recipe before candidate P trained with
     assert np.array_equal(defaults(crop, rng()), _only(blur=1.0, rescale=1.0, blur_sigma=(0.3, 1.2),
                                                         rescale_range=(0.4, 0.8))(crop, rng()))
+
+
+def test_a_video_coded_crop_replaces_the_jpeg_step_and_loses_detail_with_the_rate_factor():
+    rng = lambda: np.random.default_rng(0)  # noqa: E731
+    photo = cv2.GaussianBlur(np.random.default_rng(3).integers(0, 256, (128, 128, 3), dtype=np.uint8), (0, 0), 1.0)
+    detail = lambda image: float(cv2.Laplacian(image, cv2.CV_64F).var())  # noqa: E731
+    heavy = _only(codec=1.0, codec_crf=(45, 45), codec_scale=(1.0, 1.0))
+    light = _only(codec=1.0, codec_crf=(12, 12), codec_scale=(1.0, 1.0))
+    assert np.array_equal(heavy(photo, rng()), heavy(photo, rng()))  # one x264 thread: a seed gives the same pixels
+    assert detail(heavy(photo, rng())) < 0.5 * detail(light(photo, rng())) < detail(photo)
+    with_jpeg = _only(codec=1.0, codec_crf=(45, 45), codec_scale=(1.0, 1.0), jpeg=1.0, jpeg_quality=(10, 10))
+    assert np.array_equal(with_jpeg(photo, rng()), heavy(photo, rng()))  # coded frames are not JPEG-compressed too
+    smaller = _only(codec=1.0, codec_crf=(12, 12), codec_scale=(0.5, 0.5))(photo, rng())
+    assert smaller.shape == photo.shape and detail(smaller) < detail(light(photo, rng()))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from dataclasses import asdict, dataclass
 
+import av
 import cv2
 import numpy as np
 from PIL import Image
@@ -24,6 +25,11 @@ class Augment:
     color: float = 0.15  # brightness / contrast / saturation jitter
     jpeg: float = 0.5  # probability of re-compressing at quality in jpeg_quality
     jpeg_quality: tuple[int, int] = (50, 95)
+    codec: float = 0.0  # probability of an H.264 round trip in place of the JPEG step: faces in videos reach a
+    # scanner coded by a video codec (8-16 px blocks, smeared texture), not by JPEG (docs/DETECTOR.md, candidate Y)
+    codec_crf: tuple[int, int] = (20, 40)  # x264's constant rate factor, from near-transparent to heavy
+    codec_scale: tuple[float, float] = (0.5, 1.0)  # the crop is coded at this share of its side: a face in a frame
+    # is usually smaller than the crop the scanner makes of it
     blur: float = 0.2
     blur_sigma: tuple[float, float] = (0.3, 1.2)  # px at the crop's size; a detector calls faces blurred beyond its
     # range fake (the pair bundled 2026-12-05: 31% of validation reals at sigma 2, docs/DETECTOR.md candidate P)
@@ -67,7 +73,10 @@ class Augment:
         if self.noise and rng.random() < self.noise:
             noise = rng.normal(0.0, rng.uniform(*self.noise_sigma), crop.shape)
             crop = np.clip(crop + noise, 0, 255).astype(np.uint8)
-        if rng.random() < self.jpeg:
+        if self.codec and rng.random() < self.codec:
+            side = int(size * rng.uniform(*self.codec_scale))
+            crop = h264_roundtrip(crop, int(rng.integers(*self.codec_crf, endpoint=True)), side)
+        elif rng.random() < self.jpeg:
             crop = jpeg_roundtrip(crop, int(rng.integers(*self.jpeg_quality, endpoint=True)))
         return np.ascontiguousarray(crop)
 
@@ -117,6 +126,26 @@ def jpeg_roundtrip(crop: np.ndarray, quality: int) -> np.ndarray:
     buffer = io.BytesIO()
     Image.fromarray(crop).save(buffer, format="JPEG", quality=quality)
     return np.asarray(Image.open(buffer).convert("RGB"))
+
+
+def h264_roundtrip(crop: np.ndarray, crf: int, side: int) -> np.ndarray:
+    """The crop shrunk to `side` (even, for 4:2:0 chroma), coded as one H.264 intra frame at x264's `crf` on one
+    thread (so a seed gives the same pixels), decoded and scaled back to its size."""
+    size = crop.shape[0]
+    side = max(32, side - side % 2)
+    small = cv2.resize(crop, (side, side), interpolation=cv2.INTER_AREA) if side != size else crop
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="h264") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width = stream.height = side
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"crf": str(crf), "preset": "veryfast", "threads": "1"}
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(small), format="rgb24")
+        for packet in [*stream.encode(frame), *stream.encode()]:
+            container.mux(packet)
+    with av.open(io.BytesIO(buffer.getvalue()), format="h264") as container:
+        decoded = next(container.decode(video=0)).to_ndarray(format="rgb24")
+    return cv2.resize(decoded, (size, size), interpolation=cv2.INTER_LINEAR) if side != size else decoded
 
 
 def _jitter_colour(crop: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
