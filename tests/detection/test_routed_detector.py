@@ -109,6 +109,32 @@ def test_branches_that_crop_faces_differently_are_refused(routed, tmp_path):
         load_model(copy)
 
 
+def run_face_finder_script(model: Path, detector: str, out: Path) -> None:
+    old = sys.argv
+    sys.argv = ["with_face_finder.py", "--model", str(model), "--detector", detector, "--out", str(out)]
+    try:
+        runpy.run_path(str(REPO / "scripts/with_face_finder.py"), run_name="__main__")
+    finally:
+        sys.argv = old
+
+
+def test_a_branch_taken_out_with_another_face_finder_is_routed_again_once_set_back(routed, tmp_path):
+    # The bundled cards name the cascade finder, the recipes mtcnn: a branch copied out must be set back first.
+    folder = routed[2]
+    cascade = tmp_path / "cascade"
+    run_face_finder_script(folder, "cascade", cascade)  # a routed folder: its branches' cards change too
+    cards = sorted(cascade.rglob("model.json"))
+    assert len(cards) == 3 and {json.loads(p.read_text())["faces"]["detector"] for p in cards} == {"cascade"}
+    assert (cascade / "soft/model.safetensors").read_bytes() == (folder / "soft/model.safetensors").read_bytes()
+    recipe = folder.parents[1] / "recipe.yaml"
+    with pytest.raises(FacetrustError, match="crops faces differently from the recipe"):
+        run_route_script(recipe, cascade / "sharp", cascade / "soft", tmp_path / "refused")
+    run_face_finder_script(cascade / "soft", "mtcnn", cascade / "soft")  # in place, one branch
+    run_face_finder_script(cascade / "sharp", "mtcnn", tmp_path / "sharp")  # a plain folder
+    run_route_script(recipe, tmp_path / "sharp", cascade / "soft", tmp_path / "again")
+    assert load_model(tmp_path / "again/model").card.faces == load_model(folder).card.faces
+
+
 def test_a_branch_reads_the_shared_crop_with_its_own_preprocessing_and_views(routed, crops, tmp_path):
     copy = tmp_path / "routed"
     shutil.copytree(routed[2], copy)
