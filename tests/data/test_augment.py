@@ -1,8 +1,11 @@
+from types import SimpleNamespace
+
 import cv2
 import numpy as np
 import pytest
 
 from facetrust.data.augment import Augment
+from facetrust.errors import FacetrustError
 
 
 @pytest.fixture
@@ -82,3 +85,12 @@ def test_a_video_coded_crop_replaces_the_jpeg_step_and_loses_detail_with_the_rat
     assert np.array_equal(with_jpeg(photo, rng()), heavy(photo, rng()))  # coded frames are not JPEG-compressed too
     smaller = _only(codec=1.0, codec_crf=(12, 12), codec_scale=(0.5, 0.5))(photo, rng())
     assert smaller.shape == photo.shape and detail(smaller) < detail(light(photo, rng()))
+
+
+def test_a_recipe_asking_for_video_coding_without_an_h264_encoder_is_refused_by_name(monkeypatch):
+    import facetrust.data.augment as augment
+
+    monkeypatch.setattr(augment, "av", SimpleNamespace(codecs_available=frozenset({"mpeg4"})))
+    with pytest.raises(FacetrustError, match=r"codec needs an H\.264 encoder"):
+        Augment(codec=0.25)
+    Augment()  # no video coding asked: nothing to check

@@ -11,6 +11,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from facetrust.errors import FacetrustError
+
 
 @dataclass(frozen=True)
 class Augment:
@@ -46,6 +48,11 @@ class Augment:
     border: float = 0.0  # probability of blacking out the crop outside a random window around the face:
     # aligned crops of tightly cut photos (UTKFace chips, DFDC crops) are black where the photo ended, so
     # without this a black frame would tell the model which data set, and so which class, a face came from
+
+    def __post_init__(self) -> None:
+        if self.codec and "libx264" not in av.codecs_available:  # refused before any crop is made, not mid-epoch
+            raise FacetrustError("augment_options codec needs an H.264 encoder (libx264), which this PyAV build "
+                                 "lacks: install PyAV's wheel from PyPI, or set codec to 0")
 
     @classmethod
     def none(cls) -> Augment:
