@@ -5,6 +5,7 @@ import json
 import shutil
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -141,3 +142,11 @@ def test_the_report_counts_what_the_files_declare_about_their_origin(report, tmp
         paths.append(str(tmp_path / name))
     evaluation = Evaluation({}, np.array([1, 0, 1]), np.zeros(3), paths, [])
     assert provenance_counts(evaluation) == {"real": {"none": 1}, "fake": {"declared_ai": 1, "unreadable": 1}}
+
+
+def test_a_video_still_keeps_an_odd_sized_image_whole_and_loses_detail_with_the_rate_factor(astronaut):
+    odd = np.ascontiguousarray(astronaut[:201, :255])
+    detail = lambda image: float(cv2.Laplacian(image, cv2.CV_64F).var())  # noqa: E731
+    light, heavy = (DEGRADATIONS["h264"].apply(odd, crf, file_rng(0, "a")) for crf in (23.0, 40.0))
+    assert light.shape == heavy.shape == odd.shape
+    assert detail(heavy) < 0.6 * detail(light) and np.abs(light.astype(int) - odd).mean() < 6

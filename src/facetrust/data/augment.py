@@ -136,23 +136,34 @@ def jpeg_roundtrip(crop: np.ndarray, quality: int) -> np.ndarray:
 
 
 def h264_roundtrip(crop: np.ndarray, crf: int, side: int) -> np.ndarray:
-    """The crop shrunk to `side` (even, for 4:2:0 chroma), coded as one H.264 intra frame at x264's `crf` on one
-    thread (so a seed gives the same pixels), decoded and scaled back to its size."""
+    """The square crop shrunk to `side` (made even, at least 32), coded as one H.264 frame (`h264_frame`) and
+    scaled back to its size."""
     size = crop.shape[0]
     side = max(32, side - side % 2)
-    small = cv2.resize(crop, (side, side), interpolation=cv2.INTER_AREA) if side != size else crop
+    if side >= size:
+        return h264_frame(crop, crf)
+    small = h264_frame(cv2.resize(crop, (side, side), interpolation=cv2.INTER_AREA), crf)
+    return cv2.resize(small, (size, size), interpolation=cv2.INTER_LINEAR)
+
+
+def h264_frame(image: np.ndarray, crf: int) -> np.ndarray:
+    """The RGB image coded as one H.264 intra frame at x264's constant rate factor `crf` on one thread (so the same
+    image gives the same pixels) and decoded; an odd side is padded by its last row or column (4:2:0 chroma needs
+    even sides) and the pad cut off again."""
+    height, width = image.shape[:2]
+    padded = np.pad(image, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")
     buffer = io.BytesIO()
     with av.open(buffer, "w", format="h264") as container:
         stream = container.add_stream("libx264", rate=25)
-        stream.width = stream.height = side
+        stream.height, stream.width = padded.shape[:2]
         stream.pix_fmt = "yuv420p"
         stream.options = {"crf": str(crf), "preset": "veryfast", "threads": "1"}
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(small), format="rgb24")
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(padded), format="rgb24")
         for packet in [*stream.encode(frame), *stream.encode()]:
             container.mux(packet)
     with av.open(io.BytesIO(buffer.getvalue()), format="h264") as container:
         decoded = next(container.decode(video=0)).to_ndarray(format="rgb24")
-    return cv2.resize(decoded, (size, size), interpolation=cv2.INTER_LINEAR) if side != size else decoded
+    return np.ascontiguousarray(decoded[:height, :width])
 
 
 def _jitter_colour(crop: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:

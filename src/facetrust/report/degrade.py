@@ -1,4 +1,4 @@
-"""Seeded image degradations for robustness curves: what re-uploads, screenshots and bad cameras do.
+"""Seeded image degradations for robustness curves: what re-uploads, screenshots, video stills and bad cameras do.
 
 Each degradation maps (RGB image, strength, random generator) to a new RGB image. The generator is
 seeded per file from the report's seed and the file name, so a report is reproducible and `evaluate`
@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from facetrust.data.augment import h264_frame
 from facetrust.data.datasets import Sample
 from facetrust.errors import MediaError
 from facetrust.media import decode_image, read_input
@@ -38,6 +39,10 @@ def _blur(image: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarr
 
 def _noise(image: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
     return (image.astype(np.float32) + rng.normal(0.0, sigma, image.shape)).clip(0, 255).astype(np.uint8)
+
+
+def _h264(image: np.ndarray, crf: float, rng: np.random.Generator) -> np.ndarray:
+    return h264_frame(image, int(crf))
 
 
 def _crop(image: np.ndarray, keep: float, rng: np.random.Generator) -> np.ndarray:
@@ -63,6 +68,7 @@ DEGRADATIONS = {d.name: d for d in (
     Degradation("blur", _blur, (1.0, 2.0, 3.0), "Gaussian sigma (px)"),
     Degradation("noise", _noise, (5.0, 10.0, 20.0), "Gaussian noise sigma (of 255)"),
     Degradation("crop", _crop, (0.9, 0.8, 0.7), "share of each side kept (random offset)"),
+    Degradation("h264", _h264, (23.0, 32.0, 40.0), "x264 constant rate factor (one frame, as a video still)"),
 )}
 
 
