@@ -2,11 +2,13 @@
 blurred, noisy, re-compressed or small, as users' photos often are.
 
 Usage: python scripts/validation_robustness.py --config configs/detector-general-j.yaml [--model DIR ...]
-[--at photo --cache DIR] (default model: the bundled detector). Every validation face (self-blends left out) is
-degraded at each point of POINTS (the degradations of `facetrust report`, seeded per face) and scored. `--at crop`
+[--at photo --cache DIR] [--points video] (default model: the bundled detector). Every validation face (self-blends
+left out) is degraded at each point of POINTS (the degradations of `facetrust report`, seeded per face; with
+`--points video`, VIDEO_POINTS: coded as one H.264 frame, candidate Z's clause 4) and scored. `--at crop`
 (the default) degrades the aligned crop; `--at photo` degrades the whole photo before its face is found and cropped,
 as a user's photo is (the crops are kept in --cache, so a later run only scores). Printed per model and point: the
-pooled ROC-AUC, the share of real faces called fake and of fakes caught at the model's own threshold, then the means
+pooled ROC-AUC, the share of real faces called fake and of fakes caught and the balanced accuracy at the model's own
+threshold, then the means
 over the points (docs/DETECTOR.md, candidate P's rule); then the share of real faces called fake per source and
 point, and the worst source with at least MIN_REALS real faces (candidate S's rule), since a pooled rate can hide one
 kind of photo. Reads validation data only.
@@ -35,6 +37,8 @@ from facetrust.training.trainer import validation_faces
 # every bundled card's smallest face, so their verdicts are `uncertain` whatever the score.
 POINTS = (("blur", 1.0), ("blur", 2.0), ("blur", 3.0), ("noise", 5.0), ("noise", 10.0), ("noise", 20.0),
           ("jpeg", 50), ("jpeg", 30), ("downscale", 0.5))
+VIDEO_POINTS = (("h264", 23.0), ("h264", 32.0))  # a photo re-coded as a video still (docs/REPORT.md, "Video stills")
+POINT_SETS = {"nine": POINTS, "video": VIDEO_POINTS}
 SEED = 0
 MIN_REALS = 40  # sources with fewer real validation faces are shown but not judged as the worst
 
@@ -73,21 +77,25 @@ def main() -> None:
     parser.add_argument("--at", choices=("crop", "photo"), default="crop")
     parser.add_argument("--cache", type=Path, help="--at photo: keep the degraded photos' crops here, one file a "
                         "point (read back as they are: use a new folder when the recipe or its data change)")
+    parser.add_argument("--points", choices=tuple(POINT_SETS), default="nine",
+                        help="nine: blur, noise, JPEG, downscale (candidate P's rule); video: H.264 at crf 23 and 32")
     args = parser.parse_args()
+    points = POINT_SETS[args.points]
     config = read_config(args.config)
     val = validation_faces(config)
     crops, labels, sources = val.crops, val.labels, val.sources
     if args.at == "crop":
         every = np.arange(len(crops))
-        copies = {point: (degraded_crops(crops, *point), every) for point in POINTS}
+        copies = {point: (degraded_crops(crops, *point), every) for point in points}
     else:
         paths, finder = val.paths, face_crop(config).finder(all_faces=False)
-        copies = {point: degraded_photos(paths, finder, *point, args.cache) for point in POINTS}
+        copies = {point: degraded_photos(paths, finder, *point, args.cache) for point in points}
     print(f"{len(labels)} validation faces ({int((labels == 0).sum())} real), degraded at the {args.at}")
     for point, (_, kept) in copies.items():
         if len(kept) < len(labels):
             print(f"  {point[0]} {point[1]}: no face found in {len(labels) - len(kept)} degraded photos (left out)")
-    print("\n| model | point | ROC-AUC | real faces called fake | fakes caught |\n|---|---|---:|---:|---:|")
+    print("\n| model | point | ROC-AUC | real faces called fake | fakes caught | balanced accuracy |\n"
+          "|---|---|---:|---:|---:|---:|")
     by_source = {}
     for folder in args.model or [default_model_path()]:
         model = load_model(folder)
@@ -99,11 +107,12 @@ def main() -> None:
             by_source[model.name, folder, point] = real_called_fake(p_fake >= model.card.threshold, labels[kept],
                                                                     sources[kept])
             print(f"| {model.name} ({folder}) | {point[0]} {point[1]} | {metrics['roc_auc']:.3f} | "
-                  f"{metrics['fpr']:.3f} | {metrics['recall']:.3f} |", flush=True)
-        means = {key: np.mean([rows[point][key] for point in POINTS]) for key in ("roc_auc", "fpr", "recall")}
-        print(f"| {model.name} ({folder}) | **mean of the {len(POINTS)} degraded points** | {means['roc_auc']:.4f} | "
-              f"{means['fpr']:.4f} | {means['recall']:.4f} |", flush=True)
-    print_by_source(by_source, sources[labels == 0])
+                  f"{metrics['fpr']:.3f} | {metrics['recall']:.3f} | {metrics['balanced_accuracy']:.3f} |", flush=True)
+        means = {key: np.mean([rows[point][key] for point in points])
+                 for key in ("roc_auc", "fpr", "recall", "balanced_accuracy")}
+        print(f"| {model.name} ({folder}) | **mean of the {len(points)} degraded points** | {means['roc_auc']:.4f} | "
+              f"{means['fpr']:.4f} | {means['recall']:.4f} | {means['balanced_accuracy']:.4f} |", flush=True)
+    print_by_source(by_source, sources[labels == 0], points)
 
 
 def real_called_fake(called: np.ndarray, labels: np.ndarray, sources: np.ndarray) -> dict[str, float]:
@@ -111,10 +120,10 @@ def real_called_fake(called: np.ndarray, labels: np.ndarray, sources: np.ndarray
     return {name: float(called[(sources == name) & (labels == 0)].mean()) for name in sorted(set(sources[labels == 0]))}
 
 
-def print_by_source(by_source: dict, real_sources: np.ndarray) -> None:
+def print_by_source(by_source: dict, real_sources: np.ndarray, degraded: tuple) -> None:
     """Real faces called fake per source (rows) and point (columns), each model at its own threshold, and the worst
     source with at least MIN_REALS real faces."""
-    points = [("none", ""), *POINTS]
+    points = [("none", ""), *degraded]
     judged = [s for s in sorted(set(real_sources)) if (real_sources == s).sum() >= MIN_REALS]
     print("\nreal faces called fake, per source (its number of real validation faces)\n")
     print("| model | source | " + " | ".join(f"{name} {strength}".strip() for name, strength in points) + " |")

@@ -198,6 +198,21 @@ def test_robustness_at_the_photo_degrades_before_the_face_is_found(routed, tmp_p
     assert capsys.readouterr().out == printed
 
 
+def test_robustness_on_video_stills_scores_the_crops_coded_as_h264_frames(routed, tmp_path, capsys, monkeypatch):
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(yaml.safe_dump({**yaml.safe_load((routed[2].parents[1] / "recipe.yaml").read_text()),
+                                      "out": str(tmp_path / "run")}))
+    script = REPO / "scripts/validation_robustness.py"
+    monkeypatch.setattr(sys, "argv", [str(script), "--config", str(recipe), "--model", str(routed[2]),
+                                      "--points", "video"])
+    runpy.run_path(str(script), run_name="__main__")
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| routed-test (")]
+    points = [row.split(" | ")[1] for row in rows[:4]]
+    assert points == ["none ", "h264 23.0", "h264 32.0", "**mean of the 2 degraded points**"]
+    balanced = [float(row.rstrip(" |").split(" | ")[-1]) for row in rows[:4]]
+    assert all(0.0 <= value <= 1.0 for value in balanced)
+
+
 def test_noise_level_reads_grain_not_edges(crops):
     face = crops[0][0]
     rng = np.random.default_rng(0)
