@@ -27,10 +27,10 @@ RECIPE = {"model": "cnn", "epochs": 1, "batch_size": 8, "lr": 3e-3, "max_per_spl
 FLOOR = 20.0
 
 
-def run_route_script(recipe: Path, sharp: Path, soft: Path, out: Path) -> None:
+def run_route_script(recipe: Path, sharp: Path, soft: Path, out: Path, *extra: str) -> None:
     old = sys.argv
     sys.argv = ["route_detectors.py", "--config", str(recipe), "--sharp", str(sharp), "--soft", str(soft),
-                "--floor", str(FLOOR), "--name", "routed-test", "--out", str(out)]
+                "--floor", str(FLOOR), "--name", "routed-test", "--out", str(out), *extra]
     try:
         runpy.run_path(str(REPO / "scripts/route_detectors.py"), run_name="__main__")
     finally:
@@ -86,6 +86,28 @@ def test_each_face_is_scored_by_its_branch_and_the_card_says_how(routed, crops):
     features, logits = model.features(mixed)
     assert np.allclose(logits, want, atol=1e-3)
     assert np.allclose(features, sharp_branch.features(mixed)[0], atol=1e-4)  # one network's space for every face
+
+
+def test_a_second_opinion_caps_each_sharp_faces_logit_and_leaves_soft_faces_alone(routed, crops, tmp_path):
+    sharp, soft, folder = routed
+    run_route_script(folder.parents[1] / "recipe.yaml", sharp, soft, tmp_path / "z", "--second", str(soft))
+    routed_model, capped = load_model(folder), load_model(tmp_path / "z/model")
+    assert capped.card.architecture_options["second"] == "second" and capped.second is not None
+    clean, blurred = crops
+    assert not routed_model.routes(clean)[0].any() and routed_model.routes(blurred)[0].all()
+    own = routed_model.logits(clean)
+    opinion = capped.second.logits(clean) / capped.second.card.temperature
+    assert np.allclose(capped.logits(clean), np.minimum(own, opinion), atol=1e-5)
+    assert (opinion < own).any()  # the cap binds
+    assert np.allclose(capped.logits(blurred), routed_model.logits(blurred), atol=1e-6)
+    assert np.allclose(capped.features(clean)[1], capped.logits(clean), atol=1e-5)
+    assert capped.weights_sha256 != routed_model.weights_sha256
+    card_path = tmp_path / "z/model/second/model.json"
+    card = json.loads(card_path.read_text())
+    card["faces"]["margin"] += 0.2
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(FacetrustError, match="differ in faces"):
+        load_model(tmp_path / "z/model")
 
 
 def test_the_heatmap_of_a_face_is_its_branchs(routed, crops):

@@ -5,7 +5,9 @@ The bundled pair learnt that smooth faces are fake and calls most blurred real f
 heavy blur does not, but costs clean accuracy. Routing by the face's own sharpness before any network runs keeps
 each pair where it is right, at one pair's cost per face. A routed model is a folder with its card (`architecture`
 "routed": the floor and the two subfolders) and the two detectors' folders inside it; `load_model` loads it as one
-model with one temperature and threshold, fitted on validation like any detector's.
+model with one temperature and threshold, fitted on validation like any detector's. An optional third detector
+(`second`) gives sharp faces a second opinion: such a face is as fake as the less suspicious of the two says
+(docs/DETECTOR.md, "Candidate Z": photos re-coded as video stills fool the sharp branch, not a blur-trained one).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from facetrust.models.checkpoint import LoadedModel
 if TYPE_CHECKING:
     from torch import nn
 
-SHARP, SOFT = "sharp", "soft"  # the subfolders of a routed model
+SHARP, SOFT, SECOND = "sharp", "soft", "second"  # the subfolders of a routed model (second: optional)
 GRAINY = "grainy"  # evidence key of a face judged by the soft branch after smoothing, for its grain
 Result = TypeVar("Result")
 # the card's `sharpness` option: where `sharpness` is read, as its `skip_frame` argument
@@ -58,6 +60,7 @@ class RoutedModel(LoadedModel):
     floor: float = 0.0
     noise_ceiling: float | None = None
     skip_frame: bool = False  # read `sharpness` on the photo's pixels only (card option sharpness: photo)
+    second: LoadedModel | None = None  # caps a sharp face's logit: the smaller of the two calibrated logits counts
 
     def routes(self, crops: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Which crops go to the soft branch, and which of those because they are over the noise ceiling."""
@@ -81,8 +84,17 @@ class RoutedModel(LoadedModel):
         return results
 
     def logits(self, crops: list, encodings: np.ndarray | None = None) -> np.ndarray:
-        scores = self.per_route(crops, lambda branch, chosen: branch.logits(chosen) / branch.card.temperature)
-        return np.asarray(scores, dtype=np.float32)
+        scores = self.per_route(crops, _calibrated)
+        return self._second_opinion(crops, np.asarray(scores, dtype=np.float32))
+
+    def _second_opinion(self, crops: list, logits: np.ndarray) -> np.ndarray:
+        """With a `second` detector, each sharp face's logit capped by that detector's calibrated logit."""
+        if self.second is None:
+            return logits
+        rows = np.flatnonzero(~self.routes(crops)[0])
+        if len(rows):
+            logits[rows] = np.minimum(logits[rows], _calibrated(self.second, [crops[i] for i in rows]))
+        return logits
 
     def features(self, crops: list) -> tuple[np.ndarray, np.ndarray]:
         """Each face's penultimate features from one network, the sharp branch's, whichever branch judged the face
@@ -94,7 +106,7 @@ class RoutedModel(LoadedModel):
         if len(rows):
             shown = _as_shown([crops[i] for i in rows], grainy[rows])
             logits[rows] = self.soft.logits(shown) / self.soft.card.temperature
-        return features, logits
+        return features, self._second_opinion(crops, logits)
 
     def face_evidence(self, crops: list, features: np.ndarray | None, p_fake: np.ndarray) -> list[dict | None]:
         """The route that judged each face, holding the face's whole calibrated logit, so a record says whether
@@ -125,6 +137,10 @@ def _as_shown(crops: Sequence[np.ndarray], grainy: np.ndarray) -> list[np.ndarra
             for crop, smooth in zip(crops, grainy, strict=True)]
 
 
+def _calibrated(branch: LoadedModel, crops: list) -> np.ndarray:
+    return np.asarray(branch.logits(crops), dtype=np.float32) / branch.card.temperature
+
+
 def _features(branch: LoadedModel, crops: list) -> tuple[np.ndarray, np.ndarray]:
     features, logits = branch.features(crops)
     return features, logits / branch.card.temperature
@@ -138,15 +154,19 @@ def load_routed(folder: Path, card: ModelCard, load: Callable[[Path], LoadedMode
         ceiling = None if routes.get("noise_ceiling") is None else float(routes["noise_ceiling"])
         skip_frame = SHARPNESS_READINGS[routes.get("sharpness", "centre")]
         sharp, soft = (load(folder / str(routes[name])) for name in (SHARP, SOFT))
+        second = load(folder / str(routes[SECOND])) if routes.get(SECOND) else None
     except (KeyError, TypeError, ValueError) as exc:
         raise FacetrustError(f"{folder}: a routed model's card needs 'floor', '{SHARP}' and '{SOFT}' in its "
                              f"architecture_options, and 'sharpness' (if given) 'centre' or 'photo' "
                              f"({type(exc).__name__}: {exc})") from None
     check_branches(sharp.card, soft.card)
+    if second is not None:
+        check_branches(sharp.card, second.card)
     if card.preprocess != sharp.card.preprocess or card.faces != sharp.card.faces:
         raise FacetrustError(f"{folder}: the routed card's crop or preprocessing differs from its branches'")
     routing = " ".join([str(floor), *([str(ceiling)] if ceiling is not None else []),
                         *(["photo"] if skip_frame else [])])
-    digest = hashlib.sha256(f"{sharp.weights_sha256} {soft.weights_sha256} {routing}".encode()).hexdigest()
+    weights = " ".join(m.weights_sha256 for m in (sharp, soft, second) if m is not None)
+    digest = hashlib.sha256(f"{weights} {routing}".encode()).hexdigest()
     return RoutedModel(None, card, folder=folder, weights_sha256=digest, sharp=sharp, soft=soft, floor=floor,
-                       noise_ceiling=ceiling, skip_frame=skip_frame)
+                       noise_ceiling=ceiling, skip_frame=skip_frame, second=second)
