@@ -46,8 +46,9 @@ def main() -> None:
     config = read_config(args.config, args.out)
     sources = {SHARP: args.sharp, SOFT: args.soft, **({SECOND: args.second} if args.second else {})}
     cards = {name: read_card(source, ModelCard) for name, source in sources.items()}
-    for name in cards.keys() - {SHARP}:
-        check_branches(cards[SHARP], cards[name])
+    for name in (SOFT, SECOND):
+        if name in cards:
+            check_branches(cards[SHARP], cards[name])
     check_same_crops(args.sharp, cards[SHARP].faces, config)
     folder = args.out / "model"
     for name, source in sources.items():

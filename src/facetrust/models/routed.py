@@ -69,11 +69,11 @@ class RoutedModel(LoadedModel):
         soft = np.array([sharpness(crop, self.skip_frame) < self.floor for crop in crops], dtype=bool)
         return soft | grainy, grainy
 
-    def per_route(self, crops: Sequence[np.ndarray], run: Callable[[LoadedModel, list], Sequence[Result]]
-                  ) -> list[Result]:
+    def per_route(self, crops: Sequence[np.ndarray], run: Callable[[LoadedModel, list], Sequence[Result]],
+                  routes: tuple[np.ndarray, np.ndarray] | None = None) -> list[Result]:
         """`run(branch, its crops)` for each branch (grainy crops smoothed for the soft one), the results put back
-        in the crops' order."""
-        soft, grainy = self.routes(crops)
+        in the crops' order; `routes`, if the caller has read them already."""
+        soft, grainy = routes if routes is not None else self.routes(crops)
         shown = _as_shown(crops, grainy)
         results: list = [None] * len(crops)
         for branch, chosen in ((self.sharp, ~soft), (self.soft, soft)):
@@ -84,14 +84,15 @@ class RoutedModel(LoadedModel):
         return results
 
     def logits(self, crops: list, encodings: np.ndarray | None = None) -> np.ndarray:
-        scores = self.per_route(crops, _calibrated)
-        return self._second_opinion(crops, np.asarray(scores, dtype=np.float32))
+        routes = self.routes(crops)
+        scores = self.per_route(crops, _calibrated, routes)
+        return self._second_opinion(crops, np.asarray(scores, dtype=np.float32), routes[0])
 
-    def _second_opinion(self, crops: list, logits: np.ndarray) -> np.ndarray:
-        """With a `second` detector, each sharp face's logit capped by that detector's calibrated logit."""
+    def _second_opinion(self, crops: list, logits: np.ndarray, soft: np.ndarray) -> np.ndarray:
+        """With a `second` detector, each sharp face's (not `soft`) logit capped by that detector's calibrated logit."""
         if self.second is None:
             return logits
-        rows = np.flatnonzero(~self.routes(crops)[0])
+        rows = np.flatnonzero(~soft)
         if len(rows):
             logits[rows] = np.minimum(logits[rows], _calibrated(self.second, [crops[i] for i in rows]))
         return logits
@@ -105,8 +106,8 @@ class RoutedModel(LoadedModel):
         rows = np.flatnonzero(soft)
         if len(rows):
             shown = _as_shown([crops[i] for i in rows], grainy[rows])
-            logits[rows] = self.soft.logits(shown) / self.soft.card.temperature
-        return features, self._second_opinion(crops, logits)
+            logits[rows] = _calibrated(self.soft, shown)
+        return features, self._second_opinion(crops, logits, soft)
 
     def face_evidence(self, crops: list, features: np.ndarray | None, p_fake: np.ndarray) -> list[dict | None]:
         """The route that judged each face, holding the face's whole calibrated logit, so a record says whether
