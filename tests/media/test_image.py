@@ -82,6 +82,17 @@ def test_pixel_cap_applies_below_pillows_own_bomb_limit(astronaut):
         decode(encode(astronaut, "PNG"), limits=MediaLimits(max_pixels=100_000))
 
 
+def test_camera_sized_photo_decodes():
+    # A 61 MP full-frame camera's photo (9504x6336) was refused by a cap of 50 MP and by Pillow's warning at 89 MP,
+    # which a 108 MP phone photo passes too; a fact-checker's original must be read, not called a bomb.
+    photo = Image.new("L", (9504, 6336), 128)
+    buffer = io.BytesIO()
+    photo.save(buffer, "JPEG", quality=70)
+    image = decode(buffer.getvalue(), "camera.jpg")
+    assert image.size == (9504, 6336) and image.pixels[3000, 4000].tolist() == [128, 128, 128]
+    assert DEFAULT_LIMITS.max_pixels >= 108_000_000
+
+
 def test_one_pixel_image_is_refused_as_too_small():
     with pytest.raises(UnsupportedMediaError, match=r"only 1x1 pixels"):
         decode(encode(np.zeros((1, 1, 3), np.uint8), "PNG"))
