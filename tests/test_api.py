@@ -29,6 +29,16 @@ def test_video_record_lists_sampled_frames(ffpp_real_video):
     assert [f["time"] for f in record["frames"]] == sorted(f["time"] for f in record["frames"])
 
 
+def test_a_phone_clip_stored_sideways_is_searched_upright(astronaut):
+    from tests.media.test_video import sideways_clip
+
+    scene = np.ascontiguousarray(astronaut[:384])
+    result = facetrust.find_faces(sideways_clip(scene, 90), name="phone.mp4", frames=2)
+    assert (result.width, result.height) == (512, 384)
+    assert any("display rotation applied" in note for note in result.notes)
+    assert all(len(frame.faces) == 1 for frame in result.frames)  # sideways, no face was found
+
+
 def test_wrong_array_shapes_are_refused():
     with pytest.raises(ValueError, match="uint8"):
         facetrust.find_faces(np.zeros((10, 10, 3), np.float32))

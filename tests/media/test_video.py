@@ -57,6 +57,30 @@ def test_reading_ahead_gives_the_same_frames_and_each_error_where_its_frame_was(
     assert source.gi_frame is None  # the video's generator is closed, its file with it
 
 
+def sideways_clip(upright: np.ndarray, rotation: int, frames: int = 6) -> bytes:
+    """An H.264 MP4 as a phone records an upright scene: frames stored turned a quarter clockwise, plus a display
+    matrix telling players to turn them back `rotation` degrees counterclockwise."""
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.height, stream.width = upright.shape[1], upright.shape[0]
+        stream.pix_fmt = "yuv420p"
+        stream.set_display_rotation(rotation)
+        stored = np.ascontiguousarray(np.rot90(upright, -1))
+        for _ in range(frames):
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(stored, format="rgb24")))
+        container.mux(stream.encode())
+    return buffer.getvalue()
+
+
+def test_frames_come_upright_as_a_player_shows_them(astronaut):
+    scene = np.ascontiguousarray(astronaut[:384])  # 512 wide, 384 high: a turn shows in the shape
+    frames = list(sample_frames(read_input(sideways_clip(scene, 90), "phone.mp4"), count=3))
+    assert [f.rotation for f in frames] == [90, 90, 90]
+    assert all(f.pixels.shape == scene.shape for f in frames)
+    assert np.abs(frames[0].pixels.astype(int) - scene.astype(int)).mean() < 6  # x264's loss only
+
+
 def test_fps_sampling_and_cap(ffpp_real_video):
     media = read_input(ffpp_real_video)
     info = probe_video(media)

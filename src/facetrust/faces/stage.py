@@ -112,9 +112,15 @@ def find_faces(source: Source, finder: FaceFinder | None = None, *, name: str | 
     else:
         info = probe_video(media, limits)
         sampled = sample_frames(media, count=None if fps else frames, fps=fps, max_frames=frames, limits=limits)
-        found = [FrameFaces(f.index, f.time, faces_in(f.pixels)) for f in read_ahead(sampled)]
+        found, turns = [], set()
+        for frame in read_ahead(sampled):
+            found.append(FrameFaces(frame.index, frame.time, faces_in(frame.pixels)))
+            turns.add(frame.rotation)
         notes = [] if found else ["no frame could be decoded"]
-        result = FacesResult(media.name, media.sha256, "video", info.width, info.height, found, notes)
+        notes += [f"display rotation applied: frames turned {angle} degrees counterclockwise, as a player shows them"
+                  for angle in sorted(turns - {0})]
+        width, height = (info.height, info.width) if turns & {90, 270} else (info.width, info.height)
+        result = FacesResult(media.name, media.sha256, "video", width, height, found, notes)
     if provenance:
         read_started = time.perf_counter()
         result.provenance = read_provenance(media.data).to_dict()

@@ -42,11 +42,13 @@ class VideoInfo:
 
 @dataclass(frozen=True)
 class VideoFrame:
-    """One decoded frame: its estimated index, presentation time in seconds, and RGB pixels."""
+    """One decoded frame: its estimated index, presentation time in seconds, and RGB pixels as displayed
+    (`rotation`: the degrees counterclockwise they were turned from the stored frame by its display matrix)."""
 
     index: int
     time: float
     pixels: np.ndarray
+    rotation: int = 0
 
 
 def probe_video(media: MediaInput, limits: MediaLimits = DEFAULT_LIMITS) -> VideoInfo:
@@ -136,7 +138,7 @@ def _frames_at(media: MediaInput, info: VideoInfo, targets: list[float], limits:
                             media.name, f"decoding took longer than {limits.max_decode_seconds:.0f} s")
                     position = _frame_time(frame, stream)
                     if position + half_frame >= target:
-                        yield VideoFrame(round(position * info.fps), position, frame.to_ndarray(format="rgb24"))
+                        yield VideoFrame(round(position * info.fps), position, *_upright(frame))
                         break
                 else:
                     return  # stream ended before this target: later targets cannot be reached either
@@ -146,6 +148,16 @@ def _frames_at(media: MediaInput, info: VideoInfo, targets: list[float], limits:
                 f"header declares {info.width}x{info.height} ({exc})") from exc
         except av.error.FFmpegError as exc:
             raise CorruptMediaError(media.name, f"video data is damaged ({exc})") from exc
+
+
+def _upright(frame: av.VideoFrame) -> tuple[np.ndarray, int]:
+    """The pixels turned as the frame's display matrix says, and by how much: phones store a clip filmed upright
+    as sideways frames plus a rotation for the player, and a face finder does not find sideways faces."""
+    pixels = frame.to_ndarray(format="rgb24")
+    turns = round(frame.rotation / 90) % 4 if frame.rotation % 90 == 0 else 0  # other angles: as stored
+    if not turns:
+        return pixels, 0
+    return np.ascontiguousarray(np.rot90(pixels, turns)), 90 * turns
 
 
 def _packet_timed(media: MediaInput, container: av.container.InputContainer, info: VideoInfo) -> VideoInfo:
