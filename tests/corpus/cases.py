@@ -17,6 +17,7 @@ from fractions import Fraction
 
 import av
 import numpy as np
+import pillow_heif
 from PIL import Image
 from skimage import data as skdata
 
@@ -50,6 +51,12 @@ def _image(array: np.ndarray, fmt: str, mode: str | None = None, **options: obje
 
 def _face_as(fmt: str, mode: str | None = None, **options: object) -> Callable[[], bytes]:
     return lambda: _image(_face(), fmt, mode, **options)
+
+
+def _heic() -> bytes:
+    buffer = io.BytesIO()
+    pillow_heif.from_pillow(Image.fromarray(_face())).save(buffer, quality=90)
+    return buffer.getvalue()
 
 
 def _with_orientation(value: int) -> bytes:
@@ -151,6 +158,8 @@ ACCEPTED = [
     Case("face.bmp", _face_as("BMP")),
     Case("face.tiff", _face_as("TIFF")),
     Case("face.gif", _face_as("GIF")),
+    Case("face.heic", _heic),
+    Case("face.avif", _face_as("AVIF", quality=90)),
     Case("progressive.jpg", _face_as("JPEG", progressive=True)),
     Case("grey.jpg", _face_as("JPEG", mode="L")),
     Case("alpha.png", _face_as("PNG", mode="RGBA")),
@@ -202,6 +211,10 @@ REFUSED = [
     Case("webp_magic.webp", _garbage_after(b"RIFF\x00\x10\x00\x00WEBPVP8 "), "CorruptMediaError", 422, ""),
     Case("tiff_magic.tiff", _garbage_after(b"II*\x00"), "CorruptMediaError", 422, ""),
     Case("bmp_magic.bmp", _garbage_after(b"BM"), "CorruptMediaError", 422, ""),
+    Case("heic_magic.heic", _garbage_after(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic"), "CorruptMediaError",
+         422, ""),
+    Case("avif_magic.avif", _garbage_after(b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf"),
+         "CorruptMediaError", 422, ""),
     Case("mpo_confused.jpg", _mpo_confused, "CorruptMediaError", 422, ""),
     Case("half.jpg", _truncated(_face_as("JPEG"), 0.5), "CorruptMediaError", 422, ""),
     Case("header_only.jpg", _truncated(_face_as("JPEG"), 0.02), "CorruptMediaError", 422, ""),

@@ -11,6 +11,7 @@ import contextlib
 import io
 
 import numpy as np
+import pillow_heif
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,12 +27,17 @@ LIMITS = MediaLimits(max_decode_seconds=10.0)
 
 def _image(fmt: str) -> bytes:
     buffer = io.BytesIO()
-    Image.fromarray(skdata.astronaut()[100:228, 160:288]).save(buffer, format=fmt)
+    picture = Image.fromarray(skdata.astronaut()[100:228, 160:288])
+    if fmt == "HEIF":
+        pillow_heif.from_pillow(picture).save(buffer)
+    else:
+        picture.save(buffer, format=fmt)
     return buffer.getvalue()
 
 
 SEEDS = {"jpeg": _image("JPEG"), "png": _image("PNG"), "webp": _image("WEBP"), "gif": _image("GIF"),
-         "tiff": _image("TIFF"), "bmp": _image("BMP"), "webm": webm(frames=6), "mkv": mjpeg_mkv([32, 32, 32])}
+         "tiff": _image("TIFF"), "bmp": _image("BMP"), "heif": _image("HEIF"), "avif": _image("AVIF"),
+         "webm": webm(frames=6), "mkv": mjpeg_mkv([32, 32, 32])}
 
 
 @st.composite

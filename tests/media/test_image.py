@@ -3,6 +3,7 @@ import struct
 import zlib
 
 import numpy as np
+import pillow_heif
 import pytest
 from PIL import Image
 
@@ -25,6 +26,24 @@ def test_every_accepted_format_decodes_to_rgb8(astronaut, fmt):
     # Lossless formats give the pixels back; lossy ones stay close (GIF is palettised).
     error = np.abs(image.pixels.astype(int) - astronaut.astype(int)).mean()
     assert error < {"JPEG": 4, "WEBP": 6, "GIF": 12}.get(fmt, 0.01)
+
+
+@pytest.mark.parametrize("fmt", ["HEIF", "AVIF"])
+def test_phone_photo_formats_decode_upright(astronaut, fmt):
+    # iPhones save HEIC, many Android phones and browsers AVIF; both carry the camera's orientation as EXIF.
+    stored = Image.fromarray(astronaut[:300])  # 512 wide, 300 high
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown turned a quarter clockwise
+    buffer = io.BytesIO()
+    if fmt == "HEIF":  # written without registering pillow-heif's opener: decoding must register it itself
+        pillow_heif.from_pillow(stored).save(buffer, quality=90, exif=exif.tobytes())
+    else:
+        stored.save(buffer, fmt, quality=90, exif=exif.tobytes())
+    image = decode(buffer.getvalue(), "phone")
+    assert image.format == fmt and image.size == (300, 512)
+    assert "EXIF orientation 6 applied" in image.notes
+    upright = np.rot90(astronaut[:300], -1)
+    assert np.abs(image.pixels.astype(int) - upright.astype(int)).mean() < 6
 
 
 def test_format_comes_from_bytes_not_extension(tmp_path, astronaut):

@@ -8,7 +8,7 @@ from pathlib import Path
 # Folders are walked for these extensions only (a folder also holds manifests, notes, ...); a file
 # named explicitly is always tried, and what it really is comes from its bytes, not this list.
 MEDIA_EXTENSIONS = {
-    ".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif",
+    ".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".heic", ".heif", ".avif",
     ".mp4", ".m4v", ".mov", ".webm", ".mkv", ".avi", ".mpg", ".mpeg", ".3gp", ".flv",
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import warnings
@@ -15,14 +16,17 @@ from facetrust.media.limits import DEFAULT_LIMITS, MediaLimits
 from facetrust.media.source import MediaInput
 
 # Pillow's openers to try. Multi-picture JPEGs (MPO) come from the JPEG opener; naming "MPO" here made every
-# unrecognised file end in a raw KeyError (Pillow 13 registers no separate MPO opener).
-ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
+# unrecognised file end in a raw KeyError (Pillow 13 registers no separate MPO opener). HEIF's opener comes from
+# pillow-heif, registered when a HEIF photo arrives (`_heif_opener`).
+ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF", "AVIF")
+HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1")  # ISO-BMFF major brands
 ALPHA_BACKGROUND = (255, 255, 255)
 VALID_ORIENTATIONS = range(1, 9)  # EXIF 0x0112: 1 as stored, 2-8 the mirrorings and quarter turns
 # What Pillow's format plugins raise on damaged data besides OSError (found by tests/corpus/test_fuzz.py: a
-# TIFF without its width tag raises TypeError("Missing dimensions") from a KeyError).
+# TIFF without its width tag raises TypeError("Missing dimensions") from a KeyError; libavif's and libheif's
+# bindings raise RuntimeError, e.g. "Failed to decode image: Missing or empty image item").
 DAMAGED_DATA_ERRORS = (OSError, SyntaxError, ValueError, EOFError, TypeError, KeyError, IndexError, struct.error,
-                       ZeroDivisionError)
+                       ZeroDivisionError, RuntimeError)
 
 
 @dataclass
@@ -41,10 +45,14 @@ class DecodedImage:
 
 def decode_image(media: MediaInput, limits: MediaLimits = DEFAULT_LIMITS) -> DecodedImage:
     """Decode with the pixel cap checked on the header, so a decompression bomb never gets decoded."""
+    formats = ACCEPTED_FORMATS
+    if media.data[4:8] == b"ftyp" and media.data[8:12] in HEIF_BRANDS:
+        _heif_opener()
+        formats = ("HEIF", *ACCEPTED_FORMATS)
     try:
         with warnings.catch_warnings():  # the cap is limits.max_pixels below, not Pillow's warning at 89 MP
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(media.data), formats=ACCEPTED_FORMATS)
+            image = Image.open(io.BytesIO(media.data), formats=formats)
     except UnidentifiedImageError as exc:  # the bytes were sniffed as an image format before this is called
         raise CorruptMediaError(media.name, "starts like an image file but its data cannot be read") from exc
     except Image.DecompressionBombError as exc:  # above Pillow's hard bound (179 MP), whatever limits says
@@ -77,8 +85,19 @@ def decode_image(media: MediaInput, limits: MediaLimits = DEFAULT_LIMITS) -> Dec
         notes.append(f"EXIF orientation {orientation!r} is not a valid value (1-8): ignored, pixels used as stored")
     elif orientation not in (None, 1):
         notes.append(f"EXIF orientation {orientation} applied")
+    elif image.info.get("original_orientation") not in (None, 1):  # pillow-heif turned it while decoding
+        notes.append(f"EXIF orientation {image.info['original_orientation']} applied")
     pixels = _to_rgb8(oriented, notes)
     return DecodedImage(pixels=pixels, format=image.format or "unknown", notes=notes)
+
+
+@functools.cache
+def _heif_opener() -> None:
+    """Teach Pillow HEIF (iPhone photos) on the first one seen: pillow-heif's import costs a scan of other
+    formats 0.1 s. libheif applies the file's own rotation and leaves EXIF orientation at 1, so no photo turns twice."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
 
 
 def _exif_orientation(image: Image.Image) -> int | None:

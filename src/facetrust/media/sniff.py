@@ -11,7 +11,10 @@ from facetrust.media.source import MediaInput
 
 MediaKind = Literal["image", "video"]
 
-IMAGE_MIMES = {"image/jpeg", "image/png", "image/webp", "image/bmp", "image/tiff", "image/gif"}
+IMAGE_MIMES = {
+    "image/jpeg", "image/png", "image/webp", "image/bmp", "image/tiff", "image/gif", "image/heic", "image/heif",
+    "image/avif",
+}
 VIDEO_MIMES = {
     "video/mp4", "video/quicktime", "video/webm", "video/x-matroska", "video/x-msvideo",
     "video/x-m4v", "video/mpeg", "video/x-flv", "video/3gpp",
@@ -24,7 +27,7 @@ def sniff_kind(media: MediaInput) -> MediaKind:
     if guess is None:
         raise UnsupportedMediaError(
             media.name, "not a recognised image or video (the bytes match no known format; "
-            "accepted: JPEG, PNG, WebP, BMP, TIFF, GIF, MP4/MOV, WebM/MKV, AVI)")
+            "accepted: JPEG, PNG, WebP, BMP, TIFF, GIF, HEIC/HEIF, AVIF, MP4/MOV, WebM/MKV, AVI)")
     if guess.mime in IMAGE_MIMES:
         return "image"
     if guess.mime in VIDEO_MIMES:
