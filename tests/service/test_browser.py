@@ -61,6 +61,22 @@ def test_upload_shows_verdict_and_face_box(browser, shared_data, tmp_path):
         print(f"screenshot: {screenshot}")
 
 
+def test_an_iphone_photo_gets_its_verdict_without_a_broken_preview(browser, tmp_path):
+    # Chromium cannot show HEIC: the server reads it, the page shows the verdict and hides the picture it cannot draw.
+    import pillow_heif
+    from PIL import Image
+
+    photo = tmp_path / "IMG_0001.HEIC"
+    pillow_heif.from_pillow(Image.open(EXAMPLES / "scene_astronaut.jpg")).save(photo, quality=90)
+    with opened_page(browser, tmp_path) as (page, problems):
+        page.set_input_files("#file-input", str(photo))
+        verdict = page.wait_for_selector("#overall:has-text('IMG_0001.HEIC') #overall-verdict", timeout=60_000)
+        assert verdict.inner_text() in {"REAL", "FAKE", "UNCERTAIN"}
+        page.wait_for_selector("#faces tbody tr")  # the face found in the HEIC is listed
+        page.wait_for_selector("#preview", state="hidden")
+        assert not problems, problems
+
+
 def test_the_page_shows_provenance_and_filters_by_it(browser, tmp_path):
     from playwright.sync_api import expect
 

@@ -131,6 +131,7 @@ function showImage(record, imageUrl) {
       $("#boxes").append(box);
     });
   };
+  image.onerror = () => { $("#preview").hidden = true; };  // a format this browser cannot show (HEIC in Chromium)
   image.src = imageUrl;
 }
 
