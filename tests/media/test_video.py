@@ -81,6 +81,18 @@ def test_frames_come_upright_as_a_player_shows_them(astronaut):
     assert np.abs(frames[0].pixels.astype(int) - scene.astype(int)).mean() < 6  # x264's loss only
 
 
+def test_an_8k_phone_clip_is_sampled_not_refused():
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=10, options={"preset": "ultrafast"})
+        stream.width, stream.height, stream.pix_fmt = 7680, 4320, "yuv420p"
+        for _ in range(2):
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(np.full((4320, 7680, 3), 90, np.uint8))))
+        container.mux(stream.encode())
+    frames = list(sample_frames(read_input(buffer.getvalue(), "8k.mp4"), count=2))
+    assert [f.pixels.shape for f in frames] == [(4320, 7680, 3)] * 2
+
+
 def test_fps_sampling_and_cap(ffpp_real_video):
     media = read_input(ffpp_real_video)
     info = probe_video(media)

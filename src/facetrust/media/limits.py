@@ -15,7 +15,7 @@ class MediaLimits:
     max_pixels: int = 178_000_000
     min_side: int = 8  # smaller images cannot hold a face worth judging
     max_video_seconds: float = 3 * 60 * 60
-    max_video_pixels: int = 3840 * 2160
+    max_video_pixels: int = 7680 * 4320  # 8K, what recent phones film at their highest setting
     max_decode_seconds: float = 120.0
 
 
