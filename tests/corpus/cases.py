@@ -124,11 +124,11 @@ def _audio_only_mp4() -> bytes:
     return buffer.getvalue()
 
 
-def _face_video(fmt: str, codec: str) -> bytes:
-    """Two seconds of the astronaut, so the video has a face to judge."""
+def _face_video(fmt: str, codec: str, **options: str) -> bytes:
+    """Two seconds of the astronaut, so the video has a face to judge; `options` go to the muxer."""
     face = np.ascontiguousarray(_face()[::2, ::2])
     buffer = io.BytesIO()
-    with av.open(buffer, mode="w", format=fmt) as container:
+    with av.open(buffer, mode="w", format=fmt, options=options) as container:
         stream = container.add_stream(codec, rate=10)
         stream.width, stream.height = face.shape[1], face.shape[0]
         stream.pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
@@ -189,6 +189,9 @@ ACCEPTED = [
     Case("clip_mjpeg.mkv", lambda: mjpeg_mkv([64, 64, 64])),
     Case("clip.avi", lambda: _face_video("avi", "mjpeg")),
     Case("face_clip.mp4", lambda: _face_video("mp4", "mpeg4")),
+    Case("broadcast.ts", lambda: _face_video("mpegts", "mpeg2video")),
+    Case("camcorder.m2ts", lambda: _face_video("mpegts", "libx264", mpegts_m2ts_mode="1")),
+    Case("clip.wmv", lambda: _face_video("asf", "wmv2")),
     Case("no_duration.webm", lambda: without_duration(webm())),
     Case("doctored_duration.webm", lambda: with_duration(webm(), 900.0)),
 ]
@@ -211,6 +214,7 @@ REFUSED = [
     Case("webp_magic.webp", _garbage_after(b"RIFF\x00\x10\x00\x00WEBPVP8 "), "CorruptMediaError", 422, ""),
     Case("tiff_magic.tiff", _garbage_after(b"II*\x00"), "CorruptMediaError", 422, ""),
     Case("bmp_magic.bmp", _garbage_after(b"BM"), "CorruptMediaError", 422, ""),
+    Case("ts_magic.ts", lambda: (b"\x47" + bytes(187)) * 3 + _garbage_after(b"")(), "CorruptMediaError", 422, ""),
     Case("heic_magic.heic", _garbage_after(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic"), "CorruptMediaError",
          422, ""),
     Case("avif_magic.avif", _garbage_after(b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf"),

@@ -35,8 +35,8 @@ def mjpeg_mkv(sides: list[int]) -> bytes:
     return buffer.getvalue()
 
 
-def lying_frame_size_mkv(small: int = 64, large: int = 3000) -> bytes:
-    """Declares small x small (its first frames) but then carries large x large frames (item 7)."""
+def lying_frame_size_mkv(small: int = 64, large: int = 6000) -> bytes:
+    """Declares small x small (its first frames) but then carries large x large frames (item 7), above the 8K cap."""
     return mjpeg_mkv([small, small, large, large])
 
 

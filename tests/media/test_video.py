@@ -173,7 +173,7 @@ def test_decode_time_cap_stops_a_slow_decode():
 
 
 def test_frames_larger_than_the_header_declares_are_refused_before_they_are_allocated():
-    # Item 7 of issue 25: the header says 64x64, the third frame is 3000x3000 (9 Mpx, above the 8.3 Mpx cap).
+    # Item 7 of issue 25: the header says 64x64, the third frame is 6000x6000 (36 Mpx, above the 33 Mpx 8K cap).
     media = read_input(lying_frame_size_mkv(), "lying.mkv")
     assert probe_video(media).width == 64
     with pytest.raises(MediaTooLargeError, match=r"lying\.mkv: a frame is larger than the limit"):

@@ -9,7 +9,8 @@ from pathlib import Path
 # named explicitly is always tried, and what it really is comes from its bytes, not this list.
 MEDIA_EXTENSIONS = {
     ".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".heic", ".heif", ".avif",
-    ".mp4", ".m4v", ".mov", ".webm", ".mkv", ".avi", ".mpg", ".mpeg", ".3gp", ".flv",
+    ".mp4", ".m4v", ".mov", ".webm", ".mkv", ".avi", ".mpg", ".mpeg", ".3gp", ".flv", ".ts", ".mts", ".m2ts",
+    ".wmv", ".asf",
 }
 
 

@@ -17,17 +17,20 @@ IMAGE_MIMES = {
 }
 VIDEO_MIMES = {
     "video/mp4", "video/quicktime", "video/webm", "video/x-matroska", "video/x-msvideo",
-    "video/x-m4v", "video/mpeg", "video/x-flv", "video/3gpp",
+    "video/x-m4v", "video/mpeg", "video/x-flv", "video/3gpp", "video/x-ms-wmv",
 }
+TS_SYNC = 0x47  # an MPEG transport stream's packets each start with it: 188 bytes apart, 192 with a timestamp prefix
 
 
 def sniff_kind(media: MediaInput) -> MediaKind:
     """Return "image" or "video" from the magic bytes; anything else is refused with its detected type."""
     guess = filetype.guess(media.data[:8192])
+    if guess is None and _transport_stream(media.data):
+        return "video"
     if guess is None:
         raise UnsupportedMediaError(
             media.name, "not a recognised image or video (the bytes match no known format; "
-            "accepted: JPEG, PNG, WebP, BMP, TIFF, GIF, HEIC/HEIF, AVIF, MP4/MOV, WebM/MKV, AVI)")
+            "accepted: JPEG, PNG, WebP, BMP, TIFF, GIF, HEIC/HEIF, AVIF, MP4/MOV, WebM/MKV, AVI, MPEG-TS, WMV)")
     if guess.mime in IMAGE_MIMES:
         return "image"
     if guess.mime in VIDEO_MIMES:
@@ -35,3 +38,10 @@ def sniff_kind(media: MediaInput) -> MediaKind:
     if guess.mime.startswith("audio/"):
         raise NoVideoStreamError(media.name, f"audio file ({guess.mime}) has no video stream")
     raise UnsupportedMediaError(media.name, f"unsupported format {guess.mime}")
+
+
+def _transport_stream(data: bytes) -> bool:
+    """MPEG-TS has no magic number, only its sync byte at every packet: broadcast recordings, downloaded HLS
+    segments (.ts) and camcorder AVCHD clips (.mts/.m2ts, 192-byte packets) are recognised by three in a row."""
+    return any(len(data) >= start + 3 * size and all(data[start + k * size] == TS_SYNC for k in range(3))
+               for start, size in ((0, 188), (4, 192)))
