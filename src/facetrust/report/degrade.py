@@ -1,4 +1,5 @@
-"""Seeded image degradations for robustness curves: what re-uploads, screenshots, video stills and bad cameras do.
+"""Seeded image degradations for robustness curves: what re-uploads, screenshots, video stills, phone photo formats
+and bad cameras do.
 
 Each degradation maps (RGB image, strength, random generator) to a new RGB image. The generator is
 seeded per file from the report's seed and the file name, so a report is reproducible and `evaluate`
@@ -8,6 +9,7 @@ on the written images gives the report's numbers exactly.
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +47,17 @@ def _h264(image: np.ndarray, crf: float, rng: np.random.Generator) -> np.ndarray
     return h264_frame(image, int(crf))
 
 
+def _heic(image: np.ndarray, quality: float, rng: np.random.Generator) -> np.ndarray:
+    """Saved and read back as an iPhone saves photos: one HEVC still in a HEIF file (libheif's x265, deterministic)."""
+    import pillow_heif
+
+    buffer = io.BytesIO()
+    height, width = image.shape[:2]
+    still = pillow_heif.from_bytes("RGB", (width, height), np.ascontiguousarray(image).tobytes())
+    still.save(buffer, quality=int(quality))
+    return np.asarray(pillow_heif.open_heif(buffer, convert_hdr_to_8bit=True).to_pillow().convert("RGB"))
+
+
 def _crop(image: np.ndarray, keep: float, rng: np.random.Generator) -> np.ndarray:
     height, width = image.shape[:2]
     new_h, new_w = max(8, round(height * keep)), max(8, round(width * keep))
@@ -69,6 +82,7 @@ DEGRADATIONS = {d.name: d for d in (
     Degradation("noise", _noise, (5.0, 10.0, 20.0), "Gaussian noise sigma (of 255)"),
     Degradation("crop", _crop, (0.9, 0.8, 0.7), "share of each side kept (random offset)"),
     Degradation("h264", _h264, (23.0, 32.0, 40.0), "x264 constant rate factor (one frame, as a video still)"),
+    Degradation("heic", _heic, (75.0, 50.0, 30.0), "HEIC quality (an HEVC still, as iPhones save photos)"),
 )}
 
 
