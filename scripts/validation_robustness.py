@@ -2,9 +2,10 @@
 blurred, noisy, re-compressed or small, as users' photos often are.
 
 Usage: python scripts/validation_robustness.py --config configs/detector-general-j.yaml [--model DIR ...]
-[--at photo --cache DIR] [--points video] (default model: the bundled detector). Every validation face (self-blends
-left out) is degraded at each point of POINTS (the degradations of `facetrust report`, seeded per face; with
-`--points video`, VIDEO_POINTS: coded as one H.264 frame, candidate Z's clause 4) and scored. `--at crop`
+[--at photo --cache DIR] [--points video|coded] (default model: the bundled detector). Every validation face
+(self-blends left out) is degraded at each point of POINTS (the degradations of `facetrust report`, seeded per face;
+with `--points video`, VIDEO_POINTS: coded as one H.264 frame, candidate Z's clause 4; `--points coded`, those and a
+HEIC save at quality 50) and scored. `--at crop`
 (the default) degrades the aligned crop; `--at photo` degrades the whole photo before its face is found and cropped,
 as a user's photo is (the crops are kept in --cache, so a later run only scores). Printed per model and point: the
 pooled ROC-AUC, the share of real faces called fake and of fakes caught and the balanced accuracy at the model's own
@@ -38,7 +39,8 @@ from facetrust.training.trainer import validation_faces
 POINTS = (("blur", 1.0), ("blur", 2.0), ("blur", 3.0), ("noise", 5.0), ("noise", 10.0), ("noise", 20.0),
           ("jpeg", 50), ("jpeg", 30), ("downscale", 0.5))
 VIDEO_POINTS = (("h264", 23.0), ("h264", 32.0))  # a photo re-coded as a video still (docs/REPORT.md, "Video stills")
-POINT_SETS = {"nine": POINTS, "video": VIDEO_POINTS}
+CODED_POINTS = (*VIDEO_POINTS, ("heic", 50.0))  # and saved hard as HEIC (docs/REPORT.md, "Phone photos saved as HEIC")
+POINT_SETS = {"nine": POINTS, "video": VIDEO_POINTS, "coded": CODED_POINTS}
 SEED = 0
 MIN_REALS = 40  # sources with fewer real validation faces are shown but not judged as the worst
 
