@@ -29,6 +29,8 @@ from facetrust.evaluation.metrics import binary_metrics
 from facetrust.faces import FaceFinder
 from facetrust.media import decode_image, read_input
 from facetrust.models.checkpoint import load_model
+from facetrust.models.inference import sigmoid
+from facetrust.models.routed import RoutedModel
 from facetrust.report.degrade import DEGRADATIONS
 from facetrust.training import read_config
 from facetrust.training.recipe import face_crop
@@ -80,7 +82,10 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, help="--at photo: keep the degraded photos' crops here, one file a "
                         "point (read back as they are: use a new folder when the recipe or its data change)")
     parser.add_argument("--points", choices=tuple(POINT_SETS), default="nine",
-                        help="nine: blur, noise, JPEG, downscale (candidate P's rule); video: H.264 at crf 23 and 32")
+                        help="nine: blur, noise, JPEG, downscale (candidate P's rule); video: H.264 at crf 23 and 32; "
+                        "coded: those and HEIC at quality 50")
+    parser.add_argument("--agree", action="store_true", help="routed models: a face routed sharp is called fake only "
+                        "if the soft branch, scored on the same crop, also reaches the threshold (candidate AA)")
     args = parser.parse_args()
     points = POINT_SETS[args.points]
     config = read_config(args.config)
@@ -105,9 +110,12 @@ def main() -> None:
         for point, (images, kept) in [(("none", ""), (crops, np.arange(len(crops)))), *copies.items()]:
             p_fake = model.p_fake(images)
             metrics = binary_metrics(labels[kept], p_fake, model.card.threshold)
+            called = p_fake >= model.card.threshold
+            if args.agree:
+                called &= soft_agrees(model, images)
+                metrics = verdict_metrics(metrics, called, labels[kept])
             rows[point] = metrics
-            by_source[model.name, folder, point] = real_called_fake(p_fake >= model.card.threshold, labels[kept],
-                                                                    sources[kept])
+            by_source[model.name, folder, point] = real_called_fake(called, labels[kept], sources[kept])
             print(f"| {model.name} ({folder}) | {point[0]} {point[1]} | {metrics['roc_auc']:.3f} | "
                   f"{metrics['fpr']:.3f} | {metrics['recall']:.3f} | {metrics['balanced_accuracy']:.3f} |", flush=True)
         means = {key: np.mean([rows[point][key] for point in points])
@@ -115,6 +123,26 @@ def main() -> None:
         print(f"| {model.name} ({folder}) | **mean of the {len(points)} degraded points** | {means['roc_auc']:.4f} | "
               f"{means['fpr']:.4f} | {means['recall']:.4f} | {means['balanced_accuracy']:.4f} |", flush=True)
     print_by_source(by_source, sources[labels == 0], points)
+
+
+def soft_agrees(model: RoutedModel, crops: list[np.ndarray]) -> np.ndarray:
+    """Per crop, whether an accusation stands under candidate AA: routed soft (the soft branch judged it already), or
+    the soft branch's calibrated logit on the same crop, through the routed card's temperature, reaches the
+    threshold."""
+    soft, _ = model.routes(crops)
+    agrees = soft.copy()
+    sharp = np.flatnonzero(~soft)
+    if len(sharp):
+        logits = np.asarray(model.soft.logits([crops[i] for i in sharp])) / model.soft.card.temperature
+        agrees[sharp] = sigmoid(logits, model.card.temperature) >= model.card.threshold
+    return agrees
+
+
+def verdict_metrics(scored: dict, called: np.ndarray, labels: np.ndarray) -> dict:
+    """`scored`'s ROC-AUC (scores are unchanged) with the verdict rates of `called`: a withheld accusation is not a
+    fake caught."""
+    fpr, recall = float(called[labels == 0].mean()), float(called[labels == 1].mean())
+    return {**scored, "fpr": fpr, "recall": recall, "balanced_accuracy": (1 - fpr + recall) / 2}
 
 
 def real_called_fake(called: np.ndarray, labels: np.ndarray, sources: np.ndarray) -> dict[str, float]:
