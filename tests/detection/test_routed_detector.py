@@ -235,6 +235,28 @@ def test_robustness_on_video_stills_scores_the_crops_coded_as_h264_frames(routed
     assert all(0.0 <= value <= 1.0 for value in balanced)
 
 
+def test_agreement_withholds_accusations_and_leaves_the_ranking(routed, tmp_path, capsys, monkeypatch):
+    # Candidate AA's measure: a sharp face counts as called fake only if the soft branch agrees; scores unchanged.
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(yaml.safe_dump({**yaml.safe_load((routed[2].parents[1] / "recipe.yaml").read_text()),
+                                      "out": str(tmp_path / "run")}))
+    script = REPO / "scripts/validation_robustness.py"
+    tables = {}
+    for extra in ([], ["--agree"]):
+        monkeypatch.setattr(sys, "argv", [str(script), "--config", str(recipe), "--model", str(routed[2]),
+                                          "--points", "coded", *extra])
+        runpy.run_path(str(script), run_name="__main__")
+        rows = [line.rstrip(" |").split(" | ") for line in capsys.readouterr().out.splitlines()
+                if line.startswith("| routed-test (")][:4]
+        tables[bool(extra)] = {row[1]: [float(cell) for cell in row[2:]] for row in rows}
+    assert list(tables[True]) == ["none ", "h264 23.0", "h264 32.0", "heic 50.0"]
+    for point, (auc, called_real, caught, _) in tables[True].items():
+        plain_auc, plain_real, plain_caught, _ = tables[False][point]
+        assert auc == plain_auc and called_real <= plain_real and caught <= plain_caught
+    withheld = sum(sum(tables[False][p][1:3]) - sum(tables[True][p][1:3]) for p in tables[True])
+    assert withheld > 0  # this test model's soft branch disagrees with some of its sharp branch's accusations
+
+
 def test_noise_level_reads_grain_not_edges(crops):
     face = crops[0][0]
     rng = np.random.default_rng(0)
