@@ -46,6 +46,18 @@ def test_phone_photo_formats_decode_upright(astronaut, fmt):
     assert np.abs(image.pixels.astype(int) - upright.astype(int)).mean() < 6
 
 
+def test_an_avif_naming_the_generic_heif_brand_is_read_as_avif(astronaut):
+    # mif1 is HEIF's generic brand, which AVIF files may carry as their major one; the HEIF opener (no AV1 decoder)
+    # tried first refused such a photo as damaged.
+    buffer = io.BytesIO()
+    Image.fromarray(astronaut).save(buffer, "AVIF", quality=90)
+    data = bytearray(buffer.getvalue())
+    assert data[4:12] == b"ftypavif"
+    data[8:12] = b"mif1"
+    image = decode(bytes(data), "generic.avif")
+    assert image.format == "AVIF" and image.size == (512, 512)
+
+
 def test_format_comes_from_bytes_not_extension(tmp_path, astronaut):
     disguised = tmp_path / "photo.jpg"
     disguised.write_bytes(encode(astronaut, "PNG"))

@@ -48,7 +48,7 @@ def decode_image(media: MediaInput, limits: MediaLimits = DEFAULT_LIMITS) -> Dec
     formats = ACCEPTED_FORMATS
     if media.data[4:8] == b"ftyp" and media.data[8:12] in HEIF_BRANDS:
         _heif_opener()
-        formats = ("HEIF", *ACCEPTED_FORMATS)
+        formats = (*ACCEPTED_FORMATS, "HEIF")  # after AVIF: an AVIF may name the generic brand mif1 too
     try:
         with warnings.catch_warnings():  # the cap is limits.max_pixels below, not Pillow's warning at 89 MP
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
