@@ -30,7 +30,7 @@ from facetrust.faces import FaceFinder
 from facetrust.media import decode_image, read_input
 from facetrust.models.checkpoint import load_model
 from facetrust.models.inference import sigmoid
-from facetrust.models.routed import RoutedModel
+from facetrust.models.routed import RoutedModel, calibrated_logits
 from facetrust.report.degrade import DEGRADATIONS
 from facetrust.training import read_config
 from facetrust.training.recipe import face_crop
@@ -133,7 +133,7 @@ def soft_agrees(model: RoutedModel, crops: list[np.ndarray]) -> np.ndarray:
     agrees = soft.copy()
     sharp = np.flatnonzero(~soft)
     if len(sharp):
-        logits = np.asarray(model.soft.logits([crops[i] for i in sharp])) / model.soft.card.temperature
+        logits = calibrated_logits(model.soft, [crops[i] for i in sharp])
         agrees[sharp] = sigmoid(logits, model.card.temperature) >= model.card.threshold
     return agrees
 

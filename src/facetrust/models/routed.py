@@ -85,7 +85,7 @@ class RoutedModel(LoadedModel):
 
     def logits(self, crops: list, encodings: np.ndarray | None = None) -> np.ndarray:
         routes = self.routes(crops)
-        scores = self.per_route(crops, _calibrated, routes)
+        scores = self.per_route(crops, calibrated_logits, routes)
         return self._second_opinion(crops, np.asarray(scores, dtype=np.float32), routes[0])
 
     def _second_opinion(self, crops: list, logits: np.ndarray, soft: np.ndarray) -> np.ndarray:
@@ -94,7 +94,7 @@ class RoutedModel(LoadedModel):
             return logits
         rows = np.flatnonzero(~soft)
         if len(rows):
-            logits[rows] = np.minimum(logits[rows], _calibrated(self.second, [crops[i] for i in rows]))
+            logits[rows] = np.minimum(logits[rows], calibrated_logits(self.second, [crops[i] for i in rows]))
         return logits
 
     def features(self, crops: list) -> tuple[np.ndarray, np.ndarray]:
@@ -106,7 +106,7 @@ class RoutedModel(LoadedModel):
         rows = np.flatnonzero(soft)
         if len(rows):
             shown = _as_shown([crops[i] for i in rows], grainy[rows])
-            logits[rows] = _calibrated(self.soft, shown)
+            logits[rows] = calibrated_logits(self.soft, shown)
         return features, self._second_opinion(crops, logits, soft)
 
     def face_evidence(self, crops: list, features: np.ndarray | None, p_fake: np.ndarray) -> list[dict | None]:
@@ -138,7 +138,8 @@ def _as_shown(crops: Sequence[np.ndarray], grainy: np.ndarray) -> list[np.ndarra
             for crop, smooth in zip(crops, grainy, strict=True)]
 
 
-def _calibrated(branch: LoadedModel, crops: list) -> np.ndarray:
+def calibrated_logits(branch: LoadedModel, crops: list) -> np.ndarray:
+    """A branch's logits with its own temperature applied: what the routed card's temperature and threshold act on."""
     return np.asarray(branch.logits(crops), dtype=np.float32) / branch.card.temperature
 
 
