@@ -29,8 +29,7 @@ from facetrust.evaluation.metrics import binary_metrics
 from facetrust.faces import FaceFinder
 from facetrust.media import decode_image, read_input
 from facetrust.models.checkpoint import load_model
-from facetrust.models.inference import sigmoid
-from facetrust.models.routed import RoutedModel, calibrated_logits
+from facetrust.models.routed import RoutedModel
 from facetrust.report.degrade import DEGRADATIONS
 from facetrust.training import read_config
 from facetrust.training.recipe import face_crop
@@ -126,15 +125,14 @@ def main() -> None:
 
 
 def soft_agrees(model: RoutedModel, crops: list[np.ndarray]) -> np.ndarray:
-    """Per crop, whether an accusation stands under candidate AA: routed soft (the soft branch judged it already), or
-    the soft branch's calibrated logit on the same crop, through the routed card's temperature, reaches the
-    threshold."""
+    """Per crop, whether an accusation stands under candidate AA (`scan --agree`, at the card's threshold without the
+    uncertain band): routed soft (the soft branch judged it already), or the soft branch's P(fake) on the same crop
+    reaches the threshold."""
     soft, _ = model.routes(crops)
     agrees = soft.copy()
     sharp = np.flatnonzero(~soft)
     if len(sharp):
-        logits = calibrated_logits(model.soft, [crops[i] for i in sharp])
-        agrees[sharp] = sigmoid(logits, model.card.temperature) >= model.card.threshold
+        agrees[sharp] = model.soft_opinion([crops[i] for i in sharp]) >= model.card.threshold
     return agrees
 
 

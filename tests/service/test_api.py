@@ -89,6 +89,19 @@ def test_a_grain_ceiling_set_by_the_user_decides_and_is_stored_separately(client
     assert upload(client, real_face, noise_ceiling=-1).status_code == 422
 
 
+def test_agreement_on_request_is_in_the_record_and_stored_as_its_own_scan(client, store, shared_data):
+    accused = sorted((shared_data / "faces/k140/test/fake").glob("*.jpg"))[1]  # a StyleGAN face both branches call fake
+    plain = upload(client, accused).json()
+    agreed = upload(client, accused, agree="true").json()
+    jsonschema.validate(agreed, SCHEMA)
+    assert (plain["model"]["agree"], agreed["model"]["agree"]) == (False, True)
+    assert [f["p_fake"] for f in agreed["faces"]] == [f["p_fake"] for f in plain["faces"]]
+    assert plain["verdict"] == agreed["verdict"] == "fake" and "second_opinion" not in plain["faces"][0]
+    assert agreed["faces"][0]["second_opinion"]["branch"] == "soft"  # asked, and it agreed
+    assert agreed["stored"]["id"] != plain["stored"]["id"] and store.count() == 2
+    assert upload(client, accused, agree="true").json()["stored"]["cached"] is True
+
+
 def test_expressions_on_request_are_stored_as_their_own_scan(client, store, real_face):
     plain = upload(client, real_face).json()
     with_emotion = upload(client, real_face, emotion="true").json()

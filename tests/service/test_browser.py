@@ -77,6 +77,28 @@ def test_an_iphone_photo_gets_its_verdict_without_a_broken_preview(browser, tmp_
         assert not problems, problems
 
 
+def test_an_analyst_asks_for_agreement_before_an_accusation(browser, shared_data, tmp_path):
+    # A real k140 photo re-coded as a video still (H.264 crf 32): the sharp branch accuses it, the soft one does not.
+    import cv2
+    import numpy as np
+
+    from facetrust.report.degrade import DEGRADATIONS
+
+    photo = sorted((shared_data / "faces/k140/test/real").glob("*.jpg"))[14]
+    still = DEGRADATIONS["h264"].apply(cv2.imread(str(photo))[..., ::-1].copy(), 32.0, np.random.default_rng(0))
+    path = tmp_path / "still.png"
+    cv2.imwrite(str(path), still[..., ::-1])
+    with opened_page(browser, tmp_path) as (page, problems):
+        page.click("#upload summary")
+        page.check("#agree")
+        page.set_input_files("#file-input", str(path))
+        verdict = page.wait_for_selector("#overall:has-text('still.png') #overall-verdict", timeout=60_000)
+        assert verdict.inner_text() == "UNCERTAIN"
+        assert "called fake only if the soft branch agrees (set by you)" in page.inner_text("#overall")
+        assert "second opinion, soft branch" in page.inner_text("#faces tbody")
+        assert not problems, problems
+
+
 def test_the_page_shows_provenance_and_filters_by_it(browser, tmp_path):
     from playwright.sync_api import expect
 

@@ -58,6 +58,18 @@ def test_a_grain_ceiling_the_user_chose_is_its_own_entry(store_url):
     store.close()
 
 
+def test_a_scan_under_agreement_is_its_own_entry(store_url):
+    store = ResultStore(store_url)
+    own = store.add(result("a" * 64, 0.9))
+    agreed = result("a" * 64, 0.9)
+    agreed.model["agree"] = True
+    assert store.find("a" * 64, agreed.model) is None  # the model's own scan did not ask for a second opinion
+    kept = store.add(agreed)
+    assert kept.id != own.id and store.find("a" * 64, agreed.model).id == kept.id
+    assert store.find("a" * 64, {**agreed.model, "agree": False}).id == own.id
+    store.close()
+
+
 def test_same_scan_stored_twice_concurrently_gives_one_row(store_url):
     store = ResultStore(store_url)
     same = result("d" * 64, 0.8)
@@ -135,7 +147,7 @@ def test_upgrade_from_the_first_schema_keeps_rows(tmp_path):
     store = ResultStore(url)
     assert store.count() == 1
     assert store.find("f" * 64, result("f" * 64, 0.1).model) is not None  # old rows are scans without expressions
-    assert {"emotion_model", "video_model", "smallest_face", "face_finder", "noise_ceiling"} <= {
+    assert {"emotion_model", "video_model", "smallest_face", "face_finder", "noise_ceiling", "rule_options"} <= {
         c["name"] for c in inspect(store.engine).get_columns("scans")}
     assert store.find("f" * 64, {**result("f" * 64, 0.1).model, "smallest_face": 128}) is None  # judged without one
     assert [s.record["input"] for s in store.list()] == ["old.jpg"]  # each old scan is its own submission

@@ -2,8 +2,8 @@
 
 Face verdicts and video verdicts each have their own rule, built once from their model's card and changed only
 by an explicit override (`--threshold` for faces, `--video-threshold` for videos, `--smallest-face` for the face
-floor, `--noise-ceiling` for the grain ceiling), so a record always says which threshold, floor and ceiling decided
-it and whether a person chose them.
+floor, `--noise-ceiling` for the grain ceiling, `--agree` for a second opinion before a photo's face is called fake),
+so a record always says which threshold, floor and ceiling decided it and whether a person chose them.
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ class DecisionRule:
     # grain hides fakes from the model (docs/VERDICT_SCHEMA.md, "Noisiest face judged"); None: no ceiling
     noise_ceiling: float | None = None
     ceiling_source: ThresholdSource = "model"  # "override": the user set the ceiling (0 for none), not the card
+    # an analyst's option, never a card's: a face the model calls fake is `fake` only if a second opinion on it (a
+    # routed model's soft branch) calls it fake too, else `uncertain` (docs/VERDICT_SCHEMA.md, "Agreement")
+    agree: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.threshold <= 1.0:
@@ -52,10 +55,13 @@ class DecisionRule:
                    smallest_face=card.smallest_face, noise_ceiling=card.noise_ceiling)
 
     def overridden(self, threshold: float | None = None, uncertain_band: float | None = None,
-                   smallest_face: int | None = None, noise_ceiling: float | None = None) -> DecisionRule:
+                   smallest_face: int | None = None, noise_ceiling: float | None = None,
+                   agree: bool | None = None) -> DecisionRule:
         """This rule with what the user set; a threshold, face floor or grain ceiling they set is marked as theirs
         (`smallest_face` 0: judge every face, however small; `noise_ceiling` 0: call faces real however grainy)."""
         rule = self if uncertain_band is None else replace(self, uncertain_band=uncertain_band)
+        if agree is not None:
+            rule = replace(rule, agree=agree)
         if smallest_face is not None:
             if smallest_face < 0:
                 raise FacetrustError(f"smallest face {smallest_face} px: use 0 (judge every face) or a face size")
@@ -70,17 +76,24 @@ class DecisionRule:
     def too_small(self, face_side: float | None) -> bool:
         return self.smallest_face is not None and face_side is not None and face_side < self.smallest_face
 
+    def accuses(self, p_fake: float) -> bool:
+        """Whether this P(fake) is on the fake side of the rule (at or above the threshold plus the band)."""
+        return p_fake >= self.threshold + self.uncertain_band
+
     def too_grainy(self, noise: float | None) -> bool:
         return self.noise_ceiling is not None and noise is not None and noise > self.noise_ceiling
 
-    def verdict(self, p_fake: float, face_side: float | None = None, noise: float | None = None) -> Verdict:
+    def verdict(self, p_fake: float, face_side: float | None = None, noise: float | None = None,
+                second: float | None = None) -> Verdict:
         """The verdict on a calibrated P(fake); `face_side`, the face box's shorter side in input pixels, makes a
         face smaller than the floor `uncertain`; `noise`, the face's grain, makes a face over the ceiling that
-        would be `real` `uncertain` (a fake verdict stands: grain hides fakes, it does not make them)."""
+        would be `real` `uncertain` (a fake verdict stands: grain hides fakes, it does not make them); `second`, a
+        second opinion's P(fake), makes a face that would be `fake` `uncertain` unless it is on the fake side too
+        (it can withhold an accusation, never clear a face)."""
         if self.too_small(face_side):
             return "uncertain"
-        if p_fake >= self.threshold + self.uncertain_band:
-            return "fake"
+        if self.accuses(p_fake):
+            return "fake" if second is None or self.accuses(second) else "uncertain"
         if p_fake < self.threshold - self.uncertain_band and not self.too_grainy(noise):
             return "real"
         return "uncertain"

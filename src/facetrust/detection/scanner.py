@@ -23,6 +23,7 @@ from facetrust.media import DEFAULT_LIMITS, MediaLimits
 from facetrust.media.quality import noise_level
 from facetrust.models.checkpoint import LoadedModel, load_model
 from facetrust.models.inference import sigmoid
+from facetrust.models.routed import SHARP, RoutedModel
 
 if TYPE_CHECKING:  # a temporal video model is a PyTorch head: loaded (with PyTorch) only when one is used
     from facetrust.video.model import VideoModel
@@ -37,7 +38,9 @@ class Scanner:
     in the image and video model cards; each overrides only its own verdicts. `uncertain_band` widens both
     into a band where the verdict is "uncertain" rather than a guess. `smallest_face` replaces the card's smallest
     judged face (0: judge every face, however small) and `noise_ceiling` its grain ceiling (0: a face may be called
-    real however grainy); the record marks each as the user's.
+    real however grainy); the record marks each as the user's. `agree` (routed models) calls a photo's face fake
+    only if the soft branch, asked for a second opinion on that face, calls it fake too; otherwise it is uncertain
+    (docs/VERDICT_SCHEMA.md, "Agreement": coded photos fool the sharp branch, not the soft one).
     `face_mode` overrides the card's crop mode ("whole": every input is one face crop, no detector).
     `emotion`, an expression model (folder or loaded), adds each face's expression to the record.
     `video_model` scores the face tracks of videos: a temporal model folder (or loaded), False for the
@@ -58,7 +61,7 @@ class Scanner:
                  video_model: str | Path | VideoModel | Literal[False] | None = None,
                  explain: str | None = None, fps: float | None = None, provenance: bool = True,
                  video_threshold: float | None = None, smallest_face: int | None = None,
-                 noise_ceiling: float | None = None) -> None:
+                 noise_ceiling: float | None = None, agree: bool = False) -> None:
         self.model = model if isinstance(model, LoadedModel) else load_model(model or default_model_path())
         card = self.model.card
         self.emotion = EmotionReader(emotion, card.faces.margin) if emotion else None
@@ -68,7 +71,7 @@ class Scanner:
         self.frame_model = self._frame_model()
         self.frame_decision = DecisionRule.of_faces(self.frame_model.card)
         self.video_decision = video_rule(self.model, self.video_model)
-        self._override(threshold, uncertain_band, video_threshold, smallest_face, noise_ceiling)
+        self._override(threshold, uncertain_band, video_threshold, smallest_face, noise_ceiling, agree)
         self.frames = frames or (self.video_model.card.frames if self.video_model else DEFAULT_FRAMES)
         self.limits = limits
         self.fps = fps
@@ -104,7 +107,7 @@ class Scanner:
         info = {"name": card.name, "version": card.version, "architecture": card.architecture,
                 **self.decision.to_dict(), "smallest_face": self.decision.smallest_face,
                 "smallest_face_source": self.decision.floor_source, "noise_ceiling": self.decision.noise_ceiling,
-                "noise_ceiling_source": self.decision.ceiling_source,
+                "noise_ceiling_source": self.decision.ceiling_source, "agree": self.decision.agree,
                 "temperature": round(card.temperature, 4), "tta": card.tta, "backend": self.model.backend,
                 "faces": self.finder_info}
         video = self.video_model.info if self.video_model else {"aggregation": "mean_of_frames"}
@@ -125,18 +128,22 @@ class Scanner:
 
     def with_decision(self, threshold: float | None = None, uncertain_band: float | None = None,
                       video_threshold: float | None = None, smallest_face: int | None = None,
-                      noise_ceiling: float | None = None) -> Scanner:
+                      noise_ceiling: float | None = None, agree: bool | None = None) -> Scanner:
         """The same loaded models and face finder with overridden decision rules (cheap: nothing is reloaded)."""
         other = copy.copy(self)
-        other._override(threshold, uncertain_band, video_threshold, smallest_face, noise_ceiling)
+        other._override(threshold, uncertain_band, video_threshold, smallest_face, noise_ceiling, agree)
         return other
 
     def _override(self, threshold: float | None, uncertain_band: float | None, video_threshold: float | None,
-                  smallest_face: int | None, noise_ceiling: float | None) -> None:
+                  smallest_face: int | None, noise_ceiling: float | None, agree: bool | None = None) -> None:
         """What the user set, over the three rules: `threshold` judges faces (photos' and videos'),
-        `video_threshold` videos; the band, the face floor and the grain ceiling apply to all three."""
+        `video_threshold` videos; the band, the face floor and the grain ceiling apply to all three; `agree`
+        to photos' faces only (it was measured on photos; a video's tracks are judged by their frames' mean)."""
+        if agree and not isinstance(self.model, RoutedModel):
+            raise FacetrustError(f"--agree asks a routed model's soft branch for a second opinion; "
+                                 f"{self.model.name} {self.model.version} ({self.model.card.architecture}) has none")
         limits = {"smallest_face": smallest_face, "noise_ceiling": noise_ceiling}
-        self.decision = self.decision.overridden(threshold, uncertain_band, **limits)
+        self.decision = self.decision.overridden(threshold, uncertain_band, agree=agree, **limits)
         self.frame_decision = self.frame_decision.overridden(threshold, uncertain_band, **limits)
         self.video_decision = self.video_decision.overridden(video_threshold, uncertain_band, **limits)
 
@@ -178,14 +185,16 @@ class Scanner:
                                      [(inputs[k].width, inputs[k].height) for k, _, _ in located]
                                      ) if self.emotion else [None] * len(located)
         emotion_ms_per_face = 1000 * (time.perf_counter() - started) / max(len(located), 1)
+        opinions = self._second_opinions(inputs, located, p_fake, evidence)
         verdicts: list[list[FaceVerdict]] = [[] for _ in inputs]
-        for (k, frame, face), p, emotion, shares in zip(located, p_fake, emotions, evidence, strict=True):
-            rule, noise = self._face_rule(inputs[k].kind), noise_level(face.crop)
+        for row, ((k, frame, face), p, emotion, shares) in enumerate(zip(located, p_fake, emotions, evidence,
+                                                                          strict=True)):
+            rule, noise, second = self._face_rule(inputs[k].kind), noise_level(face.crop), opinions.get(row)
             verdicts[k].append(FaceVerdict(
                 box=face.face.box, detection_score=face.face.score, source=face.source, p_fake=float(p),
-                verdict=rule.verdict(float(p), min(face.face.width, face.face.height), noise),
+                verdict=rule.verdict(float(p), min(face.face.width, face.face.height), noise, second),
                 landmarks=face.face.landmarks, frame_index=frame.index, time=frame.time, emotion=emotion,
-                evidence=shares, noise=noise))
+                evidence=shares, noise=noise, second_opinion=second))
         started = time.perf_counter()
         explained = self._explain(inputs, verdicts, located)
         explain_ms = 1000 * (time.perf_counter() - started)
@@ -206,9 +215,24 @@ class Scanner:
             timings["total"] = sum(timings.values())
             results.append(ScanResult(found.name, found.sha256, found.kind, found.width, found.height, faces,
                                       self.model_info, timings,
-                                      found.notes + _limit_notes(faces, self._face_rule(found.kind)),
+                                      found.notes + _limit_notes(faces, self._face_rule(found.kind))
+                                      + _agreement_notes(faces, found.kind, self.decision),
                                       found.size_bytes, video, found.provenance))
         return results
+
+    def _second_opinions(self, inputs: list[FacesResult], located: list, p_fake: np.ndarray,
+                         evidence: list[dict | None]) -> dict[int, float]:
+        """With `agree`, the soft branch's P(fake) (by row) for each photo face the sharp branch judged and would call
+        fake: the soft branch runs on those faces only, so the option costs nothing where no one is accused."""
+        if not self.decision.agree:
+            return {}
+        rows = [row for row, (k, _, face) in enumerate(located)
+                if inputs[k].kind != "video" and SHARP in (evidence[row] or {}) and self.decision.accuses(p_fake[row])
+                and not self.decision.too_small(min(face.face.width, face.face.height))]
+        if not rows:
+            return {}
+        opinions = self.model.soft_opinion([located[row][2].crop for row in rows])
+        return {row: float(p) for row, p in zip(rows, opinions, strict=True)}
 
     def _face_rule(self, kind: str) -> DecisionRule:
         """The rule that judges one face of an input of this kind: video faces by the frame model's."""
@@ -278,6 +302,7 @@ class ScanSettings:
     fps: float | None = None  # sample videos at this rate (frames = the cap)
     provenance: bool = True  # read C2PA, XMP and generator metadata beside the pixels
     smallest_face: int | None = None  # judge faces down to this size (px; 0: all); None: the model card's floor
+    agree: bool = False  # routed models: a photo's face is fake only if the soft branch agrees, else uncertain
     noise_ceiling: float | None = None  # call faces real up to this grain (0: any); None: the model card's ceiling
     detector: str | None = None  # the face finder; None: the model card's
 
@@ -308,6 +333,21 @@ def _limit_notes(faces: list[FaceVerdict], rule: DecisionRule) -> list[str]:
                      f"noise ceiling of {rule.noise_ceiling:g}: their p_fake says real, but grain hides most fakes "
                      "from this model, so their verdicts are uncertain")
     return notes
+
+
+def _agreement_notes(faces: list[FaceVerdict], kind: str, rule: DecisionRule) -> list[str]:
+    """With --agree: which accusations the second opinion withheld, or that a video is judged without it."""
+    if not rule.agree:
+        return []
+    if kind == "video":
+        return ["--agree asks a second opinion on photos' faces only (it was measured on photos): this video's faces "
+                "and tracks are judged without it"]
+    withheld = [f for f in faces if f.second_opinion is not None and not rule.accuses(f.second_opinion)]
+    if not withheld:
+        return []
+    return [f"{len(withheld)} face(s) of P(fake) {_span([f.p_fake for f in withheld], '', 2)} that the sharp branch "
+            f"calls fake, but the soft branch, asked for a second opinion (--agree), does not (its P(fake) "
+            f"{_span([f.second_opinion for f in withheld], '', 2)}): their verdicts are uncertain, not fake"]
 
 
 def _span(values: list[float], unit: str, digits: int = 0) -> str:

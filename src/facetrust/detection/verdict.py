@@ -31,6 +31,7 @@ class FaceVerdict:
     evidence: dict[str, float] | None = None  # per-branch shares of the calibrated logit (two-branch models)
     track: int | None = None  # videos: the face track this face belongs to
     noise: float | None = None  # the face crop's grain (facetrust.media.quality.noise_level)
+    second_opinion: float | None = None  # with --agree: the soft branch's P(fake) for a face the sharp one accused
     crop: np.ndarray | None = field(default=None, repr=False)  # kept only when the face is explained
     heatmap: np.ndarray | None = field(default=None, repr=False)  # (H, W) in [0, 1], with Scanner(explain=...)
 
@@ -50,6 +51,8 @@ class FaceVerdict:
         }
         if self.noise is not None:
             record["noise_level"] = round(self.noise, 2)
+        if self.second_opinion is not None:
+            record["second_opinion"] = {"branch": "soft", "p_fake": round(self.second_opinion, 4)}
         if self.evidence is not None:
             record["evidence"] = {name: round(share, 4) for name, share in self.evidence.items()}
         if self.frame_index is not None:

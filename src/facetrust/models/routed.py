@@ -25,6 +25,7 @@ from facetrust.errors import FacetrustError
 from facetrust.media.quality import noise_level, sharpness
 from facetrust.models.card import ROUTED, ModelCard
 from facetrust.models.checkpoint import LoadedModel
+from facetrust.models.inference import sigmoid
 
 if TYPE_CHECKING:
     from torch import nn
@@ -96,6 +97,12 @@ class RoutedModel(LoadedModel):
         if len(rows):
             logits[rows] = np.minimum(logits[rows], calibrated_logits(self.second, [crops[i] for i in rows]))
         return logits
+
+    def soft_opinion(self, crops: list) -> np.ndarray:
+        """The soft branch's P(fake) for these crops, through the routed card's temperature as a face routed soft
+        is scored: the second opinion asked before a sharp face is called fake (docs/DETECTOR.md, "Candidate AA":
+        photos re-coded as video stills or saved as HEIC fool the sharp branch, not the soft one)."""
+        return sigmoid(calibrated_logits(self.soft, crops), self.card.temperature)
 
     def features(self, crops: list) -> tuple[np.ndarray, np.ndarray]:
         """Each face's penultimate features from one network, the sharp branch's, whichever branch judged the face

@@ -31,6 +31,7 @@ from facetrust.errors import (
     CorruptMediaError,
     DecodeTimeoutError,
     EmptyMediaError,
+    FacetrustError,
     MediaError,
     MediaTooLargeError,
     NoVideoStreamError,
@@ -123,6 +124,9 @@ def create_app(settings: ServiceSettings, scanner: Scanner | None = None, store:
         noise_ceiling: Annotated[float | None, Form(ge=0.0, description="Call faces real up to this grain, the "
                                                     "faces[].noise_level of a record (0: however grainy; default: "
                                                     "the model's noise ceiling).")] = None,
+        agree: Annotated[bool, Form(description="Call a photo's face fake only if the routed model's soft branch, "
+                                    "asked for a second opinion, calls it fake too; else uncertain (fewer false "
+                                    "accusations on video stills and re-saved photos).")] = False,
         emotion: Annotated[bool, Form(description="Also read each face's expression.")] = False,
         explain: Annotated[bool, Form(description="Add a Grad-CAM heatmap per face (image) or for the most "
                                       "suspicious face (video) as a PNG data URL; always scans afresh.")] = False,
@@ -131,10 +135,12 @@ def create_app(settings: ServiceSettings, scanner: Scanner | None = None, store:
         name = PurePath(file.filename or "upload").name[:255] or "upload"
         if len(data) > settings.max_upload_bytes:
             raise HTTPException(413, f"{name}: upload is larger than the limit of {settings.max_upload_bytes:,} bytes")
-        decided = scanner.with_decision(threshold, uncertain_band, video_threshold, smallest_face,
-                                        noise_ceiling).with_emotion(
-            reader if emotion else None)
-        decided = decided.with_explain(EXPLAIN_METHOD if explain else None)
+        try:
+            decided = scanner.with_decision(threshold, uncertain_band, video_threshold, smallest_face,
+                                            noise_ceiling, agree)
+        except FacetrustError as exc:
+            raise HTTPException(422, str(exc)) from None
+        decided = decided.with_emotion(reader if emotion else None).with_explain(EXPLAIN_METHOD if explain else None)
         owner = request.state.owner
         stored = None if explain else await run_in_threadpool(store.find, hashlib.sha256(data).hexdigest(),
                                                               decided.model_info)

@@ -52,6 +52,12 @@ def ceiling_key(model: dict) -> str:
     return f"{round(model['noise_ceiling'], 6):g}" if model.get("noise_ceiling") else "none"
 
 
+def options_key(model: dict) -> str:
+    """The decision rule's options a record's `model` block turned on, as stored ("agree"), or "" for none (and for
+    records made before there were any)."""
+    return "agree" if model.get("agree") else ""
+
+
 def video_key(model: dict) -> str:
     """How a record's `model` block judges videos: "name@version/frames" of the temporal model, or
     "mean_of_frames/frames" ("" for records made before videos were judged by tracks), with the video threshold
@@ -97,7 +103,8 @@ class ResultStore:
 
     def find(self, sha256: str, model: dict) -> StoredScan | None:
         """The stored scan of these bytes by this model (the record's `model` block: name, version, decision
-        rule, expression and video models, if any, and a face finder and grain ceiling the user chose), or None."""
+        rule, expression and video models, if any, and a face finder, grain ceiling and rule options the user chose),
+        or None."""
         threshold, uncertain_band = decision_key(model["threshold"], model["uncertain_band"])
         query = select(ScanRow).where(ScanRow.sha256 == sha256, ScanRow.model_name == model["name"],
                                       ScanRow.model_version == model["version"], ScanRow.threshold == threshold,
@@ -106,7 +113,8 @@ class ResultStore:
                                       ScanRow.video_model == video_key(model),
                                       ScanRow.smallest_face == floor_key(model),
                                       ScanRow.face_finder == finder_key(model),
-                                      ScanRow.noise_ceiling == ceiling_key(model))
+                                      ScanRow.noise_ceiling == ceiling_key(model),
+                                      ScanRow.rule_options == options_key(model))
         with self._session() as session:
             row = session.scalars(query).first()
         return _stored(row, cached=True) if row else None
@@ -125,7 +133,7 @@ class ResultStore:
                       media_type=result.kind, model_name=model["name"], model_version=model["version"],
                       threshold=threshold, uncertain_band=uncertain_band, emotion_model=emotion_key(model),
                       video_model=video_key(model), smallest_face=floor_key(model), face_finder=finder_key(model),
-                      noise_ceiling=ceiling_key(model),
+                      noise_ceiling=ceiling_key(model), rule_options=options_key(model),
                       verdict=result.verdict, p_fake=result.p_fake,
                       provenance=result.provenance["finding"] if result.provenance else None,
                       face_count=len(result.faces), total_ms=result.timings_ms.get("total", 0.0),

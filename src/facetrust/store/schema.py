@@ -14,13 +14,13 @@ class Base(DeclarativeBase):
 
 class ScanRow(Base):
     """One scan of one input by one model with one decision rule (threshold, uncertain band, face floor, a grain
-    ceiling the user chose) and face finder, with or without one expression model, and for videos one temporal model
-    and number of sampled frames."""
+    ceiling and rule options the user chose) and face finder, with or without one expression model, and for videos
+    one temporal model and number of sampled frames."""
 
     __tablename__ = "scans"
     __table_args__ = (UniqueConstraint("sha256", "model_name", "model_version", "threshold", "uncertain_band",
                                        "emotion_model", "video_model", "smallest_face", "face_finder",
-                                       "noise_ceiling", name="uq_scans_input_model_decision"),)
+                                       "noise_ceiling", "rule_options", name="uq_scans_input_model_decision"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
@@ -36,6 +36,7 @@ class ScanRow(Base):
     smallest_face: Mapped[int] = mapped_column(Integer, default=0)  # the rule's face floor in px, 0: none
     face_finder: Mapped[str] = mapped_column(String(100), default="")  # "detector/mode" a user chose, "" the card's
     noise_ceiling: Mapped[str] = mapped_column(String(20), default="")  # a grain ceiling a user chose, "" the card's
+    rule_options: Mapped[str] = mapped_column(String(100), default="")  # options a user turned on ("agree"), "" none
     verdict: Mapped[str] = mapped_column(String(16), index=True)
     provenance: Mapped[str | None] = mapped_column(String(20), index=True, nullable=True)  # the finding, if read
     p_fake: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -29,6 +29,7 @@ async function scan(file) {
   if ($("#smallest-face").value !== "") { form.append("smallest_face", $("#smallest-face").value); }
   if ($("#noise-ceiling").value !== "") { form.append("noise_ceiling", $("#noise-ceiling").value); }
   form.append("uncertain_band", $("#uncertain-band").value || "0.1");
+  form.append("agree", $("#agree").checked ? "true" : "false");
   form.append("emotion", $("#emotion").checked ? "true" : "false");
   form.append("explain", $("#explain").checked ? "true" : "false");
   setStatus(`scanning ${file.name}…`);
@@ -69,6 +70,7 @@ function show(record, imageUrl) {
       ? `, smallest face judged ${record.model.smallest_face ? record.model.smallest_face + " px" : "none"} (set by you)` : "") +
     (record.model.noise_ceiling_source === "override"
       ? `, noisiest face called real ${record.model.noise_ceiling ? "grain " + record.model.noise_ceiling : "any"} (set by you)` : "") +
+    (record.model.agree ? ", a photo's face called fake only if the soft branch agrees (set by you)" : "") +
     (record.stored ? `, scan #${record.stored.id}` : "") +
     (record.notes && record.notes.length ? `. Notes: ${record.notes.join("; ")}` : ""));
   showProvenance(record.provenance);
@@ -100,8 +102,9 @@ const ROUTE_NOTES = {
 };
 
 function routeNote(face) {
+  const second = face.second_opinion ? ` (second opinion, soft branch: ${percent(face.second_opinion.p_fake)})` : "";
   return Object.keys(ROUTE_NOTES).filter((key) => face.evidence && key in face.evidence)
-    .map((key) => ` (${ROUTE_NOTES[key]})`).join("");
+    .map((key) => ` (${ROUTE_NOTES[key]})`).join("") + second;
 }
 
 function heatmap(face) {
@@ -195,6 +198,7 @@ async function loadModel() {
     $("#video-threshold").placeholder = info.video.threshold.toFixed(2);
     $("#smallest-face").placeholder = info.smallest_face ? `${info.smallest_face}` : "none";
     $("#noise-ceiling").placeholder = info.noise_ceiling ? `${info.noise_ceiling}` : "none";
+    $("#agree-row").hidden = info.architecture !== "routed";  // the second opinion is a routed model's soft branch
   } catch (error) {
     $("#model-info").textContent = `model unknown: ${error.message}`;
   }
