@@ -325,3 +325,16 @@ def test_the_speed_benchmarks_run_a_routed_model_through_both_branches(routed, c
     faces = crops[0] + crops[1]  # sharp faces and their blurred copies: both branches judge some
     assert np.allclose(spun.logits(faces), model.logits(faces), atol=1e-6)
     assert 0 < network_rate(model, faces, batch=2) < float("inf")
+
+
+def test_the_cost_benchmark_asks_the_soft_branch_only_about_accused_sharp_faces(routed, crops, monkeypatch):
+    sys.path.insert(0, str(REPO / "bench"))
+    from detector_cost import per_crop_ms
+
+    model = load_model(routed[2])
+    asked: list[int] = []
+    monkeypatch.setattr(RoutedModel, "soft_opinion", lambda self, faces: asked.append(len(faces)) or np.ones(len(faces)))
+    faces = crops[0] + crops[1]  # sharp faces and their blurred copies
+    assert per_crop_ms(model, faces) > 0 and not asked
+    monkeypatch.setattr(model.card, "threshold", 0.0)  # every face is accused: only the sharp ones need asking
+    assert per_crop_ms(model, faces, agree=True) > 0 and asked == [len(crops[0])]

@@ -23,7 +23,7 @@ from facetrust.media import DEFAULT_LIMITS, MediaLimits
 from facetrust.media.quality import noise_level
 from facetrust.models.checkpoint import LoadedModel, load_model
 from facetrust.models.inference import sigmoid
-from facetrust.models.routed import SHARP, RoutedModel
+from facetrust.models.routed import RoutedModel
 
 if TYPE_CHECKING:  # a temporal video model is a PyTorch head: loaded (with PyTorch) only when one is used
     from facetrust.video.model import VideoModel
@@ -185,7 +185,7 @@ class Scanner:
                                      [(inputs[k].width, inputs[k].height) for k, _, _ in located]
                                      ) if self.emotion else [None] * len(located)
         emotion_ms_per_face = 1000 * (time.perf_counter() - started) / max(len(located), 1)
-        opinions = self._second_opinions(inputs, located, p_fake, evidence)
+        opinions = self._second_opinions(inputs, located, p_fake)
         verdicts: list[list[FaceVerdict]] = [[] for _ in inputs]
         for row, ((k, frame, face), p, emotion, shares) in enumerate(zip(located, p_fake, emotions, evidence,
                                                                           strict=True)):
@@ -220,19 +220,15 @@ class Scanner:
                                       found.size_bytes, video, found.provenance))
         return results
 
-    def _second_opinions(self, inputs: list[FacesResult], located: list, p_fake: np.ndarray,
-                         evidence: list[dict | None]) -> dict[int, float]:
+    def _second_opinions(self, inputs: list[FacesResult], located: list, p_fake: np.ndarray) -> dict[int, float]:
         """With `agree`, the soft branch's P(fake) (by row) for each photo face the sharp branch judged and would call
-        fake: the soft branch runs on those faces only, so the option costs nothing where no one is accused."""
+        fake (`RoutedModel.second_opinions`)."""
         if not self.decision.agree:
             return {}
-        rows = [row for row, (k, _, face) in enumerate(located)
-                if inputs[k].kind != "video" and SHARP in (evidence[row] or {}) and self.decision.accuses(p_fake[row])
-                and not self.decision.too_small(min(face.face.width, face.face.height))]
-        if not rows:
-            return {}
-        opinions = self.model.soft_opinion([located[row][2].crop for row in rows])
-        return {row: float(p) for row, p in zip(rows, opinions, strict=True)}
+        accused = [inputs[k].kind != "video" and self.decision.accuses(p)
+                   and not self.decision.too_small(min(face.face.width, face.face.height))
+                   for (k, _, face), p in zip(located, p_fake, strict=True)]
+        return self.model.second_opinions([face.crop for _, _, face in located], np.array(accused, dtype=bool))
 
     def _face_rule(self, kind: str) -> DecisionRule:
         """The rule that judges one face of an input of this kind: video faces by the frame model's."""

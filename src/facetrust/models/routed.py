@@ -104,6 +104,16 @@ class RoutedModel(LoadedModel):
         photos re-coded as video stills or saved as HEIC fool the sharp branch, not the soft one)."""
         return sigmoid(calibrated_logits(self.soft, crops), self.card.temperature)
 
+    def second_opinions(self, crops: list, accused: np.ndarray) -> dict[int, float]:
+        """`soft_opinion` (by position) of the `accused` crops that the sharp branch judged: the soft branch runs on
+        those only (a face it judged already needs no second opinion), so agreement costs nothing where no one is
+        accused."""
+        soft, _ = self.routes(crops)
+        rows = np.flatnonzero(np.asarray(accused, dtype=bool) & ~soft)
+        if not len(rows):
+            return {}
+        return {int(row): float(p) for row, p in zip(rows, self.soft_opinion([crops[i] for i in rows]), strict=True)}
+
     def features(self, crops: list) -> tuple[np.ndarray, np.ndarray]:
         """Each face's penultimate features from one network, the sharp branch's, whichever branch judged the face
         (two networks' features are two spaces: an embedding map or a video track must compare like with like),
