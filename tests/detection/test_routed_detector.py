@@ -333,7 +333,12 @@ def test_the_cost_benchmark_asks_the_soft_branch_only_about_accused_sharp_faces(
 
     model = load_model(routed[2])
     asked: list[int] = []
-    monkeypatch.setattr(RoutedModel, "soft_opinion", lambda self, faces: asked.append(len(faces)) or np.ones(len(faces)))
+
+    def soft_opinion(self, faces: list) -> np.ndarray:
+        asked.append(len(faces))
+        return np.ones(len(faces))
+
+    monkeypatch.setattr(RoutedModel, "soft_opinion", soft_opinion)
     faces = crops[0] + crops[1]  # sharp faces and their blurred copies
     assert per_crop_ms(model, faces) > 0 and not asked
     monkeypatch.setattr(model.card, "threshold", 0.0)  # every face is accused: only the sharp ones need asking
