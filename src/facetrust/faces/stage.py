@@ -112,13 +112,17 @@ def find_faces(source: Source, finder: FaceFinder | None = None, *, name: str | 
     else:
         info = probe_video(media, limits)
         sampled = sample_frames(media, count=None if fps else frames, fps=fps, max_frames=frames, limits=limits)
-        found, turns = [], set()
+        found, turns, interlaced = [], set(), 0
         for frame in read_ahead(sampled):
             found.append(FrameFaces(frame.index, frame.time, faces_in(frame.pixels)))
             turns.add(frame.rotation)
+            interlaced += frame.interlaced
         notes = [] if found else ["no frame could be decoded"]
         notes += [f"display rotation applied: frames turned {angle} degrees counterclockwise, as a player shows them"
                   for angle in sorted(turns - {0})]
+        if interlaced:
+            notes.append(f"interlaced video: {interlaced} of {len(found)} sampled frames rebuilt from one field (their "
+                         "even lines), since combing between two fields reads as a fake's trace")
         width, height = (info.height, info.width) if turns & {90, 270} else (info.width, info.height)
         result = FacesResult(media.name, media.sha256, "video", width, height, found, notes)
     if provenance:

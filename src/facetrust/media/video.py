@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import av
+import cv2
 import numpy as np
 
 from facetrust.errors import (
@@ -43,12 +44,14 @@ class VideoInfo:
 @dataclass(frozen=True)
 class VideoFrame:
     """One decoded frame: its estimated index, presentation time in seconds, and RGB pixels as displayed
-    (`rotation`: the degrees counterclockwise they were turned from the stored frame by its display matrix)."""
+    (`rotation`: the degrees counterclockwise they were turned from the stored frame by its display matrix;
+    `interlaced`: the frame held two fields, and the pixels are rebuilt from one, see `_one_field`)."""
 
     index: int
     time: float
     pixels: np.ndarray
     rotation: int = 0
+    interlaced: bool = False
 
 
 def probe_video(media: MediaInput, limits: MediaLimits = DEFAULT_LIMITS) -> VideoInfo:
@@ -138,7 +141,8 @@ def _frames_at(media: MediaInput, info: VideoInfo, targets: list[float], limits:
                             media.name, f"decoding took longer than {limits.max_decode_seconds:.0f} s")
                     position = _frame_time(frame, stream)
                     if position + half_frame >= target:
-                        yield VideoFrame(round(position * info.fps), position, *_upright(frame))
+                        yield VideoFrame(round(position * info.fps), position, *_upright(frame),
+                                         interlaced=bool(frame.interlaced_frame))
                         break
                 else:
                     return  # stream ended before this target: later targets cannot be reached either
@@ -154,10 +158,22 @@ def _upright(frame: av.VideoFrame) -> tuple[np.ndarray, int]:
     """The pixels turned as the frame's display matrix says, and by how much: phones store a clip filmed upright
     as sideways frames plus a rotation for the player, and a face finder does not find sideways faces."""
     pixels = frame.to_ndarray(format="rgb24")
+    if frame.interlaced_frame:
+        pixels = _one_field(pixels)
     turns = round(frame.rotation / 90) % 4 if frame.rotation % 90 == 0 else 0  # other angles: as stored
     if not turns:
         return pixels, 0
     return np.ascontiguousarray(np.rot90(pixels, turns)), 90 * turns
+
+
+def _one_field(pixels: np.ndarray) -> np.ndarray:
+    """An interlaced frame rebuilt from its even lines alone, stretched back to full height. Its two fields were
+    filmed a field apart, so anything that moved is combed; combing doubled the bundled detector's false alarms on
+    real FaceForensics++ frames (5% -> 11%; one field: 8%), and one field of a progressive frame changes nothing
+    (docs/VIDEO.md, "Interlaced video"). One field is what a still needs; a motion-adaptive deinterlacer would need
+    the neighbouring frames a sampled frame does not keep."""
+    height, width = pixels.shape[:2]
+    return cv2.resize(pixels[0::2], (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 def _packet_timed(media: MediaInput, container: av.container.InputContainer, info: VideoInfo) -> VideoInfo:

@@ -1,0 +1,90 @@
+"""What interlacing does to the detector's frame scores, and what reading one field undoes (docs/VIDEO.md,
+"Interlaced video").
+
+Usage: python scripts/interlaced_frames.py [--data ../shared/data/video/ffpp_c40] [--clips 20] [--frames 8]
+Each clip (progressive, as FaceForensics++ ships them) is scored at `--frames` evenly spaced frames: as it is, and
+from its even lines only (the rebuild `sample_frames` applies to interlaced frames, on a frame that needs none).
+Then the clip is made interlaced as a broadcast camera films: each output frame woven from two successive frames
+(even lines from the first, odd from the second), coded by x264 as interlaced, top field first; its frames are scored
+as decoded (combed, what facetrust read before) and as `sample_frames` gives them now (one field). Printed per
+class: faces scored, mean P(fake), and the share called fake (P(fake) at or above the card's threshold plus band).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from facetrust.detection import Scanner
+from facetrust.faces.stage import find_faces
+from facetrust.media import read_input
+from facetrust.media.video import sample_frames
+
+
+def decoded(path: Path) -> list[np.ndarray]:
+    with av.open(str(path)) as container:
+        return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+
+
+def weave(frames: list[np.ndarray], out: Path) -> None:
+    """The clip interlaced at half its frame rate: frame k's even lines with frame k+1's odd lines."""
+    height, width = (side - side % 2 for side in frames[0].shape[:2])
+    with av.open(str(out), "w") as container:
+        stream = container.add_stream("libx264", rate=15)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.codec_context.options = {"x264-params": "interlaced=1:tff=1", "crf": "18"}
+        for k in range(0, len(frames) - 1, 2):
+            woven = frames[k][:height, :width].copy()
+            woven[1::2] = frames[k + 1][1:height:2, :width]
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(woven, format="rgb24")))
+        container.mux(stream.encode())
+
+
+def even_lines(pixels: np.ndarray) -> np.ndarray:
+    return cv2.resize(pixels[0::2], (pixels.shape[1], pixels.shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
+def most_suspicious(scanner: Scanner, pixels: np.ndarray) -> float | None:
+    result = scanner.judge([find_faces(pixels, scanner.finder, frames=1)])[0]
+    return max((face.p_fake for face in result.faces), default=None)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data/video/ffpp_c40"))
+    parser.add_argument("--clips", type=int, default=20, help="clips per class (the first, by name)")
+    parser.add_argument("--frames", type=int, default=8)
+    args = parser.parse_args()
+    scanner = Scanner(provenance=False)
+    line = scanner.decision.threshold + scanner.decision.uncertain_band
+    scratch = Path(tempfile.mkdtemp(prefix="facetrust-interlaced-"))
+    print("| class | frames | faces | mean P(fake) | called fake |\n|---|---|---:|---:|---:|")
+    for label in ("real", "fake"):
+        scores: dict[str, list[float]] = {name: [] for name in
+                                          ("progressive", "progressive, one field", "interlaced, combed",
+                                           "interlaced, one field (facetrust now)")}
+        for clip in sorted((args.data / label).glob("*.mp4"))[:args.clips]:
+            frames = decoded(clip)
+            interlaced = scratch / clip.name
+            weave(frames, interlaced)
+            combed = decoded(interlaced)
+            for position in np.linspace(0, len(combed) - 1, args.frames).round().astype(int):
+                progressive = frames[2 * position]  # the moment of the woven frame's first field
+                for name, pixels in (("progressive", progressive), ("progressive, one field", even_lines(progressive)),
+                                     ("interlaced, combed", combed[position])):
+                    scores[name].append(most_suspicious(scanner, pixels))
+            for frame in sample_frames(read_input(interlaced), count=args.frames):
+                scores["interlaced, one field (facetrust now)"].append(most_suspicious(scanner, frame.pixels))
+        for name, values in scores.items():
+            found = np.array([v for v in values if v is not None])
+            called = (found >= line).mean()
+            print(f"| {label} | {name} | {len(found)} | {found.mean():.3f} | {called:.3f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
