@@ -5,8 +5,9 @@ Usage: python scripts/interlaced_frames.py [--data ../shared/data/video/ffpp_c40
 Each clip (progressive, as FaceForensics++ ships them) is scored at `--frames` evenly spaced frames: as it is, and
 from its even lines only (the rebuild `sample_frames` applies to interlaced frames, on a frame that needs none).
 Then the clip is made interlaced as a broadcast camera films: each output frame woven from two successive frames
-(even lines from the first, odd from the second), coded by x264 as interlaced, top field first; its frames are scored
-as decoded (combed, what facetrust read before) and as `sample_frames` gives them now (one field). Printed per
+(even lines from the first, odd from the second), coded by x264 as interlaced, top field first; the same frames are
+scored as decoded (combed, what facetrust read before) and from their even lines, as `sample_frames` now rebuilds a
+frame the decoder flags interlaced (tests/media/test_video.py checks that it does). Printed per
 class: faces scored, mean P(fake), and the share called fake (P(fake) at or above the card's threshold plus band).
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import av
@@ -22,27 +24,39 @@ import numpy as np
 
 from facetrust.detection import Scanner
 from facetrust.faces.stage import find_faces
-from facetrust.media import read_input
-from facetrust.media.video import sample_frames
 
 
-def decoded(path: Path) -> list[np.ndarray]:
+def frames_of(path: Path) -> Iterator[np.ndarray]:
     with av.open(str(path)) as container:
-        return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+        for frame in container.decode(video=0):
+            yield frame.to_ndarray(format="rgb24")
 
 
-def weave(frames: list[np.ndarray], out: Path) -> None:
-    """The clip interlaced at half its frame rate: frame k's even lines with frame k+1's odd lines."""
-    height, width = (side - side % 2 for side in frames[0].shape[:2])
+def kept(frames: Iterator[np.ndarray], wanted: set[int]) -> dict[int, np.ndarray]:
+    return {index: pixels for index, pixels in enumerate(frames) if index in wanted}
+
+
+def weave(clip: Path, out: Path, wanted: set[int]) -> dict[int, np.ndarray]:
+    """The clip interlaced at half its frame rate (frame k's even lines with frame k+1's odd lines), written to `out`
+    as it is decoded; returns the progressive frames at the `wanted` indices (only those are kept in memory)."""
+    progressive, previous = {}, None
     with av.open(str(out), "w") as container:
         stream = container.add_stream("libx264", rate=15)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.codec_context.options = {"x264-params": "interlaced=1:tff=1", "crf": "18"}
-        for k in range(0, len(frames) - 1, 2):
-            woven = frames[k][:height, :width].copy()
-            woven[1::2] = frames[k + 1][1:height:2, :width]
+        for index, pixels in enumerate(frames_of(clip)):
+            if index in wanted:
+                progressive[index] = pixels
+            if index % 2 == 0:
+                previous = pixels
+                continue
+            height, width = (side - side % 2 for side in pixels.shape[:2])
+            if not stream.width:
+                stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+                stream.codec_context.options = {"x264-params": "interlaced=1:tff=1", "crf": "18"}
+            woven = previous[:height, :width].copy()
+            woven[1::2] = pixels[1:height:2, :width]
             container.mux(stream.encode(av.VideoFrame.from_ndarray(woven, format="rgb24")))
         container.mux(stream.encode())
+    return progressive
 
 
 def even_lines(pixels: np.ndarray) -> np.ndarray:
@@ -69,17 +83,17 @@ def main() -> None:
                                           ("progressive", "progressive, one field", "interlaced, combed",
                                            "interlaced, one field (facetrust now)")}
         for clip in sorted((args.data / label).glob("*.mp4"))[:args.clips]:
-            frames = decoded(clip)
+            woven_count = sum(1 for _ in frames_of(clip)) // 2
+            positions = [int(p) for p in np.linspace(0, woven_count - 1, args.frames).round()]
             interlaced = scratch / clip.name
-            weave(frames, interlaced)
-            combed = decoded(interlaced)
-            for position in np.linspace(0, len(combed) - 1, args.frames).round().astype(int):
-                progressive = frames[2 * position]  # the moment of the woven frame's first field
+            progressive_frames = weave(clip, interlaced, {2 * p for p in positions})  # each woven frame's first moment
+            combed = kept(frames_of(interlaced), set(positions))
+            for position in positions:
+                progressive = progressive_frames[2 * position]
                 for name, pixels in (("progressive", progressive), ("progressive, one field", even_lines(progressive)),
-                                     ("interlaced, combed", combed[position])):
+                                     ("interlaced, combed", combed[position]),
+                                     ("interlaced, one field (facetrust now)", even_lines(combed[position]))):
                     scores[name].append(most_suspicious(scanner, pixels))
-            for frame in sample_frames(read_input(interlaced), count=args.frames):
-                scores["interlaced, one field (facetrust now)"].append(most_suspicious(scanner, frame.pixels))
         for name, values in scores.items():
             found = np.array([v for v in values if v is not None])
             called = (found >= line).mean()

@@ -105,9 +105,11 @@ def test_every_bad_input_gets_a_clear_record_and_the_batch_finishes(bad_inputs):
         assert records[name]["error"]  # says what is wrong
     assert records["no_face.jpg"]["faces"] == []
     # The decodable odd formats are faces like any other: the astronaut is found in each.
-    for name in ("animated.gif", "cmyk.jpg", "16bit.png"):
+    for name in ("cmyk.jpg", "16bit.png"):
         assert len(records[name]["faces"]) == 1, name
-    assert any("first of 2 frames" in note for note in records["animated.gif"]["notes"])
+    animated = records["animated.gif"]  # the astronaut, then the cat: sampled as a video's frames
+    assert animated["kind"] == "video" and [len(f["faces"]) for f in animated["frames"]] == [1, 0]
+    assert any("animated GIF judged as a video" in note for note in animated["notes"])
 
 
 def test_train_config_file_refuses_competing_flags_and_unknown_keys(tmp_path):

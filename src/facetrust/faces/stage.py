@@ -24,6 +24,7 @@ from facetrust.media import (
     sample_frames,
     sniff_kind,
 )
+from facetrust.media.animation import is_animation, sample_animation
 from facetrust.provenance import read_provenance
 
 Source = str | Path | bytes | np.ndarray | MediaInput
@@ -104,11 +105,18 @@ def find_faces(source: Source, finder: FaceFinder | None = None, *, name: str | 
     def faces_in(pixels: np.ndarray) -> list[FoundFace]:
         return finder.find(pixels, timings)
 
-    if sniff_kind(media) == "image":
-        image = decode_image(media, limits)
-        width, height = image.size
-        result = FacesResult(media.name, media.sha256, "image", width, height,
-                             [FrameFaces(None, None, faces_in(image.pixels))], image.notes)
+    image = decode_image(media, limits) if sniff_kind(media) == "image" else None
+    if image is not None and is_animation(image):  # judged as a video: its frames sampled over the loop
+        info, sampled = sample_animation(media, image, count=None if fps else frames, fps=fps, max_frames=frames,
+                                         limits=limits)
+        found = [FrameFaces(frame.index, frame.time, faces_in(frame.pixels)) for frame in sampled]
+        notes = [*image.notes, f"animated {image.format} judged as a video: {len(found)} of its {image.frames} frames "
+                 f"sampled over its {info.duration:g} s loop"]
+        result = FacesResult(media.name, media.sha256, "video", *image.size, found, notes)
+    elif image is not None:
+        more = [f"{image.format} holds {image.frames} pictures: the first judged"] if image.frames > 1 else []
+        result = FacesResult(media.name, media.sha256, "image", *image.size,
+                             [FrameFaces(None, None, faces_in(image.pixels))], image.notes + more)
     else:
         info = probe_video(media, limits)
         sampled = sample_frames(media, count=None if fps else frames, fps=fps, max_frames=frames, limits=limits)

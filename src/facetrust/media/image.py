@@ -36,6 +36,7 @@ class DecodedImage:
     pixels: np.ndarray
     format: str
     notes: list[str] = field(default_factory=list)
+    frames: int = 1  # pictures in the file (an animation's frames, an MPO's views, a TIFF's pages); pixels: the first
 
     @property
     def size(self) -> tuple[int, int]:
@@ -79,16 +80,14 @@ def decode_image(media: MediaInput, limits: MediaLimits = DEFAULT_LIMITS) -> Dec
         oriented = ImageOps.exif_transpose(image) if valid_orientation else image
     except DAMAGED_DATA_ERRORS as exc:
         raise CorruptMediaError(media.name, f"image data is damaged or truncated ({exc})") from exc
-    if frames > 1:
-        notes.append(f"animated {image.format}: first of {frames} frames used")
     if orientation is not None and not valid_orientation:
         notes.append(f"EXIF orientation {orientation!r} is not a valid value (1-8): ignored, pixels used as stored")
     elif orientation not in (None, 1):
         notes.append(f"EXIF orientation {orientation} applied")
     elif image.info.get("original_orientation") not in (None, 1):  # pillow-heif turned it while decoding
         notes.append(f"EXIF orientation {image.info['original_orientation']} applied")
-    pixels = _to_rgb8(oriented, notes)
-    return DecodedImage(pixels=pixels, format=image.format or "unknown", notes=notes)
+    pixels = to_rgb8(oriented, notes)
+    return DecodedImage(pixels=pixels, format=image.format or "unknown", notes=notes, frames=frames)
 
 
 @functools.cache
@@ -104,7 +103,7 @@ def _exif_orientation(image: Image.Image) -> int | None:
     return image.getexif().get(0x0112)
 
 
-def _to_rgb8(image: Image.Image, notes: list[str]) -> np.ndarray:
+def to_rgb8(image: Image.Image, notes: list[str]) -> np.ndarray:
     """Convert any Pillow mode to RGB uint8: high bit depths are rescaled, alpha is flattened on white."""
     mode = image.mode
     if mode == "RGB":
