@@ -40,18 +40,19 @@ def weave(clip: Path, out: Path, wanted: set[int]) -> dict[int, np.ndarray]:
     """The clip interlaced at half its frame rate (frame k's even lines with frame k+1's odd lines), written to `out`
     as it is decoded; returns the progressive frames at the `wanted` indices (only those are kept in memory)."""
     progressive, previous = {}, None
+    with av.open(str(clip)) as source:
+        first = source.streams.video[0].codec_context
+        height, width = first.height - first.height % 2, first.width - first.width % 2  # yuv420p needs even sides
     with av.open(str(out), "w") as container:
         stream = container.add_stream("libx264", rate=15)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.codec_context.options = {"x264-params": "interlaced=1:tff=1", "crf": "18"}
         for index, pixels in enumerate(frames_of(clip)):
             if index in wanted:
                 progressive[index] = pixels
             if index % 2 == 0:
                 previous = pixels
                 continue
-            height, width = (side - side % 2 for side in pixels.shape[:2])
-            if not stream.width:
-                stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-                stream.codec_context.options = {"x264-params": "interlaced=1:tff=1", "crf": "18"}
             woven = previous[:height, :width].copy()
             woven[1::2] = pixels[1:height:2, :width]
             container.mux(stream.encode(av.VideoFrame.from_ndarray(woven, format="rgb24")))
