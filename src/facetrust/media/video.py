@@ -169,7 +169,7 @@ def _upright(frame: av.VideoFrame) -> tuple[np.ndarray, int]:
 def _one_field(pixels: np.ndarray) -> np.ndarray:
     """An interlaced frame rebuilt from its even lines alone, stretched back to full height. Its two fields were
     filmed a field apart, so anything that moved is combed; combing doubled the bundled detector's false alarms on
-    real FaceForensics++ frames (5% -> 11%; one field: 8%), and one field of a progressive frame changes nothing
+    real FaceForensics++ frames (5% -> 10%; one field: 7%), and one field of a progressive frame changes nothing
     (docs/VIDEO.md, "Interlaced video"). One field is what a still needs; a motion-adaptive deinterlacer would need
     the neighbouring frames a sampled frame does not keep."""
     height, width = pixels.shape[:2]
