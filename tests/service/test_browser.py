@@ -99,6 +99,22 @@ def test_an_analyst_asks_for_agreement_before_an_accusation(browser, shared_data
         assert not problems, problems
 
 
+def test_an_animated_gif_is_shown_and_judged_over_its_frames(browser, tmp_path):
+    from PIL import Image
+
+    scene = Image.open(EXAMPLES / "scene_astronaut.jpg")
+    frames = [Image.new("RGB", scene.size, (40, 40, 40)), scene, scene.transpose(Image.Transpose.FLIP_LEFT_RIGHT)]
+    frames[0].save(tmp_path / "swap.gif", save_all=True, append_images=frames[1:], duration=[800, 400, 400], loop=0)
+    with opened_page(browser, tmp_path) as (page, problems):
+        page.set_input_files("#file-input", str(tmp_path / "swap.gif"))
+        page.wait_for_selector("#overall:has-text('swap.gif') #overall-verdict", timeout=60_000)
+        assert "animated GIF judged as a video" in page.inner_text("#overall")
+        page.wait_for_selector("#preview", state="visible")  # the animation itself is shown
+        page.wait_for_selector("#timeline-box", state="visible")  # its faces over time, the first frame has none
+        assert page.query_selector_all("#boxes .box") == []  # no boxes: they would mix frames
+        assert not problems, problems
+
+
 def test_the_page_shows_provenance_and_filters_by_it(browser, tmp_path):
     from playwright.sync_api import expect
 

@@ -46,8 +46,8 @@ def scan(
                                         "validation faces it removed 4 in 5 false accusations of real faces and "
                                         "withheld 1 in 5 accusations of fakes (docs/VERDICT_SCHEMA.md, "
                                         "'Agreement'). Routed models only.")] = False,
-    frames: Annotated[int | None, typer.Option(help="Frames sampled uniformly from each video (default: the "
-                                               "video model's, else 16).")] = None,
+    frames: Annotated[int | None, typer.Option(help="Frames sampled uniformly from each video or animated image "
+                                               "(default: the video model's, else 16).")] = None,
     fps: Annotated[float | None, typer.Option(help="Sample videos at this rate instead, at most --frames "
                                               "frames.")] = None,
     video_model: Annotated[Path | None, typer.Option(help="Temporal model scoring each video's face tracks "

@@ -36,7 +36,8 @@ async function scan(file) {
   try {
     const record = await api("/v1/scan", { method: "POST", body: form });
     if (state.objectUrl) { URL.revokeObjectURL(state.objectUrl); }
-    state.objectUrl = record.kind === "image" ? URL.createObjectURL(file) : null;
+    // a still or an animated image (judged as a video) is shown; a video file is not
+    state.objectUrl = file.type.startsWith("image/") ? URL.createObjectURL(file) : null;
     show(record, state.objectUrl);
     const cached = record.stored && record.stored.cached ? " (already scanned: stored result)" : "";
     setStatus(`done in ${Math.round(record.timings_ms.total)} ms${cached}`);
@@ -123,6 +124,7 @@ function showImage(record, imageUrl) {
   $("#preview").hidden = !imageUrl;
   if (!imageUrl) { return; }
   image.onload = () => {
+    if (record.kind !== "image") { return; }  // an animation's faces are of many frames: the timeline shows them
     const scale = image.clientWidth / record.width;
     record.faces.forEach((face, k) => {
       const [x1, y1, x2, y2] = face.box;
