@@ -212,3 +212,34 @@ def test_an_exif_orientation_outside_1_to_8_is_ignored_and_said(astronaut, value
     assert np.array_equal(image.pixels, astronaut[:, :256])
     assert any(f"EXIF orientation {value} is not a valid value" in note for note in image.notes)
     assert not any("applied" in note for note in image.notes)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_a_wide_gamut_photo_is_converted_to_srgb_as_a_browser_shows_it(astronaut, fmt):
+    from PIL import ImageCms
+
+    from tests.media.icc import display_profile
+
+    icc = display_profile("Camera wide RGB")  # Adobe RGB (1998)'s primaries and gamma
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+    wide = ImageCms.profileToProfile(Image.fromarray(astronaut), srgb, ImageCms.ImageCmsProfile(io.BytesIO(icc)),
+                                     outputMode="RGB")  # the same colours, stored as a camera set to Adobe RGB does
+    buffer = io.BytesIO()
+    wide.save(buffer, format=fmt, icc_profile=icc, **({"quality": 98} if fmt == "JPEG" else {}))
+    image = decode(buffer.getvalue())
+    stored_error = np.abs(np.asarray(wide, dtype=int) - astronaut.astype(int)).mean()
+    assert stored_error > 3  # read as sRGB, the stored values are visibly off (washed out)
+    shown_error = np.abs(image.pixels.astype(int) - astronaut.astype(int)).mean()
+    assert shown_error < stored_error / 2  # converted back: as a browser shows it (JPEG's own loss aside)
+    assert "colour profile 'Camera wide RGB' converted to sRGB" in image.notes
+
+
+def test_an_srgb_profile_changes_nothing_and_a_broken_one_is_noted(astronaut):
+    from PIL import ImageCms
+
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    tagged = decode(encode(astronaut, "PNG", icc_profile=srgb))
+    assert np.array_equal(tagged.pixels, astronaut) and not tagged.notes
+    broken = decode(encode(astronaut, "PNG", icc_profile=b"not a profile" * 10))
+    assert np.array_equal(broken.pixels, astronaut)
+    assert any("embedded colour profile unreadable" in note for note in broken.notes)
