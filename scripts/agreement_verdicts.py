@@ -2,12 +2,14 @@
 as HEIC (docs/VERDICT_SCHEMA.md, "Agreement").
 
 Usage: python scripts/agreement_verdicts.py --data ../shared/data/faces/k140/test [--data ...] [--model DIR]
-                                            [--cache runs/agreement-photos]
+                                            [--cache runs/agreement-photos] [--plot docs/images/agreement]
 Each split folder's photos (real/ and fake/) are degraded whole at each point of POINTS (`facetrust report`'s
 degradations, seeded per file; kept in --cache) and scanned the way `facetrust scan` scans them: faces found,
 judged by the model's card (threshold and uncertain band), once as they are and once with agreement. Printed per set
 and point: the share of real photos and of fake photos whose verdict is `fake`, `uncertain` and `real`, both ways.
-Agreement can only move a `fake` verdict to `uncertain`; the table says how often it does so for each class.
+Agreement can only move a `fake` verdict to `uncertain`; the table says how often it does so for each class. With
+`--plot PREFIX`, the shares called fake as bars: PREFIX-real.png (real photos, the false accusations) and
+PREFIX-fake.png (fake photos).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from tqdm import tqdm
 from facetrust.data.datasets import Sample, discover
 from facetrust.detection import Scanner
 from facetrust.errors import MediaError
+from facetrust.evaluation.plots import save_grouped_bars
 from facetrust.faces.stage import FacesResult, find_faces_or_error
 from facetrust.report.degrade import DEGRADATIONS, degrade_samples
 
@@ -68,6 +71,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, action="append", required=True, help="a split folder with real/, fake/")
     parser.add_argument("--model", type=Path, help="a routed detector (default: the bundled one)")
     parser.add_argument("--cache", type=Path, help="keep the degraded photos here (default: a temporary folder)")
+    parser.add_argument("--plot", type=Path, help="draw the shares called fake into PREFIX-real.png, PREFIX-fake.png")
     args = parser.parse_args()
     scanner = Scanner(args.model, provenance=False)
     cache = args.cache or Path(tempfile.mkdtemp(prefix="facetrust-agreement-"))
@@ -76,6 +80,7 @@ def main() -> None:
     print("\n| set | point | real photos | called fake: as is / --agree | uncertain: as is / --agree | fake photos | "
           "called fake: as is / --agree | uncertain: as is / --agree | called real (both) |\n"
           "|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    called: dict[int, dict[str, dict[str, float]]] = {0: {}, 1: {}}  # label -> "set point" -> way -> share
     for data in args.data:
         samples = discover(data)
         for point in POINTS:
@@ -88,6 +93,18 @@ def main() -> None:
             row.append(share(counts[False, 1], "real"))
             label = "clean" if point[0] == "none" else f"{point[0]} {point[1]:g}"
             print(f"| {'/'.join(data.parts[-2:])} | {label} | {' | '.join(row)} |", flush=True)
+            for kind in (0, 1):
+                if sum(counts[False, kind].values()):
+                    called[kind][f"{data.parts[-2]}\n{label}"] = {
+                        way: float(share(counts[agree, kind], "fake")) for way, agree in (("as is", False),
+                                                                                         ("--agree", True))}
+    if args.plot:
+        for kind, name in ((0, "real"), (1, "fake")):
+            groups = list(called[kind])
+            save_grouped_bars(args.plot.with_name(f"{args.plot.name}-{name}.png"), groups,
+                              {way: [called[kind][g][way] for g in groups] for way in ("as is", "--agree")},
+                              f"{name} photos called fake",
+                              f"{scanner.model.name}: {name} test photos called fake, as they are and with --agree")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageCms
+from tqdm import tqdm
 
 from facetrust.data.datasets import discover
 from facetrust.detection import Scanner
@@ -42,7 +43,7 @@ def main() -> None:
     ways = ("sRGB, as shipped", "wide values, tagged (converted now)", "wide values read as sRGB (before)")
     scores: dict[str, list[float]] = {way: [] for way in ways}
     labels = []
-    for sample in discover(args.data):
+    for sample in tqdm(discover(args.data), desc="photos", unit="photo"):
         rgb = Image.open(sample.path).convert("RGB")
         widened = ImageCms.applyTransform(rgb, to_wide)
         files = (jpeg(rgb, None), jpeg(widened, wide.tobytes()), jpeg(widened, None))

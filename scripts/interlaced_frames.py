@@ -21,6 +21,7 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
+from tqdm import tqdm
 
 from facetrust.detection import Scanner
 from facetrust.faces.stage import find_faces
@@ -83,7 +84,7 @@ def main() -> None:
         scores: dict[str, list[float]] = {name: [] for name in
                                           ("progressive", "progressive, one field", "interlaced, combed",
                                            "interlaced, one field (facetrust now)")}
-        for clip in sorted((args.data / label).glob("*.mp4"))[:args.clips]:
+        for clip in tqdm(sorted((args.data / label).glob("*.mp4"))[:args.clips], desc=label, unit="clip"):
             woven_count = sum(1 for _ in frames_of(clip)) // 2
             positions = [int(p) for p in np.linspace(0, woven_count - 1, args.frames).round()]
             interlaced = scratch / clip.name
