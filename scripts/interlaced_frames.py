@@ -2,29 +2,39 @@
 "Interlaced video").
 
 Usage: python scripts/interlaced_frames.py [--data ../shared/data/video/ffpp_c40] [--clips 20] [--frames 8]
-Each clip (progressive, as FaceForensics++ ships them) is scored at `--frames` evenly spaced frames: as it is, and
-from its even lines only (the rebuild `sample_frames` applies to interlaced frames, on a frame that needs none).
+                                          [--picture docs/images/interlaced_face.png]
+Each clip (progressive, as FaceForensics++ ships them) is scored at `--frames` evenly spaced frames: as it is, from
+its even lines only (one field), and deinterlaced (`facetrust.media.video.deinterlaced`, on frames that need none).
 Then the clip is made interlaced as a broadcast camera films: each output frame woven from two successive frames
 (even lines from the first, odd from the second), coded by x264 as interlaced, top field first; the same frames are
-scored as decoded (combed, what facetrust read before) and from their even lines, as `sample_frames` now rebuilds a
-frame the decoder flags interlaced (tests/media/test_video.py checks that it does). Printed per
+scored as decoded (combed, what facetrust read before), from one field, and deinterlaced, as `sample_frames` now
+gives a frame the decoder flags interlaced (tests/media/test_video.py checks that it does). Printed per
 class: faces scored, mean P(fake), and the share called fake (P(fake) at or above the card's threshold plus band).
+`--picture` draws, with each one's P(fake), a face that may be shown (skimage's astronaut, a NASA photo in the public
+domain) as shot, woven with itself panned 4 px (a camera panning under interlacing), read from one field and
+deinterlaced; the
+FaceForensics++ faces measured above are not ours to publish.
 """
 
 from __future__ import annotations
 
 import argparse
 import tempfile
+from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
 import av
 import cv2
+import matplotlib.pyplot as plt
 import numpy as np
+from skimage import data as skdata
 from tqdm import tqdm
 
 from facetrust.detection import Scanner
+from facetrust.evaluation.plots import save_figure
 from facetrust.faces.stage import find_faces
+from facetrust.media.video import deinterlaced
 
 
 def frames_of(path: Path) -> Iterator[np.ndarray]:
@@ -70,20 +80,42 @@ def most_suspicious(scanner: Scanner, pixels: np.ndarray) -> float | None:
     return max((face.p_fake for face in result.faces), default=None)
 
 
+PAN = 4  # px the camera moves between fields in the picture, as in the k140 validation simulation (docs/VIDEO.md)
+
+
+def save_picture(scanner: Scanner, path: Path) -> None:
+    photo = skdata.astronaut()
+    combed = photo.copy()
+    combed[1::2] = np.roll(photo, PAN, axis=1)[1::2]
+    figure, axes = plt.subplots(1, 4, figsize=(12.8, 3.6))
+    for axis, (name, pixels) in zip(axes, (("as shot", photo), ("interlaced, combed", combed),
+                                           ("one field", even_lines(combed)),
+                                           ("deinterlaced (facetrust now)", deinterlaced(combed))), strict=True):
+        found = find_faces(pixels, scanner.finder, frames=1)
+        face = scanner.judge([found])[0].faces[0]
+        axis.imshow(found.frames[0].faces[0].crop)
+        axis.set_title(f"{name}\nP(fake) {face.p_fake:.2f}", fontsize=9)
+        axis.axis("off")
+    save_figure(figure, path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data/video/ffpp_c40"))
     parser.add_argument("--clips", type=int, default=20, help="clips per class (the first, by name)")
     parser.add_argument("--frames", type=int, default=8)
+    parser.add_argument("--picture", type=Path, help="draw a face as shot, combed, from one field and deinterlaced; "
+                        "then stop")
     args = parser.parse_args()
     scanner = Scanner(provenance=False)
+    if args.picture:
+        save_picture(scanner, args.picture)
+        return
     line = scanner.decision.threshold + scanner.decision.uncertain_band
     scratch = Path(tempfile.mkdtemp(prefix="facetrust-interlaced-"))
     print("| class | frames | faces | mean P(fake) | called fake |\n|---|---|---:|---:|---:|")
     for label in ("real", "fake"):
-        scores: dict[str, list[float]] = {name: [] for name in
-                                          ("progressive", "progressive, one field", "interlaced, combed",
-                                           "interlaced, one field (facetrust now)")}
+        scores: dict[str, list[float]] = defaultdict(list)
         for clip in tqdm(sorted((args.data / label).glob("*.mp4"))[:args.clips], desc=label, unit="clip"):
             woven_count = sum(1 for _ in frames_of(clip)) // 2
             positions = [int(p) for p in np.linspace(0, woven_count - 1, args.frames).round()]
@@ -93,8 +125,10 @@ def main() -> None:
             for position in positions:
                 progressive = progressive_frames[2 * position]
                 for name, pixels in (("progressive", progressive), ("progressive, one field", even_lines(progressive)),
+                                     ("progressive, deinterlaced", deinterlaced(progressive)),
                                      ("interlaced, combed", combed[position]),
-                                     ("interlaced, one field (facetrust now)", even_lines(combed[position]))):
+                                     ("interlaced, one field", even_lines(combed[position])),
+                                     ("interlaced, deinterlaced (facetrust now)", deinterlaced(combed[position]))):
                     scores[name].append(most_suspicious(scanner, pixels))
         for name, values in scores.items():
             found = np.array([v for v in values if v is not None])
