@@ -3,6 +3,7 @@
 
 Usage: python scripts/interlaced_frames.py [--data ../shared/data/video/ffpp_c40] [--clips 20] [--frames 8]
                                           [--picture docs/images/interlaced_face.png]
+       python scripts/interlaced_frames.py --stills ../shared/data/faces/k140/val
 Each clip (progressive, as FaceForensics++ ships them) is scored at `--frames` evenly spaced frames: as it is, from
 its even lines only (one field), and deinterlaced (`facetrust.media.video.deinterlaced`, on frames that need none).
 Then the clip is made interlaced as a broadcast camera films: each output frame woven from two successive frames
@@ -10,6 +11,8 @@ Then the clip is made interlaced as a broadcast camera films: each output frame 
 scored as decoded (combed, what facetrust read before), from one field, and deinterlaced, as `sample_frames` now
 gives a frame the decoder flags interlaced (tests/media/test_video.py checks that it does). Printed per
 class: faces scored, mean P(fake), and the share called fake (P(fake) at or above the card's threshold plus band).
+`--stills DIR` does the same on a split folder of photos instead (real/, fake/), each woven with itself panned
+PAN px (the camera's move between fields), no codec: ROC-AUC and shares called fake, each way.
 `--picture` draws, with each one's P(fake), a face that may be shown (skimage's astronaut, a NASA photo in the public
 domain) as shot, woven with itself panned 4 px (a camera panning under interlacing), read from one field and
 deinterlaced; the
@@ -31,7 +34,9 @@ import numpy as np
 from skimage import data as skdata
 from tqdm import tqdm
 
+from facetrust.data.datasets import discover
 from facetrust.detection import Scanner
+from facetrust.evaluation.metrics import binary_metrics
 from facetrust.evaluation.plots import save_figure
 from facetrust.faces.stage import find_faces
 from facetrust.media.video import deinterlaced
@@ -80,7 +85,7 @@ def most_suspicious(scanner: Scanner, pixels: np.ndarray) -> float | None:
     return max((face.p_fake for face in result.faces), default=None)
 
 
-PAN = 4  # px the camera moves between fields in the picture, as in the k140 validation simulation (docs/VIDEO.md)
+PAN = 4  # px the camera moves between fields in the stills and the picture (docs/VIDEO.md)
 
 
 def save_picture(scanner: Scanner, path: Path) -> None:
@@ -99,6 +104,31 @@ def save_picture(scanner: Scanner, path: Path) -> None:
     save_figure(figure, path)
 
 
+def still_ways(photo: np.ndarray) -> dict[str, np.ndarray]:
+    combed = photo.copy()
+    combed[1::2] = np.roll(photo, PAN, axis=1)[1::2]
+    return {"as shot": photo, "as shot, one field": even_lines(photo), "as shot, deinterlaced": deinterlaced(photo),
+            "combed": combed, "combed, one field": even_lines(combed),
+            "combed, deinterlaced (facetrust now)": deinterlaced(combed)}
+
+
+def measure_stills(scanner: Scanner, folder: Path, line: float) -> None:
+    scores: dict[str, list[float]] = defaultdict(list)
+    labels = []
+    for sample in tqdm(discover(folder), desc="photos", unit="photo"):
+        read = {name: most_suspicious(scanner, pixels) for name, pixels in
+                still_ways(cv2.cvtColor(cv2.imread(str(sample.path)), cv2.COLOR_BGR2RGB)).items()}
+        if any(face is None for face in read.values()):
+            continue  # no face found one way: left out of all
+        labels.append(sample.label)
+        for name, p_fake in read.items():
+            scores[name].append(p_fake)
+    print(f"| {folder}, panned {PAN} px | ROC-AUC | real called fake | fakes called fake |\n|---|---:|---:|---:|")
+    for name, values in scores.items():
+        metrics = binary_metrics(np.array(labels), np.array(values), line)
+        print(f"| {name} | {metrics['roc_auc']:.3f} | {metrics['fpr']:.3f} | {metrics['recall']:.3f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data/video/ffpp_c40"))
@@ -106,12 +136,16 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=8)
     parser.add_argument("--picture", type=Path, help="draw a face as shot, combed, from one field and deinterlaced; "
                         "then stop")
+    parser.add_argument("--stills", type=Path, help="a split folder of photos to interlace instead of the clips")
     args = parser.parse_args()
     scanner = Scanner(provenance=False)
     if args.picture:
         save_picture(scanner, args.picture)
         return
     line = scanner.decision.threshold + scanner.decision.uncertain_band
+    if args.stills:
+        measure_stills(scanner, args.stills, line)
+        return
     scratch = Path(tempfile.mkdtemp(prefix="facetrust-interlaced-"))
     print("| class | frames | faces | mean P(fake) | called fake |\n|---|---|---:|---:|---:|")
     for label in ("real", "fake"):
