@@ -5,17 +5,18 @@ Usage: python scripts/interlaced_frames.py [--data ../shared/data/video/ffpp_c40
                                           [--picture docs/images/interlaced_face.png]
        python scripts/interlaced_frames.py --stills ../shared/data/faces/k140/val
 Each clip (progressive, as FaceForensics++ ships them) is scored at `--frames` evenly spaced frames: as it is, from
-its even lines only (one field), and deinterlaced (`facetrust.media.video.deinterlaced`, on frames that need none).
+its even lines only (one field: `facetrust.media.video.deinterlaced`, on frames that need none), and rebuilt within
+the frame (`within_frame`, the other rebuild measured, not kept).
 Then the clip is made interlaced as a broadcast camera films: each output frame woven from two successive frames
 (even lines from the first, odd from the second), coded by x264 as interlaced, top field first; the same frames are
-scored as decoded (combed, what facetrust read before), from one field, and deinterlaced, as `sample_frames` now
-gives a frame the decoder flags interlaced (tests/media/test_video.py checks that it does). Printed per
+scored as decoded (combed, what facetrust read before), from one field, as `sample_frames` now gives a frame the
+decoder flags interlaced (tests/media/test_video.py checks that it does), and rebuilt within the frame. Printed per
 class: faces scored, mean P(fake), and the share called fake (P(fake) at or above the card's threshold plus band).
 `--stills DIR` does the same on a split folder of photos instead (real/, fake/), each woven with itself panned
 PAN px (the camera's move between fields), no codec: ROC-AUC and shares called fake, each way.
 `--picture` draws, with each one's P(fake), a face that may be shown (skimage's astronaut, a NASA photo in the public
 domain) as shot, woven with itself panned 4 px (a camera panning under interlacing), read from one field and
-deinterlaced; the
+rebuilt within the frame; the
 FaceForensics++ faces measured above are not ours to publish.
 """
 
@@ -76,10 +77,6 @@ def weave(clip: Path, out: Path, wanted: set[int]) -> dict[int, np.ndarray]:
     return progressive
 
 
-def even_lines(pixels: np.ndarray) -> np.ndarray:
-    return cv2.resize(pixels[0::2], (pixels.shape[1], pixels.shape[0]), interpolation=cv2.INTER_LINEAR)
-
-
 def most_suspicious(scanner: Scanner, pixels: np.ndarray) -> float | None:
     result = scanner.judge([find_faces(pixels, scanner.finder, frames=1)])[0]
     return max((face.p_fake for face in result.faces), default=None)
@@ -94,8 +91,8 @@ def save_picture(scanner: Scanner, path: Path) -> None:
     combed[1::2] = np.roll(photo, PAN, axis=1)[1::2]
     figure, axes = plt.subplots(1, 4, figsize=(12.8, 3.6))
     for axis, (name, pixels) in zip(axes, (("as shot", photo), ("interlaced, combed", combed),
-                                           ("one field", even_lines(combed)),
-                                           ("deinterlaced (facetrust now)", deinterlaced(combed))), strict=True):
+                                           ("one field (facetrust now)", deinterlaced(combed)),
+                                           ("within the frame (not kept)", within_frame(combed))), strict=True):
         found = find_faces(pixels, scanner.finder, frames=1)
         face = scanner.judge([found])[0].faces[0]
         axis.imshow(found.frames[0].faces[0].crop)
@@ -104,12 +101,25 @@ def save_picture(scanner: Scanner, path: Path) -> None:
     save_figure(figure, path)
 
 
+def within_frame(pixels: np.ndarray, tolerance: int = 12) -> np.ndarray:
+    """The other rebuild measured (not kept): an odd-line pixel outside both even-line neighbours by more than
+    `tolerance` in some channel becomes their mean; everything else keeps both fields."""
+    frame = pixels.astype(np.int16)
+    above, below, odd = frame[0:-2:2], frame[2::2], frame[1:-1:2]
+    outside = ((odd > np.maximum(above, below) + tolerance)
+               | (odd < np.minimum(above, below) - tolerance)).any(axis=2, keepdims=True)
+    rebuilt = pixels.copy()
+    rebuilt[1:-1:2] = np.where(outside, (above + below + 1) // 2, odd).astype(np.uint8)
+    return rebuilt
+
+
 def still_ways(photo: np.ndarray) -> dict[str, np.ndarray]:
     combed = photo.copy()
     combed[1::2] = np.roll(photo, PAN, axis=1)[1::2]
-    return {"as shot": photo, "as shot, one field": even_lines(photo), "as shot, deinterlaced": deinterlaced(photo),
-            "combed": combed, "combed, one field": even_lines(combed),
-            "combed, deinterlaced (facetrust now)": deinterlaced(combed)}
+    return {"as shot": photo, "as shot, one field": deinterlaced(photo),
+            "as shot, within the frame": within_frame(photo), "combed": combed,
+            "combed, one field (facetrust now)": deinterlaced(combed),
+            "combed, within the frame (not kept)": within_frame(combed)}
 
 
 def measure_stills(scanner: Scanner, folder: Path, line: float) -> None:
@@ -134,8 +144,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data/video/ffpp_c40"))
     parser.add_argument("--clips", type=int, default=20, help="clips per class (the first, by name)")
     parser.add_argument("--frames", type=int, default=8)
-    parser.add_argument("--picture", type=Path, help="draw a face as shot, combed, from one field and deinterlaced; "
-                        "then stop")
+    parser.add_argument("--picture", type=Path, help="draw a face as shot, combed, from one field and "
+                        "within the frame; then stop")
     parser.add_argument("--stills", type=Path, help="a split folder of photos to interlace instead of the clips")
     args = parser.parse_args()
     scanner = Scanner(provenance=False)
@@ -158,11 +168,12 @@ def main() -> None:
             combed = kept(frames_of(interlaced), set(positions))
             for position in positions:
                 progressive = progressive_frames[2 * position]
-                for name, pixels in (("progressive", progressive), ("progressive, one field", even_lines(progressive)),
-                                     ("progressive, deinterlaced", deinterlaced(progressive)),
+                for name, pixels in (("progressive", progressive),
+                                     ("progressive, one field", deinterlaced(progressive)),
+                                     ("progressive, within the frame", within_frame(progressive)),
                                      ("interlaced, combed", combed[position]),
-                                     ("interlaced, one field", even_lines(combed[position])),
-                                     ("interlaced, deinterlaced (facetrust now)", deinterlaced(combed[position]))):
+                                     ("interlaced, one field (facetrust now)", deinterlaced(combed[position])),
+                                     ("interlaced, within the frame (not kept)", within_frame(combed[position]))):
                     scores[name].append(most_suspicious(scanner, pixels))
         for name, values in scores.items():
             found = np.array([v for v in values if v is not None])

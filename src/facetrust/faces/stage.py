@@ -129,8 +129,8 @@ def find_faces(source: Source, finder: FaceFinder | None = None, *, name: str | 
         notes += [f"display rotation applied: frames turned {angle} degrees counterclockwise, as a player shows them"
                   for angle in sorted(turns - {0})]
         if interlaced:
-            notes.append(f"interlaced video: {interlaced} of {len(found)} sampled frames deinterlaced (combed lines "
-                         "rebuilt from the lines around them), since combing reads as a fake's trace")
+            notes.append(f"interlaced video: {interlaced} of {len(found)} sampled frames deinterlaced (rebuilt from "
+                         "one field), since combing reads as a fake's trace")
         width, height = (info.height, info.width) if turns & {90, 270} else (info.width, info.height)
         result = FacesResult(media.name, media.sha256, "video", width, height, found, notes)
     if provenance:
