@@ -56,8 +56,7 @@ def per_crop_ms(model: LoadedModel, crops: list[np.ndarray], agree: bool = False
     started = time.perf_counter()
     logits = model.logits(crops)
     if agree:
-        rule = DecisionRule.of_faces(model.card)
-        model.second_opinions(crops, sigmoid(logits, model.card.temperature) >= rule.threshold + rule.uncertain_band)
+        model.second_opinions(crops, DecisionRule.of_faces(model.card).accuses(sigmoid(logits, model.card.temperature)))
     return 1000 * (time.perf_counter() - started) / len(crops)
 
 

@@ -62,8 +62,8 @@ def verdict_counts(scanner: Scanner, samples: list[Sample]) -> dict[tuple[bool, 
     return counts
 
 
-def share(counter: Counter, verdict: str) -> str:
-    return f"{counter[verdict] / max(sum(counter.values()), 1):.3f}"
+def share(counter: Counter, verdict: str) -> float:
+    return counter[verdict] / max(sum(counter.values()), 1)
 
 
 def main() -> None:
@@ -88,16 +88,15 @@ def main() -> None:
             row = []
             for label in (0, 1):
                 plain, agreed = counts[False, label], counts[True, label]
-                row += [str(sum(plain.values())), f"{share(plain, 'fake')} / {share(agreed, 'fake')}",
-                        f"{share(plain, 'uncertain')} / {share(agreed, 'uncertain')}"]
-            row.append(share(counts[False, 1], "real"))
+                row += [str(sum(plain.values())), f"{share(plain, 'fake'):.3f} / {share(agreed, 'fake'):.3f}",
+                        f"{share(plain, 'uncertain'):.3f} / {share(agreed, 'uncertain'):.3f}"]
+            row.append(f"{share(counts[False, 1], 'real'):.3f}")
             label = "clean" if point[0] == "none" else f"{point[0]} {point[1]:g}"
             print(f"| {'/'.join(data.parts[-2:])} | {label} | {' | '.join(row)} |", flush=True)
             for kind in (0, 1):
                 if sum(counts[False, kind].values()):
                     called[kind][f"{data.parts[-2]}\n{label}"] = {
-                        way: float(share(counts[agree, kind], "fake")) for way, agree in (("as is", False),
-                                                                                         ("--agree", True))}
+                        way: share(counts[agree, kind], "fake") for way, agree in (("as is", False), ("--agree", True))}
     if args.plot:
         for kind, name in ((0, "real"), (1, "fake")):
             groups = list(called[kind])

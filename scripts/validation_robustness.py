@@ -111,7 +111,7 @@ def main() -> None:
             metrics = binary_metrics(labels[kept], p_fake, model.card.threshold)
             called = p_fake >= model.card.threshold
             if args.agree:
-                called &= soft_agrees(model, images)
+                called &= soft_agrees(model, images, called)
                 metrics = verdict_metrics(metrics, called, labels[kept])
             rows[point] = metrics
             by_source[model.name, folder, point] = real_called_fake(called, labels[kept], sources[kept])
@@ -124,16 +124,13 @@ def main() -> None:
     print_by_source(by_source, sources[labels == 0], points)
 
 
-def soft_agrees(model: RoutedModel, crops: list[np.ndarray]) -> np.ndarray:
-    """Per crop, whether an accusation stands under candidate AA (`scan --agree`, at the card's threshold without the
-    uncertain band): routed soft (the soft branch judged it already), or the soft branch's P(fake) on the same crop
-    reaches the threshold."""
-    soft, _ = model.routes(crops)
-    agrees = soft.copy()
-    sharp = np.flatnonzero(~soft)
-    if len(sharp):
-        agrees[sharp] = model.soft_opinion([crops[i] for i in sharp]) >= model.card.threshold
-    return agrees
+def soft_agrees(model: RoutedModel, crops: list[np.ndarray], called: np.ndarray) -> np.ndarray:
+    """Per crop, whether an accusation of a `called` crop stands under candidate AA (`scan --agree`, at the card's
+    threshold without the uncertain band): routed soft (the soft branch judged it already), or the soft branch's
+    P(fake) on the same crop (`RoutedModel.second_opinions`, asked about the called crops only) reaches the
+    threshold."""
+    opinions = model.second_opinions(crops, called)
+    return np.array([opinions.get(row, 1.0) >= model.card.threshold for row in range(len(crops))], dtype=bool)
 
 
 def verdict_metrics(scored: dict, called: np.ndarray, labels: np.ndarray) -> dict:

@@ -9,10 +9,13 @@ so a record always says which threshold, floor and ceiling decided it and whethe
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from facetrust.errors import FacetrustError
 from facetrust.models.card import ModelCard
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Verdict = Literal["real", "fake", "uncertain"]
 ThresholdSource = Literal["model", "override"]
@@ -76,8 +79,9 @@ class DecisionRule:
     def too_small(self, face_side: float | None) -> bool:
         return self.smallest_face is not None and face_side is not None and face_side < self.smallest_face
 
-    def accuses(self, p_fake: float) -> bool:
-        """Whether this P(fake) is on the fake side of the rule (at or above the threshold plus the band)."""
+    def accuses(self, p_fake: float | np.ndarray) -> bool | np.ndarray:
+        """Whether this P(fake) (or each of an array of them) is on the fake side of the rule (at or above the
+        threshold plus the band)."""
         return p_fake >= self.threshold + self.uncertain_band
 
     def too_grainy(self, noise: float | None) -> bool:
