@@ -3,7 +3,7 @@ them and the seam the head predicts, then real validation faces and Yonsei Photo
 with the predicted seam alone.
 
 Usage: python scripts/seam_maps.py --config configs/detector-general-x.yaml --run runs/detector-general-x
-                                   --out docs/images/seam_maps.png
+                                   --out runs/seam_maps.png
 The head is trained beside the network and never shipped; it is kept with the network's last epoch in the run's
 `last.pt`, so both are read from there (not the EMA weights the shipped model holds).
 """
