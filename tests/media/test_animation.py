@@ -14,10 +14,10 @@ from facetrust.media import decode_image, read_input
 from facetrust.media.animation import is_animation, sample_animation
 
 
-def animation(fmt: str, pictures: list[np.ndarray], durations: list[int] | int) -> bytes:
+def animation(fmt: str, pictures: list[np.ndarray], durations: list[int] | int, **options) -> bytes:
     frames = [Image.fromarray(picture) for picture in pictures]
     buffer = io.BytesIO()
-    frames[0].save(buffer, format=fmt, save_all=True, append_images=frames[1:], duration=durations, loop=0)
+    frames[0].save(buffer, format=fmt, save_all=True, append_images=frames[1:], duration=durations, loop=0, **options)
     return buffer.getvalue()
 
 
@@ -46,6 +46,19 @@ def test_animated_webp_and_apng_are_sampled_too(cat_then_astronaut, fmt):
     info, frames = sample_animation(read_input(clip, "clip"), image, count=2)
     assert info.frame_count == 3 and info.duration == pytest.approx(0.3)
     assert [f.index for f in frames] == [0, 2] and frames[1].pixels.shape == (300, 400, 3)
+
+
+@pytest.mark.parametrize("fmt", ["WEBP", "PNG"])
+def test_every_frame_is_turned_by_the_exif_orientation_as_the_first_is(cat_then_astronaut, fmt):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown turned a quarter clockwise, as a phone's animation may be stored
+    clip = animation(fmt, cat_then_astronaut, 100, exif=exif.tobytes())
+    image = decode_image(read_input(clip, f"clip.{fmt.lower()}"))
+    info, frames = sample_animation(read_input(clip, "clip"), image, count=3)
+    assert (info.width, info.height) == image.size == (300, 400)
+    for frame, picture in zip(frames, cat_then_astronaut, strict=True):  # as shown, WebP's loss aside
+        shown = np.rot90(picture, -1)
+        assert frame.pixels.shape == shown.shape and np.abs(frame.pixels.astype(int) - shown).mean() < 4
 
 
 def test_frames_without_a_duration_show_for_a_tenth_of_a_second(cat_then_astronaut):

@@ -9,7 +9,7 @@ import time
 import warnings
 from collections.abc import Iterator
 
-from PIL import Image
+from PIL import Image, ImageOps
 
 from facetrust.errors import CorruptMediaError, DecodeTimeoutError
 from facetrust.media.image import DAMAGED_DATA_ERRORS, DecodedImage, to_rgb8
@@ -59,12 +59,13 @@ def _frame_starts(animation: Image.Image, count: int, deadline: float, name: str
 
 def _frames_at(animation: Image.Image, starts: list[float], targets: list[float], deadline: float,
                name: str) -> Iterator[VideoFrame]:
-    """The frame on screen at each target time (milliseconds), each frame once."""
+    """The frame on screen at each target time (milliseconds), each frame once, turned by the file's EXIF orientation
+    as `decode_image` turned the first (an animated WebP or APNG may carry one)."""
     indices = sorted({min(bisect.bisect_right(starts, target) - 1, len(starts) - 2) for target in targets})
     for index in indices:
         _check(deadline, name)
         animation.seek(index)
-        yield VideoFrame(index, starts[index] / 1000, to_rgb8(animation, []))
+        yield VideoFrame(index, starts[index] / 1000, to_rgb8(ImageOps.exif_transpose(animation), []))
 
 
 def _check(deadline: float, name: str) -> None:
