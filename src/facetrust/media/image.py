@@ -9,9 +9,10 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from facetrust.errors import CorruptMediaError, MediaTooLargeError, UnsupportedMediaError
+from facetrust.media.colour import in_srgb
 from facetrust.media.limits import DEFAULT_LIMITS, MediaLimits
 from facetrust.media.source import MediaInput
 
@@ -88,32 +89,6 @@ def decode_image(media: MediaInput, limits: MediaLimits = DEFAULT_LIMITS) -> Dec
         notes.append(f"EXIF orientation {image.info['original_orientation']} applied")
     pixels = to_rgb8(in_srgb(oriented, notes), notes)
     return DecodedImage(pixels=pixels, format=image.format or "unknown", notes=notes, frames=frames)
-
-
-def in_srgb(image: Image.Image, notes: list[str]) -> Image.Image:
-    """An RGB or CMYK image with an embedded colour profile other than sRGB, converted to sRGB as a browser shows it:
-    read as sRGB, an Adobe RGB photo's colours are washed out, and the detector catches fewer fakes (k140's test
-    photos: 67% converted, 60% read as sRGB; README, "Limits on untrusted input"). A profile that cannot be read is
-    ignored, with a note."""
-    icc = image.info.get("icc_profile")
-    if not icc or image.mode not in ("RGB", "CMYK"):
-        return image
-    try:
-        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        name = ImageCms.getProfileDescription(profile).strip()
-        if "srgb" in name.lower():  # already what every model was trained on
-            return image
-        converted = ImageCms.profileToProfile(image, profile, _srgb(), outputMode="RGB")
-    except (ImageCms.PyCMSError, *DAMAGED_DATA_ERRORS) as exc:
-        notes.append(f"embedded colour profile unreadable ({exc}): colours read as sRGB")
-        return image
-    notes.append(f"colour profile {name or 'without a name'!r} converted to sRGB")
-    return converted
-
-
-@functools.cache
-def _srgb() -> ImageCms.ImageCmsProfile:
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
 @functools.cache

@@ -1,0 +1,119 @@
+"""A photo's colours as a browser shows them, in sRGB, the space every model was trained on: read as sRGB, a wide-gamut
+photo's colours are washed out, and the detector catches fewer fakes (k140's test photos tagged Adobe RGB: 67%
+converted, 60% read as sRGB; README, "Limits on untrusted input"). A photo says its space by an embedded ICC profile
+or, in HEIF (phones), by coded colour primaries (an `nclx` box): both are converted."""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Mapping
+
+import numpy as np
+from PIL import Image, ImageCms
+
+SRGB_PRIMARIES = ((0.64, 0.33), (0.30, 0.60), (0.15, 0.06))
+D65 = (0.3127, 0.3290)
+NCLX_SRGB_OR_UNKNOWN = (1, 2)  # ITU-T H.273 colour primaries: 1 BT.709 (sRGB's), 2 unspecified
+NCLX_SDR_TRANSFERS = (1, 6, 13, 14, 15)  # BT.709, BT.601, sRGB, BT.2020 10/12-bit: read with sRGB's curve
+NCLX_HDR_TRANSFERS = {16: "PQ", 18: "HLG"}
+BRADFORD = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]])
+ROWS_AT_ONCE = 512  # a 12 MP photo converts in float32 slices of a few MB, not one of 150 MB
+
+
+def in_srgb(image: Image.Image, notes: list[str]) -> Image.Image:
+    """An RGB or CMYK image converted to sRGB from its embedded ICC profile or, without one, its HEIF colour
+    primaries; as it is, with a note, when its space cannot be read or converted."""
+    if image.mode not in ("RGB", "CMYK"):
+        return image
+    if image.info.get("icc_profile"):
+        return _from_icc(image, image.info["icc_profile"], notes)
+    nclx = image.info.get("nclx_profile")
+    if image.mode == "RGB" and isinstance(nclx, Mapping) and nclx.get("color_primaries") not in NCLX_SRGB_OR_UNKNOWN:
+        return _from_nclx(image, nclx, notes)
+    return image
+
+
+def _from_icc(image: Image.Image, icc: bytes, notes: list[str]) -> Image.Image:
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        name = ImageCms.getProfileDescription(profile).strip()
+        if "srgb" in name.lower():
+            return image
+        converted = ImageCms.profileToProfile(image, profile, _srgb_profile(), outputMode="RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError) as exc:  # LittleCMS's and its binding's
+        notes.append(f"embedded colour profile unreadable ({exc}): colours read as sRGB")
+        return image
+    notes.append(f"colour profile {name or 'without a name'!r} converted to sRGB")
+    return converted
+
+
+@functools.cache
+def _srgb_profile() -> ImageCms.ImageCmsProfile:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def _from_nclx(image: Image.Image, nclx: Mapping, notes: list[str]) -> Image.Image:
+    """Coded primaries (e.g. Display P3, code 12) converted in linear light, relative colorimetric with clipping, as
+    LittleCMS converts an ICC profile's; an HDR transfer (PQ, HLG) is left as it is: that needs tone mapping."""
+    code, transfer = nclx.get("color_primaries"), nclx.get("transfer_characteristics")
+    if transfer in NCLX_HDR_TRANSFERS:
+        notes.append(f"HDR colour ({NCLX_HDR_TRANSFERS[transfer]} transfer, primaries code {code}) read as sRGB "
+                     "without tone mapping")
+        return image
+    try:
+        primaries = tuple((float(nclx[f"color_primary_{c}_x"]), float(nclx[f"color_primary_{c}_y"]))
+                          for c in ("red", "green", "blue"))
+        white = (float(nclx["color_primary_white_x"]), float(nclx["color_primary_white_y"]))
+        matrix = nclx_to_srgb_matrix(primaries, white)
+    except (KeyError, TypeError, ValueError, np.linalg.LinAlgError) as exc:
+        notes.append(f"HEIF colour primaries (code {code}) unreadable ({exc}): colours read as sRGB")
+        return image
+    if transfer not in NCLX_SDR_TRANSFERS:
+        notes.append(f"HEIF transfer characteristics {transfer} read with sRGB's curve")
+    notes.append(f"HEIF colour primaries (code {code}) converted to sRGB")
+    return Image.fromarray(convert_pixels(np.asarray(image, dtype=np.uint8), matrix))
+
+
+def nclx_to_srgb_matrix(primaries: tuple[tuple[float, float], ...], white: tuple[float, float]) -> np.ndarray:
+    """The 3x3 matrix from linear RGB in the given primaries and white to linear sRGB, whites matched by Bradford."""
+    to_xyz = _rgb_to_xyz(primaries, white)
+    if not np.allclose(white, D65, atol=1e-3):
+        to_xyz = _bradford(white, D65) @ to_xyz
+    return np.linalg.solve(_rgb_to_xyz(SRGB_PRIMARIES, D65), to_xyz)
+
+
+def _xyz_of(xy: tuple[float, float]) -> np.ndarray:
+    x, y = xy
+    return np.array([x / y, 1.0, (1.0 - x - y) / y])
+
+
+def _rgb_to_xyz(primaries: tuple[tuple[float, float], ...], white: tuple[float, float]) -> np.ndarray:
+    columns = np.stack([_xyz_of(xy) for xy in primaries], axis=1)
+    return columns * np.linalg.solve(columns, _xyz_of(white))
+
+
+def _bradford(source: tuple[float, float], target: tuple[float, float]) -> np.ndarray:
+    scale = (BRADFORD @ _xyz_of(target)) / (BRADFORD @ _xyz_of(source))
+    return np.linalg.solve(BRADFORD, np.diag(scale) @ BRADFORD)
+
+
+@functools.cache
+def _srgb_curves() -> tuple[np.ndarray, np.ndarray]:
+    """sRGB's decoding table for 8-bit values and its encoding table over 65,536 linear steps."""
+    encoded = np.arange(256) / 255.0
+    decode = np.where(encoded <= 0.04045, encoded / 12.92, ((encoded + 0.055) / 1.055) ** 2.4).astype(np.float32)
+    linear = np.arange(65536) / 65535.0
+    encode = np.where(linear <= 0.0031308, linear * 12.92, 1.055 * linear ** (1 / 2.4) - 0.055)
+    return decode, np.round(np.clip(encode, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def convert_pixels(pixels: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """uint8 RGB (H, W, 3) through `matrix` in linear light, a slice of rows at a time."""
+    decode, encode = _srgb_curves()
+    out = np.empty_like(pixels)
+    transposed = matrix.T.astype(np.float32)
+    for start in range(0, pixels.shape[0], ROWS_AT_ONCE):
+        linear = decode[pixels[start:start + ROWS_AT_ONCE]] @ transposed
+        out[start:start + ROWS_AT_ONCE] = encode[np.round(np.clip(linear, 0.0, 1.0) * 65535.0).astype(np.int32)]
+    return out
