@@ -28,13 +28,14 @@ def cat_then_astronaut() -> list[np.ndarray]:
     return [cat, astronaut, np.roll(astronaut, 8, axis=1)]
 
 
-def test_an_animated_gif_is_judged_over_its_frames_not_by_its_first(cat_then_astronaut):
-    clip = animation("GIF", cat_then_astronaut, [1000, 200, 300])
-    found = find_faces(clip, name="swap.gif", frames=16)
+@pytest.mark.parametrize("fmt", ["GIF", "AVIF"])  # animated AVIF: an AV1 image sequence (brand avis), GIF's heir
+def test_an_animation_is_judged_over_its_frames_not_by_its_first(cat_then_astronaut, fmt):
+    clip = animation(fmt, cat_then_astronaut, [1000, 200, 300])
+    found = find_faces(clip, name=f"swap.{fmt.lower()}", frames=16)
     assert found.kind == "video" and (found.width, found.height) == (400, 300)
     assert [(f.index, f.time) for f in found.frames] == [(0, 0.0), (1, 1.0), (2, 1.2)]  # each frame when it shows
     assert [len(f.faces) for f in found.frames] == [0, 1, 1]  # the face the first frame hides is found
-    assert any("animated GIF judged as a video: 3 of its 3 frames sampled over its 1.5 s loop" in note
+    assert any(f"animated {fmt} judged as a video: 3 of its 3 frames sampled over its 1.5 s loop" in note
                for note in found.notes)
 
 

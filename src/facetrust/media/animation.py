@@ -1,5 +1,5 @@
-"""Animated images (GIF, animated WebP, APNG) sampled over time like a video: a face swap shared as a GIF may show
-no face in its first frame, and its evidence may be anywhere in the loop."""
+"""Animated images (GIF, animated WebP, APNG, animated AVIF) sampled over time like a video: a face swap shared as a
+GIF may show no face in its first frame, and its evidence may be anywhere in the loop."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from facetrust.media.limits import DEFAULT_LIMITS, MediaLimits
 from facetrust.media.source import MediaInput
 from facetrust.media.video import VideoFrame, VideoInfo, sample_times
 
-ANIMATED_FORMATS = ("GIF", "WEBP", "PNG")  # not MPO (a JPEG's second picture) nor TIFF pages: those are not time
+ANIMATED_FORMATS = ("GIF", "WEBP", "PNG", "AVIF")  # not MPO (a JPEG's second picture) nor TIFF pages: not time
 DEFAULT_FRAME_MS = 100  # what browsers show a GIF frame for when it declares no (or a zero) duration
 
 
@@ -53,6 +53,8 @@ def _frame_starts(animation: Image.Image, count: int, deadline: float, name: str
     for index in range(count):
         _check(deadline, name)
         animation.seek(index)
+        if "duration" not in animation.info:  # Pillow's AVIF reader tells a frame's duration once it is decoded
+            animation.load()
         starts.append(starts[-1] + (animation.info.get("duration") or DEFAULT_FRAME_MS))
     return starts
 

@@ -19,12 +19,15 @@ VIDEO_MIMES = {
     "video/mp4", "video/quicktime", "video/webm", "video/x-matroska", "video/x-msvideo",
     "video/x-m4v", "video/mpeg", "video/x-flv", "video/3gpp", "video/x-ms-wmv",
 }
+ANIMATED_AVIF_BRAND = b"avis"  # an AV1 image sequence (animated AVIF, a GIF's modern stand-in), unknown to filetype
 TS_SYNC = 0x47  # an MPEG transport stream's packets each start with it: 188 bytes apart, 192 with a timestamp prefix
 
 
 def sniff_kind(media: MediaInput) -> MediaKind:
     """Return "image" or "video" from the magic bytes; anything else is refused with its detected type."""
     guess = filetype.guess(media.data[:8192])
+    if guess is None and media.data[4:12] == b"ftyp" + ANIMATED_AVIF_BRAND:
+        return "image"
     if guess is None and _transport_stream(media.data):
         return "video"
     if guess is None:
