@@ -86,7 +86,7 @@ class RoutedModel(LoadedModel):
 
     def logits(self, crops: list, encodings: np.ndarray | None = None) -> np.ndarray:
         routes = self.routes(crops)
-        scores = self.per_route(crops, calibrated_logits, routes)
+        scores = self.per_route(crops, _calibrated_logits, routes)
         return self._second_opinion(crops, np.asarray(scores, dtype=np.float32), routes[0])
 
     def _second_opinion(self, crops: list, logits: np.ndarray, soft: np.ndarray) -> np.ndarray:
@@ -95,14 +95,14 @@ class RoutedModel(LoadedModel):
             return logits
         rows = np.flatnonzero(~soft)
         if len(rows):
-            logits[rows] = np.minimum(logits[rows], calibrated_logits(self.second, [crops[i] for i in rows]))
+            logits[rows] = np.minimum(logits[rows], _calibrated_logits(self.second, [crops[i] for i in rows]))
         return logits
 
     def soft_opinion(self, crops: list) -> np.ndarray:
         """The soft branch's P(fake) for these crops, through the routed card's temperature as a face routed soft
         is scored: the second opinion asked before a sharp face is called fake (docs/DETECTOR.md, "Candidate AA":
         photos re-coded as video stills or saved as HEIC fool the sharp branch, not the soft one)."""
-        return sigmoid(calibrated_logits(self.soft, crops), self.card.temperature)
+        return sigmoid(_calibrated_logits(self.soft, crops), self.card.temperature)
 
     def second_opinions(self, crops: list, accused: np.ndarray) -> dict[int, float]:
         """`soft_opinion` (by position) of the `accused` crops that the sharp branch judged: the soft branch runs on
@@ -123,7 +123,7 @@ class RoutedModel(LoadedModel):
         rows = np.flatnonzero(soft)
         if len(rows):
             shown = _as_shown([crops[i] for i in rows], grainy[rows])
-            logits[rows] = calibrated_logits(self.soft, shown)
+            logits[rows] = _calibrated_logits(self.soft, shown)
         return features, self._second_opinion(crops, logits, soft)
 
     def face_evidence(self, crops: list, features: np.ndarray | None, p_fake: np.ndarray) -> list[dict | None]:
@@ -155,7 +155,7 @@ def _as_shown(crops: Sequence[np.ndarray], grainy: np.ndarray) -> list[np.ndarra
             for crop, smooth in zip(crops, grainy, strict=True)]
 
 
-def calibrated_logits(branch: LoadedModel, crops: list) -> np.ndarray:
+def _calibrated_logits(branch: LoadedModel, crops: list) -> np.ndarray:
     """A branch's logits with its own temperature applied: what the routed card's temperature and threshold act on."""
     return np.asarray(branch.logits(crops), dtype=np.float32) / branch.card.temperature
 
