@@ -18,7 +18,7 @@ NCLX_SRGB_OR_UNKNOWN = (1, 2)  # ITU-T H.273 colour primaries: 1 BT.709 (sRGB's)
 NCLX_SDR_TRANSFERS = (1, 6, 13, 14, 15)  # BT.709, BT.601, sRGB, BT.2020 10/12-bit: read with sRGB's curve
 NCLX_HDR_TRANSFERS = {16: "PQ", 18: "HLG"}
 BRADFORD = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]])
-ROWS_AT_ONCE = 512  # a 12 MP photo converts in float32 slices of a few MB, not one of 150 MB
+ROWS_AT_ONCE = 512  # a 12 MP photo converts in float32 slices of about 25 MB, not one of 150 MB
 
 
 def in_srgb(image: Image.Image, notes: list[str]) -> Image.Image:
