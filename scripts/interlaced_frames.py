@@ -87,8 +87,7 @@ PAN = 4  # px the camera moves between fields in the stills and the picture (doc
 
 def save_picture(scanner: Scanner, path: Path) -> None:
     photo = skdata.astronaut()
-    combed = photo.copy()
-    combed[1::2] = np.roll(photo, PAN, axis=1)[1::2]
+    combed = panned_weave(photo)
     figure, axes = plt.subplots(1, 4, figsize=(12.8, 3.6))
     for axis, (name, pixels) in zip(axes, (("as shot", photo), ("interlaced, combed", combed),
                                            ("one field (facetrust now)", deinterlaced(combed)),
@@ -113,9 +112,15 @@ def within_frame(pixels: np.ndarray, tolerance: int = 12) -> np.ndarray:
     return rebuilt
 
 
-def still_ways(photo: np.ndarray) -> dict[str, np.ndarray]:
+def panned_weave(photo: np.ndarray) -> np.ndarray:
+    """The photo woven with itself panned PAN px: its odd lines (the second field) from the moved camera."""
     combed = photo.copy()
     combed[1::2] = np.roll(photo, PAN, axis=1)[1::2]
+    return combed
+
+
+def still_ways(photo: np.ndarray) -> dict[str, np.ndarray]:
+    combed = panned_weave(photo)
     return {"as shot": photo, "as shot, one field": deinterlaced(photo),
             "as shot, within the frame": within_frame(photo), "combed": combed,
             "combed, one field (facetrust now)": deinterlaced(combed),

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import struct
+
+# What Pillow's format plugins raise on damaged data besides OSError (found by
+# tests/corpus/test_fuzz.py: a TIFF without its width tag raises TypeError("Missing dimensions") from a KeyError;
+# libavif's and libheif's bindings raise RuntimeError, e.g. "Failed to decode image: Missing or empty image item").
+DAMAGED_DATA_ERRORS = (OSError, SyntaxError, ValueError, EOFError, TypeError, KeyError, IndexError, struct.error,
+                       ZeroDivisionError, RuntimeError)
+
 
 class FacetrustError(Exception):
     """Base class of every error facetrust raises on purpose."""

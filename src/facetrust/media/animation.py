@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 from PIL import Image, ImageOps
 
-from facetrust.errors import CorruptMediaError, DecodeTimeoutError
-from facetrust.media.image import DAMAGED_DATA_ERRORS, DecodedImage, to_rgb8
+from facetrust.errors import DAMAGED_DATA_ERRORS, CorruptMediaError, DecodeTimeoutError
+from facetrust.media.image import DecodedImage, to_rgb8
 from facetrust.media.limits import DEFAULT_LIMITS, MediaLimits
 from facetrust.media.source import MediaInput
 from facetrust.media.video import VideoFrame, VideoInfo, sample_times

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 import numpy as np
 from PIL import Image, ImageCms
 
+from facetrust.errors import DAMAGED_DATA_ERRORS
+
 SRGB_PRIMARIES = ((0.64, 0.33), (0.30, 0.60), (0.15, 0.06))
 D65 = (0.3127, 0.3290)
 NCLX_SRGB_OR_UNKNOWN = (1, 2)  # ITU-T H.273 colour primaries: 1 BT.709 (sRGB's), 2 unspecified
@@ -41,7 +43,7 @@ def _from_icc(image: Image.Image, icc: bytes, notes: list[str]) -> Image.Image:
         if "srgb" in name.lower():
             return image
         converted = ImageCms.profileToProfile(image, profile, _srgb_profile(), outputMode="RGB")
-    except (ImageCms.PyCMSError, OSError, ValueError, TypeError) as exc:  # LittleCMS's and its binding's
+    except (ImageCms.PyCMSError, *DAMAGED_DATA_ERRORS) as exc:
         notes.append(f"embedded colour profile unreadable ({exc}): colours read as sRGB")
         return image
     notes.append(f"colour profile {name or 'without a name'!r} converted to sRGB")

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import functools
 import io
-import struct
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from facetrust.errors import CorruptMediaError, MediaTooLargeError, UnsupportedMediaError
+from facetrust.errors import DAMAGED_DATA_ERRORS, CorruptMediaError, MediaTooLargeError, UnsupportedMediaError
 from facetrust.media.colour import in_srgb
 from facetrust.media.limits import DEFAULT_LIMITS, MediaLimits
 from facetrust.media.source import MediaInput
@@ -23,11 +22,6 @@ ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF", "AVIF")
 HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1")  # ISO-BMFF major brands
 ALPHA_BACKGROUND = (255, 255, 255)
 VALID_ORIENTATIONS = range(1, 9)  # EXIF 0x0112: 1 as stored, 2-8 the mirrorings and quarter turns
-# What Pillow's format plugins raise on damaged data besides OSError (found by tests/corpus/test_fuzz.py: a
-# TIFF without its width tag raises TypeError("Missing dimensions") from a KeyError; libavif's and libheif's
-# bindings raise RuntimeError, e.g. "Failed to decode image: Missing or empty image item").
-DAMAGED_DATA_ERRORS = (OSError, SyntaxError, ValueError, EOFError, TypeError, KeyError, IndexError, struct.error,
-                       ZeroDivisionError, RuntimeError)
 
 
 @dataclass
