@@ -62,6 +62,25 @@ def test_every_frame_is_turned_by_the_exif_orientation_as_the_first_is(cat_then_
         assert frame.pixels.shape == shown.shape and np.abs(frame.pixels.astype(int) - shown).mean() < 4
 
 
+@pytest.mark.parametrize("fmt", ["WEBP", "PNG"])
+def test_every_frame_is_shown_in_srgb_as_the_first_is(cat_then_astronaut, fmt):
+    from PIL import ImageCms
+
+    from tests.media.icc import display_profile
+
+    icc = display_profile("Camera wide RGB")  # Adobe RGB (1998)'s primaries and gamma
+    wide = ImageCms.buildTransform(ImageCms.createProfile("sRGB"), ImageCms.ImageCmsProfile(io.BytesIO(icc)),
+                                   "RGB", "RGB")
+    stored = [np.asarray(ImageCms.applyTransform(Image.fromarray(p), wide)) for p in cat_then_astronaut]
+    clip = animation(fmt, stored, 100, icc_profile=icc, **({"lossless": True} if fmt == "WEBP" else {}))
+    image = decode_image(read_input(clip, f"clip.{fmt.lower()}"))
+    assert "colour profile 'Camera wide RGB' converted to sRGB" in image.notes
+    _, frames = sample_animation(read_input(clip, "clip"), image, count=3)
+    for frame, picture, kept in zip(frames, cat_then_astronaut, stored, strict=True):
+        assert np.abs(kept.astype(int) - picture).mean() > 3  # read as sRGB, visibly washed out
+        assert np.abs(frame.pixels.astype(int) - picture).mean() < 1  # converted back, as the first frame is
+
+
 def test_frames_without_a_duration_show_for_a_tenth_of_a_second(cat_then_astronaut):
     clip = animation("GIF", cat_then_astronaut, 0)
     info, frames = sample_animation(read_input(clip, "clip.gif"), decode_image(read_input(clip, "clip.gif")), count=3)

@@ -35,7 +35,7 @@ def test_a_display_p3_heif_is_shown_in_srgb():
     image = decode(heif(patches((234, 51, 35), (117, 251, 76), (128, 128, 128)), DISPLAY_P3))
     centres = image.pixels[32, [32, 96, 160]].astype(int)
     assert np.abs(centres - [(255, 0, 0), (0, 255, 0), (128, 128, 128)]).max() <= 4
-    assert "HEIF colour primaries (code 12) converted to sRGB" in image.notes
+    assert "coded colour primaries (code 12) converted to sRGB" in image.notes
 
 
 def test_bt709_primaries_are_srgb_and_change_nothing():
@@ -56,3 +56,62 @@ def test_an_hdr_heif_is_read_as_it_is_and_said():
 def test_white_stays_white_whatever_the_source_white(white):
     matrix = nclx_to_srgb_matrix(((0.680, 0.320), (0.265, 0.690), (0.150, 0.060)), white)
     assert np.allclose(matrix @ np.ones(3), np.ones(3), atol=1e-3)
+
+
+def avif(pixels: np.ndarray, primaries: int) -> bytes:
+    """An AVIF whose colour box says `primaries` (Pillow writes BT.709's code 1; the code is set in the box, as an
+    encoder told the photo's space writes it). Pillow does not pass an AVIF's coded colour on."""
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="AVIF", quality=100, subsampling="4:4:4")
+    data = bytearray(buffer.getvalue())
+    box = data.find(b"colrnclx")
+    assert box > 0 and data[box + 8:box + 10] == b"\x00\x01"
+    data[box + 8:box + 10] = primaries.to_bytes(2, "big")
+    return bytes(data)
+
+
+def test_a_display_p3_avif_is_shown_in_srgb():
+    pixels = patches((234, 51, 35), (117, 251, 76), (128, 128, 128))
+    as_stored = decode_image(read_input(avif(pixels, 1), "web.avif", DEFAULT_LIMITS))
+    image = decode_image(read_input(avif(pixels, DISPLAY_P3), "web.avif", DEFAULT_LIMITS))
+    assert np.abs(as_stored.pixels.astype(int) - pixels).max() <= 4 and not as_stored.notes
+    centres = image.pixels[32, [32, 96, 160]].astype(int)
+    assert np.abs(centres - [(255, 0, 0), (0, 255, 0), (128, 128, 128)]).max() <= 4
+    assert "coded colour primaries (code 12) converted to sRGB" in image.notes
+
+
+def test_a_screenshot_with_alpha_is_converted_and_keeps_its_alpha():
+    from PIL import ImageCms
+
+    from tests.media.icc import display_profile
+
+    icc = display_profile("Display wide RGB")  # a Mac screenshot: an RGBA PNG with its display's wide profile
+    shown = patches((200, 40, 30), (60, 180, 90), (128, 128, 128))
+    stored = ImageCms.profileToProfile(Image.fromarray(shown), ImageCms.createProfile("sRGB"),
+                                       ImageCms.ImageCmsProfile(io.BytesIO(icc)), outputMode="RGB")
+    rgba = np.dstack([np.asarray(stored), np.full(shown.shape[:2], 255, np.uint8)])
+    rgba[:, :8, 3] = 0  # a transparent strip at the left, shown on white
+    buffer = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buffer, format="PNG", icc_profile=icc)
+    image = decode_image(read_input(buffer.getvalue(), "screenshot.png", DEFAULT_LIMITS))
+    assert np.abs(np.asarray(stored, dtype=int)[:, 8:] - shown[:, 8:]).max() > 10  # read as sRGB, visibly off
+    assert np.abs(image.pixels[:, 8:].astype(int) - shown[:, 8:]).max() <= 2
+    assert (image.pixels[:, :8] == 255).all()
+    assert "colour profile 'Display wide RGB' converted to sRGB" in image.notes
+
+
+def test_a_cut_or_scrambled_avif_colour_box_is_read_as_srgb_never_an_error():
+    from facetrust.media.isobmff import coded_colour
+
+    data = avif(patches((234, 51, 35)), DISPLAY_P3)
+    assert coded_colour(data)["color_primaries"] == DISPLAY_P3
+    meta_end = data.find(b"mdat")
+    assert all(coded_colour(data[:cut]) is None for cut in range(meta_end - 4))  # the colour box is cut off
+    rng = np.random.default_rng(0)
+    for _ in range(200):  # bytes of the meta box scrambled: a crafted file
+        scrambled = bytearray(data)
+        for position in rng.integers(8, meta_end, 4):
+            scrambled[position] = rng.integers(0, 256)
+        colour = coded_colour(bytes(scrambled))
+        assert colour is None or set(colour) == {"color_primaries", "transfer_characteristics",
+                                                 "matrix_coefficients", "full_range_flag"}

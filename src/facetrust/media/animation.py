@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from PIL import Image, ImageOps
 
 from facetrust.errors import DAMAGED_DATA_ERRORS, CorruptMediaError, DecodeTimeoutError
-from facetrust.media.image import DecodedImage, to_rgb8
+from facetrust.media.colour import in_srgb
+from facetrust.media.image import DecodedImage, file_colour, to_rgb8
 from facetrust.media.limits import DEFAULT_LIMITS, MediaLimits
 from facetrust.media.source import MediaInput
 from facetrust.media.video import VideoFrame, VideoInfo, sample_times
@@ -41,7 +42,7 @@ def sample_animation(media: MediaInput, image: DecodedImage, count: int | None =
                              codec=image.format, has_audio=False)
             every = fps is None and count is not None and count >= image.frames
             targets = starts[:-1] if every else [1000 * t for t in sample_times(info, count, fps, max_frames)]
-            frames = list(_frames_at(animation, starts, targets, deadline, media.name))
+            frames = list(_frames_at(animation, starts, targets, deadline, media.name, file_colour(media, animation)))
         except DAMAGED_DATA_ERRORS as exc:
             raise CorruptMediaError(media.name, f"animation frame data is damaged ({exc})") from exc
     return info, frames
@@ -60,14 +61,16 @@ def _frame_starts(animation: Image.Image, count: int, deadline: float, name: str
 
 
 def _frames_at(animation: Image.Image, starts: list[float], targets: list[float], deadline: float,
-               name: str) -> Iterator[VideoFrame]:
+               name: str, nclx: dict[str, int] | None) -> Iterator[VideoFrame]:
     """The frame on screen at each target time (milliseconds), each frame once, turned by the file's EXIF orientation
-    as `decode_image` turned the first (an animated WebP or APNG may carry one)."""
+    and shown in sRGB as `decode_image` shows the first (an animated WebP or APNG may carry an orientation and a
+    colour profile; the first frame's notes already say what was done)."""
     indices = sorted({min(bisect.bisect_right(starts, target) - 1, len(starts) - 2) for target in targets})
     for index in indices:
         _check(deadline, name)
         animation.seek(index)
-        yield VideoFrame(index, starts[index] / 1000, to_rgb8(ImageOps.exif_transpose(animation), []))
+        shown = in_srgb(ImageOps.exif_transpose(animation), [], nclx)
+        yield VideoFrame(index, starts[index] / 1000, to_rgb8(shown, []))
 
 
 def _check(deadline: float, name: str) -> None:

@@ -1,7 +1,8 @@
 """A photo's colours as a browser shows them, in sRGB, the space every model was trained on: read as sRGB, a wide-gamut
 photo's colours are washed out, and the detector catches fewer fakes (k140's test photos tagged Adobe RGB: 67%
 converted, 60% read as sRGB; README, "Limits on untrusted input"). A photo says its space by an embedded ICC profile
-or, in HEIF (phones), by coded colour primaries (an `nclx` box): both are converted."""
+or, in HEIF (phones) and AVIF, by coded colour primaries (an `nclx` box): both are converted, an alpha channel kept as
+it is (a Mac screenshot is an RGBA PNG in Display P3)."""
 
 from __future__ import annotations
 
@@ -21,17 +22,31 @@ NCLX_SDR_TRANSFERS = (1, 6, 13, 14, 15)  # BT.709, BT.601, sRGB, BT.2020 10/12-b
 NCLX_HDR_TRANSFERS = {16: "PQ", 18: "HLG"}
 BRADFORD = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]])
 ROWS_AT_ONCE = 512  # a 12 MP photo converts in float32 slices of about 25 MB, not one of 150 MB
+CONVERTED_MODES = ("RGB", "RGBA", "CMYK")
+# ITU-T H.273 colour primaries: (red, green, blue, white) as CIE xy, for files that give the code only (AVIF; libheif
+# gives pillow-heif the values themselves)
+H273_PRIMARIES = {
+    4: ((0.67, 0.33), (0.21, 0.71), (0.14, 0.08), (0.310, 0.316)),  # BT.470 System M, illuminant C
+    5: ((0.64, 0.33), (0.29, 0.60), (0.15, 0.06), D65),  # BT.601 625 lines
+    6: ((0.630, 0.340), (0.310, 0.595), (0.155, 0.070), D65),  # BT.601 525 lines (SMPTE 170M)
+    7: ((0.630, 0.340), (0.310, 0.595), (0.155, 0.070), D65),  # SMPTE 240M
+    9: ((0.708, 0.292), (0.170, 0.797), (0.131, 0.046), D65),  # BT.2020
+    11: ((0.680, 0.320), (0.265, 0.690), (0.150, 0.060), (0.314, 0.351)),  # DCI-P3, projector white
+    12: ((0.680, 0.320), (0.265, 0.690), (0.150, 0.060), D65),  # Display P3
+    22: ((0.630, 0.340), (0.295, 0.605), (0.155, 0.077), D65),  # EBU Tech 3213
+}
 
 
-def in_srgb(image: Image.Image, notes: list[str]) -> Image.Image:
-    """An RGB or CMYK image converted to sRGB from its embedded ICC profile or, without one, its HEIF colour
-    primaries; as it is, with a note, when its space cannot be read or converted."""
-    if image.mode not in ("RGB", "CMYK"):
+def in_srgb(image: Image.Image, notes: list[str], nclx: Mapping | None = None) -> Image.Image:
+    """An RGB, RGBA or CMYK image converted to sRGB from its embedded ICC profile or, without one, its coded colour
+    primaries (`nclx`: given when the file says them where Pillow does not read them, as an AVIF does; else a HEIF's,
+    from pillow-heif); as it is, with a note, when its space cannot be read or converted."""
+    if image.mode not in CONVERTED_MODES:
         return image
     if image.info.get("icc_profile"):
         return _from_icc(image, image.info["icc_profile"], notes)
-    nclx = image.info.get("nclx_profile")
-    if image.mode == "RGB" and isinstance(nclx, Mapping) and nclx.get("color_primaries") not in NCLX_SRGB_OR_UNKNOWN:
+    nclx = nclx or image.info.get("nclx_profile")
+    if image.mode != "CMYK" and isinstance(nclx, Mapping) and nclx.get("color_primaries") not in NCLX_SRGB_OR_UNKNOWN:
         return _from_nclx(image, nclx, notes)
     return image
 
@@ -42,7 +57,8 @@ def _from_icc(image: Image.Image, icc: bytes, notes: list[str]) -> Image.Image:
         name = ImageCms.getProfileDescription(profile).strip()
         if "srgb" in name.lower():
             return image
-        converted = ImageCms.profileToProfile(image, profile, _srgb_profile(), outputMode="RGB")
+        converted = ImageCms.profileToProfile(image, profile, _srgb_profile(),
+                                              outputMode="RGBA" if image.mode == "RGBA" else "RGB")
     except (ImageCms.PyCMSError, *DAMAGED_DATA_ERRORS) as exc:
         notes.append(f"embedded colour profile unreadable ({exc}): colours read as sRGB")
         return image
@@ -64,17 +80,25 @@ def _from_nclx(image: Image.Image, nclx: Mapping, notes: list[str]) -> Image.Ima
                      "without tone mapping")
         return image
     try:
-        primaries = tuple((float(nclx[f"color_primary_{c}_x"]), float(nclx[f"color_primary_{c}_y"]))
-                          for c in ("red", "green", "blue"))
-        white = (float(nclx["color_primary_white_x"]), float(nclx["color_primary_white_y"]))
-        matrix = nclx_to_srgb_matrix(primaries, white)
+        *primaries, white = _primaries(nclx)
+        matrix = nclx_to_srgb_matrix(tuple(primaries), white)
     except (KeyError, TypeError, ValueError, np.linalg.LinAlgError) as exc:
-        notes.append(f"HEIF colour primaries (code {code}) unreadable ({exc}): colours read as sRGB")
+        notes.append(f"coded colour primaries (code {code}) unreadable ({exc}): colours read as sRGB")
         return image
     if transfer not in NCLX_SDR_TRANSFERS:
-        notes.append(f"HEIF transfer characteristics {transfer} read with sRGB's curve")
-    notes.append(f"HEIF colour primaries (code {code}) converted to sRGB")
-    return Image.fromarray(convert_pixels(np.asarray(image, dtype=np.uint8), matrix))
+        notes.append(f"coded transfer characteristics {transfer} read with sRGB's curve")
+    notes.append(f"coded colour primaries (code {code}) converted to sRGB")
+    pixels = np.array(image, dtype=np.uint8)
+    pixels[..., :3] = convert_pixels(np.ascontiguousarray(pixels[..., :3]), matrix)  # alpha, if any, as it is
+    return Image.fromarray(pixels, image.mode)
+
+
+def _primaries(nclx: Mapping) -> tuple[tuple[float, float], ...]:
+    """Red, green, blue and white as CIE xy: given by pillow-heif, else looked up by their H.273 code."""
+    if "color_primary_red_x" not in nclx:
+        return H273_PRIMARIES[nclx["color_primaries"]]
+    return tuple((float(nclx[f"color_primary_{c}_x"]), float(nclx[f"color_primary_{c}_y"]))
+                 for c in ("red", "green", "blue", "white"))
 
 
 def nclx_to_srgb_matrix(primaries: tuple[tuple[float, float], ...], white: tuple[float, float]) -> np.ndarray:

@@ -12,6 +12,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from facetrust.errors import DAMAGED_DATA_ERRORS, CorruptMediaError, MediaTooLargeError, UnsupportedMediaError
 from facetrust.media.colour import in_srgb
+from facetrust.media.isobmff import coded_colour
 from facetrust.media.limits import DEFAULT_LIMITS, MediaLimits
 from facetrust.media.source import MediaInput
 
@@ -81,8 +82,13 @@ def decode_image(media: MediaInput, limits: MediaLimits = DEFAULT_LIMITS) -> Dec
         notes.append(f"EXIF orientation {orientation} applied")
     elif image.info.get("original_orientation") not in (None, 1):  # pillow-heif turned it while decoding
         notes.append(f"EXIF orientation {image.info['original_orientation']} applied")
-    pixels = to_rgb8(in_srgb(oriented, notes), notes)
+    pixels = to_rgb8(in_srgb(oriented, notes, file_colour(media, image)), notes)
     return DecodedImage(pixels=pixels, format=image.format or "unknown", notes=notes, frames=frames)
+
+
+def file_colour(media: MediaInput, image: Image.Image) -> dict[str, int] | None:
+    """An AVIF's coded colour primaries, which Pillow does not pass on (a HEIF's come from pillow-heif)."""
+    return coded_colour(media.data) if image.format == "AVIF" else None
 
 
 @functools.cache
