@@ -70,11 +70,13 @@ def avif(pixels: np.ndarray, primaries: int) -> bytes:
     return bytes(data)
 
 
-def test_a_display_p3_avif_is_shown_in_srgb():
+@pytest.mark.parametrize("alpha", [False, True])
+def test_a_display_p3_avif_is_shown_in_srgb(alpha):
     pixels = patches((234, 51, 35), (117, 251, 76), (128, 128, 128))
-    as_stored = decode_image(read_input(avif(pixels, 1), "web.avif", DEFAULT_LIMITS))
-    image = decode_image(read_input(avif(pixels, DISPLAY_P3), "web.avif", DEFAULT_LIMITS))
-    assert np.abs(as_stored.pixels.astype(int) - pixels).max() <= 4 and not as_stored.notes
+    stored = np.dstack([pixels, np.full(pixels.shape[:2], 255, np.uint8)]) if alpha else pixels
+    as_stored = decode_image(read_input(avif(stored, 1), "web.avif", DEFAULT_LIMITS))
+    image = decode_image(read_input(avif(stored, DISPLAY_P3), "web.avif", DEFAULT_LIMITS))
+    assert np.abs(as_stored.pixels.astype(int) - pixels).max() <= 4
     centres = image.pixels[32, [32, 96, 160]].astype(int)
     assert np.abs(centres - [(255, 0, 0), (0, 255, 0), (128, 128, 128)]).max() <= 4
     assert "coded colour primaries (code 12) converted to sRGB" in image.notes

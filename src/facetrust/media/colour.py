@@ -90,7 +90,7 @@ def _from_nclx(image: Image.Image, nclx: Mapping, notes: list[str]) -> Image.Ima
     notes.append(f"coded colour primaries (code {code}) converted to sRGB")
     pixels = np.array(image, dtype=np.uint8)
     pixels[..., :3] = convert_pixels(np.ascontiguousarray(pixels[..., :3]), matrix)  # alpha, if any, as it is
-    return Image.fromarray(pixels, image.mode)
+    return Image.fromarray(pixels)
 
 
 def _primaries(nclx: Mapping) -> tuple[tuple[float, float], ...]:
