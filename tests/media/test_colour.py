@@ -82,6 +82,23 @@ def test_a_display_p3_avif_is_shown_in_srgb(alpha):
     assert "coded colour primaries (code 12) converted to sRGB" in image.notes
 
 
+def test_a_palette_png_with_a_wide_profile_is_converted():
+    from PIL import ImageCms
+
+    from tests.media.icc import display_profile
+
+    icc = display_profile("Camera wide RGB")
+    shown = patches((200, 40, 30), (60, 180, 90), (128, 128, 128))
+    stored = ImageCms.profileToProfile(Image.fromarray(shown), ImageCms.createProfile("sRGB"),
+                                       ImageCms.ImageCmsProfile(io.BytesIO(icc)), outputMode="RGB")
+    buffer = io.BytesIO()
+    stored.convert("P", palette=Image.Palette.ADAPTIVE, colors=8).save(buffer, format="PNG", icc_profile=icc)
+    image = decode_image(read_input(buffer.getvalue(), "palette.png", DEFAULT_LIMITS))
+    assert np.abs(np.asarray(stored, dtype=int) - shown).max() > 10
+    assert np.abs(image.pixels.astype(int) - shown).max() <= 2
+    assert "colour profile 'Camera wide RGB' converted to sRGB" in image.notes
+
+
 def test_a_screenshot_with_alpha_is_converted_and_keeps_its_alpha():
     from PIL import ImageCms
 

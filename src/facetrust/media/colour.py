@@ -38,9 +38,12 @@ H273_PRIMARIES = {
 
 
 def in_srgb(image: Image.Image, notes: list[str], nclx: Mapping | None = None) -> Image.Image:
-    """An RGB, RGBA or CMYK image converted to sRGB from its embedded ICC profile or, without one, its coded colour
-    primaries (`nclx`: given when the file says them where Pillow does not read them, as an AVIF does; else a HEIF's,
-    from pillow-heif); as it is, with a note, when its space cannot be read or converted."""
+    """An RGB, RGBA, CMYK or palette image converted to sRGB from its embedded ICC profile or, without one, its coded
+    colour primaries (`nclx`: given when the file says them where Pillow does not read them, as an AVIF does; else a
+    HEIF's, from pillow-heif); as it is, with a note, when its space cannot be read or converted."""
+    if image.mode == "P" and image.info.get("icc_profile"):  # a palette's colours are RGB in the profile's space
+        notes.append("converted from mode P")
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     if image.mode not in CONVERTED_MODES:
         return image
     if image.info.get("icc_profile"):
