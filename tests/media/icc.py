@@ -3,7 +3,10 @@ Pillow or on the test machines, and a camera's Adobe RGB or a phone's Display P3
 
 from __future__ import annotations
 
+import io
 import struct
+
+import numpy as np
 
 D50 = (0.9642, 1.0, 0.8249)
 # Adobe RGB (1998)'s primaries as D50-adapted XYZ colorants (the values its own profile holds), gamma 563/256
@@ -42,3 +45,13 @@ def display_profile(name: str, colorants: dict[str, tuple[float, float, float]] 
               + b"acsp" + bytes(24) + struct.pack(">I", 0) + _s15(D50[0]) + _s15(D50[1]) + _s15(D50[2]))
     header += bytes(128 - len(header))
     return header + struct.pack(">I", len(tags)) + table + body
+
+
+def as_stored(shown: np.ndarray, icc: bytes) -> np.ndarray:
+    """The RGB values a file tagged with `icc` holds for colours shown as the sRGB values `shown` (as a camera or
+    screen set to that space stores them)."""
+    from PIL import Image, ImageCms
+
+    stored = ImageCms.profileToProfile(Image.fromarray(shown), ImageCms.createProfile("sRGB"),
+                                       ImageCms.ImageCmsProfile(io.BytesIO(icc)), outputMode="RGB")
+    return np.asarray(stored)

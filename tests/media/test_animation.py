@@ -64,14 +64,10 @@ def test_every_frame_is_turned_by_the_exif_orientation_as_the_first_is(cat_then_
 
 @pytest.mark.parametrize("fmt", ["WEBP", "PNG"])
 def test_every_frame_is_shown_in_srgb_as_the_first_is(cat_then_astronaut, fmt):
-    from PIL import ImageCms
-
-    from tests.media.icc import display_profile
+    from tests.media.icc import as_stored, display_profile
 
     icc = display_profile("Camera wide RGB")  # Adobe RGB (1998)'s primaries and gamma
-    wide = ImageCms.buildTransform(ImageCms.createProfile("sRGB"), ImageCms.ImageCmsProfile(io.BytesIO(icc)),
-                                   "RGB", "RGB")
-    stored = [np.asarray(ImageCms.applyTransform(Image.fromarray(p), wide)) for p in cat_then_astronaut]
+    stored = [as_stored(picture, icc) for picture in cat_then_astronaut]
     clip = animation(fmt, stored, 100, icc_profile=icc, **({"lossless": True} if fmt == "WEBP" else {}))
     image = decode_image(read_input(clip, f"clip.{fmt.lower()}"))
     assert "colour profile 'Camera wide RGB' converted to sRGB" in image.notes

@@ -83,37 +83,32 @@ def test_a_display_p3_avif_is_shown_in_srgb(alpha):
 
 
 def test_a_palette_png_with_a_wide_profile_is_converted():
-    from PIL import ImageCms
-
-    from tests.media.icc import display_profile
+    from tests.media.icc import as_stored, display_profile
 
     icc = display_profile("Camera wide RGB")
     shown = patches((200, 40, 30), (60, 180, 90), (128, 128, 128))
-    stored = ImageCms.profileToProfile(Image.fromarray(shown), ImageCms.createProfile("sRGB"),
-                                       ImageCms.ImageCmsProfile(io.BytesIO(icc)), outputMode="RGB")
+    stored = as_stored(shown, icc)
     buffer = io.BytesIO()
-    stored.convert("P", palette=Image.Palette.ADAPTIVE, colors=8).save(buffer, format="PNG", icc_profile=icc)
+    palette = Image.fromarray(stored).convert("P", palette=Image.Palette.ADAPTIVE, colors=8)
+    palette.save(buffer, format="PNG", icc_profile=icc)
     image = decode_image(read_input(buffer.getvalue(), "palette.png", DEFAULT_LIMITS))
-    assert np.abs(np.asarray(stored, dtype=int) - shown).max() > 10
+    assert np.abs(stored.astype(int) - shown).max() > 10
     assert np.abs(image.pixels.astype(int) - shown).max() <= 2
     assert "colour profile 'Camera wide RGB' converted to sRGB" in image.notes
 
 
 def test_a_screenshot_with_alpha_is_converted_and_keeps_its_alpha():
-    from PIL import ImageCms
-
-    from tests.media.icc import display_profile
+    from tests.media.icc import as_stored, display_profile
 
     icc = display_profile("Display wide RGB")  # a Mac screenshot: an RGBA PNG with its display's wide profile
     shown = patches((200, 40, 30), (60, 180, 90), (128, 128, 128))
-    stored = ImageCms.profileToProfile(Image.fromarray(shown), ImageCms.createProfile("sRGB"),
-                                       ImageCms.ImageCmsProfile(io.BytesIO(icc)), outputMode="RGB")
-    rgba = np.dstack([np.asarray(stored), np.full(shown.shape[:2], 255, np.uint8)])
+    stored = as_stored(shown, icc)
+    rgba = np.dstack([stored, np.full(shown.shape[:2], 255, np.uint8)])
     rgba[:, :8, 3] = 0  # a transparent strip at the left, shown on white
     buffer = io.BytesIO()
     Image.fromarray(rgba, "RGBA").save(buffer, format="PNG", icc_profile=icc)
     image = decode_image(read_input(buffer.getvalue(), "screenshot.png", DEFAULT_LIMITS))
-    assert np.abs(np.asarray(stored, dtype=int)[:, 8:] - shown[:, 8:]).max() > 10  # read as sRGB, visibly off
+    assert np.abs(stored.astype(int)[:, 8:] - shown[:, 8:]).max() > 10  # read as sRGB, visibly off
     assert np.abs(image.pixels[:, 8:].astype(int) - shown[:, 8:]).max() <= 2
     assert (image.pixels[:, :8] == 255).all()
     assert "colour profile 'Display wide RGB' converted to sRGB" in image.notes

@@ -56,17 +56,26 @@ def in_srgb(image: Image.Image, notes: list[str], nclx: Mapping | None = None) -
 
 def _from_icc(image: Image.Image, icc: bytes, notes: list[str]) -> Image.Image:
     try:
-        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        name = ImageCms.getProfileDescription(profile).strip()
-        if "srgb" in name.lower():
+        name, transform = _to_srgb(icc, image.mode)
+        if transform is None:
             return image
-        converted = ImageCms.profileToProfile(image, profile, _srgb_profile(),
-                                              outputMode="RGBA" if image.mode == "RGBA" else "RGB")
+        converted = ImageCms.applyTransform(image, transform)
     except (ImageCms.PyCMSError, *DAMAGED_DATA_ERRORS) as exc:
         notes.append(f"embedded colour profile unreadable ({exc}): colours read as sRGB")
         return image
     notes.append(f"colour profile {name or 'without a name'!r} converted to sRGB")
     return converted
+
+
+@functools.lru_cache(maxsize=8)
+def _to_srgb(icc: bytes, mode: str) -> tuple[str, ImageCms.ImageCmsTransform | None]:
+    """A profile's name and its LittleCMS transform to sRGB (None for an sRGB profile), built once per profile and
+    mode: an animation's sampled frames share their file's."""
+    profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+    name = ImageCms.getProfileDescription(profile).strip()
+    if "srgb" in name.lower():
+        return name, None
+    return name, ImageCms.buildTransform(profile, _srgb_profile(), mode, "RGBA" if mode == "RGBA" else "RGB")
 
 
 @functools.cache
