@@ -30,10 +30,25 @@ def _description(text: str) -> bytes:
 def display_profile(name: str, colorants: dict[str, tuple[float, float, float]] = ADOBE_RGB,
                     gamma: float = 563 / 256) -> bytes:
     """An RGB display profile (matrix and one gamma curve per channel) named `name`."""
-    curve = b"curv\0\0\0\0" + struct.pack(">IH", 1, round(gamma * 256)) + b"\0\0"
-    tags = [(b"desc", _description(name)), (b"wtpt", _xyz(*D50)), (b"rXYZ", _xyz(*colorants["red"])),
-            (b"gXYZ", _xyz(*colorants["green"])), (b"bXYZ", _xyz(*colorants["blue"])), (b"rTRC", curve),
-            (b"gTRC", curve), (b"bTRC", curve), (b"cprt", b"text\0\0\0\0no copyright, test data\0")]
+    curve = _curve(gamma)
+    return _profile(b"RGB ", [(b"desc", _description(name)), (b"wtpt", _xyz(*D50)),
+                              (b"rXYZ", _xyz(*colorants["red"])), (b"gXYZ", _xyz(*colorants["green"])),
+                              (b"bXYZ", _xyz(*colorants["blue"])), (b"rTRC", curve), (b"gTRC", curve),
+                              (b"bTRC", curve)])
+
+
+def grey_profile(name: str, gamma: float) -> bytes:
+    """A grey display profile (one tone curve) named `name`, as Photoshop embeds in a greyscale photo."""
+    return _profile(b"GRAY", [(b"desc", _description(name)), (b"wtpt", _xyz(*D50)), (b"kTRC", _curve(gamma))])
+
+
+def _curve(gamma: float) -> bytes:
+    return b"curv\0\0\0\0" + struct.pack(">IH", 1, round(gamma * 256)) + b"\0\0"
+
+
+def _profile(colour_space: bytes, tags: list[tuple[bytes, bytes]]) -> bytes:
+    """An ICC v2 display profile of `colour_space` ("RGB " or "GRAY") holding `tags`, a copyright tag added."""
+    tags = [*tags, (b"cprt", b"text\0\0\0\0no copyright, test data\0")]
     offset = 128 + 4 + 12 * len(tags)
     table, body = b"", b""
     for signature, data in tags:
@@ -41,8 +56,8 @@ def display_profile(name: str, colorants: dict[str, tuple[float, float, float]] 
         table += signature + struct.pack(">II", offset + len(body), len(data))
         body += padded
     size = offset + len(body)
-    header = (struct.pack(">I", size) + b"lcms" + struct.pack(">I", 0x02100000) + b"mntrRGB XYZ " + bytes(12)
-              + b"acsp" + bytes(24) + struct.pack(">I", 0) + _s15(D50[0]) + _s15(D50[1]) + _s15(D50[2]))
+    header = (struct.pack(">I", size) + b"lcms" + struct.pack(">I", 0x02100000) + b"mntr" + colour_space + b"XYZ "
+              + bytes(12) + b"acsp" + bytes(24) + struct.pack(">I", 0) + _s15(D50[0]) + _s15(D50[1]) + _s15(D50[2]))
     header += bytes(128 - len(header))
     return header + struct.pack(">I", len(tags)) + table + body
 

@@ -129,3 +129,28 @@ def test_a_cut_or_scrambled_avif_colour_box_is_read_as_srgb_never_an_error():
         colour = coded_colour(bytes(scrambled))
         assert colour is None or set(colour) == {"color_primaries", "transfer_characteristics",
                                                  "matrix_coefficients", "full_range_flag"}
+
+
+@pytest.mark.parametrize("alpha", [False, True])
+def test_a_grey_photo_with_a_linear_profile_is_shown_in_srgb(alpha):
+    from tests.media.icc import grey_profile
+
+    stored = np.full((64, 64), 128, np.uint8)  # linear half grey: sRGB shows it as 188
+    image = Image.fromarray(stored, "L")
+    if alpha:
+        image = Image.merge("LA", [image, Image.fromarray(np.full((64, 64), 255, np.uint8))])
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", icc_profile=grey_profile("Grey linear", 1.0))
+    decoded = decode_image(read_input(buffer.getvalue(), "grey.png", DEFAULT_LIMITS))
+    assert np.abs(decoded.pixels.astype(int) - 188).max() <= 1
+    assert "colour profile 'Grey linear' converted to sRGB" in decoded.notes
+
+
+def test_a_grey_photo_with_an_srgb_like_grey_curve_barely_moves():
+    from tests.media.icc import grey_profile
+
+    buffer = io.BytesIO()
+    Image.new("L", (32, 32), 128).save(buffer, format="JPEG", quality=100,
+                                       icc_profile=grey_profile("Gray Gamma 2.2", 2.2))
+    decoded = decode_image(read_input(buffer.getvalue(), "grey.jpg", DEFAULT_LIMITS))
+    assert np.abs(decoded.pixels.astype(int) - 128).max() <= 2

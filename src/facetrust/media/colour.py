@@ -2,7 +2,8 @@
 photo's colours are washed out, and the detector catches fewer fakes (k140's test photos tagged Adobe RGB: 67%
 converted, 60% read as sRGB; README, "Limits on untrusted input"). A photo says its space by an embedded ICC profile
 or, in HEIF (phones) and AVIF, by coded colour primaries (an `nclx` box): both are converted, an alpha channel kept as
-it is (a Mac screenshot is an RGBA PNG in Display P3)."""
+it is (a Mac screenshot is an RGBA PNG in Display P3). A grey photo's profile gives its tone curve (Photoshop saves
+grey as "Dot Gain 20%" or "Gray Gamma 2.2"; read as sRGB, a linear grey's mid-tones come out a fifth too dark)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ NCLX_SDR_TRANSFERS = (1, 6, 13, 14, 15)  # BT.709, BT.601, sRGB, BT.2020 10/12-b
 NCLX_HDR_TRANSFERS = {16: "PQ", 18: "HLG"}
 BRADFORD = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]])
 ROWS_AT_ONCE = 512  # a 12 MP photo converts in float32 slices of about 25 MB, not one of 150 MB
-CONVERTED_MODES = ("RGB", "RGBA", "CMYK")
+CONVERTED_MODES = ("RGB", "RGBA", "CMYK", "L", "LA")
+GREY_MODES = ("L", "LA")  # converted to RGB (RGBA), since sRGB has no grey space of its own
 # ITU-T H.273 colour primaries: (red, green, blue, white) as CIE xy, for files that give the code only (AVIF; libheif
 # gives pillow-heif the values themselves)
 H273_PRIMARIES = {
@@ -38,9 +40,9 @@ H273_PRIMARIES = {
 
 
 def in_srgb(image: Image.Image, notes: list[str], nclx: Mapping | None = None) -> Image.Image:
-    """An RGB, RGBA, CMYK or palette image converted to sRGB from its embedded ICC profile or, without one, its coded
-    colour primaries (`nclx`: given when the file says them where Pillow does not read them, as an AVIF does; else a
-    HEIF's, from pillow-heif); as it is, with a note, when its space cannot be read or converted."""
+    """An RGB, RGBA, CMYK, grey or palette image converted to sRGB from its embedded ICC profile or, without one, its
+    coded colour primaries (`nclx`: given when the file says them where Pillow does not read them, as an AVIF does;
+    else a HEIF's, from pillow-heif); as it is, with a note, when its space cannot be read or converted."""
     if image.mode == "P" and image.info.get("icc_profile"):  # a palette's colours are RGB in the profile's space
         notes.append("converted from mode P")
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
@@ -49,7 +51,8 @@ def in_srgb(image: Image.Image, notes: list[str], nclx: Mapping | None = None) -
     if image.info.get("icc_profile"):
         return _from_icc(image, image.info["icc_profile"], notes)
     nclx = nclx or image.info.get("nclx_profile")
-    if image.mode != "CMYK" and isinstance(nclx, Mapping) and nclx.get("color_primaries") not in NCLX_SRGB_OR_UNKNOWN:
+    coded = isinstance(nclx, Mapping) and nclx.get("color_primaries") not in NCLX_SRGB_OR_UNKNOWN
+    if image.mode in ("RGB", "RGBA") and coded:
         return _from_nclx(image, nclx, notes)
     return image
 
@@ -59,7 +62,11 @@ def _from_icc(image: Image.Image, icc: bytes, notes: list[str]) -> Image.Image:
         name, transform = _to_srgb(icc, image.mode)
         if transform is None:
             return image
-        converted = ImageCms.applyTransform(image, transform)
+        if image.mode == "LA":  # LittleCMS converts the grey channel; the alpha is kept as it is
+            converted = ImageCms.applyTransform(image.getchannel("L"), transform)
+            converted.putalpha(image.getchannel("A"))
+        else:
+            converted = ImageCms.applyTransform(image, transform)
     except (ImageCms.PyCMSError, *DAMAGED_DATA_ERRORS) as exc:
         notes.append(f"embedded colour profile unreadable ({exc}): colours read as sRGB")
         return image
@@ -75,7 +82,8 @@ def _to_srgb(icc: bytes, mode: str) -> tuple[str, ImageCms.ImageCmsTransform | N
     name = ImageCms.getProfileDescription(profile).strip()
     if "srgb" in name.lower():
         return name, None
-    return name, ImageCms.buildTransform(profile, _srgb_profile(), mode, "RGBA" if mode == "RGBA" else "RGB")
+    return name, ImageCms.buildTransform(profile, _srgb_profile(), "L" if mode in GREY_MODES else mode,
+                                         "RGBA" if mode == "RGBA" else "RGB")
 
 
 @functools.cache
