@@ -45,3 +45,27 @@ def test_a_temporal_head_learns_a_signal_spread_over_frames(kind):
     head = fit_head(train_tracks, train_labels, kind, config)
     scores = track_logits(head, test_tracks, with_emotion=False)
     assert binary_metrics(test_labels, scores, 0.0)["roc_auc"] > 0.9
+
+
+def flickering_tracks(count: int, seed: int) -> tuple[list[TrackSequence], np.ndarray]:
+    """Every frame drawn from one distribution for both classes; a real track holds its features from frame to frame,
+    a fake's jump: only the change between frames tells them apart."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(count) % 2
+    tracks = []
+    for label in labels:
+        length = int(rng.integers(4, 12))
+        steady = np.repeat(rng.normal(size=(1, 16)), length, axis=0) + 0.1 * rng.normal(size=(length, 16))
+        features = (rng.normal(size=(length, 16)) if label else steady).astype(np.float32)
+        tracks.append(TrackSequence(1, np.arange(length, dtype=float), np.arange(length), np.zeros((length, 4)),
+                                    features, np.zeros(length, np.float32)))
+    return tracks, labels
+
+
+def test_the_difference_head_reads_change_between_frames():
+    train_tracks, train_labels = flickering_tracks(40, 0)
+    test_tracks, test_labels = flickering_tracks(40, 1)
+    config = VideoTrainConfig(data="", out="", epochs=80, hidden=16)
+    head = fit_head(train_tracks, train_labels, "difference", config)
+    scores = track_logits(head, test_tracks, with_emotion=False)
+    assert binary_metrics(test_labels, scores, 0.0)["roc_auc"] > 0.9

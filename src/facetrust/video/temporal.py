@@ -3,7 +3,9 @@
 Every head standardises the frame features (statistics of the training frames, kept as buffers so they
 travel in the weights), projects them to a small width, then pools over time in its own way:
 `mean` (average), `attention` (learned weights per frame), `gru` / `lstm` (bidirectional recurrent
-layer, outputs averaged over the valid frames). Sequences are padded; `mask` marks the real frames.
+layer, outputs averaged over the valid frames), `difference` (the average of how much each standardised feature
+changes between successive frames: temporal inconsistency, what a reenactment or a frame-by-frame swap may leave
+where each frame alone looks right). Sequences are padded; `mask` marks the real frames.
 """
 
 from __future__ import annotations
@@ -41,7 +43,10 @@ class TemporalHead(nn.Module):
         self.feature_std.copy_(frames.std(0).clamp_min(1e-4))
 
     def forward(self, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        x = self.project((features - self.feature_mean) / self.feature_std)
+        x = (features - self.feature_mean) / self.feature_std
+        if self.kind == "difference":  # a one-frame track has no change: its pooled input is zero
+            x, mask = (x[:, 1:] - x[:, :-1]).abs(), mask[:, 1:] & mask[:, :-1]
+        x = self.project(x)
         weights = mask.float().unsqueeze(-1)
         if self.recurrent is not None:  # packed, so padding never enters the backward direction
             lengths = mask.sum(1).clamp_min(1).cpu()
