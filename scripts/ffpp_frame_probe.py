@@ -53,6 +53,7 @@ def main() -> None:
     args = parser.parse_args()
     config = read_config(args.config)
     table = feature_table(config, args)
+    table["inputs"] = np.concatenate([table["features"], table["logits"][:, None]], axis=1)  # R's logit beside them
     videos = discover_videos(args.data)
     fold_of = {v.path.name: f for v, f in zip(videos, identity_folds(videos, args.folds), strict=True)}
     frames = table["sources"] == FFPP
@@ -71,7 +72,7 @@ def main() -> None:
             oof[held] = expit(table["logits"][held])
             continue
         probe = fit(table, folds, training_folds, *chosen)
-        oof[held] = probe.predict_proba(table["features"][held])[:, 1]
+        oof[held] = probe.predict_proba(table["inputs"][held])[:, 1]
         labels = table["labels"][held]
         print(f"fold {fold}: C={chosen[0]}, w_ff={chosen[1]}; held-out frame ROC-AUC {_auc(labels, oof[held]):.3f} "
               f"(R {_auc(labels, table['logits'][held]):.3f})", flush=True)
@@ -84,7 +85,7 @@ def main() -> None:
         print("all clips: no setting keeps R's validation score")
         return
     probe = fit(table, folds, list(range(args.folds)), *final)
-    score, by_source = selection_score(config, _val_set(table), probe.decision_function(table["features"][val]))
+    score, by_source = selection_score(config, _val_set(table), probe.decision_function(table["inputs"][val]))
     _, r_by_source = selection_score(config, _val_set(table), table["logits"][val])
     print(f"all-clips probe: C={final[0]}, w_ff={final[1]}; validation selection score {score:.4f} (R {r_score:.4f})")
     for name, auc in by_source.items():
@@ -147,7 +148,7 @@ def fit(table: dict[str, np.ndarray], folds: np.ndarray, training_folds: list[in
     """The probe on the photo training rows and the FF++ frames of `training_folds`."""
     rows = (table["splits"] == "train") | ((table["sources"] == FFPP) & np.isin(folds, training_folds))
     probe = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=3000))
-    probe.fit(table["features"][rows], table["labels"][rows],
+    probe.fit(table["inputs"][rows], table["labels"][rows],
               logisticregression__sample_weight=weights(table["sources"][rows], table["labels"][rows], w_ff))
     return probe
 
@@ -161,12 +162,12 @@ def choose_setting(table: dict[str, np.ndarray], config, folds: np.ndarray, trai
     best, best_auc = None, -1.0
     for c, w_ff in settings:
         probe = fit(table, folds, training_folds, c, w_ff)
-        score, _ = selection_score(config, _val_set(table), probe.decision_function(table["features"][val]))
+        score, _ = selection_score(config, _val_set(table), probe.decision_function(table["inputs"][val]))
         inner = np.full(len(folds), np.nan)
         for fold in training_folds:
             rows = frames & (folds == fold)
             inner_probe = fit(table, folds, [f for f in training_folds if f != fold], c, w_ff)
-            inner[rows] = inner_probe.decision_function(table["features"][rows])
+            inner[rows] = inner_probe.decision_function(table["inputs"][rows])
         scored = frames & np.isin(folds, training_folds)
         inner_auc = _auc(table["labels"][scored], inner[scored])
         eligible = score >= r_score - VALIDATION_MARGIN
