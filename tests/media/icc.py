@@ -70,3 +70,20 @@ def as_stored(shown: np.ndarray, icc: bytes) -> np.ndarray:
     stored = ImageCms.profileToProfile(Image.fromarray(shown), ImageCms.createProfile("sRGB"),
                                        ImageCms.ImageCmsProfile(io.BytesIO(icc)), outputMode="RGB")
     return np.asarray(stored)
+
+
+def exif_adobe_rgb() -> bytes:
+    """EXIF as a camera set to Adobe RGB writes it without a profile (DCF option file): ColorSpace 0xFFFF
+    (uncalibrated) in the Exif IFD, interoperability index "R03" in its Interop IFD (Pillow cannot write that one)."""
+    def ifd(entries: list[tuple[int, int, int, bytes]]) -> bytes:
+        out = struct.pack(">H", len(entries))
+        for tag, kind, count, value in entries:
+            out += struct.pack(">HHI", tag, kind, count) + value
+        return out + struct.pack(">I", 0)
+
+    exif_at = 8 + 2 + 12 + 4
+    interop_at = exif_at + 2 + 2 * 12 + 4
+    return (b"Exif\0\0MM\0*" + struct.pack(">I", 8) + ifd([(0x8769, 4, 1, struct.pack(">I", exif_at))])
+            + ifd([(0xA001, 3, 1, struct.pack(">HH", 0xFFFF, 0)), (0xA005, 4, 1, struct.pack(">I", interop_at))])
+            + ifd([(0x0001, 2, 4, b"R03\0")]))
+

@@ -154,3 +154,22 @@ def test_a_grey_photo_with_an_srgb_like_grey_curve_barely_moves():
                                        icc_profile=grey_profile("Gray Gamma 2.2", 2.2))
     decoded = decode_image(read_input(buffer.getvalue(), "grey.jpg", DEFAULT_LIMITS))
     assert np.abs(decoded.pixels.astype(int) - 128).max() <= 2
+
+
+def test_a_camera_photo_in_adobe_rgb_said_by_exif_alone_is_converted():
+    from tests.media.icc import as_stored, display_profile, exif_adobe_rgb
+
+    shown = patches((200, 40, 30), (60, 180, 90), (40, 60, 200), (128, 128, 128))
+    stored = as_stored(shown, display_profile("Adobe RGB (1998)"))
+
+    def camera_jpeg(**options) -> bytes:
+        buffer = io.BytesIO()
+        Image.fromarray(stored).save(buffer, format="JPEG", quality=100, subsampling=0, **options)
+        return buffer.getvalue()
+
+    tagged = decode_image(read_input(camera_jpeg(exif=exif_adobe_rgb()), "DSC_0001.JPG", DEFAULT_LIMITS))
+    untagged = decode_image(read_input(camera_jpeg(), "DSC_0002.JPG", DEFAULT_LIMITS))
+    assert np.abs(untagged.pixels.astype(int) - shown).max() > 10  # read as sRGB: visibly off
+    assert np.abs(tagged.pixels.astype(int) - shown).max() <= 4
+    assert "Adobe RGB (1998), said by EXIF converted to sRGB" in tagged.notes
+    assert not any("converted" in note for note in untagged.notes)

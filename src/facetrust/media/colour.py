@@ -1,9 +1,12 @@
-"""A photo's colours as a browser shows them, in sRGB, the space every model was trained on: read as sRGB, a wide-gamut
-photo's colours are washed out, and the detector catches fewer fakes (k140's test photos tagged Adobe RGB: 67%
-converted, 60% read as sRGB; README, "Limits on untrusted input"). A photo says its space by an embedded ICC profile
-or, in HEIF (phones) and AVIF, by coded colour primaries (an `nclx` box): both are converted, an alpha channel kept as
-it is (a Mac screenshot is an RGBA PNG in Display P3). A grey photo's profile gives its tone curve (Photoshop saves
-grey as "Dot Gain 20%" or "Gray Gamma 2.2"; read as sRGB, a linear grey's mid-tones come out a fifth too dark)."""
+"""A photo's colours as a colour-managed viewer shows them, in sRGB, the space every model was trained on: read as
+sRGB, a wide-gamut photo's colours are washed out, and the detector catches fewer fakes (k140's test photos tagged
+Adobe RGB: 67% converted, 60% read as sRGB; README, "Limits on untrusted input"). A photo says its space by an
+embedded ICC profile or, in HEIF (phones) and AVIF, by coded colour primaries (an `nclx` box), and a camera set to
+Adobe RGB that embeds no profile says so in EXIF alone (ColorSpace "uncalibrated", interoperability index R03, as
+Photoshop and Lightroom read it; browsers do not, so such a photo looks dull there): all are converted, an alpha
+channel kept as it is (a Mac screenshot is an RGBA PNG in Display P3). A grey photo's profile gives its tone curve
+(Photoshop saves grey as "Dot Gain 20%" or "Gray Gamma 2.2"; read as sRGB, a linear grey's mid-tones come out a fifth
+too dark)."""
 
 from __future__ import annotations
 
@@ -21,6 +24,13 @@ D65 = (0.3127, 0.3290)
 NCLX_SRGB_OR_UNKNOWN = (1, 2)  # ITU-T H.273 colour primaries: 1 BT.709 (sRGB's), 2 unspecified
 NCLX_SDR_TRANSFERS = (1, 6, 13, 14, 15)  # BT.709, BT.601, sRGB, BT.2020 10/12-bit: read with sRGB's curve
 NCLX_HDR_TRANSFERS = {16: "PQ", 18: "HLG"}
+NCLX_GAMMA_TRANSFERS = {4: 2.2, 5: 2.8}  # BT.470 System M and B/G: a pure power curve
+EXIF_UNCALIBRATED, EXIF_ADOBE_RGB_INDEX = 0xFFFF, "R03"  # ColorSpace (0xA001) and InteroperabilityIndex (0x0001)
+# Adobe RGB (1998) as coded colour: its primaries, D65 and its 563/256 power curve (BT.470 M's 2.2, within 0.001)
+ADOBE_RGB_BY_EXIF = {"name": "Adobe RGB (1998), said by EXIF", "color_primaries": "Adobe RGB",
+                     "transfer_characteristics": 4, "color_primary_red_x": 0.64, "color_primary_red_y": 0.33,
+                     "color_primary_green_x": 0.21, "color_primary_green_y": 0.71, "color_primary_blue_x": 0.15,
+                     "color_primary_blue_y": 0.06, "color_primary_white_x": D65[0], "color_primary_white_y": D65[1]}
 BRADFORD = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]])
 ROWS_AT_ONCE = 512  # a 12 MP photo converts in float32 slices of about 25 MB, not one of 150 MB
 CONVERTED_MODES = ("RGB", "RGBA", "CMYK", "L", "LA")
@@ -91,10 +101,25 @@ def _srgb_profile() -> ImageCms.ImageCmsProfile:
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
+def exif_colour(image: Image.Image) -> Mapping | None:
+    """ADOBE_RGB_BY_EXIF when the photo has no profile and its EXIF says Adobe RGB the way cameras write it (DCF's
+    option files: ColorSpace uncalibrated, interoperability index R03); damaged EXIF says nothing."""
+    if image.info.get("icc_profile"):
+        return None
+    try:
+        exif = image.getexif()
+        uncalibrated = exif.get_ifd(0x8769).get(0xA001) == EXIF_UNCALIBRATED
+        index = exif.get_ifd(0xA005).get(0x0001) if uncalibrated else None
+    except (*DAMAGED_DATA_ERRORS, KeyError, TypeError):
+        return None
+    return ADOBE_RGB_BY_EXIF if str(index or "").strip("\0 ") == EXIF_ADOBE_RGB_INDEX else None
+
+
 def _from_nclx(image: Image.Image, nclx: Mapping, notes: list[str]) -> Image.Image:
     """Coded primaries (e.g. Display P3, code 12) converted in linear light, relative colorimetric with clipping, as
     LittleCMS converts an ICC profile's; an HDR transfer (PQ, HLG) is left as it is: that needs tone mapping."""
     code, transfer = nclx.get("color_primaries"), nclx.get("transfer_characteristics")
+    said = nclx.get("name") or f"coded colour primaries (code {code})"
     if transfer in NCLX_HDR_TRANSFERS:
         notes.append(f"HDR colour ({NCLX_HDR_TRANSFERS[transfer]} transfer, primaries code {code}) read as sRGB "
                      "without tone mapping")
@@ -103,13 +128,14 @@ def _from_nclx(image: Image.Image, nclx: Mapping, notes: list[str]) -> Image.Ima
         *primaries, white = _primaries(nclx)
         matrix = nclx_to_srgb_matrix(tuple(primaries), white)
     except (KeyError, TypeError, ValueError, np.linalg.LinAlgError) as exc:
-        notes.append(f"coded colour primaries (code {code}) unreadable ({exc}): colours read as sRGB")
+        notes.append(f"{said} unreadable ({exc}): colours read as sRGB")
         return image
-    if transfer not in NCLX_SDR_TRANSFERS:
+    if transfer not in (*NCLX_SDR_TRANSFERS, *NCLX_GAMMA_TRANSFERS):
         notes.append(f"coded transfer characteristics {transfer} read with sRGB's curve")
-    notes.append(f"coded colour primaries (code {code}) converted to sRGB")
+    notes.append(f"{said} converted to sRGB")
     pixels = np.array(image, dtype=np.uint8)
-    pixels[..., :3] = convert_pixels(np.ascontiguousarray(pixels[..., :3]), matrix)  # alpha, if any, as it is
+    pixels[..., :3] = convert_pixels(np.ascontiguousarray(pixels[..., :3]), matrix,  # alpha, if any, as it is
+                                     NCLX_GAMMA_TRANSFERS.get(transfer))
     return Image.fromarray(pixels)
 
 
@@ -154,9 +180,12 @@ def _srgb_curves() -> tuple[np.ndarray, np.ndarray]:
     return decode, np.round(np.clip(encode, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
-def convert_pixels(pixels: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """uint8 RGB (H, W, 3) through `matrix` in linear light, a slice of rows at a time."""
+def convert_pixels(pixels: np.ndarray, matrix: np.ndarray, gamma: float | None = None) -> np.ndarray:
+    """uint8 RGB (H, W, 3) through `matrix` in linear light, a slice of rows at a time; decoded with sRGB's curve, or
+    with a pure power `gamma` where the source's transfer is one."""
     decode, encode = _srgb_curves()
+    if gamma is not None:
+        decode = ((np.arange(256) / 255.0) ** gamma).astype(np.float32)
     out = np.empty_like(pixels)
     transposed = matrix.T.astype(np.float32)
     for start in range(0, pixels.shape[0], ROWS_AT_ONCE):

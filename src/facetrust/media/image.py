@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 import io
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from facetrust.errors import DAMAGED_DATA_ERRORS, CorruptMediaError, MediaTooLargeError, UnsupportedMediaError
-from facetrust.media.colour import in_srgb
+from facetrust.media.colour import exif_colour, in_srgb
 from facetrust.media.isobmff import coded_colour
 from facetrust.media.limits import DEFAULT_LIMITS, MediaLimits
 from facetrust.media.source import MediaInput
@@ -86,9 +87,10 @@ def decode_image(media: MediaInput, limits: MediaLimits = DEFAULT_LIMITS) -> Dec
     return DecodedImage(pixels=pixels, format=image.format or "unknown", notes=notes, frames=frames)
 
 
-def file_colour(media: MediaInput, image: Image.Image) -> dict[str, int] | None:
-    """An AVIF's coded colour primaries, which Pillow does not pass on (a HEIF's come from pillow-heif)."""
-    return coded_colour(media.data) if image.format == "AVIF" else None
+def file_colour(media: MediaInput, image: Image.Image) -> Mapping | None:
+    """An AVIF's coded colour primaries, which Pillow does not pass on (a HEIF's come from pillow-heif), or a camera
+    photo's Adobe RGB said by its EXIF alone."""
+    return coded_colour(media.data) if image.format == "AVIF" else exif_colour(image)
 
 
 @functools.cache
