@@ -102,9 +102,10 @@ def _srgb_profile() -> ImageCms.ImageCmsProfile:
 
 
 def exif_colour(image: Image.Image) -> Mapping | None:
-    """ADOBE_RGB_BY_EXIF when the photo has no profile and its EXIF says Adobe RGB the way cameras write it (DCF's
-    option files: ColorSpace uncalibrated, interoperability index R03); damaged EXIF says nothing."""
-    if image.info.get("icc_profile"):
+    """ADOBE_RGB_BY_EXIF when the photo has no profile or coded colour of its own and its EXIF says Adobe RGB the way
+    cameras write it (DCF's option files: ColorSpace uncalibrated, interoperability index R03); damaged EXIF says
+    nothing."""
+    if image.info.get("icc_profile") or image.info.get("nclx_profile"):
         return None
     try:
         exif = image.getexif()
