@@ -66,7 +66,7 @@ def video_report(samples: list[VideoSample], scores: dict[str, np.ndarray], thre
     return {"aggregations": aggregations, "frame_auc": frame["roc_auc"], "frame_accuracy": frame["accuracy"],
             "n_frames": len(frame_labels), "n_real": int((labels == 0).sum()), "n_fake": int(labels.sum()),
             "videos": [{"video": s.path.name, "label": s.label, "method": s.method,
-                        **{name: round(float(score[k]), 4) for name, score in scores.items()}}
+                        **{name: round(float(score[k]), 6) for name, score in scores.items()}}  # sure heads near 0, 1
                        for k, s in enumerate(samples)]}
 
 
