@@ -35,7 +35,7 @@ from facetrust.data.sources import SELF_BLEND
 from facetrust.evaluation.metrics import binary_metrics
 from facetrust.faces.landmarks import crop_shape_68
 from facetrust.models.checkpoint import load_model
-from facetrust.training import read_config
+from facetrust.training import TrainConfig, read_config
 from facetrust.training.trainer import blended_crop, selection_score, split_crops, validation_crops
 from facetrust.video.identities import discover_videos, identity_folds
 
@@ -92,7 +92,7 @@ def main() -> None:
         print(f"  {name}: {auc:.3f} (R {r_by_source[name]:.3f})")
 
 
-def feature_table(config, args: argparse.Namespace) -> dict[str, np.ndarray]:
+def feature_table(config: TrainConfig, args: argparse.Namespace) -> dict[str, np.ndarray]:
     """R's features and routed logit of every training and validation crop of the recipe (a fixed self-blend of
     each real training face added; validation's own blends are the recipe's) and of every FF++ frame crop."""
     cache = args.out / "features.npz"
@@ -153,7 +153,7 @@ def fit(table: dict[str, np.ndarray], folds: np.ndarray, training_folds: list[in
     return probe
 
 
-def choose_setting(table: dict[str, np.ndarray], config, folds: np.ndarray, training_folds: list[int],
+def choose_setting(table: dict[str, np.ndarray], config: TrainConfig, folds: np.ndarray, training_folds: list[int],
                    settings: list[tuple[float, str]], r_score: float) -> tuple[float, str] | None:
     """The eligible setting (validation selection score at least R's - VALIDATION_MARGIN when fitted on all
     `training_folds`) with the highest pooled inner out-of-fold FF++ frame ROC-AUC over `training_folds`."""
