@@ -9,7 +9,7 @@ from facetrust.media import DEFAULT_LIMITS, decode_image, read_input
 from facetrust.media.colour import D65, nclx_to_srgb_matrix
 
 DISPLAY_P3 = 12  # ITU-T H.273 colour primaries code, what phones write in a HEIF's nclx box
-SRGB_CURVE, PQ = 13, 16  # transfer characteristics codes
+SRGB_CURVE, PQ, HLG = 13, 16, 18  # transfer characteristics codes
 
 
 def heif(pixels: np.ndarray, primaries: int, transfer: int = SRGB_CURVE) -> bytes:
@@ -45,11 +45,40 @@ def test_bt709_primaries_are_srgb_and_change_nothing():
     assert np.array_equal(image.pixels, np.asarray(plain.convert("RGB"))) and not image.notes
 
 
-def test_an_hdr_heif_is_read_as_it_is_and_said():
-    pixels = patches((234, 51, 35))
-    image = decode(heif(pixels, 9, transfer=PQ))  # BT.2020 primaries, PQ: an HDR photo
-    assert np.abs(image.pixels.astype(int) - pixels).max() <= 2
-    assert any("HDR colour (PQ transfer" in note and "without tone mapping" in note for note in image.notes)
+def hdr_signal(shown: np.ndarray, transfer: int) -> np.ndarray:
+    """sRGB colours as an HDR camera stores them: in BT.2020 primaries, diffuse white at BT.2408's 203 cd/m2, coded
+    with PQ (absolute light) or HLG (scene light for a 1,000 cd/m2 display, system gamma 1.2)."""
+    decode = np.where(shown / 255 <= 0.04045, shown / 255 / 12.92, ((shown / 255 + 0.055) / 1.055) ** 2.4)
+    light = decode @ np.linalg.inv(nclx_to_srgb_matrix(((0.708, 0.292), (0.170, 0.797), (0.131, 0.046)), D65)).T
+    nits = np.clip(light, 0, None) * 203.0
+    if transfer == PQ:
+        power = (nits / 10000) ** (2610 / 16384)
+        signal = ((3424 / 4096 + 2413 / 4096 * 32 * power) / (1 + 2392 / 4096 * 32 * power)) ** (2523 / 4096 * 128)
+    else:  # invert HLG's rendering (the display's luminance decides the scene's), then its OETF
+        luma = np.maximum(nits @ [0.2627, 0.6780, 0.0593], 1e-9)[..., None] / 1000
+        scene = nits / 1000 / luma ** (0.2 / 1.2)
+        a, b, c = 0.17883277, 0.28466892, 0.55991073
+        signal = np.where(scene <= 1 / 12, np.sqrt(3 * scene), a * np.log(np.maximum(12 * scene - b, 1e-9)) + c)
+    return np.round(np.clip(signal, 0, 1) * 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("transfer", [PQ, HLG])
+def test_an_hdr_heif_is_tone_mapped_to_srgb(transfer):
+    shown = patches((200, 40, 30), (60, 180, 90), (128, 128, 128), (225, 190, 170))  # skin-like last
+    image = decode(heif(hdr_signal(shown, transfer), 9, transfer=transfer))  # BT.2020 primaries: an HDR photo
+    as_stored = decode(heif(hdr_signal(shown, transfer), 1))  # the same values read as sRGB, as before
+    centres = image.pixels[32, 32::64].astype(int)
+    assert np.abs(centres - shown[32, 32::64]).max() <= 6
+    assert np.abs(as_stored.pixels[32, 32::64].astype(int) - shown[32, 32::64]).max() > 30
+    assert any("tone-mapped to sRGB" in note for note in image.notes)
+
+
+def test_hdr_highlights_roll_off_towards_white_and_never_wrap():
+    from facetrust.media.colour import tone_mapped
+
+    ramp = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2)  # every PQ level, grey
+    out = tone_mapped(ramp, np.eye(3), "PQ")[0, :, 0].astype(int)
+    assert (np.diff(out) >= 0).all() and out[-1] >= 250 and out[0] == 0
 
 
 @pytest.mark.parametrize("white", [D65, (0.314, 0.351)])  # D65, and DCI-P3's projector white (code 11)

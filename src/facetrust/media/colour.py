@@ -24,6 +24,13 @@ D65 = (0.3127, 0.3290)
 NCLX_SRGB_OR_UNKNOWN = (1, 2)  # ITU-T H.273 colour primaries: 1 BT.709 (sRGB's), 2 unspecified
 NCLX_SDR_TRANSFERS = (1, 6, 13, 14, 15)  # BT.709, BT.601, sRGB, BT.2020 10/12-bit: read with sRGB's curve
 NCLX_HDR_TRANSFERS = {16: "PQ", 18: "HLG"}
+PQ_M1, PQ_M2 = 2610 / 16384, 2523 / 4096 * 128  # SMPTE ST 2084's constants
+PQ_C1, PQ_C2, PQ_C3 = 3424 / 4096, 2413 / 4096 * 32, 2392 / 4096 * 32
+HLG_A, HLG_B, HLG_C = 0.17883277, 0.28466892, 0.55991073  # BT.2100 HLG's OETF constants
+HLG_PEAK, HLG_GAMMA = 1000.0, 1.2  # the nominal display an HLG signal is rendered for, and its system gamma
+BT2020_LUMA = np.array([0.2627, 0.6780, 0.0593])
+REFERENCE_WHITE = 203.0  # cd/m2, BT.2408's HDR diffuse white: shown as SDR white
+KNEE = 0.75  # SDR linear level above which HDR highlights are rolled off towards white rather than clipped
 NCLX_GAMMA_TRANSFERS = {4: 2.2, 5: 2.8}  # BT.470 System M and B/G: a pure power curve
 EXIF_UNCALIBRATED, EXIF_ADOBE_RGB_INDEX = 0xFFFF, "R03"  # ColorSpace (0xA001) and InteroperabilityIndex (0x0001)
 # Adobe RGB (1998) as coded colour: its primaries, D65 and its 563/256 power curve (BT.470 M's 2.2, within 0.001)
@@ -118,23 +125,24 @@ def exif_colour(image: Image.Image) -> Mapping | None:
 
 def _from_nclx(image: Image.Image, nclx: Mapping, notes: list[str]) -> Image.Image:
     """Coded primaries (e.g. Display P3, code 12) converted in linear light, relative colorimetric with clipping, as
-    LittleCMS converts an ICC profile's; an HDR transfer (PQ, HLG) is left as it is: that needs tone mapping."""
+    LittleCMS converts an ICC profile's; an HDR transfer (PQ, HLG) is tone-mapped on the way (`tone_mapped`)."""
     code, transfer = nclx.get("color_primaries"), nclx.get("transfer_characteristics")
     said = nclx.get("name") or f"coded colour primaries (code {code})"
-    if transfer in NCLX_HDR_TRANSFERS:
-        notes.append(f"HDR colour ({NCLX_HDR_TRANSFERS[transfer]} transfer, primaries code {code}) read as sRGB "
-                     "without tone mapping")
-        return image
     try:
         *primaries, white = _primaries(nclx)
         matrix = nclx_to_srgb_matrix(tuple(primaries), white)
     except (KeyError, TypeError, ValueError, np.linalg.LinAlgError) as exc:
         notes.append(f"{said} unreadable ({exc}): colours read as sRGB")
         return image
+    pixels = np.array(image, dtype=np.uint8)
+    if transfer in NCLX_HDR_TRANSFERS:
+        notes.append(f"HDR colour ({NCLX_HDR_TRANSFERS[transfer]} transfer, primaries code {code}) tone-mapped to sRGB "
+                     f"(HDR's reference white, {REFERENCE_WHITE:.0f} cd/m2, shown as white; highlights rolled off)")
+        pixels[..., :3] = tone_mapped(np.ascontiguousarray(pixels[..., :3]), matrix, NCLX_HDR_TRANSFERS[transfer])
+        return Image.fromarray(pixels)
     if transfer not in (*NCLX_SDR_TRANSFERS, *NCLX_GAMMA_TRANSFERS):
         notes.append(f"coded transfer characteristics {transfer} read with sRGB's curve")
     notes.append(f"{said} converted to sRGB")
-    pixels = np.array(image, dtype=np.uint8)
     pixels[..., :3] = convert_pixels(np.ascontiguousarray(pixels[..., :3]), matrix,  # alpha, if any, as it is
                                      NCLX_GAMMA_TRANSFERS.get(transfer))
     return Image.fromarray(pixels)
@@ -193,3 +201,31 @@ def convert_pixels(pixels: np.ndarray, matrix: np.ndarray, gamma: float | None =
         linear = decode[pixels[start:start + ROWS_AT_ONCE]] @ transposed
         out[start:start + ROWS_AT_ONCE] = encode[np.round(np.clip(linear, 0.0, 1.0) * 65535.0).astype(np.int32)]
     return out
+
+
+def tone_mapped(pixels: np.ndarray, matrix: np.ndarray, transfer: str) -> np.ndarray:
+    """uint8 HDR signal (H, W, 3), PQ or HLG, as sRGB: light relative to HDR's reference white (BT.2408: PQ's
+    absolute cd/m2 over 203; HLG rendered for a 1,000 cd/m2 display, system gamma 1.2), through `matrix` to sRGB's
+    primaries, kept as it is up to KNEE and rolled off smoothly towards white above it (a face's skin sits below
+    reference white, so it keeps its tones; only speculars and sky are compressed), then sRGB's curve. A slice of rows
+    at a time."""
+    _, encode = _srgb_curves()
+    signal = np.arange(256, dtype=np.float64) / 255.0
+    if transfer == "PQ":
+        power = signal ** (1 / PQ_M2)
+        decode = 10000.0 * (np.maximum(power - PQ_C1, 0.0) / (PQ_C2 - PQ_C3 * power)) ** (1 / PQ_M1) / REFERENCE_WHITE
+    else:  # HLG's inverse OETF: scene light 0-1; the display's rendering (OOTF) needs each pixel's luminance, below
+        decode = np.where(signal <= 0.5, signal ** 2 / 3, (np.exp((signal - HLG_C) / HLG_A) + HLG_B) / 12)
+    decode = decode.astype(np.float32)
+    transposed = matrix.T.astype(np.float32)
+    out = np.empty_like(pixels)
+    for start in range(0, pixels.shape[0], ROWS_AT_ONCE):
+        light = decode[pixels[start:start + ROWS_AT_ONCE]]
+        if transfer == "HLG":
+            luma = np.maximum(light @ BT2020_LUMA.astype(np.float32), 1e-6)[..., None]
+            light = light * (HLG_PEAK / REFERENCE_WHITE) * luma ** (HLG_GAMMA - 1)
+        linear = np.maximum(light @ transposed, 0.0)
+        rolled = np.where(linear <= KNEE, linear, KNEE + (1 - KNEE) * (1 - np.exp(-(linear - KNEE) / (1 - KNEE))))
+        out[start:start + ROWS_AT_ONCE] = encode[np.round(np.clip(rolled, 0.0, 1.0) * 65535.0).astype(np.int32)]
+    return out
+
