@@ -21,6 +21,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+from ffpp_video_judge import auc
 from measure_detector import FFPP_FRAMES, FFPP_FRAMES_DIR
 from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
@@ -32,7 +33,6 @@ from facetrust.data.crops import crop_dataset
 from facetrust.data.datasets import discover
 from facetrust.data.face_crops import crop_samples
 from facetrust.data.sources import SELF_BLEND
-from facetrust.evaluation.metrics import binary_metrics
 from facetrust.faces.landmarks import crop_shape_68
 from facetrust.models.checkpoint import load_model
 from facetrust.training import TrainConfig, read_config
@@ -74,12 +74,12 @@ def main() -> None:
         probe = fit(table, folds, training_folds, *chosen)
         oof[held] = probe.predict_proba(table["inputs"][held])[:, 1]
         labels = table["labels"][held]
-        print(f"fold {fold}: C={chosen[0]}, w_ff={chosen[1]}; held-out frame ROC-AUC {_auc(labels, oof[held]):.3f} "
-              f"(R {_auc(labels, table['logits'][held]):.3f})", flush=True)
+        print(f"fold {fold}: C={chosen[0]}, w_ff={chosen[1]}; held-out frame ROC-AUC {auc(labels, oof[held]):.3f} "
+              f"(R {auc(labels, table['logits'][held]):.3f})", flush=True)
     write_scores(args.out / "scores.csv", table, frames, oof[frames])
     write_scores(args.out / "r-scores.csv", table, frames, expit(table["logits"][frames]))
-    print(f"pooled out-of-fold frame ROC-AUC: probe {_auc(table['labels'][frames], oof[frames]):.3f}, "
-          f"R {_auc(table['labels'][frames], table['logits'][frames]):.3f}")
+    print(f"pooled out-of-fold frame ROC-AUC: probe {auc(table['labels'][frames], oof[frames]):.3f}, "
+          f"R {auc(table['labels'][frames], table['logits'][frames]):.3f}")
     final = choose_setting(table, config, folds, list(range(args.folds)), settings, r_score)
     if final is None:
         print("all clips: no setting keeps R's validation score")
@@ -88,8 +88,8 @@ def main() -> None:
     score, by_source = selection_score(config, _val_set(table), probe.decision_function(table["inputs"][val]))
     _, r_by_source = selection_score(config, _val_set(table), table["logits"][val])
     print(f"all-clips probe: C={final[0]}, w_ff={final[1]}; validation selection score {score:.4f} (R {r_score:.4f})")
-    for name, auc in by_source.items():
-        print(f"  {name}: {auc:.3f} (R {r_by_source[name]:.3f})")
+    for name, source_auc in by_source.items():
+        print(f"  {name}: {source_auc:.3f} (R {r_by_source[name]:.3f})")
 
 
 def feature_table(config: TrainConfig, args: argparse.Namespace) -> dict[str, np.ndarray]:
@@ -169,7 +169,7 @@ def choose_setting(table: dict[str, np.ndarray], config: TrainConfig, folds: np.
             inner_probe = fit(table, folds, [f for f in training_folds if f != fold], c, w_ff)
             inner[rows] = inner_probe.decision_function(table["inputs"][rows])
         scored = frames & np.isin(folds, training_folds)
-        inner_auc = _auc(table["labels"][scored], inner[scored])
+        inner_auc = auc(table["labels"][scored], inner[scored])
         eligible = score >= r_score - VALIDATION_MARGIN
         print(f"  folds {training_folds}: C={c}, w_ff={w_ff}: validation {score:.4f}"
               f"{'' if eligible else ' (not eligible)'}, inner FF++ frame ROC-AUC {inner_auc:.3f}", flush=True)
@@ -193,10 +193,6 @@ def write_scores(path: Path, table: dict[str, np.ndarray], rows: np.ndarray, p_f
         writer.writerow(["path", "label", "p_fake"])
         writer.writerows(zip(table["paths"][rows], table["labels"][rows].tolist(), np.round(p_fake, 5).tolist(),
                              strict=True))
-
-
-def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
-    return binary_metrics(labels, scores)["roc_auc"]
 
 
 if __name__ == "__main__":

@@ -20,8 +20,7 @@ from ffpp_video_judge import DECIDED, auc
 
 from facetrust.evaluation.calibration import fit_temperature, temperature_at_bound
 from facetrust.video.frame_judge import centred_logits, judge_out_of_fold
-
-RANKING_ONLY = {"expression_change"}
+from facetrust.video.report import RANKING_ONLY
 
 
 def main() -> None:

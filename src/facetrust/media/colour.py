@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 from PIL import Image, ImageCms
@@ -28,7 +28,7 @@ PQ_M1, PQ_M2 = 2610 / 16384, 2523 / 4096 * 128  # SMPTE ST 2084's constants
 PQ_C1, PQ_C2, PQ_C3 = 3424 / 4096, 2413 / 4096 * 32, 2392 / 4096 * 32
 HLG_A, HLG_B, HLG_C = 0.17883277, 0.28466892, 0.55991073  # BT.2100 HLG's OETF constants
 HLG_PEAK, HLG_GAMMA = 1000.0, 1.2  # the nominal display an HLG signal is rendered for, and its system gamma
-BT2020_LUMA = np.array([0.2627, 0.6780, 0.0593])
+BT2020_LUMA = np.array([0.2627, 0.6780, 0.0593], dtype=np.float32)
 REFERENCE_WHITE = 203.0  # cd/m2, BT.2408's HDR diffuse white: shown as SDR white
 KNEE = 0.75  # SDR linear level above which HDR highlights are rolled off towards white rather than clipped
 NCLX_GAMMA_TRANSFERS = {4: 2.2, 5: 2.8}  # BT.470 System M and B/G: a pure power curve
@@ -190,26 +190,18 @@ def _srgb_curves() -> tuple[np.ndarray, np.ndarray]:
 
 
 def convert_pixels(pixels: np.ndarray, matrix: np.ndarray, gamma: float | None = None) -> np.ndarray:
-    """uint8 RGB (H, W, 3) through `matrix` in linear light, a slice of rows at a time; decoded with sRGB's curve, or
-    with a pure power `gamma` where the source's transfer is one."""
-    decode, encode = _srgb_curves()
-    if gamma is not None:
-        decode = ((np.arange(256) / 255.0) ** gamma).astype(np.float32)
-    out = np.empty_like(pixels)
+    """uint8 RGB (H, W, 3) through `matrix` in linear light; decoded with sRGB's curve, or with a pure power `gamma`
+    where the source's transfer is one."""
+    decode = _srgb_curves()[0] if gamma is None else ((np.arange(256) / 255.0) ** gamma).astype(np.float32)
     transposed = matrix.T.astype(np.float32)
-    for start in range(0, pixels.shape[0], ROWS_AT_ONCE):
-        linear = decode[pixels[start:start + ROWS_AT_ONCE]] @ transposed
-        out[start:start + ROWS_AT_ONCE] = encode[np.round(np.clip(linear, 0.0, 1.0) * 65535.0).astype(np.int32)]
-    return out
+    return _by_slices(pixels, lambda rows: _srgb_encoded(decode[rows] @ transposed))
 
 
 def tone_mapped(pixels: np.ndarray, matrix: np.ndarray, transfer: str) -> np.ndarray:
     """uint8 HDR signal (H, W, 3), PQ or HLG, as sRGB: light relative to HDR's reference white (BT.2408: PQ's
     absolute cd/m2 over 203; HLG rendered for a 1,000 cd/m2 display, system gamma 1.2), through `matrix` to sRGB's
     primaries, kept as it is up to KNEE and rolled off smoothly towards white above it (a face's skin sits below
-    reference white, so it keeps its tones; only speculars and sky are compressed), then sRGB's curve. A slice of rows
-    at a time."""
-    _, encode = _srgb_curves()
+    reference white, so it keeps its tones; only speculars and sky are compressed), then sRGB's curve."""
     signal = np.arange(256, dtype=np.float64) / 255.0
     if transfer == "PQ":
         power = signal ** (1 / PQ_M2)
@@ -218,14 +210,27 @@ def tone_mapped(pixels: np.ndarray, matrix: np.ndarray, transfer: str) -> np.nda
         decode = np.where(signal <= 0.5, signal ** 2 / 3, (np.exp((signal - HLG_C) / HLG_A) + HLG_B) / 12)
     decode = decode.astype(np.float32)
     transposed = matrix.T.astype(np.float32)
-    out = np.empty_like(pixels)
-    for start in range(0, pixels.shape[0], ROWS_AT_ONCE):
-        light = decode[pixels[start:start + ROWS_AT_ONCE]]
+
+    def shown(rows: np.ndarray) -> np.ndarray:
+        light = decode[rows]
         if transfer == "HLG":
-            luma = np.maximum(light @ BT2020_LUMA.astype(np.float32), 1e-6)[..., None]
+            luma = np.maximum(light @ BT2020_LUMA, 1e-6)[..., None]
             light = light * (HLG_PEAK / REFERENCE_WHITE) * luma ** (HLG_GAMMA - 1)
         linear = np.maximum(light @ transposed, 0.0)
-        rolled = np.where(linear <= KNEE, linear, KNEE + (1 - KNEE) * (1 - np.exp(-(linear - KNEE) / (1 - KNEE))))
-        out[start:start + ROWS_AT_ONCE] = encode[np.round(np.clip(rolled, 0.0, 1.0) * 65535.0).astype(np.int32)]
+        return _srgb_encoded(np.where(linear <= KNEE, linear,
+                                      KNEE + (1 - KNEE) * (1 - np.exp(-(linear - KNEE) / (1 - KNEE)))))
+
+    return _by_slices(pixels, shown)
+
+
+def _by_slices(pixels: np.ndarray, convert: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """`convert` applied to ROWS_AT_ONCE rows at a time, so a large photo's float copies stay small."""
+    out = np.empty_like(pixels)
+    for start in range(0, pixels.shape[0], ROWS_AT_ONCE):
+        out[start:start + ROWS_AT_ONCE] = convert(pixels[start:start + ROWS_AT_ONCE])
     return out
 
+
+def _srgb_encoded(linear: np.ndarray) -> np.ndarray:
+    """Linear sRGB light, clipped to 0-1, as uint8 through sRGB's curve."""
+    return _srgb_curves()[1][np.round(np.clip(linear, 0.0, 1.0) * 65535.0).astype(np.int32)]
