@@ -194,3 +194,40 @@ def test_a_detector_cannot_teach_expressions(tmp_path, shared_data):
                                 max_per_split=20, teacher=str(default_model_path()))
     with pytest.raises(FacetrustError, match="are not"):
         train_emotion(config, progress=False)
+
+
+def test_a_held_out_fold_is_never_trained_on_and_gets_calibrated_probabilities(tmp_path, shared_data):
+    config = EmotionTrainConfig(data=str(shared_data / "emotion/fer2013"), out=str(tmp_path), model="cnn", epochs=1,
+                                batch_size=16, img_size=48, color="gray", max_per_split=60, holdout_fold="1/2",
+                                model_options={"depth": 2, "width": 8})
+    splits, _, _ = load_emotion_splits(config, progress=False)
+    assert {training._fold_of(s, 2) for s in splits["train"].samples} == {0}
+    assert {training._fold_of(s, 2) for s in splits["holdout"].samples} == {1}
+    other, _, _ = load_emotion_splits(replace(config, holdout_fold="0/2", seed=1), progress=False)
+    assert {training._fold_of(s, 2) for s in other["holdout"].samples} == {0}  # the folds do not depend on the seed
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(training, "TRAIN_MEASURED", 40)
+        card = json.loads((train_emotion(config, progress=False) / "model.json").read_text())
+    rows = (tmp_path / "holdout.csv").read_text().splitlines()
+    assert rows[0].split(",") == ["source", "label", *EMOTIONS] and len(rows) == 61
+    probabilities = np.array([[float(v) for v in row.split(",")[2:]] for row in rows[1:]])
+    assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
+    labels = [EMOTIONS.index(row.split(",")[1]) for row in rows[1:]]
+    assert [row.split(",")[0] for row in rows[1:]] == [s.source for s in splits["holdout"].samples]
+    accuracy = float(np.mean(probabilities.argmax(axis=1) == np.array(labels)))
+    assert card["metrics"]["holdout"]["n"] == 60 and card["metrics"]["holdout"]["accuracy"] == pytest.approx(accuracy)
+
+
+def test_folds_split_fer_train_in_halves_by_file_name(shared_data):
+    samples = [s for s in training.discover_emotions(shared_data / "emotion/fer2013/train")]
+    folds = np.array([training._fold_of(s, 2) for s in samples])
+    assert 0.45 < folds.mean() < 0.55
+
+
+@pytest.mark.parametrize("fold", ["2/2", "0/1", "a/2", "1"])
+def test_a_wrong_holdout_fold_fails_before_training(tmp_path, shared_data, fold):
+    config = EmotionTrainConfig(data=str(shared_data / "emotion/fer2013"), out=str(tmp_path), model="cnn",
+                                holdout_fold=fold)
+    with pytest.raises(FacetrustError, match=f"holdout_fold '{fold}': use k/K"):
+        train_emotion(config, progress=False)
+    assert not (tmp_path / "last.pt").exists()

@@ -45,6 +45,9 @@ def train_command(
     distill_temperature: Annotated[float, typer.Option(help="Softening temperature of the distillation.")] = 2.0,
     teacher_views: Annotated[str, typer.Option(help="fixed: the teacher reads each face once, un-augmented; "
                                                "augmented: every batch as the network sees it.")] = "fixed",
+    holdout_fold: Annotated[str | None, typer.Option(help="k/K: train without fold k of K of the train split and "
+                                                     "write the held-out faces' probabilities to holdout.csv "
+                                                     "(out-of-fold predictions).")] = None,
 ) -> None:
     """Train an expression model; selection on public_test (or val), private_test (or test) only measured."""
     from facetrust.emotion.training import EmotionTrainConfig, train_emotion
@@ -56,7 +59,8 @@ def train_command(
                                 max_per_split=max_per_split, name=name,
                                 init_weights=str(init_weights) if init_weights else None,
                                 teacher=str(teacher) if teacher else None, distill_weight=distill_weight,
-                                distill_temperature=distill_temperature, teacher_views=teacher_views)
+                                distill_temperature=distill_temperature, teacher_views=teacher_views,
+                                holdout_fold=holdout_fold)
     with errors_exit_2(), resumable("finished epochs are saved"):
         folder = train_emotion(config)
     _echo_card_metrics(folder)

@@ -8,7 +8,9 @@ are chosen on the selection split; the test split is measured, never used to cho
 
 from __future__ import annotations
 
+import csv
 import math
+import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -43,6 +45,7 @@ from facetrust.training.checkpointing import write_history
 from facetrust.training.loop import Judged, Optimisation, run_epochs
 
 SELECTION_SPLITS = ("public_test", "val")
+HOLDOUT = "holdout"  # the first folder's train faces of the held-out fold (`holdout_fold`): measured, never trained
 # How a scan frames a face for an expression model trained here: the aligned crop read best on FER-2013's public_test
 # at margin -0.3, tighter than the aligned face square (docs/EMOTION.md, "Where the drop beyond FER-2013 comes from":
 # 0.672 against 0.592 at 0.0). Every card written here says so, so a model trained today and scanned with
@@ -101,6 +104,11 @@ class EmotionTrainConfig:
     # Beyer et al., CVPR 2022: a student matches its teacher only when both see the same view), about a quarter
     # more time per epoch for the three-network ensemble.
     teacher_views: str = "fixed"
+    # "k/K": train without fold k of K of the first folder's train split (folds by file name, the same for every
+    # seed and model) and write every held-out face's calibrated probabilities to holdout.csv. K runs give each
+    # training face a prediction from a network that never saw its label: out-of-fold predictions, which confident
+    # learning reads to find FER-2013's mislabelled faces (docs/EMOTION.md).
+    holdout_fold: str | None = None
 
 
 TEACHER_VIEWS = ("fixed", "augmented")
@@ -134,6 +142,7 @@ def train_emotion(config: EmotionTrainConfig, progress: bool = True) -> Path:
     except ValueError as exc:
         raise FacetrustError(str(exc)) from None
     tta_options = _tta_options(config)  # a wrong name fails here, not after the training it would end
+    holdout_fold(config)
     if config.teacher and not (0.0 <= config.distill_weight <= 1.0 and config.distill_temperature > 0):
         raise FacetrustError(f"distillation needs a weight in 0-1 and a positive temperature; got "
                              f"{config.distill_weight} and {config.distill_temperature}")  # before the data is read
@@ -222,8 +231,13 @@ def load_emotion_splits(config: EmotionTrainConfig, progress: bool) -> tuple[dic
             raise FacetrustError(f"{folder}: expression training needs a train split and one of "
                                  f"{', '.join(SELECTION_SPLITS)}; found {sorted(names)}")
         prefix = f"{Path(folder).name}/" if position else ""
+        held_out = ""
+        if position == 0 and (fold := holdout_fold(config)):
+            found = [replace(s, split=HOLDOUT) if s.split == "train" and _fold_of(s, fold[1]) == fold[0] else s
+                     for s in found]
+            held_out = HOLDOUT
         tested = next((n for n in TEST_SPLITS if n in names), "")
-        for split in (name for name in ("train", chosen, tested) if name):
+        for split in (name for name in ("train", chosen, tested, held_out) if name):
             chosen_members = [s for s in found if s.split == split]
             if config.max_per_split:
                 chosen_members = cap_split(chosen_members, config.max_per_split, split, config.seed)
@@ -238,6 +252,21 @@ def load_emotion_splits(config: EmotionTrainConfig, progress: bool) -> tuple[dic
         splits[name] = EmotionSplit(images, np.array([EMOTIONS.index(s.label) for s in chosen_members]),
                                     chosen_members)
     return splits, "; ".join(cleaning), SplitRoles(select=tuple(select), test=tuple(test))
+
+
+def holdout_fold(config: EmotionTrainConfig) -> tuple[int, int] | None:
+    """(k, K) from `holdout_fold` "k/K" (0 <= k < K, K >= 2), or None when the whole train split trains."""
+    if config.holdout_fold is None:
+        return None
+    k, _, folds = config.holdout_fold.partition("/")
+    if not (k.isdigit() and folds.isdigit() and 0 <= int(k) < int(folds) and int(folds) >= 2):
+        raise FacetrustError(f"holdout_fold {config.holdout_fold!r}: use k/K with K >= 2 and 0 <= k < K, e.g. 0/2")
+    return int(k), int(folds)
+
+
+def _fold_of(sample: EmotionSample, folds: int) -> int:
+    """A face's fold, from its file name alone, so every run with K folds holds out the same faces."""
+    return zlib.crc32(Path(sample.source).name.encode()) % folds
 
 
 def _tta_options(config: EmotionTrainConfig) -> tuple[str | None, ...]:
@@ -383,6 +412,17 @@ def _finish(out: Path, config: EmotionTrainConfig, model: nn.Module, preprocess:
         "code_version": facetrust.__version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    if HOLDOUT in splits:
+        _write_holdout(out / "holdout.csv", splits[HOLDOUT], softmax(logits[HOLDOUT] / temperature, axis=1))
     if history:
         save_training_curves(out / "curves.png", history, ("val_accuracy", "val_macro_f1"))
     return save_model(out / "model", model, ModelCard.model_validate(card))
+
+
+def _write_holdout(path: Path, held_out: EmotionSplit, probabilities: np.ndarray) -> None:
+    """One row per held-out face: its file, its label and the network's calibrated probability of each class."""
+    with atomic_write(path) as partial, partial.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["source", "label", *EMOTIONS])
+        for sample, row in zip(held_out.samples, probabilities, strict=True):
+            writer.writerow([sample.source, sample.label, *(f"{value:.6f}" for value in row)])
