@@ -201,10 +201,10 @@ def test_a_held_out_fold_is_never_trained_on_and_gets_calibrated_probabilities(t
                                 batch_size=16, img_size=48, color="gray", max_per_split=60, holdout_fold="1/2",
                                 model_options={"depth": 2, "width": 8})
     splits, _, _ = load_emotion_splits(config, progress=False)
-    assert {training._fold_of(s, 2) for s in splits["train"].samples} == {0}
-    assert {training._fold_of(s, 2) for s in splits["holdout"].samples} == {1}
+    assert not any(training.held_out_by(s, (1, 2)) for s in splits["train"].samples)
+    assert all(training.held_out_by(s, (1, 2)) for s in splits["holdout"].samples)
     other, _, _ = load_emotion_splits(replace(config, holdout_fold="0/2", seed=1), progress=False)
-    assert {training._fold_of(s, 2) for s in other["holdout"].samples} == {0}  # the folds do not depend on the seed
+    assert all(training.held_out_by(s, (0, 2)) for s in other["holdout"].samples)  # the folds do not depend on the seed
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(training, "TRAIN_MEASURED", 40)
         card = json.loads((train_emotion(config, progress=False) / "model.json").read_text())
@@ -220,8 +220,8 @@ def test_a_held_out_fold_is_never_trained_on_and_gets_calibrated_probabilities(t
 
 def test_folds_split_fer_train_in_halves_by_file_name(shared_data):
     samples = [s for s in training.discover_emotions(shared_data / "emotion/fer2013/train")]
-    folds = np.array([training._fold_of(s, 2) for s in samples])
-    assert 0.45 < folds.mean() < 0.55
+    held_out = np.array([training.held_out_by(s, (1, 2)) for s in samples])
+    assert 0.45 < held_out.mean() < 0.55
 
 
 @pytest.mark.parametrize("fold", ["2/2", "0/1", "a/2", "1"])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import math
-import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -26,7 +25,7 @@ from tqdm import tqdm
 import facetrust
 from facetrust.atomic import atomic_write
 from facetrust.data.augment import Augment
-from facetrust.data.datasets import cap_split, sample_positions, split_for_group
+from facetrust.data.datasets import cap_split, fold_for_group, sample_positions, split_for_group
 from facetrust.emotion.data import EmotionSample, clean, discover_emotions
 from facetrust.emotion.labels import EMOTIONS
 from facetrust.errors import FacetrustError
@@ -233,8 +232,7 @@ def load_emotion_splits(config: EmotionTrainConfig, progress: bool) -> tuple[dic
         prefix = f"{Path(folder).name}/" if position else ""
         held_out = ""
         if position == 0 and (fold := holdout_fold(config)):
-            found = [replace(s, split=HOLDOUT) if s.split == "train" and _fold_of(s, fold[1]) == fold[0] else s
-                     for s in found]
+            found = [replace(s, split=HOLDOUT) if s.split == "train" and held_out_by(s, fold) else s for s in found]
             held_out = HOLDOUT
         tested = next((n for n in TEST_SPLITS if n in names), "")
         for split in (name for name in ("train", chosen, tested, held_out) if name):
@@ -264,9 +262,11 @@ def holdout_fold(config: EmotionTrainConfig) -> tuple[int, int] | None:
     return int(k), int(folds)
 
 
-def _fold_of(sample: EmotionSample, folds: int) -> int:
-    """A face's fold, from its file name alone, so every run with K folds holds out the same faces."""
-    return zlib.crc32(Path(sample.source).name.encode()) % folds
+def held_out_by(sample: EmotionSample, fold: tuple[int, int]) -> bool:
+    """Whether fold (k, K) holds this face out: its fold comes from its file name alone (the group hash the data
+    splits use, seed 0), so every run with K folds, whatever its seed or network, holds out the same faces."""
+    k, folds = fold
+    return fold_for_group(Path(sample.source).name, folds) == k
 
 
 def _tta_options(config: EmotionTrainConfig) -> tuple[str | None, ...]:
@@ -384,8 +384,8 @@ def _finish(out: Path, config: EmotionTrainConfig, model: nn.Module, preprocess:
             passes.update()
     temperature = fit_temperature(np.concatenate([logits[n] for n in roles.select]),
                                   np.concatenate([splits[n].labels for n in roles.select]))
-    metrics = {name: multiclass_metrics(measured[name].labels, softmax(logits[name] / temperature, axis=1), EMOTIONS)
-               for name in splits}
+    probabilities = {name: softmax(logits[name] / temperature, axis=1) for name in splits}
+    metrics = {name: multiclass_metrics(measured[name].labels, probabilities[name], EMOTIONS) for name in splits}
     if measured["train"] is not splits["train"]:
         metrics["train"]["sampled_from"] = len(splits["train"].labels)
     card = {
@@ -413,7 +413,7 @@ def _finish(out: Path, config: EmotionTrainConfig, model: nn.Module, preprocess:
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     if HOLDOUT in splits:
-        _write_holdout(out / "holdout.csv", splits[HOLDOUT], softmax(logits[HOLDOUT] / temperature, axis=1))
+        _write_holdout(out / "holdout.csv", splits[HOLDOUT], probabilities[HOLDOUT])
     if history:
         save_training_curves(out / "curves.png", history, ("val_accuracy", "val_macro_f1"))
     return save_model(out / "model", model, ModelCard.model_validate(card))
