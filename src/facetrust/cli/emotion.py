@@ -48,6 +48,9 @@ def train_command(
     holdout_fold: Annotated[str | None, typer.Option(help="k/K: train without fold k of K of the train split and "
                                                      "write the held-out faces' probabilities to holdout.csv "
                                                      "(out-of-fold predictions).")] = None,
+    exclude_faces: Annotated[Path | None, typer.Option(help="A CSV with source and label columns (e.g. from `facetrust "
+                                                       "emotion label-issues`): do not train on these train "
+                                                       "faces.")] = None,
 ) -> None:
     """Train an expression model; selection on public_test (or val), private_test (or test) only measured."""
     from facetrust.emotion.training import EmotionTrainConfig, train_emotion
@@ -60,10 +63,36 @@ def train_command(
                                 init_weights=str(init_weights) if init_weights else None,
                                 teacher=str(teacher) if teacher else None, distill_weight=distill_weight,
                                 distill_temperature=distill_temperature, teacher_views=teacher_views,
-                                holdout_fold=holdout_fold)
+                                holdout_fold=holdout_fold,
+                                exclude_faces=str(exclude_faces) if exclude_faces else None)
     with errors_exit_2(), resumable("finished epochs are saved"):
         folder = train_emotion(config)
     _echo_card_metrics(folder)
+
+
+@emotion_app.command("label-issues")
+def label_issues_command(
+    holdout: Annotated[list[Path], typer.Option(help="The holdout.csv of each `emotion train --holdout-fold k/K` "
+                                                "run, one per fold.")],
+    out: Annotated[Path, typer.Option(help="CSV of the flagged faces (source, label, suggested, "
+                                      "label_probability), for `emotion train --exclude-faces`.")],
+    max_label_probability: Annotated[float, typer.Option(help="Flag a face only if its own label gets less than "
+                                                         "this out-of-fold probability.")] = 0.1,
+) -> None:
+    """Find training faces whose label out-of-fold networks confidently reject (confident learning, cleanlab)."""
+    from facetrust.emotion.label_issues import find_issues, read_holdouts, write_issues
+    from facetrust.emotion.labels import EMOTIONS
+
+    with errors_exit_2():
+        predictions = read_holdouts(holdout)
+        issues = find_issues(predictions, max_label_probability)
+        write_issues(out, predictions, issues)
+    accuracy = float((predictions.probabilities.argmax(axis=1) == predictions.labels).mean())
+    typer.echo(f"{len(predictions.labels)} faces, out-of-fold accuracy {accuracy:.4f}; flagged {int(issues.sum())} "
+               f"({issues.mean():.1%}) -> {out}")
+    for k, emotion in enumerate(EMOTIONS):
+        labelled = predictions.labels == k
+        typer.echo(f"  {emotion:<9} {int(issues[labelled].sum()):>5} of {int(labelled.sum()):>5}")
 
 
 @emotion_app.command("ensemble")

@@ -27,6 +27,7 @@ from facetrust.atomic import atomic_write
 from facetrust.data.augment import Augment
 from facetrust.data.datasets import cap_split, fold_for_group, sample_positions, split_for_group
 from facetrust.emotion.data import EmotionSample, clean, discover_emotions
+from facetrust.emotion.label_issues import excluded_faces, face_key
 from facetrust.emotion.labels import EMOTIONS
 from facetrust.errors import FacetrustError
 from facetrust.evaluation import fit_temperature
@@ -108,6 +109,10 @@ class EmotionTrainConfig:
     # training face a prediction from a network that never saw its label: out-of-fold predictions, which confident
     # learning reads to find FER-2013's mislabelled faces (docs/EMOTION.md).
     holdout_fold: str | None = None
+    # A CSV with `source` and `label` columns (`facetrust emotion label-issues` writes one): the first folder's train
+    # faces it lists (by file name and label) are left out of training, e.g. the faces out-of-fold networks find
+    # mislabelled. Every listed face must be a train face, so a list made for other data fails, not removes nothing.
+    exclude_faces: str | None = None
 
 
 TEACHER_VIEWS = ("fixed", "augmented")
@@ -142,6 +147,8 @@ def train_emotion(config: EmotionTrainConfig, progress: bool = True) -> Path:
         raise FacetrustError(str(exc)) from None
     tta_options = _tta_options(config)  # a wrong name fails here, not after the training it would end
     holdout_fold(config)
+    if config.exclude_faces:
+        excluded_faces(Path(config.exclude_faces))  # unreadable or without its columns: fail before training
     if config.teacher and not (0.0 <= config.distill_weight <= 1.0 and config.distill_temperature > 0):
         raise FacetrustError(f"distillation needs a weight in 0-1 and a positive temperature; got "
                              f"{config.distill_weight} and {config.distill_temperature}")  # before the data is read
@@ -230,10 +237,13 @@ def load_emotion_splits(config: EmotionTrainConfig, progress: bool) -> tuple[dic
             raise FacetrustError(f"{folder}: expression training needs a train split and one of "
                                  f"{', '.join(SELECTION_SPLITS)}; found {sorted(names)}")
         prefix = f"{Path(folder).name}/" if position else ""
-        held_out = ""
+        held_out, excluding = "", ""
         if position == 0 and (fold := holdout_fold(config)):
             found = [replace(s, split=HOLDOUT) if s.split == "train" and held_out_by(s, fold) else s for s in found]
             held_out = HOLDOUT
+        if position == 0 and config.exclude_faces:
+            found, excluded = _without_excluded(found, Path(config.exclude_faces))
+            excluding = f"; {len(excluded)} train face(s) excluded by {config.exclude_faces}"
         tested = next((n for n in TEST_SPLITS if n in names), "")
         for split in (name for name in ("train", chosen, tested, held_out) if name):
             chosen_members = [s for s in found if s.split == split]
@@ -243,7 +253,7 @@ def load_emotion_splits(config: EmotionTrainConfig, progress: bool) -> tuple[dic
         select.append(prefix + chosen)
         if tested:
             test.append(prefix + tested)
-        cleaning.append(f"{prefix}{report.summary()}")
+        cleaning.append(f"{prefix}{report.summary()}{excluding}")
     splits = {}
     for name, chosen_members in members.items():
         images = [s.image() for s in tqdm(chosen_members, desc=f"reading {name}", unit="img", disable=not progress)]
@@ -260,6 +270,17 @@ def holdout_fold(config: EmotionTrainConfig) -> tuple[int, int] | None:
     if not (k.isdigit() and folds.isdigit() and 0 <= int(k) < int(folds) and int(folds) >= 2):
         raise FacetrustError(f"holdout_fold {config.holdout_fold!r}: use k/K with K >= 2 and 0 <= k < K, e.g. 0/2")
     return int(k), int(folds)
+
+
+def _without_excluded(found: list[EmotionSample], listing: Path) -> tuple[list[EmotionSample], list[str]]:
+    """The samples without the train faces `listing` names (a held-out fold's too), and the sources left out."""
+    faces = excluded_faces(listing)
+    listed = [s.split in ("train", HOLDOUT) and face_key(s.source, s.label) in faces for s in found]
+    if unknown := faces - {face_key(s.source, s.label) for s, out in zip(found, listed, strict=True) if out}:
+        raise FacetrustError(f"{listing}: {len(unknown)} listed face(s) are not train faces of this data "
+                             f"(e.g. {'/'.join(sorted(unknown)[0])})")
+    return ([s for s, out in zip(found, listed, strict=True) if not out],
+            [s.source for s, out in zip(found, listed, strict=True) if out])
 
 
 def held_out_by(sample: EmotionSample, fold: tuple[int, int]) -> bool:

@@ -1,0 +1,103 @@
+"""Which training faces carry a wrong label: confident learning on out-of-fold predictions.
+
+FER-2013's labels are noisy (docs/EMOTION.md: smiling faces labelled sad, a "photo not available" placeholder
+labelled neutral). `facetrust emotion train --holdout-fold k/K` gives every training face a prediction from a network
+that never saw its label; cleanlab's confident learning (Northcutt et al., JAIR 2021) reads those predictions and
+flags the faces whose label the networks confidently disagree with. Networks weaker than the labels' noise flag their
+own mistakes too, so a face is kept as an issue only when its own label's probability is also under a floor.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from facetrust.atomic import atomic_write
+from facetrust.emotion.labels import EMOTIONS
+from facetrust.errors import FacetrustError
+
+HOLDOUT_COLUMNS = ["source", "label", *EMOTIONS]  # the header `--holdout-fold` writes
+ISSUE_COLUMNS = ["source", "label", "suggested", "label_probability"]
+
+
+@dataclass(frozen=True)
+class OutOfFold:
+    """Every training face once: its file, its label's index and a network's calibrated probabilities."""
+
+    sources: list[str]
+    labels: np.ndarray
+    probabilities: np.ndarray
+
+
+def read_holdouts(paths: list[Path]) -> OutOfFold:
+    """The `holdout.csv` files of K runs, pooled; a face held out by two of them means the folds do not match."""
+    sources: list[str] = []
+    labels: list[int] = []
+    rows: list[list[float]] = []
+    for path in paths:
+        try:
+            with path.open(newline="", encoding="utf-8") as handle:
+                reader = csv.reader(handle)
+                if next(reader, None) != HOLDOUT_COLUMNS:
+                    raise FacetrustError(f"{path}: not a holdout.csv (expected the header {','.join(HOLDOUT_COLUMNS)})")
+                for row in reader:
+                    sources.append(row[0])
+                    labels.append(EMOTIONS.index(row[1]))
+                    rows.append([float(value) for value in row[2:]])
+        except OSError as exc:
+            raise FacetrustError(f"{path}: cannot read it ({exc.strerror})") from None
+        except (ValueError, IndexError) as exc:
+            raise FacetrustError(f"{path}: a malformed row ({exc})") from None
+    twice = [key for key, count in Counter(map(face_key, sources, (EMOTIONS[k] for k in labels))).items()
+             if count > 1]
+    if twice:
+        raise FacetrustError(f"{len(twice)} face(s) held out by more than one run (e.g. {'/'.join(twice[0])}): give "
+                             "one holdout.csv per fold of the same K")
+    return OutOfFold(sources, np.array(labels), np.array(rows))
+
+
+def find_issues(predictions: OutOfFold, max_label_probability: float) -> np.ndarray:
+    """A mask of the faces cleanlab flags (prune by noise rate) whose own label's probability is under the floor."""
+    from cleanlab.filter import find_label_issues  # imported here: only this step needs it
+
+    missing = sorted(set(range(len(EMOTIONS))) - set(predictions.labels.tolist()))
+    if missing:
+        raise FacetrustError(f"no face labelled {', '.join(EMOTIONS[i] for i in missing)} in the holdout files: "
+                             "confident learning needs every class")
+    flagged = find_label_issues(predictions.labels, predictions.probabilities, filter_by="prune_by_noise_rate")
+    own = predictions.probabilities[np.arange(len(predictions.labels)), predictions.labels]
+    return flagged & (own < max_label_probability)
+
+
+def write_issues(path: Path, predictions: OutOfFold, issues: np.ndarray) -> None:
+    """The flagged faces, most confidently mislabelled first: the file `emotion train --exclude-faces` reads."""
+    own = predictions.probabilities[np.arange(len(predictions.labels)), predictions.labels]
+    order = [i for i in np.argsort(own, kind="stable") if issues[i]]
+    with atomic_write(path) as partial, partial.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(ISSUE_COLUMNS)
+        for i in order:
+            writer.writerow([predictions.sources[i], EMOTIONS[predictions.labels[i]],
+                             EMOTIONS[int(predictions.probabilities[i].argmax())], f"{own[i]:.6f}"])
+
+
+def face_key(source: str, label: str) -> tuple[str, str]:
+    """A face wherever the data folder lies: its file name and label (FER-2013 reuses two file names across classes)."""
+    return Path(source).name, label
+
+
+def excluded_faces(path: Path) -> set[tuple[str, str]]:
+    """The faces a CSV with `source` and `label` columns lists (an issues file, or a holdout.csv)."""
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            if not {"source", "label"} <= set(reader.fieldnames or []):
+                raise FacetrustError(f"{path}: needs source and label columns (as `facetrust emotion label-issues` "
+                                     "writes)")
+            return {face_key(row["source"], row["label"]) for row in reader}
+    except OSError as exc:
+        raise FacetrustError(f"{path}: cannot read it ({exc.strerror})") from None
