@@ -6,11 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from typer.testing import CliRunner
 
 from facetrust.cli import app
 from facetrust.emotion import EMOTIONS
-from facetrust.emotion.label_issues import HOLDOUT_COLUMNS, find_issues, read_holdouts
+from facetrust.emotion.label_issues import HOLDOUT_COLUMNS, find_issues, read_holdouts, save_issue_sheet
 from facetrust.emotion.training import EmotionTrainConfig, load_emotion_splits, train_emotion
 from facetrust.errors import FacetrustError
 
@@ -113,3 +114,16 @@ def test_a_listing_made_for_other_data_fails_before_training(tmp_path, shared_da
     with pytest.raises(FacetrustError, match="1 listed face"):
         train_emotion(_fer_config(shared_data, tmp_path / "run", exclude_faces=str(listing)), progress=False)
     assert not (tmp_path / "run" / "last.pt").exists()
+
+
+def test_the_sheet_shows_the_flagged_faces_of_every_class(tmp_path):
+    paths, mislabelled = _holdout_files(tmp_path)
+    predictions = read_holdouts(paths)
+    for source in mislabelled:  # only flagged faces are drawn; each a distinct grey level
+        (tmp_path / Path(source).parent).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.full((48, 48), len(source) % 256, np.uint8)).save(tmp_path / source)
+    issues = np.array([source in mislabelled for source in predictions.sources])
+    moved = replace(predictions, sources=[str(tmp_path / source) for source in predictions.sources])
+    sheet = save_issue_sheet(tmp_path / "sheet.png", moved, issues, per_class=4)
+    with Image.open(sheet) as picture:
+        assert picture.format == "PNG" and picture.height > picture.width  # seven rows of four faces

@@ -78,15 +78,19 @@ def label_issues_command(
                                       "label_probability), for `emotion train --exclude-faces`.")],
     max_label_probability: Annotated[float, typer.Option(help="Flag a face only if its own label gets less than "
                                                          "this out-of-fold probability.")] = 0.1,
+    sheet: Annotated[Path | None, typer.Option(help="Also draw a random sample of each class's flagged faces "
+                                               "(PNG), to look at before training without them.")] = None,
 ) -> None:
     """Find training faces whose label out-of-fold networks confidently reject (confident learning, cleanlab)."""
-    from facetrust.emotion.label_issues import find_issues, read_holdouts, write_issues
+    from facetrust.emotion.label_issues import find_issues, read_holdouts, save_issue_sheet, write_issues
     from facetrust.emotion.labels import EMOTIONS
 
     with errors_exit_2():
         predictions = read_holdouts(holdout)
         issues = find_issues(predictions, max_label_probability)
         write_issues(out, predictions, issues)
+        if sheet:
+            save_issue_sheet(sheet, predictions, issues)
     accuracy = float((predictions.probabilities.argmax(axis=1) == predictions.labels).mean())
     typer.echo(f"{len(predictions.labels)} faces, out-of-fold accuracy {accuracy:.4f}; flagged {int(issues.sum())} "
                f"({issues.mean():.1%}) -> {out}")

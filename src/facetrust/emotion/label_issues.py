@@ -85,6 +85,36 @@ def write_issues(path: Path, predictions: OutOfFold, issues: np.ndarray) -> None
                              EMOTIONS[int(predictions.probabilities[i].argmax())], f"{own[i]:.6f}"])
 
 
+def save_issue_sheet(path: Path, predictions: OutOfFold, issues: np.ndarray, per_class: int = 10,
+                     seed: int = 0) -> Path:
+    """A seeded random sample of each class's flagged faces, captioned with what the networks say instead: what the
+    flagging removes, shown to a person before anything trains on it (not the most extreme cases, which flatter)."""
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from facetrust.evaluation.plots import save_figure
+
+    rng = np.random.default_rng(seed)
+    figure, grid = plt.subplots(len(EMOTIONS), per_class, figsize=(1.3 * per_class, 1.55 * len(EMOTIONS)),
+                                squeeze=False)
+    for k, emotion in enumerate(EMOTIONS):
+        flagged = np.flatnonzero(issues & (predictions.labels == k))
+        chosen = rng.choice(flagged, size=min(per_class, len(flagged)), replace=False) if len(flagged) else []
+        for column, axes in enumerate(grid[k]):
+            axes.axis("off")
+            if column < len(chosen):
+                i = chosen[column]
+                with Image.open(predictions.sources[i]) as image:
+                    axes.imshow(image.convert("L"), cmap="gray", vmin=0, vmax=255)
+                own = predictions.probabilities[i, k]
+                axes.set_title(f"-> {EMOTIONS[int(predictions.probabilities[i].argmax())]} ({own:.2f})", fontsize=7)
+        grid[k][0].text(-0.15, 0.5, f"{emotion}\n{len(flagged)}", transform=grid[k][0].transAxes, ha="right",
+                        va="center", fontsize=9)
+    figure.suptitle("Flagged faces by their label (rows): what out-of-fold networks say instead, and the label's "
+                    "probability", fontsize=9)
+    return save_figure(figure, path)
+
+
 def face_key(source: str, label: str) -> tuple[str, str]:
     """A face wherever the data folder lies: its file name and label (FER-2013 reuses two file names across classes)."""
     return Path(source).name, label
