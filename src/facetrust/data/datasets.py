@@ -15,7 +15,6 @@ from facetrust.errors import FacetrustError
 from facetrust.media.files import media_files
 
 LABELS = {"real": 0, "fake": 1}
-SPLITS = ("train", "val", "test")
 
 
 @dataclass(frozen=True)

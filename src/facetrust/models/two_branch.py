@@ -15,8 +15,6 @@ from facetrust.models.heads import BackboneClassifier, squeeze_single
 from facetrust.models.preprocess import IMAGENET_MEAN, IMAGENET_STD, Preprocess
 from facetrust.models.registry import register_model
 
-BRANCHES = ("face", "patch")
-
 
 class TwoBranchDetector(BackboneClassifier):
     """MobileNetV2 (`backbone`, `head`: the same names and shapes as `mobilenet_v2`, so a trained one-branch
