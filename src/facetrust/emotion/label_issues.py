@@ -104,8 +104,12 @@ def save_issue_sheet(path: Path, predictions: OutOfFold, issues: np.ndarray, per
             axes.axis("off")
             if column < len(chosen):
                 i = chosen[column]
-                with Image.open(predictions.sources[i]) as image:
-                    axes.imshow(image.convert("L"), cmap="gray", vmin=0, vmax=255)
+                try:
+                    with Image.open(predictions.sources[i]) as image:
+                        axes.imshow(image.convert("L"), cmap="gray", vmin=0, vmax=255)
+                except OSError as exc:  # the data folder moved since the holdout files were written
+                    plt.close(figure)
+                    raise FacetrustError(f"{predictions.sources[i]}: cannot read it for the sheet ({exc})") from None
                 own = predictions.probabilities[i, k]
                 axes.set_title(f"-> {EMOTIONS[int(predictions.probabilities[i].argmax())]} ({own:.2f})", fontsize=7)
         grid[k][0].text(-0.15, 0.5, f"{emotion}\n{len(flagged)}", transform=grid[k][0].transAxes, ha="right",
