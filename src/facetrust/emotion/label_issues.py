@@ -32,6 +32,11 @@ class OutOfFold:
     labels: np.ndarray
     probabilities: np.ndarray
 
+    @property
+    def label_probabilities(self) -> np.ndarray:
+        """Each face's probability of its own label."""
+        return self.probabilities[np.arange(len(self.labels)), self.labels]
+
 
 def read_holdouts(paths: list[Path]) -> OutOfFold:
     """The `holdout.csv` files of K runs, pooled; a face held out by two of them means the folds do not match."""
@@ -69,13 +74,12 @@ def find_issues(predictions: OutOfFold, max_label_probability: float) -> np.ndar
         raise FacetrustError(f"no face labelled {', '.join(EMOTIONS[i] for i in missing)} in the holdout files: "
                              "confident learning needs every class")
     flagged = find_label_issues(predictions.labels, predictions.probabilities, filter_by="prune_by_noise_rate")
-    own = predictions.probabilities[np.arange(len(predictions.labels)), predictions.labels]
-    return flagged & (own < max_label_probability)
+    return flagged & (predictions.label_probabilities < max_label_probability)
 
 
 def write_issues(path: Path, predictions: OutOfFold, issues: np.ndarray) -> None:
     """The flagged faces, most confidently mislabelled first: the file `emotion train --exclude-faces` reads."""
-    own = predictions.probabilities[np.arange(len(predictions.labels)), predictions.labels]
+    own = predictions.label_probabilities
     order = [i for i in np.argsort(own, kind="stable") if issues[i]]
     with atomic_write(path) as partial, partial.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
