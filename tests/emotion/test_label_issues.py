@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from facetrust.cli import app
 from facetrust.emotion import EMOTIONS
 from facetrust.emotion.label_issues import HOLDOUT_COLUMNS, find_issues, read_holdouts, save_issue_sheet
-from facetrust.emotion.training import EmotionTrainConfig, load_emotion_splits, train_emotion
+from facetrust.emotion.training import EmotionTrainConfig, load_emotion_splits
 from facetrust.errors import FacetrustError
 
 runner = CliRunner()
@@ -111,8 +111,12 @@ def test_listed_train_faces_are_not_trained_on(tmp_path, shared_data):
 def test_a_listing_made_for_other_data_fails_before_training(tmp_path, shared_data):
     listing = tmp_path / "issues.csv"
     listing.write_text("source,label\nelsewhere/train/happy/not_a_fer_face.jpg,happy\n")
-    with pytest.raises(FacetrustError, match="1 listed face"):
-        train_emotion(_fer_config(shared_data, tmp_path / "run", exclude_faces=str(listing)), progress=False)
+    result = runner.invoke(app, ["emotion", "train", "--data", str(shared_data / "emotion/fer2013"), "--out",
+                                 str(tmp_path / "run"), "--model", "cnn", "--max-per-split", "20",
+                                 "--exclude-faces", str(listing)])
+    assert result.exit_code == 2
+    assert "issues.csv: 1 listed face(s) are not train faces" in result.output
+    assert "not_a_fer_face.jpg" in result.output
     assert not (tmp_path / "run" / "last.pt").exists()
 
 
