@@ -60,8 +60,8 @@ def read_holdouts(paths: list[Path]) -> OutOfFold:
     twice = [key for key, count in Counter(map(face_key, sources, (EMOTIONS[k] for k in labels))).items()
              if count > 1]
     if twice:
-        raise FacetrustError(f"{len(twice)} face(s) held out by more than one run (e.g. {'/'.join(twice[0])}): give "
-                             "one holdout.csv per fold of the same K")
+        raise FacetrustError(f"{len(twice)} face(s) held out by more than one run (e.g. {twice[0]}): give one "
+                             "holdout.csv per fold of the same K")
     return OutOfFold(sources, np.array(labels), np.array(rows))
 
 
@@ -123,12 +123,12 @@ def save_issue_sheet(path: Path, predictions: OutOfFold, issues: np.ndarray, per
     return save_figure(figure, path)
 
 
-def face_key(source: str, label: str) -> tuple[str, str]:
-    """A face wherever the data folder lies: its file name and label (FER-2013 reuses two file names across classes)."""
-    return Path(source).name, label
+def face_key(source: str, label: str) -> str:
+    """A face wherever the data folder lies, as label/file name (FER-2013 reuses two file names across classes)."""
+    return f"{label}/{Path(source).name}"
 
 
-def excluded_faces(path: Path) -> set[tuple[str, str]]:
+def excluded_faces(path: Path) -> set[str]:
     """The faces a CSV with `source` and `label` columns lists (an issues file, or a holdout.csv)."""
     try:
         with path.open(newline="", encoding="utf-8") as handle:

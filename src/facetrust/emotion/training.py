@@ -278,7 +278,7 @@ def _without_excluded(found: list[EmotionSample], listing: Path) -> tuple[list[E
     listed = [s.split in ("train", HOLDOUT) and face_key(s.source, s.label) in faces for s in found]
     if unknown := faces - {face_key(s.source, s.label) for s, out in zip(found, listed, strict=True) if out}:
         raise FacetrustError(f"{listing}: {len(unknown)} listed face(s) are not train faces of this data "
-                             f"(e.g. {'/'.join(sorted(unknown)[0])})")
+                             f"(e.g. {sorted(unknown)[0]})")
     return ([s for s, out in zip(found, listed, strict=True) if not out],
             [s.source for s, out in zip(found, listed, strict=True) if out])
 
