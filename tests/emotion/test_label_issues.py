@@ -79,6 +79,14 @@ def test_a_face_held_out_twice_means_the_folds_do_not_match(tmp_path):
         read_holdouts([paths[0], paths[0]])
 
 
+def test_a_cut_short_holdout_file_is_named_with_its_line(tmp_path):
+    paths, _ = _holdout_files(tmp_path)
+    lines = paths[0].read_text().splitlines()
+    paths[0].write_text("\n".join([*lines[:5], ",".join(lines[5].split(",")[:3])]) + "\n")  # a copy interrupted mid-row
+    with pytest.raises(FacetrustError, match=r"holdout0\.csv: line 6 has 3 fields, not 9"):
+        read_holdouts(paths)
+
+
 def test_a_file_that_is_not_a_holdout_csv_is_named(tmp_path):
     other = tmp_path / "card.csv"
     other.write_text("split,accuracy\ntest,0.7\n")

@@ -50,12 +50,15 @@ def read_holdouts(paths: list[Path]) -> OutOfFold:
                 if next(reader, None) != HOLDOUT_COLUMNS:
                     raise FacetrustError(f"{path}: not a holdout.csv (expected the header {','.join(HOLDOUT_COLUMNS)})")
                 for row in reader:
+                    if len(row) != len(HOLDOUT_COLUMNS):
+                        raise FacetrustError(f"{path}: line {reader.line_num} has {len(row)} fields, not "
+                                             f"{len(HOLDOUT_COLUMNS)}")
                     sources.append(row[0])
                     labels.append(EMOTIONS.index(row[1]))
                     rows.append([float(value) for value in row[2:]])
         except OSError as exc:
             raise FacetrustError(f"{path}: cannot read it ({exc.strerror})") from None
-        except (ValueError, IndexError) as exc:
+        except ValueError as exc:  # a label that is not a class, a probability that is not a number
             raise FacetrustError(f"{path}: a malformed row ({exc})") from None
     twice = [key for key, count in Counter(map(face_key, sources, (EMOTIONS[k] for k in labels))).items()
              if count > 1]
