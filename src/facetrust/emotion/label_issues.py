@@ -17,10 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from facetrust.atomic import atomic_write
+from facetrust.emotion.data import EmotionSample
 from facetrust.emotion.labels import EMOTIONS
 from facetrust.errors import FacetrustError
 
-HOLDOUT_COLUMNS = ["source", "label", *EMOTIONS]  # the header `--holdout-fold` writes
+HOLDOUT_COLUMNS = ["source", "label", *EMOTIONS]  # holdout.csv, written by `emotion train --holdout-fold`
 ISSUE_COLUMNS = ["source", "label", "suggested", "label_probability"]
 
 
@@ -36,6 +37,15 @@ class OutOfFold:
     def label_probabilities(self) -> np.ndarray:
         """Each face's probability of its own label."""
         return self.probabilities[np.arange(len(self.labels)), self.labels]
+
+
+def write_holdout(path: Path, held_out: list[EmotionSample], probabilities: np.ndarray) -> None:
+    """One row per held-out face: its file, its label and the network's calibrated probability of each class."""
+    with atomic_write(path) as partial, partial.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HOLDOUT_COLUMNS)
+        for sample, row in zip(held_out, probabilities, strict=True):
+            writer.writerow([sample.source, sample.label, *(f"{value:.6f}" for value in row)])
 
 
 def read_holdouts(paths: list[Path]) -> OutOfFold:

@@ -8,7 +8,6 @@ are chosen on the selection split; the test split is measured, never used to cho
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -27,7 +26,7 @@ from facetrust.atomic import atomic_write
 from facetrust.data.augment import Augment
 from facetrust.data.datasets import cap_split, fold_for_group, sample_positions, split_for_group
 from facetrust.emotion.data import EmotionSample, clean, discover_emotions
-from facetrust.emotion.label_issues import excluded_faces, face_key
+from facetrust.emotion.label_issues import excluded_faces, face_key, write_holdout
 from facetrust.emotion.labels import EMOTIONS
 from facetrust.errors import FacetrustError
 from facetrust.evaluation import fit_temperature
@@ -434,16 +433,7 @@ def _finish(out: Path, config: EmotionTrainConfig, model: nn.Module, preprocess:
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     if HOLDOUT in splits:
-        _write_holdout(out / "holdout.csv", splits[HOLDOUT], probabilities[HOLDOUT])
+        write_holdout(out / "holdout.csv", splits[HOLDOUT].samples, probabilities[HOLDOUT])
     if history:
         save_training_curves(out / "curves.png", history, ("val_accuracy", "val_macro_f1"))
     return save_model(out / "model", model, ModelCard.model_validate(card))
-
-
-def _write_holdout(path: Path, held_out: EmotionSplit, probabilities: np.ndarray) -> None:
-    """One row per held-out face: its file, its label and the network's calibrated probability of each class."""
-    with atomic_write(path) as partial, partial.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["source", "label", *EMOTIONS])
-        for sample, row in zip(held_out.samples, probabilities, strict=True):
-            writer.writerow([sample.source, sample.label, *(f"{value:.6f}" for value in row)])
