@@ -44,7 +44,7 @@ def _holdout_files(folder: Path, flipped: int = 30, per_class: int = 100) -> tup
 def test_confident_learning_names_the_mislabelled_faces(tmp_path):
     paths, mislabelled = _holdout_files(tmp_path)
     predictions = read_holdouts(paths)
-    issues = find_issues(predictions, max_label_probability=0.1)
+    issues = find_issues(predictions, max_label_probability=0.1).issues
     flagged = {source for source, issue in zip(predictions.sources, issues, strict=True) if issue}
     assert flagged == mislabelled
 
@@ -56,8 +56,9 @@ def test_a_face_is_flagged_only_when_its_label_probability_is_under_the_floor(tm
     own = doubted.labels[0]
     doubted.probabilities[0] = 0.0
     doubted.probabilities[0, own], doubted.probabilities[0, (own + 1) % len(EMOTIONS)] = 0.05, 0.95
-    assert find_issues(doubted, max_label_probability=0.1)[0]
-    assert not find_issues(doubted, max_label_probability=0.03)[0]
+    assert find_issues(doubted, max_label_probability=0.03).by_confident_learning[0]  # flagged, but over the floor
+    assert find_issues(doubted, max_label_probability=0.1).issues[0]
+    assert not find_issues(doubted, max_label_probability=0.03).issues[0]
 
 
 def test_the_command_writes_the_issues_file_train_reads(tmp_path):

@@ -87,15 +87,15 @@ def label_issues_command(
 
     with errors_exit_2():
         predictions = read_holdouts(holdout)
-        issues = find_issues(predictions, max_label_probability)
-        unfloored = find_issues(predictions, float("inf"))  # what the floor removed says how weak the folds are
+        flags = find_issues(predictions, max_label_probability)
+        issues = flags.issues
         write_issues(out, predictions, issues)
         if sheet:
             save_issue_sheet(sheet, predictions, issues)
     accuracy = float((predictions.probabilities.argmax(axis=1) == predictions.labels).mean())
     typer.echo(f"{len(predictions.labels)} faces, out-of-fold accuracy {accuracy:.4f}; flagged {int(issues.sum())} "
-               f"({issues.mean():.1%}) -> {out}; confident learning alone {int(unfloored.sum())} "
-               f"({unfloored.mean():.1%})")
+               f"({issues.mean():.1%}) -> {out}; confident learning alone {int(flags.by_confident_learning.sum())} "
+               f"({flags.by_confident_learning.mean():.1%})")
     for k, emotion in enumerate(EMOTIONS):
         labelled = predictions.labels == k
         typer.echo(f"  {emotion:<9} {int(issues[labelled].sum()):>5} of {int(labelled.sum()):>5}")

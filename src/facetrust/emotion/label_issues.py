@@ -78,8 +78,17 @@ def read_holdouts(paths: list[Path]) -> OutOfFold:
     return OutOfFold(sources, np.array(labels), np.array(rows))
 
 
-def find_issues(predictions: OutOfFold, max_label_probability: float) -> np.ndarray:
-    """A mask of the faces cleanlab flags (prune by noise rate) whose own label's probability is under the floor."""
+@dataclass(frozen=True)
+class Flags:
+    """Masks over the faces: what confident learning flags, and of those the faces under the floor (the issues).
+    The gap between the two says how much the folds' own mistakes inflate confident learning."""
+
+    by_confident_learning: np.ndarray
+    issues: np.ndarray
+
+
+def find_issues(predictions: OutOfFold, max_label_probability: float) -> Flags:
+    """The faces cleanlab flags (prune by noise rate), and those whose own label's probability is under the floor."""
     from cleanlab.filter import find_label_issues  # imported here: only this step needs it
 
     missing = sorted(set(range(len(EMOTIONS))) - set(predictions.labels.tolist()))
@@ -87,7 +96,7 @@ def find_issues(predictions: OutOfFold, max_label_probability: float) -> np.ndar
         raise FacetrustError(f"no face labelled {', '.join(EMOTIONS[i] for i in missing)} in the holdout files: "
                              "confident learning needs every class")
     flagged = find_label_issues(predictions.labels, predictions.probabilities, filter_by="prune_by_noise_rate")
-    return flagged & (predictions.label_probabilities < max_label_probability)
+    return Flags(flagged, flagged & (predictions.label_probabilities < max_label_probability))
 
 
 def write_issues(path: Path, predictions: OutOfFold, issues: np.ndarray) -> None:
