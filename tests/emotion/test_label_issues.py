@@ -12,8 +12,10 @@ from typer.testing import CliRunner
 from facetrust.cli import app
 from facetrust.emotion import EMOTIONS
 from facetrust.emotion.label_issues import HOLDOUT_COLUMNS, find_issues, read_holdouts, save_issue_sheet
-from facetrust.emotion.training import EmotionTrainConfig, load_emotion_splits
+from facetrust.emotion.training import EmotionTrainConfig, load_emotion_splits, soft_labels, train_emotion
 from facetrust.errors import FacetrustError
+from facetrust.models.checkpoint import load_model
+from facetrust.models.inference import predict_logits
 
 runner = CliRunner()
 
@@ -29,16 +31,21 @@ def _holdout_files(folder: Path, flipped: int = 30, per_class: int = 100) -> tup
     wrong = rng.choice(len(truth), size=flipped, replace=False)
     labels[wrong] = (truth[wrong] + 1 + rng.integers(0, len(EMOTIONS) - 1, size=flipped)) % len(EMOTIONS)
     sources = [f"data/train/{EMOTIONS[label]}/Training_{i}.jpg" for i, label in enumerate(labels)]
+    rows = [[source, EMOTIONS[label], *row] for source, label, row in zip(sources, labels, probabilities, strict=True)]
+    return _two_folds(folder, rows), {sources[i] for i in wrong}
+
+
+def _two_folds(folder: Path, rows: list[list]) -> list[Path]:
+    """holdout0.csv and holdout1.csv in `folder`, the even and the odd rows."""
     paths = []
     for fold in (0, 1):
         path = folder / f"holdout{fold}.csv"
         with path.open("w", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(HOLDOUT_COLUMNS)
-            for i in range(fold, len(truth), 2):
-                writer.writerow([sources[i], EMOTIONS[labels[i]], *probabilities[i]])
+            writer.writerows(rows[fold::2])
         paths.append(path)
-    return paths, {sources[i] for i in wrong}
+    return paths
 
 
 def test_confident_learning_names_the_mislabelled_faces(tmp_path):
@@ -97,9 +104,9 @@ def test_a_file_that_is_not_a_holdout_csv_is_named(tmp_path):
 
 
 def _fer_config(shared_data, out: Path, **changes) -> EmotionTrainConfig:
-    return EmotionTrainConfig(data=str(shared_data / "emotion/fer2013"), out=str(out), model="cnn", epochs=1,
-                              batch_size=16, img_size=48, color="gray", max_per_split=60,
-                              model_options={"depth": 2, "width": 8}, **changes)
+    settings = {"model": "cnn", "epochs": 1, "batch_size": 16, "img_size": 48, "color": "gray", "max_per_split": 60,
+                "model_options": {"depth": 2, "width": 8}}
+    return EmotionTrainConfig(data=str(shared_data / "emotion/fer2013"), out=str(out), **settings | changes)
 
 
 def test_listed_train_faces_are_not_trained_on(tmp_path, shared_data):
@@ -128,6 +135,66 @@ def test_a_listing_made_for_other_data_fails_before_training(tmp_path, shared_da
     assert "issues.csv: 1 listed face(s) are not train faces" in result.output
     assert "not_a_fer_face.jpg" in result.output
     assert not (tmp_path / "run" / "last.pt").exists()
+
+
+def _fer_holdouts(shared_data, folder: Path, probabilities) -> list[Path]:
+    """Out-of-fold rows for every FER-2013 train file, in two folds; `probabilities(i)` gives face i's row."""
+    faces = sorted((shared_data / "emotion/fer2013/train").glob("*/*.jpg"))
+    return _two_folds(folder, [[face, face.parent.name, *probabilities(i)] for i, face in enumerate(faces)])
+
+
+def test_soft_labels_are_the_out_of_fold_probabilities_and_ck_faces_keep_their_labels(tmp_path, shared_data):
+    rng = np.random.default_rng(1)
+    rows = rng.dirichlet(np.ones(len(EMOTIONS)), size=40000)
+    paths = _fer_holdouts(shared_data, tmp_path, lambda i: rows[i])
+    config = _fer_config(shared_data, tmp_path / "run", extra_data=[str(shared_data / "emotion/ckplus")],
+                         teacher_holdouts=[str(p) for p in paths])
+    predictions = read_holdouts(paths)
+    train = load_emotion_splits(config, progress=False, out_of_fold=predictions)[0]["train"]
+    expected = dict(zip(predictions.face_keys, predictions.probabilities, strict=True))
+    fer = [i for i, s in enumerate(train.samples) if "fer2013" in s.source]
+    assert fer and len(fer) < len(train.labels)  # CK+ faces too
+    soft = soft_labels(train, predictions, temperature=1.0).numpy()
+    for i, sample in enumerate(train.samples):
+        key = f"{sample.label}/{Path(sample.source).name}"
+        assert np.allclose(soft[i], expected[key] if i in fer else np.eye(len(EMOTIONS))[train.labels[i]], atol=1e-5)
+    softer = soft_labels(train, predictions, temperature=2.0).numpy()[fer[0]]
+    row = expected[f"{train.samples[fer[0]].label}/{Path(train.samples[fer[0]].source).name}"]
+    assert np.allclose(softer, np.sqrt(row) / np.sqrt(row).sum(), atol=1e-5)
+
+
+def test_a_network_taught_by_out_of_fold_labels_follows_them(tmp_path, shared_data):
+    surprise = np.full(len(EMOTIONS), 0.001)
+    surprise[EMOTIONS.index("surprise")] = 1 - 0.001 * (len(EMOTIONS) - 1)
+    paths = [str(p) for p in _fer_holdouts(shared_data, tmp_path, lambda _i: surprise)]  # "every face is surprised"
+    public = None
+
+    def surprise_share(weight: float) -> float:
+        nonlocal public
+        config = _fer_config(shared_data, tmp_path / f"run{weight}", teacher_holdouts=paths, distill_weight=weight,
+                             distill_temperature=1.0, epochs=3, lr=1e-2, max_per_split=300)
+        folder = train_emotion(config, progress=False)
+        public = public or load_emotion_splits(config, progress=False)[0]["public_test"]
+        model = load_model(folder, backend="torch")
+        return float((predict_logits(model.module, model.preprocess, public.images).argmax(1)
+                      == EMOTIONS.index("surprise")).mean())
+
+    assert surprise_share(1.0) > surprise_share(0.0) + 0.3
+
+
+def test_soft_labels_made_for_other_data_fail_before_training(tmp_path, shared_data):
+    holdout = tmp_path / "holdout.csv"
+    holdout.write_text(",".join(HOLDOUT_COLUMNS) + "\nelsewhere/train/happy/a.jpg,happy" + ",0.1" * 7 + "\n")
+    result = runner.invoke(app, ["emotion", "train", "--data", str(shared_data / "emotion/fer2013"), "--out",
+                                 str(tmp_path / "run"), "--model", "cnn", "--max-per-split", "20",
+                                 "--teacher-holdout", str(holdout)])
+    assert result.exit_code == 2
+    assert "holdout.csv: no out-of-fold row for" in result.output
+    assert not (tmp_path / "run" / "last.pt").exists()
+    both = runner.invoke(app, ["emotion", "train", "--data", str(shared_data / "emotion/fer2013"), "--out",
+                               str(tmp_path / "run2"), "--model", "cnn", "--teacher-holdout", str(holdout),
+                               "--teacher", str(tmp_path)])
+    assert both.exit_code == 2 and "distil from one of them" in both.output
 
 
 def test_the_sheet_shows_the_flagged_faces_of_every_class(tmp_path):

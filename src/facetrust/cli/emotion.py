@@ -51,6 +51,9 @@ def train_command(
     exclude_faces: Annotated[Path | None, typer.Option(help="A CSV with source and label columns (e.g. from `facetrust "
                                                        "emotion label-issues`): do not train on these train "
                                                        "faces.")] = None,
+    teacher_holdout: Annotated[list[Path] | None, typer.Option(help="Soft labels: the holdout.csv of each "
+                                                               "`--holdout-fold k/K` run, one per fold, as the "
+                                                               "teacher (instead of --teacher).")] = None,
 ) -> None:
     """Train an expression model; selection on public_test (or val), private_test (or test) only measured."""
     from facetrust.emotion.training import EmotionTrainConfig, train_emotion
@@ -64,7 +67,8 @@ def train_command(
                                 teacher=str(teacher) if teacher else None, distill_weight=distill_weight,
                                 distill_temperature=distill_temperature, teacher_views=teacher_views,
                                 holdout_fold=holdout_fold,
-                                exclude_faces=str(exclude_faces) if exclude_faces else None)
+                                exclude_faces=str(exclude_faces) if exclude_faces else None,
+                                teacher_holdouts=[str(f) for f in teacher_holdout or []])
     with errors_exit_2(), resumable("finished epochs are saved"):
         folder = train_emotion(config)
     _echo_card_metrics(folder)

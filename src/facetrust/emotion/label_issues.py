@@ -38,6 +38,11 @@ class OutOfFold:
         """Each face's probability of its own label."""
         return self.probabilities[np.arange(len(self.labels)), self.labels]
 
+    @property
+    def face_keys(self) -> list[str]:
+        """Each face as label/file name: how `exclude_faces` and the soft labels of training find it."""
+        return [face_key(source, EMOTIONS[k]) for source, k in zip(self.sources, self.labels, strict=True)]
+
 
 def write_holdout(path: Path, held_out: list[EmotionSample], probabilities: np.ndarray) -> None:
     """One row per held-out face: its file, its label and the network's calibrated probability of each class."""
@@ -70,12 +75,12 @@ def read_holdouts(paths: list[Path]) -> OutOfFold:
             raise FacetrustError(f"{path}: cannot read it ({exc.strerror})") from None
         except ValueError as exc:  # a label that is not a class, a probability that is not a number
             raise FacetrustError(f"{path}: a malformed row ({exc})") from None
-    twice = [key for key, count in Counter(map(face_key, sources, (EMOTIONS[k] for k in labels))).items()
-             if count > 1]
+    pooled = OutOfFold(sources, np.array(labels), np.array(rows))
+    twice = [key for key, count in Counter(pooled.face_keys).items() if count > 1]
     if twice:
         raise FacetrustError(f"{len(twice)} face(s) held out by more than one run (e.g. {twice[0]}): give one "
                              "holdout.csv per fold of the same K")
-    return OutOfFold(sources, np.array(labels), np.array(rows))
+    return pooled
 
 
 @dataclass(frozen=True)

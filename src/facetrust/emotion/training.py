@@ -26,7 +26,7 @@ from facetrust.atomic import atomic_write
 from facetrust.data.augment import Augment
 from facetrust.data.datasets import cap_split, fold_for_group, sample_positions, split_for_group
 from facetrust.emotion.data import EmotionSample, clean, discover_emotions
-from facetrust.emotion.label_issues import excluded_faces, face_key, write_holdout
+from facetrust.emotion.label_issues import OutOfFold, excluded_faces, face_key, read_holdouts, write_holdout
 from facetrust.emotion.labels import EMOTIONS
 from facetrust.errors import FacetrustError
 from facetrust.evaluation import fit_temperature
@@ -112,6 +112,11 @@ class EmotionTrainConfig:
     # faces it lists (by file name and label) are left out of training, e.g. the faces out-of-fold networks find
     # mislabelled. Every listed face must be a train face, so a list made for other data fails, not removes nothing.
     exclude_faces: str | None = None
+    # Soft labels for FER-2013's noisy labels (issue 28): the holdout.csv files of the K `holdout_fold` runs stand in
+    # for `teacher`, with its weight and temperature, so each first-folder train face learns its label and what
+    # networks that never saw that label make of the face. Every such face needs a row; a further folder's faces
+    # (CK+'s posed labels) have none, and learn their label alone there.
+    teacher_holdouts: list[str] = field(default_factory=list)
 
 
 TEACHER_VIEWS = ("fixed", "augmented")
@@ -148,13 +153,15 @@ def train_emotion(config: EmotionTrainConfig, progress: bool = True) -> Path:
     holdout_fold(config)
     if config.exclude_faces:
         excluded_faces(Path(config.exclude_faces))  # unreadable or without its columns: fail before training
-    if config.teacher and not (0.0 <= config.distill_weight <= 1.0 and config.distill_temperature > 0):
+    distilling = bool(config.teacher or config.teacher_holdouts)
+    if distilling and not (0.0 <= config.distill_weight <= 1.0 and config.distill_temperature > 0):
         raise FacetrustError(f"distillation needs a weight in 0-1 and a positive temperature; got "
                              f"{config.distill_weight} and {config.distill_temperature}")  # before the data is read
     if config.teacher_views not in TEACHER_VIEWS:
         raise FacetrustError(f"teacher_views {config.teacher_views!r}: use {' or '.join(TEACHER_VIEWS)}")
+    out_of_fold = _out_of_fold_teacher(config)
     preprocess = emotion_preprocess(config)
-    splits, cleaning, roles = load_emotion_splits(config, progress)
+    splits, cleaning, roles = load_emotion_splits(config, progress, out_of_fold)
     torch.manual_seed(config.seed)
     model = create_model(config.model, num_classes=len(EMOTIONS), pretrained=config.pretrained,
                          channels=preprocess.channels, size=preprocess.size, **config.model_options)
@@ -176,7 +183,7 @@ def train_emotion(config: EmotionTrainConfig, progress: bool = True) -> Path:
     loss_fn = nn.CrossEntropyLoss(weight=_class_weights(splits["train"].labels) if config.class_weights else None,
                                   label_smoothing=config.label_smoothing)
     augment = EMOTION_AUGMENT if config.augment else Augment.none()
-    taught = teaching(config, splits["train"], out, progress) if config.teacher else None
+    taught = teaching(config, splits["train"], out, progress, out_of_fold) if distilling else None
 
     def train_epoch(epoch: int) -> float:
         return _train_epoch(model, splits["train"], preprocess, augment, loss_fn, optimiser, schedule, config, epoch,
@@ -219,10 +226,11 @@ class SplitRoles:
     train: str = "train"
 
 
-def load_emotion_splits(config: EmotionTrainConfig, progress: bool) -> tuple[dict[str, EmotionSplit], str,
-                                                                             SplitRoles]:
+def load_emotion_splits(config: EmotionTrainConfig, progress: bool, out_of_fold: OutOfFold | None = None
+                        ) -> tuple[dict[str, EmotionSplit], str, SplitRoles]:
     """Cleaned splits keyed by name, what cleaning removed (per folder), and which split plays which role.
-    `max_per_split` samples each folder's splits before the train splits are pooled, so every folder trains."""
+    `max_per_split` samples each folder's splits before the train splits are pooled, so every folder trains.
+    With `out_of_fold` (soft labels), every first-folder train face must have its row."""
     members: dict[str, list[EmotionSample]] = {"train": []}
     cleaning, select, test = [], [], []
     for position, folder in enumerate([config.data, *config.extra_data]):
@@ -243,6 +251,8 @@ def load_emotion_splits(config: EmotionTrainConfig, progress: bool) -> tuple[dic
         if position == 0 and config.exclude_faces:
             found, excluded = _without_excluded(found, Path(config.exclude_faces))
             excluding = f"; {len(excluded)} train face(s) excluded by {config.exclude_faces}"
+        if position == 0 and out_of_fold is not None:
+            _check_covered(found, out_of_fold, config.teacher_holdouts)
         tested = next((n for n in TEST_SPLITS if n in names), "")
         for split in (name for name in ("train", chosen, tested, held_out) if name):
             chosen_members = [s for s in found if s.split == split]
@@ -282,6 +292,15 @@ def _without_excluded(found: list[EmotionSample], listing: Path) -> tuple[list[E
             [s.source for s, out in zip(found, listed, strict=True) if out])
 
 
+def _check_covered(found: list[EmotionSample], out_of_fold: OutOfFold, files: list[str]) -> None:
+    """Every train face needs an out-of-fold row: soft labels made for other data fail, not teach nothing."""
+    covered = set(out_of_fold.face_keys)
+    missing = [key for s in found if s.split == "train" and (key := face_key(s.source, s.label)) not in covered]
+    if missing:
+        raise FacetrustError(f"{', '.join(files)}: no out-of-fold row for {len(missing)} train face(s) (e.g. "
+                             f"{missing[0]}): give the holdout.csv of every fold, made on this data")
+
+
 def held_out_by(sample: EmotionSample, fold: tuple[int, int]) -> bool:
     """Whether fold (k, K) holds this face out: its fold comes from its file name alone (the group hash the data
     splits use, seed 0), so every run with K folds, whatever its seed or network, holds out the same faces."""
@@ -298,8 +317,13 @@ def _tta_options(config: EmotionTrainConfig) -> tuple[str | None, ...]:
     return (None if config.tta == "none" else config.tta,)
 
 
-def teaching(config: EmotionTrainConfig, train: EmotionSplit, out: Path, progress: bool) -> Teaching:
-    """The teacher's softened class probabilities for a training batch, as `config.teacher_views` asks."""
+def teaching(config: EmotionTrainConfig, train: EmotionSplit, out: Path, progress: bool,
+             out_of_fold: OutOfFold | None = None) -> Teaching:
+    """The teacher's softened class probabilities for a training batch, as `config.teacher_views` asks; with
+    `out_of_fold`, the out-of-fold soft labels."""
+    if out_of_fold is not None:
+        fixed = soft_labels(train, out_of_fold, config.distill_temperature)
+        return lambda positions, _faces: fixed[positions]
     if config.teacher_views == "fixed":
         fixed = teacher_probabilities(config, train, out, progress)
         return lambda positions, _faces: fixed[positions]
@@ -311,6 +335,29 @@ def teaching(config: EmotionTrainConfig, train: EmotionSplit, out: Path, progres
         return torch.from_numpy(softmax(logits / config.distill_temperature, axis=1)).float()
 
     return consistent
+
+
+def _out_of_fold_teacher(config: EmotionTrainConfig) -> OutOfFold | None:
+    """The pooled holdout files of `teacher_holdouts`, read before any data so that a wrong file fails first."""
+    if not config.teacher_holdouts:
+        return None
+    if config.teacher:
+        raise FacetrustError("teacher and teacher_holdouts: distil from one of them")
+    if config.teacher_views != "fixed":
+        raise FacetrustError("teacher_holdouts: out-of-fold predictions were made once on un-augmented faces, so "
+                             "teacher_views must be fixed")
+    return read_holdouts([Path(path) for path in config.teacher_holdouts])
+
+
+def soft_labels(train: EmotionSplit, out_of_fold: OutOfFold, temperature: float) -> torch.Tensor:
+    """Each train face's out-of-fold probabilities softened by `temperature` (p^(1/T), renormalised: what a
+    teacher's softmax at T would give), or its one-hot label where no run held it out (a further folder's face)."""
+    rows = dict(zip(out_of_fold.face_keys, out_of_fold.probabilities, strict=True))
+    targets = np.eye(len(EMOTIONS))[train.labels]
+    for position, sample in enumerate(train.samples):
+        if (row := rows.get(face_key(sample.source, sample.label))) is not None:
+            targets[position] = softmax(np.log(np.maximum(row, 1e-8)) / temperature)
+    return torch.from_numpy(targets).float()
 
 
 def _teacher(config: EmotionTrainConfig) -> LoadedModel:
