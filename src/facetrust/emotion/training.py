@@ -198,8 +198,10 @@ def train_emotion(config: EmotionTrainConfig, progress: bool = True) -> Path:
         pooled = torch.from_numpy(np.concatenate(list(logits.values())))
         loss = float(loss_fn(pooled, torch.from_numpy(np.concatenate([splits[n].labels for n in roles.select]))))
         each = {f"val_accuracy_{name}": m["accuracy"] for name, m in metrics.items()} if len(metrics) > 1 else {}
+        mean = "mean " if len(metrics) > 1 else ""
         return Judged(accuracy, {"val_loss": loss, "val_accuracy": accuracy, "val_macro_f1": macro_f1, **each},
-                      f"{' + '.join(roles.select)} loss {loss:.4f}, accuracy {accuracy:.4f}, macro-F1 {macro_f1:.4f}")
+                      f"{' + '.join(roles.select)} loss {loss:.4f}, {mean}accuracy {accuracy:.4f}, {mean}macro-F1 "
+                      f"{macro_f1:.4f} (one view; the card's figures are on the views chosen after training)")
 
     history = run_epochs(out, Optimisation(model, optimiser, schedule), config.epochs, config.patience, train_epoch,
                          judge, progress=progress)
