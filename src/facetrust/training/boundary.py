@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
-from timm.layers import SelectAdaptivePool2d
 from torch import nn
+
+from facetrust.training.feature_tap import FeatureTap
 
 
 def seam(mask: np.ndarray) -> np.ndarray:
@@ -24,36 +25,24 @@ def seam(mask: np.ndarray) -> np.ndarray:
 
 
 class BoundaryHead(nn.Module):
-    """Predicts the seam map (logits on the last feature map's grid) of the batch `model` last ran forward on.
-
-    It reads the feature map through a hook on the model's global pooling, so it works for every pooled backbone
-    without a second forward pass. The hook is set by `attach`, after any copy of the model is made (an EMA copy
-    would otherwise carry a hook of its own), and taken off by `remove` once training is over.
-    """
+    """Predicts the seam map (logits on the last feature map's grid) of the batch `model` last ran forward on,
+    reading the feature map through a `FeatureTap` (`attach` after any copy of the model is made, `remove` after
+    training)."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.conv = nn.Conv2d(model.num_features, 1, kernel_size=1)
-        self._features: torch.Tensor | None = None
-        self._pooling = [_global_pooling(model)]  # a list: not a submodule, so not in this head's weights
-        self._hook: torch.utils.hooks.RemovableHandle | None = None
+        self._tap = FeatureTap(model)  # not a module: the model's layers are not this head's weights
 
     def attach(self) -> BoundaryHead:
-        self._hook = self._pooling[0].register_forward_pre_hook(self._catch)
+        self._tap.attach()
         return self
 
-    def _catch(self, _module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> None:
-        self._features = inputs[0]
-
     def forward(self) -> torch.Tensor:
-        if self._features is None:
-            raise RuntimeError("the boundary head predicts for the model's last batch: run the model first")
-        return self.conv(self._features).squeeze(1)
+        return self.conv(self._tap.features()).squeeze(1)
 
     def remove(self) -> None:
-        if self._hook is not None:
-            self._hook.remove()
-        self._hook, self._features = None, None
+        self._tap.remove()
 
 
 def boundary_loss(predicted: torch.Tensor, targets: list[np.ndarray | None]) -> torch.Tensor:
@@ -66,10 +55,3 @@ def boundary_loss(predicted: torch.Tensor, targets: list[np.ndarray | None]) -> 
     target = F.adaptive_avg_pool2d(full, predicted.shape[-2:]).squeeze(1)
     return F.binary_cross_entropy_with_logits(predicted[known].float(), target)
 
-
-def _global_pooling(model: nn.Module) -> nn.Module:
-    """The last global pooling in `model`: its input is the feature map the classifier reads."""
-    pools = [m for m in model.modules() if isinstance(m, (nn.AdaptiveAvgPool2d, SelectAdaptivePool2d))]
-    if not pools:
-        raise ValueError(f"{type(model).__name__} has no global pooling for a boundary head to read")
-    return pools[-1]

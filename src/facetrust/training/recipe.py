@@ -79,6 +79,10 @@ class TrainConfig:
     # Weight of Face X-ray's boundary loss (training.boundary): a head trained beside the detector draws each blend's
     # seam from the last feature map; 0 trains none. The shipped model is the architecture's own either way.
     boundary_weight: float = 0.0
+    # Strength of the source adversary (training.source_adversary): a head beside the detector learns each training
+    # crop's source within its class and the detector gets its gradient reversed, scaled by this times DANN's ramp;
+    # 0 trains none. The shipped model is the architecture's own either way.
+    source_adversary_weight: float = 0.0
     # Train on real faces and their self-blends only (the SBI paper's setting): every source's fakes are dropped
     # from training and validation, so no generator's trace can be learnt and each fake family stays unseen.
     real_only: bool = False
@@ -105,6 +109,9 @@ def read_config(path: Path, out: Path | None = None) -> TrainConfig:
         face_crop(config)
         if not 0.0 < config.distill_weight <= 1.0:
             raise FacetrustError(f"{path}: distill_weight must be in (0, 1], got {config.distill_weight}")
+        if config.source_adversary_weight < 0:
+            raise FacetrustError(f"{path}: source_adversary_weight must be 0 (none) or more, got "
+                                 f"{config.source_adversary_weight}")
         if set(config.source_caps) - set(config.sources):
             raise FacetrustError(f"{path}: source_caps names sources the recipe does not train on: "
                                  f"{sorted(set(config.source_caps) - set(config.sources))}")

@@ -46,6 +46,7 @@ from facetrust.training.distributed import Workers, join_workers
 from facetrust.training.epoch_plan import Draw, balanced, plan_labels, shuffled
 from facetrust.training.loop import Judged, Optimisation, run_epochs
 from facetrust.training.recipe import TrainConfig, face_crop, preprocess_of, threshold_rule
+from facetrust.training.source_adversary import SourceAdversary, ramp
 
 # Validation faces (their self-blends and degraded copies) are drawn with this seed whatever the run's own: runs of
 # several seeds are selected on the same faces, so they can be compared and ensembled
@@ -92,21 +93,23 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
     if config.freeze_backbone:
         model.freeze_backbone()
     boundary = _boundary_head(model, config, workers)
-    parameters = [p for p in model.parameters() if p.requires_grad] + (list(boundary.parameters()) if boundary else [])
+    adversary = _source_adversary(model, config, workers, splits["train"])
+    beside = boundary or adversary
+    parameters = [p for p in model.parameters() if p.requires_grad] + (list(beside.parameters()) if beside else [])
     optimiser = torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
     steps_per_epoch = math.ceil(len(_epoch_plan(splits["train"], config, 1)) / config.batch_size)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=config.lr, epochs=config.epochs,
                                                    steps_per_epoch=steps_per_epoch, pct_start=0.15)
     trained = workers.wrap(model)
     ema = ModelEmaV3(model, decay=config.ema_decay, use_warmup=True) if config.ema_decay else None
-    if boundary:
-        boundary.attach()  # after the EMA copy, which needs no hook
-    run = Optimisation(model, optimiser, schedule, ema, boundary)
+    if beside:
+        beside.attach()  # after the EMA copy, which needs no hook
+    run = Optimisation(model, optimiser, schedule, ema, beside)
 
     def train_epoch(epoch: int) -> float:
         plan, loss_fn = _epoch_plan_and_loss(splits["train"], config, epoch)
         return _train_epoch(trained, splits["train"], plan, preprocess, augment, loss_fn, optimiser, schedule,
-                            config, epoch, progress, ema, workers, distillation, boundary)
+                            config, epoch, progress, ema, workers, distillation, boundary, adversary)
 
     def judge(judged: nn.Module, epoch: int) -> Judged:
         val_logits = predict_logits(judged, preprocess, splits["val"].crops, config.batch_size,
@@ -123,8 +126,8 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
         return Judged(score, metrics, f"val loss {val_loss:.4f}, val AUC {val['roc_auc']}{sources}")
 
     history = run_epochs(out, run, config.epochs, config.patience, train_epoch, judge, workers.leader, progress)
-    if boundary:
-        boundary.remove()
+    if beside:
+        beside.remove()
     workers.wait_for_all()
     if workers.leader:
         write_history(out, history)
@@ -146,6 +149,31 @@ def _boundary_head(model: nn.Module, config: TrainConfig, workers: Workers) -> B
     if workers.world > 1:
         raise FacetrustError("boundary_weight trains in one process only: its head is not shared between workers")
     return BoundaryHead(model)
+
+
+def _source_adversary(model: nn.Module, config: TrainConfig, workers: Workers,
+                      train_crops: CropSet) -> SourceAdversary | None:
+    """The head that tries to read each training crop's source, when the recipe weighs one (training.source_adversary):
+    its classes are the sources of the real and of the fake training crops, self-blends a fake source of their own."""
+    if not config.source_adversary_weight:
+        return None
+    if config.boundary_weight:
+        raise FacetrustError("boundary_weight and source_adversary_weight each train a head beside the model: "
+                             "choose one")
+    if workers.world > 1:
+        raise FacetrustError("source_adversary_weight trains in one process only: its head is not shared between "
+                             "workers")
+    if not config.sources:
+        raise FacetrustError("source_adversary_weight needs a recipe with several sources to tell apart")
+    labels_by_source: dict[str, set[int]] = {}
+    for sample, label in zip(train_crops.samples, train_crops.labels, strict=True):
+        labels_by_source.setdefault(sample.source, set()).add(int(label))
+    real = [name for name, labels in labels_by_source.items() if 0 in labels]
+    fake = [name for name, labels in labels_by_source.items() if 1 in labels]
+    try:
+        return SourceAdversary(model, real, fake + ([SELF_BLEND] if config.self_blend else []))
+    except ValueError as exc:
+        raise FacetrustError(f"source_adversary_weight: {exc}") from None
 
 
 def _augment(config: TrainConfig) -> Augment:
@@ -334,9 +362,10 @@ def _train_epoch(model: nn.Module, data: CropSet, plan: list[Draw], preprocess: 
                  loss_fn: nn.Module, optimiser: torch.optim.Optimizer,
                  schedule: torch.optim.lr_scheduler.LRScheduler, config: TrainConfig, epoch: int, progress: bool,
                  ema: ModelEmaV3 | None, workers: Workers, distillation: Distillation | None = None,
-                 boundary: BoundaryHead | None = None) -> float:
+                 boundary: BoundaryHead | None = None, adversary: SourceAdversary | None = None) -> float:
     """One pass over the epoch's plan; returns the mean loss over this process's samples (with a teacher, the
-    mixed loss the student minimises; with a boundary head, plus its weighted seam loss)."""
+    mixed loss the student minimises; with a boundary head, plus its weighted seam loss; with a source adversary,
+    plus its loss, whose gradient reaches the model reversed)."""
     model.train()
     labels = torch.from_numpy(plan_labels(plan, data.labels))
     total, seen = 0.0, 0
@@ -356,6 +385,10 @@ def _train_epoch(model: nn.Module, data: CropSet, plan: list[Draw], preprocess: 
             loss = distillation.loss(loss, logits, views)
         if boundary:
             loss = loss + config.boundary_weight * boundary_loss(boundary(), [view.seam for view in shown])
+        if adversary:
+            strength = config.source_adversary_weight * ramp(schedule.last_epoch / schedule.total_steps)
+            sources = [SELF_BLEND if plan[k].blended else data.samples[plan[k].index].source for k in mine]
+            loss = loss + adversary.loss(sources, labels[mine], strength)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
