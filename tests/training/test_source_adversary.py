@@ -80,8 +80,9 @@ def test_a_run_with_a_source_adversary_ships_the_architecture_alone(shared_data,
     assert beside["fake.weight"].shape[0] == 4  # their fakes, sdfd's and the self-blends
 
 
-def test_a_source_adversary_beside_a_boundary_head_is_refused(shared_data, tmp_path):
-    config = _config(shared_data, tmp_path / "run", source_adversary_weight=1.0, boundary_weight=1.0)
+def test_a_source_adversary_beside_a_boundary_head_is_refused_before_any_face_is_found(shared_data, tmp_path):
+    config = _config(shared_data, tmp_path / "run", source_adversary_weight=1.0, boundary_weight=1.0,
+                     data=str(tmp_path / "no such data"))  # found faces first, the missing data would fail instead
     with pytest.raises(FacetrustError, match="choose one"):
         train(config, progress=False)
 

@@ -73,6 +73,7 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
         raise FacetrustError(str(exc)) from None
     distillation = (Distillation.from_folder(config.teacher, config.distill_weight, face_crop(config))
                     if config.teacher else None)  # before the crops: a wrong teacher is refused at once
+    _check_heads_beside(config, workers)  # likewise a head beside the model that cannot train
     if not workers.leader:
         workers.wait_for_all()  # the leader finds the faces first; the others then read its crop cache
     splits, duplicates, skipped = _load_splits(config, preprocess, progress)
@@ -92,8 +93,8 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
     channels_last(model)
     if config.freeze_backbone:
         model.freeze_backbone()
-    boundary = _boundary_head(model, config, workers)
-    adversary = _source_adversary(model, config, workers, splits["train"])
+    boundary = BoundaryHead(model) if config.boundary_weight else None
+    adversary = _source_adversary(model, config, splits["train"])
     beside = boundary or adversary
     parameters = [p for p in model.parameters() if p.requires_grad] + (list(beside.parameters()) if beside else [])
     optimiser = torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
@@ -140,31 +141,26 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
     return out / "model"
 
 
-def _boundary_head(model: nn.Module, config: TrainConfig, workers: Workers) -> BoundaryHead | None:
-    """The seam-drawing head trained beside the model when the recipe weighs a boundary loss."""
-    if not config.boundary_weight:
-        return None
-    if not config.self_blend:
+def _check_heads_beside(config: TrainConfig, workers: Workers) -> None:
+    """Refuse, from the recipe alone, a head beside the model (training.boundary, training.source_adversary) that
+    cannot train: one head a run, trained in one process, each with the data it learns from."""
+    if config.boundary_weight and config.source_adversary_weight:
+        raise FacetrustError("boundary_weight and source_adversary_weight each train a head beside the model: "
+                             "choose one")
+    for weight in ("boundary_weight", "source_adversary_weight"):
+        if getattr(config, weight) and workers.world > 1:
+            raise FacetrustError(f"{weight} trains in one process only: its head is not shared between workers")
+    if config.boundary_weight and not config.self_blend:
         raise FacetrustError("boundary_weight needs self_blend: the seams it learns are the self-blends'")
-    if workers.world > 1:
-        raise FacetrustError("boundary_weight trains in one process only: its head is not shared between workers")
-    return BoundaryHead(model)
+    if config.source_adversary_weight and not config.sources:
+        raise FacetrustError("source_adversary_weight needs a recipe with several sources to tell apart")
 
 
-def _source_adversary(model: nn.Module, config: TrainConfig, workers: Workers,
-                      train_crops: CropSet) -> SourceAdversary | None:
+def _source_adversary(model: nn.Module, config: TrainConfig, train_crops: CropSet) -> SourceAdversary | None:
     """The head that tries to read each training crop's source, when the recipe weighs one (training.source_adversary):
     its classes are the sources of the real and of the fake training crops, self-blends a fake source of their own."""
     if not config.source_adversary_weight:
         return None
-    if config.boundary_weight:
-        raise FacetrustError("boundary_weight and source_adversary_weight each train a head beside the model: "
-                             "choose one")
-    if workers.world > 1:
-        raise FacetrustError("source_adversary_weight trains in one process only: its head is not shared between "
-                             "workers")
-    if not config.sources:
-        raise FacetrustError("source_adversary_weight needs a recipe with several sources to tell apart")
     labels_by_source: dict[str, set[int]] = {}
     for sample, label in zip(train_crops.samples, train_crops.labels, strict=True):
         labels_by_source.setdefault(sample.source, set()).add(int(label))
