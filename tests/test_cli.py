@@ -130,6 +130,7 @@ def test_train_config_file_refuses_competing_flags_and_unknown_keys(tmp_path):
     ("model: resnet9000", "model: unknown model 'resnet9000'"),
     ("distill_weight: 0", "distill_weight must be in (0, 1], got 0.0"),
     ("source_adversary_weight: -1", "source_adversary_weight must be 0 (none) or more, got -1.0"),
+    ("sam_rho: -0.05", "sam_rho must be 0 (plain steps) or more, got -0.05"),
 ])
 def test_a_bad_recipe_value_is_refused_naming_its_key(tmp_path, setting, named):
     config = tmp_path / "c.yaml"

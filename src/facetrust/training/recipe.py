@@ -83,6 +83,9 @@ class TrainConfig:
     # crop's source within its class and the detector gets its gradient reversed, scaled by this times DANN's ramp;
     # 0 trains none. The shipped model is the architecture's own either way.
     source_adversary_weight: float = 0.0
+    # Radius of sharpness-aware minimisation (training.sharpness, as the SBI paper trains): each step's gradient is
+    # taken at the worst weights this far away; 0 takes plain steps. SAM costs a second pass of every batch.
+    sam_rho: float = 0.0
     # Train on real faces and their self-blends only (the SBI paper's setting): every source's fakes are dropped
     # from training and validation, so no generator's trace can be learnt and each fake family stays unseen.
     real_only: bool = False
@@ -112,6 +115,8 @@ def read_config(path: Path, out: Path | None = None) -> TrainConfig:
         if config.source_adversary_weight < 0:
             raise FacetrustError(f"{path}: source_adversary_weight must be 0 (none) or more, got "
                                  f"{config.source_adversary_weight}")
+        if config.sam_rho < 0:
+            raise FacetrustError(f"{path}: sam_rho must be 0 (plain steps) or more, got {config.sam_rho}")
         if set(config.source_caps) - set(config.sources):
             raise FacetrustError(f"{path}: source_caps names sources the recipe does not train on: "
                                  f"{sorted(set(config.source_caps) - set(config.sources))}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,7 @@ from facetrust.training.distributed import Workers, join_workers
 from facetrust.training.epoch_plan import Draw, balanced, plan_labels, shuffled
 from facetrust.training.loop import Judged, Optimisation, run_epochs
 from facetrust.training.recipe import TrainConfig, face_crop, preprocess_of, threshold_rule
+from facetrust.training.sharpness import SharpnessAware
 from facetrust.training.source_adversary import SourceAdversary, ramp
 
 # Validation faces (their self-blends and degraded copies) are drawn with this seed whatever the run's own: runs of
@@ -106,11 +108,13 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
     if beside:
         beside.attach()  # after the EMA copy, which needs no hook
     run = Optimisation(model, optimiser, schedule, ema, beside)
+    stepper = SharpnessAware(optimiser, config.sam_rho)
 
     def train_epoch(epoch: int) -> float:
         plan, loss_fn = _epoch_plan_and_loss(splits["train"], config, epoch)
-        return _train_epoch(trained, splits["train"], plan, preprocess, augment, loss_fn, optimiser, schedule,
-                            config, epoch, progress, ema, workers, distillation, boundary, adversary)
+        batch_loss = BatchLoss(loss_fn, config, schedule, distillation, boundary, adversary)
+        return _train_epoch(trained, splits["train"], plan, preprocess, augment, batch_loss, stepper, config, epoch,
+                            progress, ema, workers)
 
     def judge(judged: nn.Module, epoch: int) -> Judged:
         val_logits = predict_logits(judged, preprocess, splits["val"].crops, config.batch_size,
@@ -354,14 +358,39 @@ def _stratified_share(samples: list, fraction: float, seed: int) -> list:
     return [s for i, s in enumerate(samples) if i in kept]
 
 
+@dataclass(frozen=True)
+class BatchLoss:
+    """What a training batch's loss is made of: the labels' loss, and, when the recipe has them, a teacher's soft
+    labels, a boundary head's seam loss and a source adversary's loss (its gradient reaching the model reversed)."""
+
+    loss_fn: nn.Module
+    config: TrainConfig
+    schedule: torch.optim.lr_scheduler.LRScheduler
+    distillation: Distillation | None = None
+    boundary: BoundaryHead | None = None
+    adversary: SourceAdversary | None = None
+
+    def __call__(self, model: nn.Module, batch: torch.Tensor, extras: tuple[torch.Tensor, ...], targets: torch.Tensor,
+                 shown: list[TrainingView], sources: list[str]) -> torch.Tensor:
+        logits = model(batch, *extras)
+        loss = self.loss_fn(logits, targets)
+        if self.distillation:
+            loss = self.distillation.loss(loss, logits, [view.crop for view in shown])
+        if self.boundary:
+            seams = [view.seam for view in shown]
+            loss = loss + self.config.boundary_weight * boundary_loss(self.boundary(), seams)
+        if self.adversary:
+            progress = self.schedule.last_epoch / self.schedule.total_steps
+            loss = loss + self.adversary.loss(sources, targets, self.config.source_adversary_weight * ramp(progress))
+        return loss
+
+
 def _train_epoch(model: nn.Module, data: CropSet, plan: list[Draw], preprocess: Preprocess, augment: Augment,
-                 loss_fn: nn.Module, optimiser: torch.optim.Optimizer,
-                 schedule: torch.optim.lr_scheduler.LRScheduler, config: TrainConfig, epoch: int, progress: bool,
-                 ema: ModelEmaV3 | None, workers: Workers, distillation: Distillation | None = None,
-                 boundary: BoundaryHead | None = None, adversary: SourceAdversary | None = None) -> float:
-    """One pass over the epoch's plan; returns the mean loss over this process's samples (with a teacher, the
-    mixed loss the student minimises; with a boundary head, plus its weighted seam loss; with a source adversary,
-    plus its loss, whose gradient reaches the model reversed)."""
+                 batch_loss: BatchLoss, stepper: SharpnessAware, config: TrainConfig, epoch: int, progress: bool,
+                 ema: ModelEmaV3 | None, workers: Workers) -> float:
+    """One pass over the epoch's plan; returns the mean `batch_loss` over this process's samples. Each batch is one
+    step of `stepper` (sharpness-aware when the recipe sets `sam_rho`: the loss is then computed twice, on the same
+    augmented views)."""
     model.train()
     labels = torch.from_numpy(plan_labels(plan, data.labels))
     total, seen = 0.0, 0
@@ -374,23 +403,12 @@ def _train_epoch(model: nn.Module, data: CropSet, plan: list[Draw], preprocess: 
         mine = workers.share(positions)
         index = [plan[k].index for k in mine]
         shown = [_training_view(data, plan, k, augment, config, epoch) for k in mine]
-        views = [view.crop for view in shown]
-        logits = model(batch_of(preprocess, views), *extra_inputs(data.encodings, index))
-        loss = loss_fn(logits, labels[mine])
-        if distillation:
-            loss = distillation.loss(loss, logits, views)
-        if boundary:
-            loss = loss + config.boundary_weight * boundary_loss(boundary(), [view.seam for view in shown])
-        if adversary:
-            strength = config.source_adversary_weight * ramp(schedule.last_epoch / schedule.total_steps)
-            sources = [SELF_BLEND if plan[k].blended else data.samples[plan[k].index].source for k in mine]
-            loss = loss + adversary.loss(sources, labels[mine], strength)
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-        schedule.step()
+        sources = [SELF_BLEND if plan[k].blended else data.samples[plan[k].index].source for k in mine]
+        loss = stepper.step(partial(batch_loss, model, batch_of(preprocess, [view.crop for view in shown]),
+                                    extra_inputs(data.encodings, index), labels[mine], shown, sources))
+        batch_loss.schedule.step()
         if ema:
-            ema.update(getattr(model, "module", model), step=schedule.last_epoch)
+            ema.update(getattr(model, "module", model), step=batch_loss.schedule.last_epoch)
         total += loss.item() * len(index)
         seen += len(index)
     return total / max(seen, 1)
