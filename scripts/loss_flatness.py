@@ -34,10 +34,11 @@ def mean_loss(module: torch.nn.Module, preprocess: Preprocess, views: list[np.nd
     return float(torch.nn.functional.binary_cross_entropy_with_logits(logits, labels))
 
 
-def shaken_rise(module: torch.nn.Module, loss_at: Callable[[], float], alpha: float, draws: int) -> list[float]:
-    """The loss's rise at `draws` filter-normalised random weight moves of relative size `alpha` (weights restored)."""
+def shaken_rise(module: torch.nn.Module, loss_at: Callable[[], float], base: float, alpha: float,
+                draws: int) -> list[float]:
+    """The loss's rise above `base` at `draws` filter-normalised random weight moves of relative size `alpha`
+    (weights restored afterwards)."""
     start = {name: value.clone() for name, value in module.state_dict().items()}
-    base = loss_at()
     rises = []
     for draw in range(draws):
         generator = torch.Generator().manual_seed(draw)
@@ -69,9 +70,10 @@ def main() -> None:
     for path in args.model:
         loaded = load_model(path, backend="torch")
         loss_at = partial(mean_loss, loaded.module, loaded.preprocess, views, labels)
-        parts = [f"{path}: {len(views)} validation faces, loss {loss_at():.4f}"]
+        base = loss_at()
+        parts = [f"{path}: {len(views)} validation faces, loss {base:.4f}"]
         for alpha in args.alpha or [0.05, 0.1]:
-            rises = shaken_rise(loaded.module, loss_at, alpha, args.draws)
+            rises = shaken_rise(loaded.module, loss_at, base, alpha, args.draws)
             parts.append(f"alpha {alpha}: +{np.mean(rises):.4f} (sd {np.std(rises):.4f})")
         print("; ".join(parts), flush=True)
 
