@@ -113,8 +113,8 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
     def train_epoch(epoch: int) -> float:
         plan, loss_fn = _epoch_plan_and_loss(splits["train"], config, epoch)
         batch_loss = BatchLoss(loss_fn, config, schedule, distillation, boundary, adversary)
-        return _train_epoch(trained, splits["train"], plan, preprocess, augment, batch_loss, stepper, config, epoch,
-                            progress, ema, workers)
+        return _train_epoch(trained, splits["train"], plan, preprocess, augment, batch_loss, stepper, schedule,
+                            config, epoch, progress, ema, workers)
 
     def judge(judged: nn.Module, epoch: int) -> Judged:
         val_logits = predict_logits(judged, preprocess, splits["val"].crops, config.batch_size,
@@ -365,7 +365,7 @@ class BatchLoss:
 
     loss_fn: nn.Module
     config: TrainConfig
-    schedule: torch.optim.lr_scheduler.LRScheduler
+    schedule: torch.optim.lr_scheduler.LRScheduler  # read, not stepped: how far training is sets the adversary's ramp
     distillation: Distillation | None = None
     boundary: BoundaryHead | None = None
     adversary: SourceAdversary | None = None
@@ -386,8 +386,8 @@ class BatchLoss:
 
 
 def _train_epoch(model: nn.Module, data: CropSet, plan: list[Draw], preprocess: Preprocess, augment: Augment,
-                 batch_loss: BatchLoss, stepper: SharpnessAware, config: TrainConfig, epoch: int, progress: bool,
-                 ema: ModelEmaV3 | None, workers: Workers) -> float:
+                 batch_loss: BatchLoss, stepper: SharpnessAware, schedule: torch.optim.lr_scheduler.LRScheduler,
+                 config: TrainConfig, epoch: int, progress: bool, ema: ModelEmaV3 | None, workers: Workers) -> float:
     """One pass over the epoch's plan; returns the mean `batch_loss` over this process's samples. Each batch is one
     step of `stepper` (sharpness-aware when the recipe sets `sam_rho`: the loss is then computed twice, on the same
     augmented views)."""
@@ -406,9 +406,9 @@ def _train_epoch(model: nn.Module, data: CropSet, plan: list[Draw], preprocess: 
         sources = [SELF_BLEND if plan[k].blended else data.samples[plan[k].index].source for k in mine]
         loss = stepper.step(partial(batch_loss, model, batch_of(preprocess, [view.crop for view in shown]),
                                     extra_inputs(data.encodings, index), labels[mine], shown, sources))
-        batch_loss.schedule.step()
+        schedule.step()
         if ema:
-            ema.update(getattr(model, "module", model), step=batch_loss.schedule.last_epoch)
+            ema.update(getattr(model, "module", model), step=schedule.last_epoch)
         total += loss.item() * len(index)
         seen += len(index)
     return total / max(seen, 1)
