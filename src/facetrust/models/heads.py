@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 from torch import nn
+from torch.nn import functional
+
+HeadKind = Literal["linear", "one_class"]
+
+# One-class softmax (Zhang, Jiang & Li, IEEE Signal Processing Letters 2021), made for spoofing attacks never seen in
+# training: real faces must lie within a narrow cone around one learnt direction (cosine >= the first margin), fakes
+# only outside a wide one (cosine <= the second), so "real" is what the training reals share and anything unlike them
+# leans fake. Scale and margins are the paper's.
+ONE_CLASS_SCALE = 20.0
+ONE_CLASS_MARGINS = (0.9, 0.2)
 
 
 def squeeze_single(logits: torch.Tensor) -> torch.Tensor:
@@ -11,20 +23,46 @@ def squeeze_single(logits: torch.Tensor) -> torch.Tensor:
     return logits.squeeze(1) if logits.shape[1] == 1 else logits
 
 
+def one_class_margin() -> float:
+    """How far the one-class loss moves each logit against its label (`training.one_class`): with it, binary
+    cross-entropy on `OneClassLogit`'s output is the one-class softmax loss."""
+    real, fake = ONE_CLASS_MARGINS
+    return ONE_CLASS_SCALE * (real - fake) / 2
+
+
+class OneClassLogit(nn.Module):
+    """P(fake)'s logit from the cosine between the features and a learnt direction of real faces: 0 halfway between
+    the two margins, falling by ONE_CLASS_SCALE per unit of cosine (one logit: the detector's output shape)."""
+
+    def __init__(self, num_features: int) -> None:
+        super().__init__()
+        self.direction = nn.Parameter(torch.randn(1, num_features) / num_features**0.5)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        cosine = functional.linear(functional.normalize(features, dim=1), functional.normalize(self.direction, dim=1))
+        return ONE_CLASS_SCALE * (sum(ONE_CLASS_MARGINS) / 2 - cosine)
+
+
 class BackboneClassifier(nn.Module):
-    """Features from `backbone`, then dropout and one linear layer. Output: (B,) if one class else (B, C).
+    """Features from `backbone`, then dropout and one linear layer (or, for `head="one_class"`, a one-class cosine
+    logit). Output: (B,) if one class else (B, C).
 
     A single-channel input (grey or one colour channel) given to a 3-channel backbone is repeated to
     three channels, so ImageNet weights serve colour-mode ablations unchanged.
     """
 
     def __init__(self, backbone: nn.Module, num_features: int, num_classes: int, dropout: float = 0.2,
-                 in_channels: int = 3) -> None:
+                 in_channels: int = 3, head: HeadKind = "linear") -> None:
         super().__init__()
+        if head == "one_class" and num_classes != 1:
+            raise ValueError(f"a one-class head gives one logit (P(fake)), not {num_classes} classes")
+        if head not in ("linear", "one_class"):
+            raise ValueError(f"head must be 'linear' or 'one_class', got {head!r}")
         self.backbone = backbone
         self.in_channels = in_channels
         self.num_features = num_features
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(num_features, num_classes))
+        last = OneClassLogit(num_features) if head == "one_class" else nn.Linear(num_features, num_classes)
+        self.head = nn.Sequential(nn.Dropout(dropout), last)
         self.frozen = False
 
     def backbone_input(self, images: torch.Tensor) -> torch.Tensor:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from facetrust.models.heads import BackboneClassifier
+from facetrust.models.heads import BackboneClassifier, HeadKind
 from facetrust.models.preprocess import Preprocess
 from facetrust.models.registry import register_model
 
@@ -24,7 +24,7 @@ def build_ffnn(num_classes: int = 1, pretrained: bool = False, size: int = 64, c
 
 @register_model("cnn", Preprocess(size=128, **SCRATCH_NORM), "small CNN from scratch (depth/width configurable)")
 def build_cnn(num_classes: int = 1, pretrained: bool = False, channels: int = 3, depth: int = 4, width: int = 32,
-              kernel: int = 3, dropout: float = 0.3, **_: object) -> nn.Module:
+              kernel: int = 3, dropout: float = 0.3, head: HeadKind = "linear", **_: object) -> nn.Module:
     layers: list[nn.Module] = []
     previous = channels
     for level in range(depth):
@@ -33,4 +33,4 @@ def build_cnn(num_classes: int = 1, pretrained: bool = False, channels: int = 3,
                    nn.BatchNorm2d(current), nn.ReLU(inplace=True), nn.MaxPool2d(2)]
         previous = current
     layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
-    return BackboneClassifier(nn.Sequential(*layers), previous, num_classes, dropout, in_channels=channels)
+    return BackboneClassifier(nn.Sequential(*layers), previous, num_classes, dropout, in_channels=channels, head=head)

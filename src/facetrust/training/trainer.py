@@ -46,6 +46,7 @@ from facetrust.training.distillation import Distillation
 from facetrust.training.distributed import Workers, join_workers
 from facetrust.training.epoch_plan import Draw, balanced, plan_labels, shuffled
 from facetrust.training.loop import Judged, Optimisation, run_epochs
+from facetrust.training.one_class import OneClassLoss
 from facetrust.training.recipe import TrainConfig, face_crop, preprocess_of, threshold_rule
 from facetrust.training.sharpness import SharpnessAware
 from facetrust.training.source_adversary import SourceAdversary, ramp
@@ -329,11 +330,13 @@ def _blend_quality(rng: np.random.Generator) -> int:
 
 
 def _epoch_plan_and_loss(data: CropSet, config: TrainConfig, epoch: int) -> tuple[list[Draw], nn.Module]:
-    """The epoch's plan and its loss, fake examples weighted so both classes count alike in this plan."""
+    """The epoch's plan and its loss (the one-class loss for a one-class head), fake examples weighted so both classes
+    count alike in this plan."""
     plan = _epoch_plan(data, config, epoch)
     targets = plan_labels(plan, data.labels)
     pos_weight = torch.tensor((targets == 0).sum() / max((targets == 1).sum(), 1), dtype=torch.float32)
-    return plan, nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+    loss = OneClassLoss if config.model_options.get("head") == "one_class" else nn.BCEWithLogitsLoss
+    return plan, loss(pos_weight=pos_weight)
 
 
 def _epoch_plan(data: CropSet, config: TrainConfig, epoch: int) -> list[Draw]:
