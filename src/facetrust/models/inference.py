@@ -100,7 +100,9 @@ def predict_features(extractor: nn.Module | OnnxRunner, classifier: nn.Module, p
                      tta: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Penultimate-layer features (from `extractor.features`: the PyTorch model or its onnxruntime graph)
     and the logits `classifier.classify` gives them: what temporal video models read per frame. With `tta`
-    the features are averaged over the crop's `tta_views` (the heads are linear, so the logit is too)."""
+    the features are averaged over the crop's `tta_views`: for a linear head the logit is then the mean of the views'
+    logits, as `predict_logits` gives it; for a one-class head (a cosine) it is the logit of the mean features, close
+    to that mean but not equal."""
     import torch
 
     forward = numpy_forward(extractor, "features")
