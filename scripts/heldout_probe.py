@@ -2,7 +2,7 @@
 nothing.
 
 Usage: python scripts/heldout_probe.py --config configs/detector-general.yaml --family swap \
-           --model runs/lofo-l-swap/model [--model ...] [--imagenet effnet_lite0]
+           --model runs/lofo-l-swap/model [--model ...] [--imagenet effnet_lite0] [--from-sources]
 
 For each held-out set of the family that has both classes: a linear probe (standardised logistic regression, its
 regularisation chosen by 5-fold cross-validated ROC-AUC) on the model's frozen penultimate features, fitted on that
@@ -11,6 +11,10 @@ model's own logit. A probe far above the logit: the evidence is in the features,
 did not point its classifier at it. A probe near the logit: the features themselves lack it. `--imagenet NAME`
 probes that registered network with its ImageNet weights, the folds' starting point, as a floor. Fake-only sets are
 skipped (their training split has no real face to fit against).
+
+`--from-sources` also fits one probe on each trained source's own training split (a fake-only source's fakes against
+every trained source's real faces) and scores the held-out sets with it: which family's real-vs-fake direction, alone,
+carries to the held-out one, and which points against it.
 """
 
 from __future__ import annotations
@@ -27,7 +31,6 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from facetrust.data.face_crops import CropSet
 from facetrust.data.sources import well_sampled
 from facetrust.models import create_model
 from facetrust.models.checkpoint import load_model
@@ -46,16 +49,22 @@ def main() -> None:
     parser.add_argument("--family", required=True)
     parser.add_argument("--model", type=Path, action="append", default=[])
     parser.add_argument("--imagenet", action="append", default=[], help="a registered network with ImageNet weights")
+    parser.add_argument("--from-sources", action="store_true",
+                        help="also fit a probe on each trained source's own training split and score the held-out sets")
     args = parser.parse_args()
     config = replace(read_config(args.config), leave_out=None, self_blend=0.0)
-    held_out = {name: family for name, family in config.sources.items() if family == args.family}
+    held_out = [name for name, family in config.sources.items() if family == args.family]
     if not held_out:
         parser.error(f"no source of family {args.family!r} in {args.config}")
-    splits = split_crops(replace(config, sources=held_out), ("train", "val", "test"), progress=False)
+    sources = config.sources if args.from_sources else {name: args.family for name in held_out}
+    splits = split_crops(replace(config, sources=sources), ("train", "val", "test"), progress=False)
     extractors = {str(folder): _trained(folder) for folder in args.model}
     extractors |= {f"imagenet {name}": _imagenet(config, name) for name in args.imagenet}
     for label, extract in extractors.items():
-        for line in _probe(splits, list(held_out), extract):
+        seen = {split: (np.array([s.source for s in crops.samples]), crops.labels, *extract(crops.crops))
+                for split, crops in splits.items()}
+        trained = [name for name in sources if name not in held_out]
+        for line in _probe(seen, held_out, trained):
             print(f"{label}: {line}")
 
 
@@ -70,29 +79,43 @@ def _imagenet(config: TrainConfig, name: str) -> Extractor:
     return lambda crops: (predict_features(network, network, preprocess, crops)[0], None)
 
 
-def _probe(splits: dict[str, CropSet], names: list[str], extract: Extractor) -> list[str]:
-    """One line per held-out two-class set and scored split: the model's logit ROC-AUC and the probe's."""
-    seen = {split: (np.array([s.source for s in crops.samples]), crops.labels, *extract(crops.crops))
-            for split, crops in splits.items()}
+def _fitting_faces(seen: dict, name: str, trained: list[str]) -> np.ndarray | None:
+    """Which training faces a probe for source `name` fits on: its own split when it has both classes; a fake-only
+    source's fakes against every trained source's real faces; None for a real-only source."""
+    names, labels = seen["train"][:2]
+    own = names == name
+    if len(set(labels[own])) == 2:
+        return own
+    if labels[own].min() == 1:
+        return own | (np.isin(names, trained) & (labels == 0))
+    return None
+
+
+def _probe(seen: dict, held_out: list[str], trained: list[str]) -> list[str]:
+    """One line per held-out two-class set, scored split and probe: the model's logit ROC-AUC and the probe's, the
+    probe fitted on the held-out set's own training split, then (with trained sources) on each of theirs."""
     readable = well_sampled(list(seen["val"][0]), seen["val"][1])
     lines = []
-    for name in names:
-        train_names, train_labels, train_features, _ = seen["train"]
-        own = train_names == name
-        if len(set(train_labels[own])) < 2:
+    for name in held_out:
+        names, labels = seen["train"][:2]
+        if len(set(labels[names == name])) < 2:
             continue
-        search = GridSearchCV(make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000)),
-                              {"logisticregression__C": C_GRID}, scoring="roc_auc", cv=5)
-        search.fit(train_features[own], train_labels[own])
-        for split in ("val", "test"):
-            split_names, labels, features, logits = seen[split]
-            chosen = split_names == name
-            logit = f"{roc_auc_score(labels[chosen], logits[chosen]):.3f}" if logits is not None else "-"
-            probe = roc_auc_score(labels[chosen], search.decision_function(features[chosen]))
-            lines.append(f"{name} {split} (n {int(chosen.sum())}): model's logit ROC-AUC {logit}, probe fitted on "
-                         f"{name}'s training split {probe:.3f} (C {search.best_params_['logisticregression__C']:g}, "
-                         f"{int(own.sum())} training faces)"
-                         f"{'' if name in readable else ' (too few validation faces to read)'}")
+        for fitted_on in [name, *trained]:
+            chosen = _fitting_faces(seen, fitted_on, trained)
+            if chosen is None:
+                continue
+            search = GridSearchCV(make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000)),
+                                  {"logisticregression__C": C_GRID}, scoring="roc_auc", cv=5)
+            search.fit(seen["train"][2][chosen], labels[chosen])
+            for split in ("val", "test"):
+                split_names, split_labels, features, logits = seen[split]
+                scored = split_names == name
+                logit = f"{roc_auc_score(split_labels[scored], logits[scored]):.3f}" if logits is not None else "-"
+                probe = roc_auc_score(split_labels[scored], search.decision_function(features[scored]))
+                lines.append(f"{name} {split} (n {int(scored.sum())}): model's logit ROC-AUC {logit}, probe fitted on "
+                             f"{fitted_on}'s training split {probe:.3f} (C "
+                             f"{search.best_params_['logisticregression__C']:g}, {int(chosen.sum())} training faces)"
+                             f"{'' if name in readable else ' (too few validation faces to read)'}")
     return lines
 
 
