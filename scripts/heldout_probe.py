@@ -60,10 +60,10 @@ def main() -> None:
     splits = split_crops(replace(config, sources=sources), ("train", "val", "test"), progress=False)
     extractors = {str(folder): _trained(folder) for folder in args.model}
     extractors |= {f"imagenet {name}": _imagenet(config, name) for name in args.imagenet}
+    trained = [name for name in sources if name not in held_out]
     for label, extract in extractors.items():
         seen = {split: (np.array([s.source for s in crops.samples]), crops.labels, *extract(crops.crops))
                 for split, crops in splits.items()}
-        trained = [name for name in sources if name not in held_out]
         for line in _probe(seen, held_out, trained):
             print(f"{label}: {line}")
 
@@ -95,9 +95,9 @@ def _probe(seen: dict, held_out: list[str], trained: list[str]) -> list[str]:
     """One line per held-out two-class set, scored split and probe: the model's logit ROC-AUC and the probe's, the
     probe fitted on the held-out set's own training split, then (with trained sources) on each of theirs."""
     readable = well_sampled(list(seen["val"][0]), seen["val"][1])
+    names, labels = seen["train"][:2]
     lines = []
     for name in held_out:
-        names, labels = seen["train"][:2]
         if len(set(labels[names == name])) < 2:
             continue
         for fitted_on in [name, *trained]:
